@@ -1,0 +1,307 @@
+/*
+ * db.c - open, migrate and use the shared SQLite database.
+ */
+#include "db.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "schema.sql.h"
+
+/* Touch the file with mode 0600 before SQLite opens it, so it is never world-readable. */
+static int
+db_create_private(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		pts_log_raw(PTS_LOG_ERROR, "db: cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* An existing file keeps its owner but loses any group/other bits. */
+	(void)fchmod(fd, 0600);
+	close(fd);
+	return 0;
+}
+
+static int
+db_migrate(sqlite3 *db)
+{
+	int64_t version = 0;
+	size_t i;
+
+	if (pts_db_int(db, &version, 0, "PRAGMA user_version", "") != 0)
+		return -1;
+	if (version > (int64_t)PTS_SCHEMA_STEPS) {
+		pts_log_raw(PTS_LOG_ERROR, "db: schema version %lld is newer than this build (%zu)",
+		    (long long)version, PTS_SCHEMA_STEPS);
+		return -1;
+	}
+	for (i = (size_t)version; i < PTS_SCHEMA_STEPS; i++) {
+		char pragma[64];
+
+		if (pts_db_begin(db) != 0)
+			return -1;
+		/* Another process may have migrated while we waited for the write lock. */
+		if (pts_db_int(db, &version, 0, "PRAGMA user_version", "") != 0)
+			goto fail;
+		if (version > (int64_t)i) {
+			pts_db_rollback(db);
+			i = (size_t)version - 1;
+			continue;
+		}
+		if (pts_db_exec(db, pts_schema_steps[i]) != 0)
+			goto fail;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu", i + 1);
+		if (pts_db_exec(db, pragma) != 0 || pts_db_commit(db) != 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	pts_db_rollback(db);
+	return -1;
+}
+
+int
+pts_db_open(const char *path, sqlite3 **out)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	*out = NULL;
+	if (db_create_private(path) != 0)
+		return -1;
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		pts_log_raw(PTS_LOG_ERROR, "db: open %s: %s", path,
+		    db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, PTS_DB_BUSY_TIMEOUT_MS);
+	if (pts_db_exec(db, "PRAGMA journal_mode = WAL") != 0 ||
+	    pts_db_exec(db, "PRAGMA synchronous = NORMAL") != 0 ||
+	    pts_db_exec(db, "PRAGMA foreign_keys = ON") != 0 ||
+	    db_migrate(db) != 0) {
+		sqlite3_close(db);
+		return -1;
+	}
+	*out = db;
+	return 0;
+}
+
+void
+pts_db_close(sqlite3 *db)
+{
+	if (db != NULL)
+		sqlite3_close(db);
+}
+
+int
+pts_db_exec(sqlite3 *db, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		pts_log_raw(PTS_LOG_ERROR, "db: %s (in: %.60s)", err ? err : sqlite3_errmsg(db), sql);
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+pts_db_begin(sqlite3 *db)
+{
+	return pts_db_exec(db, "BEGIN IMMEDIATE");
+}
+
+int
+pts_db_commit(sqlite3 *db)
+{
+	return pts_db_exec(db, "COMMIT");
+}
+
+void
+pts_db_rollback(sqlite3 *db)
+{
+	if (!sqlite3_get_autocommit(db))
+		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+sqlite3_stmt *
+pts_db_prepare(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		pts_log_raw(PTS_LOG_ERROR, "db: prepare: %s (in: %.80s)", sqlite3_errmsg(db), sql);
+		return NULL;
+	}
+	return st;
+}
+
+int
+pts_db_bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
+{
+	int idx = 1, rc = SQLITE_OK;
+
+	for (; *fmt != '\0' && rc == SQLITE_OK; fmt++, idx++) {
+		switch (*fmt) {
+		case 's': {
+			const char *s = va_arg(ap, const char *);
+
+			rc = s ? sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT)
+			       : sqlite3_bind_null(st, idx);
+			break;
+		}
+		case 'i':
+			rc = sqlite3_bind_int64(st, idx, va_arg(ap, int64_t));
+			break;
+		case 'd':
+			rc = sqlite3_bind_double(st, idx, va_arg(ap, double));
+			break;
+		case 'n':
+			rc = sqlite3_bind_null(st, idx);
+			break;
+		default:
+			pts_log_raw(PTS_LOG_ERROR, "db: bad bind format '%c'", *fmt);
+			return -1;
+		}
+	}
+	if (rc != SQLITE_OK) {
+		pts_log_raw(PTS_LOG_ERROR, "db: bind %d: %s", idx - 1, sqlite3_errstr(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Prepare and bind; NULL on error. */
+static sqlite3_stmt *
+db_prepare_bound(sqlite3 *db, const char *sql, const char *fmt, va_list ap)
+{
+	sqlite3_stmt *st = pts_db_prepare(db, sql);
+
+	if (st != NULL && pts_db_bindv(st, fmt, ap) != 0) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+int
+pts_db_run(sqlite3 *db, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	st = db_prepare_bound(db, sql, fmt, ap);
+	va_end(ap);
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE) {
+		pts_log_raw(PTS_LOG_ERROR, "db: %s (in: %.80s)", sqlite3_errmsg(db), sql);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+pts_db_int(sqlite3 *db, int64_t *out, int64_t dflt, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	st = db_prepare_bound(db, sql, fmt, ap);
+	va_end(ap);
+	if (st == NULL)
+		return -1;
+	*out = dflt;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*out = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		pts_log_raw(PTS_LOG_ERROR, "db: %s (in: %.80s)", sqlite3_errmsg(db), sql);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+pts_db_text(sqlite3 *db, char **out, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc;
+
+	*out = NULL;
+	va_start(ap, fmt);
+	st = db_prepare_bound(db, sql, fmt, ap);
+	va_end(ap);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*out = strdup((const char *)sqlite3_column_text(st, 0));
+		if (*out == NULL) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		pts_log_raw(PTS_LOG_ERROR, "db: %s (in: %.80s)", sqlite3_errmsg(db), sql);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+char *
+pts_db_meta_get(sqlite3 *db, const char *key)
+{
+	char *v = NULL;
+
+	(void)pts_db_text(db, &v, "SELECT value FROM meta WHERE key = ?", "s", key);
+	return v;
+}
+
+int
+pts_db_meta_set(sqlite3 *db, const char *key, const char *value)
+{
+	if (value == NULL)
+		return pts_db_run(db, "DELETE FROM meta WHERE key = ?", "s", key);
+	return pts_db_run(db, "INSERT INTO meta(key, value) VALUES(?, ?)"
+	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value", "ss", key, value);
+}
+
+int64_t
+pts_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int64_t
+pts_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

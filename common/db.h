@@ -1,0 +1,62 @@
+/*
+ * db.h - the SQLite database both programs share (the only channel between them).
+ *
+ * One file under the data folder, WAL mode, busy_timeout set, foreign keys on, schema
+ * versioned with PRAGMA user_version. The file is created 0600 (it holds tokens).
+ *
+ * Ownership: pts_db_open() returns a handle the caller closes with pts_db_close()
+ * (NULL safe). Statements made with pts_db_prepare() are the caller's to finalize.
+ * Every failure is logged here with sqlite3_errmsg(); callers only check the status.
+ */
+#ifndef PTS_DB_H
+#define PTS_DB_H
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdint.h>
+
+/* How long a writer waits for the other program's transaction before SQLITE_BUSY. */
+#define PTS_DB_BUSY_TIMEOUT_MS 5000
+
+/* Current schema version (PRAGMA user_version). */
+#define PTS_DB_SCHEMA_VERSION 1
+
+/* Open (creating 0600 and migrating if needed) the database at path. 0 or -1. */
+int pts_db_open(const char *path, sqlite3 **out);
+void pts_db_close(sqlite3 *db);
+
+/* Run SQL with no result rows. 0 or -1 (logged). */
+int pts_db_exec(sqlite3 *db, const char *sql);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. 0 or -1. Rollback is safe without a transaction. */
+int pts_db_begin(sqlite3 *db);
+int pts_db_commit(sqlite3 *db);
+void pts_db_rollback(sqlite3 *db);
+
+/* Prepare a statement; NULL on error (logged). The caller finalizes it. */
+sqlite3_stmt *pts_db_prepare(sqlite3 *db, const char *sql);
+
+/*
+ * Run one statement with text/int64 bindings given by a format string: 's' = const char *
+ * (NULL binds NULL), 'i' = int64_t, 'n' = NULL. Returns 0 or -1 (logged).
+ */
+int pts_db_run(sqlite3 *db, const char *sql, const char *fmt, ...);
+
+/* Bind values to stmt from a format string as pts_db_run() does. 0 or -1. */
+int pts_db_bindv(sqlite3_stmt *st, const char *fmt, va_list ap);
+
+/* The first column of the first row as int64 (dflt when no row or NULL). 0 or -1. */
+int pts_db_int(sqlite3 *db, int64_t *out, int64_t dflt, const char *sql, const char *fmt, ...);
+
+/* The first column of the first row as a malloc'd string (NULL when no row/NULL). 0 or -1. */
+int pts_db_text(sqlite3 *db, char **out, const char *sql, const char *fmt, ...);
+
+/* Internal key/value state (client identifier, schedule, ...): malloc'd copy or NULL. */
+char *pts_db_meta_get(sqlite3 *db, const char *key);
+int pts_db_meta_set(sqlite3 *db, const char *key, const char *value);
+
+/* Seconds since the epoch, and milliseconds. */
+int64_t pts_now(void);
+int64_t pts_now_ms(void);
+
+#endif

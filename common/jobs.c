@@ -1,0 +1,122 @@
+/*
+ * jobs.c - the job queue both programs share.
+ */
+#include "jobs.h"
+
+#include <stdio.h>
+
+#include "db.h"
+#include "log.h"
+
+static const char *const sync_state_names[] = { "idle", "queued", "running", "stopping" };
+
+const char *
+pts_sync_state_name(enum pts_sync_state s)
+{
+	return (unsigned)s <= PTS_SYNC_STOPPING ? sync_state_names[s] : "idle";
+}
+
+int
+pts_jobs_enqueue(sqlite3 *db, const char *kind, const char *args, int64_t *job_id)
+{
+	if (pts_db_run(db, "INSERT INTO jobs(kind, args, created_at) VALUES(?, ?, ?)", "ssi",
+	    kind, args ? args : "{}", pts_now()) != 0)
+		return -1;
+	if (job_id != NULL)
+		*job_id = sqlite3_last_insert_rowid(db);
+	return 0;
+}
+
+int
+pts_jobs_enqueue_once(sqlite3 *db, const char *kind, const char *args, int64_t *job_id)
+{
+	int64_t id = 0;
+
+	if (pts_db_begin(db) != 0)
+		return -1;
+	if (pts_db_int(db, &id, 0, "SELECT id FROM jobs WHERE kind = ? AND state = 'queued'"
+	    " ORDER BY id LIMIT 1", "s", kind) != 0)
+		goto fail;
+	if (id == 0 && pts_jobs_enqueue(db, kind, args, &id) != 0)
+		goto fail;
+	if (pts_db_commit(db) != 0)
+		goto fail;
+	if (job_id != NULL)
+		*job_id = id;
+	return 0;
+fail:
+	pts_db_rollback(db);
+	return -1;
+}
+
+int
+pts_jobs_request_sync(sqlite3 *db, const char *trigger, int dry_run, int full, int64_t *run_id)
+{
+	int64_t existing = 0, job_id = 0;
+	char args[96];
+
+	if (pts_db_begin(db) != 0)
+		return -1;
+	if (pts_db_int(db, &existing, 0, "SELECT COALESCE(run_id, -1) FROM jobs WHERE kind = 'sync'"
+	    " AND state IN ('queued','running') ORDER BY id LIMIT 1", "") != 0)
+		goto fail;
+	if (existing != 0) {
+		pts_db_rollback(db);
+		*run_id = existing > 0 ? existing : 0;
+		return 1;
+	}
+	snprintf(args, sizeof(args), "{\"dry_run\": %s, \"full\": %s}", dry_run ? "true" : "false",
+	    full ? "true" : "false");
+	if (pts_jobs_enqueue(db, PTS_JOB_SYNC, args, &job_id) != 0)
+		goto fail;
+	if (pts_db_run(db, "INSERT INTO runs(job_id, trigger, status, created_at, started_at,"
+	    " dry_run, full) VALUES(?, ?, 'queued', ?, ?, ?, ?)", "isiiii", job_id, trigger,
+	    pts_now(), pts_now(), (int64_t)(dry_run != 0), (int64_t)(full != 0)) != 0)
+		goto fail;
+	*run_id = sqlite3_last_insert_rowid(db);
+	if (pts_db_run(db, "UPDATE jobs SET run_id = ? WHERE id = ?", "ii", *run_id, job_id) != 0 ||
+	    pts_db_commit(db) != 0)
+		goto fail;
+	return 0;
+fail:
+	pts_db_rollback(db);
+	return -1;
+}
+
+int
+pts_jobs_stop_sync(sqlite3 *db)
+{
+	if (pts_db_run(db, "UPDATE jobs SET cancel = 1 WHERE kind = 'sync'"
+	    " AND state IN ('queued','running')", "") != 0)
+		return -1;
+	return sqlite3_changes(db) > 0 ? 0 : 1;
+}
+
+int
+pts_jobs_sync_state(sqlite3 *db, enum pts_sync_state *state, int64_t *run_id)
+{
+	sqlite3_stmt *st = pts_db_prepare(db, "SELECT state, cancel, COALESCE(run_id, 0) FROM jobs"
+	    " WHERE kind = 'sync' AND state IN ('queued','running') ORDER BY id LIMIT 1");
+	int rc;
+
+	*state = PTS_SYNC_IDLE;
+	*run_id = 0;
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int running = sqlite3_column_text(st, 0)[0] == 'r';
+
+		if (sqlite3_column_int(st, 1))
+			*state = PTS_SYNC_STOPPING;
+		else
+			*state = running ? PTS_SYNC_RUNNING : PTS_SYNC_QUEUED;
+		*run_id = sqlite3_column_int64(st, 2);
+	} else if (rc != SQLITE_DONE) {
+		pts_log_raw(PTS_LOG_ERROR, "db: sync state: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}

@@ -1,0 +1,131 @@
+/*
+ * jsonx.c - bounded JSON parsing and helpers.
+ */
+#include "jsonx.h"
+
+#include <string.h>
+
+#include "timefmt.h"
+
+json_object *
+pts_json_parse(const char *buf, size_t len, size_t max_len, const char **err)
+{
+	json_tokener *tok;
+	json_object *obj;
+	size_t used;
+
+	if (err != NULL)
+		*err = NULL;
+	if (len > max_len) {
+		if (err != NULL)
+			*err = "JSON too large";
+		return NULL;
+	}
+	if (memchr(buf, '\0', len) != NULL) {
+		if (err != NULL)
+			*err = "JSON contains a NUL byte";
+		return NULL;
+	}
+	if (len > (size_t)INT32_MAX) {
+		if (err != NULL)
+			*err = "JSON too large";
+		return NULL;
+	}
+	tok = json_tokener_new_ex(PTS_JSON_MAX_DEPTH);
+	if (tok == NULL) {
+		if (err != NULL)
+			*err = "out of memory";
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, buf, (int)len);
+	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success) {
+		enum json_tokener_error e = json_tokener_get_error(tok);
+
+		if (err != NULL)
+			*err = e == json_tokener_continue ? "JSON truncated"
+			    : e == json_tokener_error_depth ? "JSON nested too deeply"
+			    : "malformed JSON";
+		/* A bare null parses as NULL with success: treat it as a value we cannot use. */
+		if (obj == NULL && e == json_tokener_success && err != NULL)
+			*err = "JSON null";
+		json_object_put(obj);
+		json_tokener_free(tok);
+		return NULL;
+	}
+	used = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	for (; used < len; used++) {
+		if (strchr(" \t\r\n", buf[used]) == NULL) {
+			if (err != NULL)
+				*err = "trailing data after JSON";
+			json_object_put(obj);
+			return NULL;
+		}
+	}
+	return obj;
+}
+
+const char *
+pts_json_str(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	if (obj == NULL || !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+int64_t
+pts_json_int(json_object *obj, const char *key, int64_t dflt)
+{
+	json_object *v;
+
+	if (obj == NULL || !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return dflt;
+	return json_object_get_int64(v);
+}
+
+int
+pts_json_bool(json_object *obj, const char *key, int dflt)
+{
+	json_object *v;
+
+	if (obj == NULL || !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_boolean))
+		return dflt;
+	return json_object_get_boolean(v);
+}
+
+void
+pts_json_add_str(json_object *obj, const char *key, const char *val)
+{
+	json_object_object_add(obj, key, val ? json_object_new_string(val) : NULL);
+}
+
+void
+pts_json_add_int(json_object *obj, const char *key, int64_t val)
+{
+	json_object_object_add(obj, key, json_object_new_int64(val));
+}
+
+void
+pts_json_add_bool(json_object *obj, const char *key, int val)
+{
+	json_object_object_add(obj, key, json_object_new_boolean(val != 0));
+}
+
+void
+pts_json_add_time(json_object *obj, const char *key, int64_t epoch)
+{
+	char buf[PTS_TIME_ISO_LEN];
+
+	if (epoch <= 0) {
+		json_object_object_add(obj, key, NULL);
+		return;
+	}
+	pts_time_iso(epoch, buf, sizeof(buf));
+	json_object_object_add(obj, key, json_object_new_string(buf));
+}

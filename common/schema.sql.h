@@ -1,0 +1,84 @@
+/*
+ * schema.sql.h - the schema, one migration step per version (PRAGMA user_version).
+ * Step N takes the database from version N-1 to N. Never edit a released step: add one.
+ */
+#ifndef PTS_SCHEMA_SQL_H
+#define PTS_SCHEMA_SQL_H
+
+static const char *const pts_schema_steps[] = {
+/* 1: everything the walking skeleton needs */
+"CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+/* internal state: client identifier, schedule clock, webhook secret, cache times */
+"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+"CREATE TABLE libraries(key TEXT PRIMARY KEY, title TEXT NOT NULL, type TEXT NOT NULL,"
+"  count INTEGER NOT NULL DEFAULT 0, selected INTEGER NOT NULL DEFAULT 0,"
+"  present INTEGER NOT NULL DEFAULT 1);"
+"CREATE TABLE jobs(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, args TEXT NOT NULL DEFAULT '{}',"
+"  state TEXT NOT NULL DEFAULT 'queued'"
+"    CHECK(state IN ('queued','running','done','failed','cancelled')),"
+"  cancel INTEGER NOT NULL DEFAULT 0, run_id INTEGER, error TEXT,"
+"  created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER);"
+"CREATE INDEX jobs_state ON jobs(state, id);"
+"CREATE TABLE runs(id INTEGER PRIMARY KEY, job_id INTEGER,"
+"  trigger TEXT NOT NULL CHECK(trigger IN ('manual','schedule','webhook','undo')),"
+"  status TEXT NOT NULL DEFAULT 'queued'"
+"    CHECK(status IN ('queued','running','ok','failed','cancelled')),"
+"  created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER,"
+"  items_scanned INTEGER NOT NULL DEFAULT 0, items_total INTEGER NOT NULL DEFAULT 0,"
+"  added_to_trakt INTEGER NOT NULL DEFAULT 0, added_to_plex INTEGER NOT NULL DEFAULT 0,"
+"  not_found INTEGER NOT NULL DEFAULT 0, unmatched INTEGER NOT NULL DEFAULT 0,"
+"  errors INTEGER NOT NULL DEFAULT 0, dry_run INTEGER NOT NULL DEFAULT 0,"
+"  full INTEGER NOT NULL DEFAULT 0, message TEXT);"
+/* one progress row per run, owned by the worker */
+"CREATE TABLE progress(run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+"  phase TEXT NOT NULL DEFAULT 'starting', lib_title TEXT, lib_done INTEGER NOT NULL DEFAULT 0,"
+"  lib_total INTEGER NOT NULL DEFAULT 0, overall_done INTEGER NOT NULL DEFAULT 0,"
+"  overall_total INTEGER NOT NULL DEFAULT 0, current_item TEXT, rate_per_s REAL NOT NULL DEFAULT 0,"
+"  started_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+"  wait_until INTEGER, wait_reason TEXT);"
+"CREATE TABLE rate_samples(id INTEGER PRIMARY KEY,"
+"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, t REAL NOT NULL, rate REAL NOT NULL);"
+"CREATE INDEX rate_samples_run ON rate_samples(run_id, id);"
+"CREATE TABLE log(id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, level TEXT NOT NULL,"
+"  run_id INTEGER, message TEXT NOT NULL);"
+/* what a run changed or would change; also the no-duplicate ledger for upstream writes */
+"CREATE TABLE batches(id INTEGER PRIMARY KEY, run_id INTEGER, service TEXT NOT NULL,"
+"  state TEXT NOT NULL DEFAULT 'pending' CHECK(state IN ('pending','settled','unknown')),"
+"  created_at INTEGER NOT NULL, settled_at INTEGER);"
+"CREATE TABLE changes(id INTEGER PRIMARY KEY, run_id INTEGER, batch_id INTEGER REFERENCES batches(id),"
+"  action TEXT NOT NULL, type TEXT NOT NULL, item_key TEXT, title TEXT, show TEXT,"
+"  season INTEGER, episode INTEGER, year INTEGER, watched_at INTEGER, ids TEXT,"
+"  result TEXT NOT NULL CHECK(result IN ('planned','pending','done','not_found','failed','unknown')),"
+"  created_at INTEGER NOT NULL, settled_at INTEGER);"
+"CREATE INDEX changes_run ON changes(run_id, id);"
+"CREATE INDEX changes_item ON changes(action, item_key, watched_at);"
+"CREATE INDEX changes_batch ON changes(batch_id);"
+"CREATE TABLE id_map(plex_guid TEXT PRIMARY KEY, type TEXT NOT NULL, imdb TEXT, tmdb INTEGER,"
+"  tvdb INTEGER, trakt INTEGER, updated_at INTEGER NOT NULL);"
+"CREATE TABLE meta_cache(kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT,"
+"  fetched_at INTEGER NOT NULL, PRIMARY KEY(kind, key));"
+"CREATE TABLE trakt_history(pos INTEGER PRIMARY KEY, history_id INTEGER, watched_at INTEGER,"
+"  type TEXT NOT NULL, title TEXT, show TEXT, season INTEGER, episode INTEGER, year INTEGER,"
+"  ids TEXT NOT NULL DEFAULT '{}', poster TEXT);"
+"CREATE TABLE plex_in_progress(pos INTEGER PRIMARY KEY, type TEXT NOT NULL, title TEXT,"
+"  show TEXT, season INTEGER, episode INTEGER, year INTEGER, progress_percent REAL,"
+"  last_viewed_at INTEGER, poster TEXT);"
+"CREATE TABLE auth(service TEXT PRIMARY KEY CHECK(service IN ('plex','trakt')),"
+"  state TEXT NOT NULL DEFAULT 'none'"
+"    CHECK(state IN ('none','pending','authorized','expired','error')),"
+"  code TEXT, url TEXT, flow_id TEXT, poll_interval INTEGER, flow_expires_at INTEGER,"
+"  access_token TEXT, refresh_token TEXT, token_expires_at INTEGER, user TEXT, error TEXT,"
+"  updated_at INTEGER NOT NULL DEFAULT 0);"
+"INSERT INTO auth(service) VALUES('plex'),('trakt');"
+"CREATE TABLE heartbeat(id INTEGER PRIMARY KEY CHECK(id = 1), pid INTEGER NOT NULL,"
+"  started_at INTEGER NOT NULL, last_seen INTEGER NOT NULL);"
+"CREATE TABLE sessions(token_hash TEXT PRIMARY KEY, created_at INTEGER NOT NULL,"
+"  expires_at INTEGER NOT NULL);"
+"CREATE TABLE api_counters(service TEXT PRIMARY KEY, calls INTEGER NOT NULL DEFAULT 0,"
+"  retries INTEGER NOT NULL DEFAULT 0, rate_limited INTEGER NOT NULL DEFAULT 0,"
+"  errors INTEGER NOT NULL DEFAULT 0);"
+};
+
+#define PTS_SCHEMA_STEPS (sizeof(pts_schema_steps) / sizeof(pts_schema_steps[0]))
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * timefmt.c - ISO-8601 UTC formatting and parsing.
+ */
+#include "timefmt.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void
+pts_time_iso(int64_t epoch, char *buf, size_t len)
+{
+	time_t t = (time_t)epoch;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "1970-01-01T00:00:00Z");
+}
+
+void
+pts_time_iso_ms(int64_t ms, char *buf, size_t len)
+{
+	char base[PTS_TIME_ISO_LEN];
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		snprintf(base, sizeof(base), "1970-01-01T00:00:00");
+	snprintf(buf, len, "%s.%03dZ", base, (int)(ms % 1000));
+}
+
+/* Read exactly n digits. */
+static int
+time_digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	while (n-- > 0) {
+		if (!isdigit((unsigned char)**p))
+			return -1;
+		v = v * 10 + (**p - '0');
+		(*p)++;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+pts_time_parse(const char *s, int64_t *out)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	const char *p = s;
+
+	memset(&tm, 0, sizeof(tm));
+	if (time_digits(&p, 4, &y) || *p++ != '-' || time_digits(&p, 2, &mo) || *p++ != '-' ||
+	    time_digits(&p, 2, &d) || (*p != 'T' && *p != ' ') || !*p++ ||
+	    time_digits(&p, 2, &h) || *p++ != ':' || time_digits(&p, 2, &mi))
+		return -1;
+	sec = 0;
+	if (*p == ':') {
+		p++;
+		if (time_digits(&p, 2, &sec))
+			return -1;
+		if (*p == '.') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				return -1;
+			while (isdigit((unsigned char)*p))
+				p++;
+		}
+	}
+	if (*p == 'Z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p++ == '+' ? 1 : -1;
+		if (time_digits(&p, 2, &oh))
+			return -1;
+		if (*p == ':')
+			p++;
+		if (time_digits(&p, 2, &om))
+			return -1;
+	} else {
+		return -1;
+	}
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 ||
+	    oh > 23 || om > 59)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*out = (int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60);
+	return 0;
+}

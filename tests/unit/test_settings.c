@@ -1,0 +1,204 @@
+/*
+ * test_settings.c - settings validation table, storage and masking; JSON and time helpers.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "db.h"
+#include "jsonx.h"
+#include "log.h"
+#include "settings.h"
+#include "timefmt.h"
+#include "tap.h"
+
+static json_object *
+parse(const char *s)
+{
+	return pts_json_parse(s, strlen(s), 65536, NULL);
+}
+
+/* Validate a body and return the reason given for key (or NULL), freeing everything. */
+static int
+bad_count(const char *body, const char *key, char *why, size_t whylen)
+{
+	json_object *b = parse(body), *fields = json_object_new_object(), *v;
+	int n = b ? pts_settings_validate(b, fields) : -2;
+
+	why[0] = '\0';
+	if (key && json_object_object_get_ex(fields, key, &v))
+		snprintf(why, whylen, "%s", json_object_get_string(v));
+	json_object_put(b);
+	json_object_put(fields);
+	return n;
+}
+
+static void
+test_validation(void)
+{
+	char why[128];
+
+	TAP_OK(bad_count("{\"plex_url\": \"http://127.0.0.1:32400\"}", NULL, why, sizeof(why)) == 0,
+	    "http URL accepted");
+	TAP_OK(bad_count("{\"plex_url\": \"https://plex.example:32400/\"}", NULL, why, sizeof(why)) == 0,
+	    "https URL accepted");
+	TAP_OK(bad_count("{\"plex_url\": \"ftp://x\"}", "plex_url", why, sizeof(why)) == 1 && why[0],
+	    "ftp URL refused with a reason");
+	TAP_OK(bad_count("{\"plex_url\": \"http://\"}", "plex_url", why, sizeof(why)) == 1,
+	    "URL without host refused");
+	TAP_OK(bad_count("{\"plex_url\": \"http://a b\"}", "plex_url", why, sizeof(why)) == 1,
+	    "URL with a space refused");
+	TAP_OK(bad_count("{\"plex_url\": 5}", "plex_url", why, sizeof(why)) == 1,
+	    "URL of the wrong type refused");
+	TAP_OK(bad_count("{\"trakt_client_id\": \"\"}", "trakt_client_id", why, sizeof(why)) == 1,
+	    "empty client id refused (1-128)");
+	TAP_OK(bad_count("{\"trakt_client_id\": \"abc\\u0001\"}", "trakt_client_id", why,
+	    sizeof(why)) == 1, "client id with a control character refused");
+	TAP_OK(bad_count("{\"sync_direction\": \"sideways\"}", "sync_direction", why, sizeof(why)) == 1,
+	    "unknown direction refused");
+	TAP_OK(bad_count("{\"sync_direction\": \"both\"}", NULL, why, sizeof(why)) == 0,
+	    "direction both accepted");
+	TAP_OK(bad_count("{\"sync_interval_hours\": 169}", "sync_interval_hours", why, sizeof(why)) == 1,
+	    "interval 169 refused");
+	TAP_OK(bad_count("{\"sync_interval_hours\": -1}", "sync_interval_hours", why, sizeof(why)) == 1,
+	    "interval -1 refused");
+	TAP_OK(bad_count("{\"sync_interval_hours\": \"6\"}", "sync_interval_hours", why, sizeof(why)) == 1,
+	    "interval as a string refused");
+	TAP_OK(bad_count("{\"sync_interval_hours\": 2.5}", "sync_interval_hours", why, sizeof(why)) == 1,
+	    "fractional interval refused");
+	TAP_OK(bad_count("{\"sync_interval_hours\": 0}", NULL, why, sizeof(why)) == 0,
+	    "interval 0 accepted");
+	TAP_OK(bad_count("{\"dry_run\": 1}", "dry_run", why, sizeof(why)) == 1,
+	    "boolean as a number refused");
+	TAP_OK(bad_count("{\"bogus\": 1}", "bogus", why, sizeof(why)) == 1 && strstr(why, "unknown"),
+	    "unknown key refused as unknown");
+	TAP_OK(bad_count("{\"trakt_client_secret\": {\"set\": true}}", NULL, why, sizeof(why)) == 0,
+	    "echoed secret mask accepted");
+	TAP_OK(bad_count("{\"trakt_client_secret\": {\"set\": 1}}", "trakt_client_secret", why,
+	    sizeof(why)) == 1, "malformed secret mask refused");
+	TAP_OK(bad_count("[1,2]", NULL, why, sizeof(why)) == -1, "non-object body refused");
+	TAP_OK(bad_count("{\"dry_run\": true, \"sync_direction\": 3, \"x\": 1}", NULL, why,
+	    sizeof(why)) == 2, "every bad field is reported");
+}
+
+static void
+test_storage(void)
+{
+	char path[300] = "/tmp/pts-test-XXXXXX";
+	char dbpath[256];
+	sqlite3 *db = NULL;
+	json_object *body, *fields, *all, *v, *set;
+	struct stat sb;
+	char *s;
+	int fd = mkstemp(path);
+
+	close(fd);
+	unlink(path);
+	snprintf(dbpath, sizeof(dbpath), "%s.db", path);
+	TAP_OK(pts_db_open(dbpath, &db) == 0, "database opens");
+	if (db == NULL)
+		return;
+	TAP_OK(stat(dbpath, &sb) == 0 && (sb.st_mode & 0777) == 0600, "database file is 0600");
+
+	all = pts_settings_to_json(db);
+	TAP_STREQ(pts_json_str(all, "sync_direction"), "plex_to_trakt", "default direction");
+	TAP_OK(pts_json_int(all, "sync_interval_hours", -1) == 6, "default interval 6");
+	TAP_OK(pts_json_bool(all, "sync_watched", 0) == 1, "sync_watched defaults true");
+	json_object_object_get_ex(all, "trakt_client_secret", &v);
+	json_object_object_get_ex(v, "set", &set);
+	TAP_OK(!json_object_get_boolean(set), "secret unset by default");
+	json_object_put(all);
+
+	fields = json_object_new_object();
+	body = parse("{\"trakt_client_secret\": \"s3cr3t-value\", \"sync_interval_hours\": 12, \"trakt_client_id\": \"cid\","
+	    " \"dashboard_password\": \"hunter2\"}");
+	TAP_OK(pts_settings_apply(db, body, fields) == 0, "valid update applied");
+	json_object_put(body);
+	json_object_put(fields);
+
+	fields = json_object_new_object();
+	body = parse("{\"sync_interval_hours\": 24, \"sync_direction\": \"nope\"}");
+	TAP_OK(pts_settings_apply(db, body, fields) == 1, "partly bad update refused");
+	json_object_put(body);
+	json_object_put(fields);
+	TAP_OK(pts_settings_get_int(db, "sync_interval_hours") == 12, "nothing saved when one field is bad");
+
+	all = pts_settings_to_json(db);
+	s = strdup(json_object_to_json_string(all));
+	TAP_OK(strstr(s, "s3cr3t") == NULL && strstr(s, "hunter2") == NULL, "secrets never shown");
+	json_object_object_get_ex(all, "trakt_client_secret", &v);
+	json_object_object_get_ex(v, "set", &set);
+	TAP_OK(json_object_get_boolean(set), "secret shown as set");
+	free(s);
+
+	/* Echo the whole GET back: nothing changes. */
+	fields = json_object_new_object();
+	TAP_OK(pts_settings_apply(db, all, fields) == 0, "echoed GET accepted");
+	json_object_put(fields);
+	json_object_put(all);
+	s = pts_settings_get_str(db, "trakt_client_secret");
+	TAP_STREQ(s, "s3cr3t-value", "echoed mask leaves the secret unchanged");
+	free(s);
+	s = pts_settings_get_str(db, "dashboard_password");
+	TAP_OK(s && strstr(s, "hunter2") == NULL && s[0] == '$', "password stored as a crypt hash");
+	free(s);
+
+	fields = json_object_new_object();
+	body = parse("{\"dashboard_password\": \"\"}");
+	TAP_OK(pts_settings_apply(db, body, fields) == 0, "empty password accepted");
+	json_object_put(body);
+	json_object_put(fields);
+	s = pts_settings_get_str(db, "dashboard_password");
+	TAP_STREQ(s, "", "empty password removes it");
+	free(s);
+
+	pts_db_close(db);
+	unlink(dbpath);
+	snprintf(path, sizeof(path), "%s-wal", dbpath);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s-shm", dbpath);
+	unlink(path);
+}
+
+static void
+test_json_and_time(void)
+{
+	const char *err = NULL;
+	char buf[PTS_TIME_ISO_LEN], deep[200];
+	json_object *o;
+	int64_t t = 0;
+	int i;
+
+	o = pts_json_parse("{\"a\": 1}  \n", 11, 100, &err);
+	TAP_OK(o != NULL, "object with trailing whitespace parses");
+	json_object_put(o);
+	TAP_OK(pts_json_parse("{\"a\": 1} x", 10, 100, &err) == NULL && err, "trailing data refused");
+	TAP_OK(pts_json_parse("{\"a\": ", 6, 100, &err) == NULL && err, "truncated JSON refused");
+	TAP_OK(pts_json_parse("{\"a\": 1}", 8, 4, &err) == NULL, "oversized JSON refused");
+	TAP_OK(pts_json_parse("{\"a\"\0: 1}", 9, 100, &err) == NULL, "embedded NUL refused");
+	for (i = 0; i < 100; i++)
+		deep[i] = '[';
+	for (i = 0; i < 100; i++)
+		deep[100 + i] = ']';
+	TAP_OK(pts_json_parse(deep, 200, 1000, &err) == NULL, "deep nesting refused");
+
+	pts_time_iso(0 + 1700000000, buf, sizeof(buf));
+	TAP_STREQ(buf, "2023-11-14T22:13:20Z", "epoch formats as UTC Z");
+	TAP_OK(pts_time_parse("2023-11-14T22:13:20.000Z", &t) == 0 && t == 1700000000,
+	    "ISO with millis parses");
+	TAP_OK(pts_time_parse("2023-11-15T03:43:20+05:30", &t) == 0 && t == 1700000000,
+	    "ISO with offset parses");
+	TAP_OK(pts_time_parse("2023-11-14 22:13", &t) == -1, "time without zone refused");
+	TAP_OK(pts_time_parse("garbage", &t) == -1, "garbage refused");
+}
+
+int
+main(void)
+{
+	pts_log_init("test", PTS_LOG_ERROR);
+	test_validation();
+	test_storage();
+	test_json_and_time();
+	return tap_done();
+}
