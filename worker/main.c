@@ -1,2 +1,230 @@
-int main(void);
-int main(void) { return 0; }
+/*
+ * main.c - pts-worker: the long-running daemon (scheduler, jobs, sync engine, network I/O).
+ *
+ *   pts-worker                 run as a daemon in the foreground (one per data folder)
+ *   pts-worker --once [--dry-run] [--full]
+ *                              run one sync now in the foreground and exit (cron, tests)
+ *
+ * Exit status: 0 ok, 1 failure, 2 usage, 3 another worker holds the data folder.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "heartbeat.h"
+#include "jobs.h"
+#include "log.h"
+#include "paths.h"
+#include "progress.h"
+#include "runner.h"
+#include "scheduler.h"
+#include "settings.h"
+
+/* How often the main loop looks for new jobs (a new job starts within a second). */
+#define WORKER_TICK_MS 200
+/* How often the schedule is checked. */
+#define WORKER_SCHEDULE_EVERY_MS 1000
+
+static volatile sig_atomic_t worker_term, worker_hup;
+
+static void
+worker_on_term(int sig)
+{
+	(void)sig;
+	worker_term = 1;
+}
+
+static void
+worker_on_hup(int sig)
+{
+	(void)sig;
+	worker_hup = 1;
+}
+
+static void
+worker_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = worker_on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = worker_on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* One worker per data folder: an flock on <data>/worker.lock held for the process life. */
+static int
+worker_lock(void)
+{
+	char path[PTS_PATH_MAX];
+	int fd;
+
+	if (pts_paths_join(path, sizeof(path), "worker.lock") != 0)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		pts_log_raw(PTS_LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		pts_log_raw(PTS_LOG_ERROR, "another pts-worker is already running for %s",
+		    pts_paths_data_dir());
+		close(fd);
+		return -2;
+	}
+	return fd; /* kept open (and locked) until exit */
+}
+
+static void
+worker_usage(FILE *f)
+{
+	fprintf(f, "usage: pts-worker [--once [--dry-run] [--full]]\n"
+	    "  Environment: PTS_DATA_DIR (default ./var) and the upstream URLs in docs/API.md.\n");
+}
+
+static void
+worker_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The daemon loop: heartbeat, schedule, start jobs, reap children. */
+static int
+worker_daemon(sqlite3 *db, const char *dbpath)
+{
+	int64_t sched_ms = 0;
+	char *seen = pts_db_meta_get(db, "settings_changed");
+
+	if (pts_runner_recover(db) != 0)
+		PTS_WARN("could not recover jobs left running");
+	PTS_INFO("worker started (pid %ld, data folder %s)", (long)getpid(), pts_paths_data_dir());
+	while (!worker_term) {
+		char *now_seen;
+
+		pts_heartbeat_tick(db);
+		pts_runner_reap(db);
+		now_seen = pts_db_meta_get(db, "settings_changed");
+		if (worker_hup || (now_seen && (!seen || strcmp(now_seen, seen) != 0))) {
+			if (worker_hup)
+				PTS_INFO("SIGHUP: settings re-read");
+			worker_hup = 0;
+			sched_ms = 0; /* re-check the schedule against the new settings now */
+		}
+		free(seen);
+		seen = now_seen;
+		if (pts_now_ms() - sched_ms >= WORKER_SCHEDULE_EVERY_MS) {
+			sched_ms = pts_now_ms();
+			(void)pts_scheduler_tick(db);
+		}
+		(void)pts_runner_start_ready(db, dbpath, &worker_term);
+		worker_sleep_ms(WORKER_TICK_MS);
+	}
+	free(seen);
+	PTS_INFO("stopping: waiting for running jobs to finish their step");
+	pts_runner_shutdown(db);
+	PTS_INFO("worker stopped");
+	return 0;
+}
+
+/* --once: queue (or join) a sync and run it here, with a progress line on stderr. */
+static int
+worker_once(sqlite3 *db, int dry_run, int full)
+{
+	int64_t run_id = 0, job_id = 0;
+	char *status = NULL;
+	int rc;
+
+	if (pts_runner_recover(db) != 0)
+		PTS_WARN("could not recover jobs left running");
+	if (!dry_run)
+		dry_run = pts_settings_get_bool(db, "dry_run");
+	rc = pts_jobs_request_sync(db, "manual", dry_run, full, &run_id);
+	if (rc < 0)
+		return 1;
+	if (rc == 1)
+		PTS_INFO("joining the sync already queued (run %lld)", (long long)run_id);
+	if (pts_db_int(db, &job_id, 0, "SELECT job_id FROM runs WHERE id = ?", "i", run_id) != 0 ||
+	    job_id == 0)
+		return 1;
+	pts_progress_console = 1;
+	rc = pts_runner_run_job(db, job_id, &worker_term);
+	(void)pts_db_text(db, &status, "SELECT status FROM runs WHERE id = ?", "i", run_id);
+	fprintf(stderr, "\nrun %lld: %s\n", (long long)run_id, status ? status : "unknown");
+	rc = status && strcmp(status, "ok") == 0 ? 0 : 1;
+	free(status);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	char dbpath[PTS_PATH_MAX];
+	sqlite3 *db = NULL;
+	int once = 0, dry_run = 0, full = 0, lockfd, rc, i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--once") == 0)
+			once = 1;
+		else if (strcmp(argv[i], "--dry-run") == 0)
+			dry_run = 1;
+		else if (strcmp(argv[i], "--full") == 0)
+			full = 1;
+		else if (strcmp(argv[i], "--version") == 0) {
+			printf("pts-worker %s\n", PTS_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			worker_usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "pts-worker: unknown option %s\n", argv[i]);
+			worker_usage(stderr);
+			return 2;
+		}
+	}
+	if ((dry_run || full) && !once) {
+		fprintf(stderr, "pts-worker: --dry-run and --full go with --once\n");
+		return 2;
+	}
+	pts_log_init("pts-worker", getenv("PTS_DEBUG") ? PTS_LOG_DEBUG : PTS_LOG_INFO);
+	worker_signals();
+	if (pts_paths_ensure_data_dir() != 0 || pts_paths_db(dbpath, sizeof(dbpath)) != 0)
+		return 1;
+	lockfd = worker_lock();
+	if (lockfd == -2)
+		return 3;
+	if (lockfd < 0)
+		return 1;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		pts_log_raw(PTS_LOG_ERROR, "curl_global_init failed");
+		return 1;
+	}
+	if (pts_db_open(dbpath, &db) != 0)
+		return 1;
+	pts_log_attach(db);
+	if (pts_heartbeat_start(db) != 0) {
+		pts_db_close(db);
+		return 1;
+	}
+	rc = once ? worker_once(db, dry_run, full) : worker_daemon(db, dbpath);
+	pts_heartbeat_stop(db);
+	pts_log_attach(NULL);
+	pts_db_close(db);
+	curl_global_cleanup();
+	close(lockfd);
+	return rc;
+}

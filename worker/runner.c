@@ -1,0 +1,329 @@
+/*
+ * runner.c - job dispatch: lanes, child processes, outcomes and recovery.
+ */
+#include "runner.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "jobs.h"
+#include "job_net.h"
+#include "jsonx.h"
+#include "log.h"
+#include "syncrun.h"
+#include "wctx.h"
+
+/* Children at once: one per lane, and there are few lanes. */
+#define RUNNER_MAX_CHILDREN 8
+/* How long shutdown waits for children to finish their step before killing them. */
+#define RUNNER_SHUTDOWN_WAIT_MS 20000
+/* Longest job args we accept from the table. */
+#define RUNNER_MAX_ARGS 65536
+
+struct runner_kind {
+	const char *kind;
+	const char *lane;
+	pts_job_fn fn;
+};
+
+static const struct runner_kind runner_kinds[] = {
+	{ PTS_JOB_SYNC, "trakt", pts_syncrun_job },
+	{ PTS_JOB_AUTH_TRAKT, "trakt", pts_job_auth_trakt },
+	{ PTS_JOB_SIGNOUT_TRAKT, "trakt", pts_job_signout_trakt },
+	{ PTS_JOB_TRAKT_HISTORY_REFRESH, "trakt", pts_job_trakt_history_refresh },
+	{ PTS_JOB_AUTH_PLEX, "plex_auth", pts_job_auth_plex },
+	{ PTS_JOB_LIBRARIES_REFRESH, "plex", pts_job_libraries_refresh },
+	{ PTS_JOB_PLEX_IN_PROGRESS_REFRESH, "plex", pts_job_plex_in_progress_refresh },
+	{ NULL, NULL, NULL }
+};
+
+struct runner_child {
+	pid_t pid;
+	int64_t job_id;
+	const char *lane;
+};
+
+static struct runner_child runner_children[RUNNER_MAX_CHILDREN];
+
+static const struct runner_kind *
+runner_find(const char *kind)
+{
+	const struct runner_kind *k;
+
+	for (k = runner_kinds; k->kind != NULL; k++)
+		if (strcmp(k->kind, kind) == 0)
+			return k;
+	return NULL;
+}
+
+int
+pts_runner_active(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < RUNNER_MAX_CHILDREN; i++)
+		if (runner_children[i].pid > 0)
+			n++;
+	return n;
+}
+
+static int
+runner_lane_busy(const char *lane)
+{
+	int i;
+
+	for (i = 0; i < RUNNER_MAX_CHILDREN; i++)
+		if (runner_children[i].pid > 0 && strcmp(runner_children[i].lane, lane) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A job that was running when its process died: back to the queue, or failed after too many
+ * attempts. Its sync run follows it.
+ */
+static void
+runner_requeue_or_fail(sqlite3 *db, int64_t job_id, const char *why)
+{
+	int64_t attempts = 0;
+
+	if (pts_db_int(db, &attempts, 0, "SELECT attempts FROM jobs WHERE id = ?", "i", job_id) != 0)
+		return;
+	if (pts_db_begin(db) != 0)
+		return;
+	if (attempts >= PTS_RUNNER_MAX_ATTEMPTS) {
+		PTS_ERROR("job %lld failed: %s (%lld attempts)", (long long)job_id, why,
+		    (long long)attempts);
+		if (pts_db_run(db, "UPDATE jobs SET state = 'failed', finished_at = ?, error = ?"
+		    " WHERE id = ?", "isi", pts_now(), why, job_id) != 0 ||
+		    pts_db_run(db, "UPDATE runs SET status = 'failed', finished_at = ?, message = ?"
+		    " WHERE id = (SELECT run_id FROM jobs WHERE id = ?) AND status IN"
+		    " ('queued','running')", "isi", pts_now(), why, job_id) != 0)
+			goto fail;
+	} else {
+		PTS_WARN("job %lld was interrupted (%s): queued again", (long long)job_id, why);
+		if (pts_db_run(db, "UPDATE jobs SET state = 'queued' WHERE id = ?", "i", job_id) != 0 ||
+		    pts_db_run(db, "UPDATE runs SET status = 'queued' WHERE id = (SELECT run_id FROM"
+		    " jobs WHERE id = ?) AND status = 'running'", "i", job_id) != 0)
+			goto fail;
+	}
+	if (pts_db_commit(db) == 0)
+		return;
+fail:
+	pts_db_rollback(db);
+}
+
+int
+pts_runner_recover(sqlite3 *db)
+{
+	sqlite3_stmt *st = pts_db_prepare(db, "SELECT id FROM jobs WHERE state = 'running'");
+	int64_t ids[64];
+	int n = 0, i;
+
+	if (st == NULL)
+		return -1;
+	while (n < 64 && sqlite3_step(st) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	for (i = 0; i < n; i++)
+		runner_requeue_or_fail(db, ids[i], "the worker stopped while it ran");
+	/* Runs whose job is gone or finished cannot still be running. */
+	return pts_db_run(db, "UPDATE runs SET status = 'failed', finished_at = ?, message ="
+	    " 'interrupted' WHERE status = 'running' AND NOT EXISTS (SELECT 1 FROM jobs WHERE"
+	    " jobs.id = runs.job_id AND jobs.state IN ('queued','running'))", "i", pts_now());
+}
+
+static void
+runner_child_main(const char *dbpath, int64_t job_id, volatile sig_atomic_t *term)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	/* The parent's handle must not be used (or closed) after fork: open our own. */
+	if (pts_db_open(dbpath, &db) != 0)
+		_exit(3);
+	pts_log_attach(db);
+	rc = pts_runner_run_job(db, job_id, term);
+	pts_log_attach(NULL);
+	pts_db_close(db);
+	exit(rc < 0 ? 1 : 0);
+}
+
+int
+pts_runner_start_ready(sqlite3 *db, const char *dbpath, volatile sig_atomic_t *term)
+{
+	sqlite3_stmt *st = pts_db_prepare(db, "SELECT id, kind FROM jobs WHERE state = 'queued'"
+	    " ORDER BY id LIMIT 32");
+	struct { int64_t id; const struct runner_kind *k; } ready[32];
+	int n = 0, i, started = 0;
+
+	if (st == NULL)
+		return 0;
+	while (n < 32 && sqlite3_step(st) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 1);
+
+		ready[n].id = sqlite3_column_int64(st, 0);
+		ready[n].k = runner_find(kind);
+		if (ready[n].k == NULL) {
+			PTS_ERROR("job %lld has an unknown kind '%s'", (long long)ready[n].id, kind);
+			(void)pts_db_run(db, "UPDATE jobs SET state = 'failed', error = 'unknown kind'"
+			    " WHERE id = ?", "i", ready[n].id);
+			continue;
+		}
+		n++;
+	}
+	sqlite3_finalize(st);
+	for (i = 0; i < n; i++) {
+		int slot;
+		pid_t pid;
+
+		if (runner_lane_busy(ready[i].k->lane))
+			continue;
+		for (slot = 0; slot < RUNNER_MAX_CHILDREN && runner_children[slot].pid > 0; slot++)
+			;
+		if (slot == RUNNER_MAX_CHILDREN)
+			break;
+		/* Claim it before forking, so a restart never runs it twice at once. */
+		if (pts_db_run(db, "UPDATE jobs SET state = 'running', started_at = ?,"
+		    " attempts = attempts + 1 WHERE id = ? AND state = 'queued'", "ii", pts_now(),
+		    ready[i].id) != 0 || sqlite3_changes(db) != 1)
+			continue;
+		pid = fork();
+		if (pid < 0) {
+			PTS_ERROR("fork: %s", strerror(errno));
+			(void)pts_db_run(db, "UPDATE jobs SET state = 'queued', attempts = attempts - 1"
+			    " WHERE id = ?", "i", ready[i].id);
+			break;
+		}
+		if (pid == 0)
+			runner_child_main(dbpath, ready[i].id, term);
+		runner_children[slot].pid = pid;
+		runner_children[slot].job_id = ready[i].id;
+		runner_children[slot].lane = ready[i].k->lane;
+		started++;
+	}
+	return started;
+}
+
+void
+pts_runner_reap(sqlite3 *db)
+{
+	int status, i;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < RUNNER_MAX_CHILDREN; i++) {
+			int64_t still = 0;
+
+			if (runner_children[i].pid != pid)
+				continue;
+			runner_children[i].pid = 0;
+			/* A child that recorded its outcome left the job out of 'running'. */
+			if (pts_db_int(db, &still, 0, "SELECT state = 'running' FROM jobs WHERE id = ?",
+			    "i", runner_children[i].job_id) == 0 && still) {
+				char why[64];
+
+				if (WIFSIGNALED(status))
+					snprintf(why, sizeof(why), "its process died (signal %d)",
+					    WTERMSIG(status));
+				else
+					snprintf(why, sizeof(why), "its process exited (status %d)",
+					    WEXITSTATUS(status));
+				runner_requeue_or_fail(db, runner_children[i].job_id, why);
+			}
+		}
+	}
+}
+
+void
+pts_runner_shutdown(sqlite3 *db)
+{
+	int64_t deadline = pts_now_ms() + RUNNER_SHUTDOWN_WAIT_MS;
+	int i;
+
+	for (i = 0; i < RUNNER_MAX_CHILDREN; i++)
+		if (runner_children[i].pid > 0)
+			kill(runner_children[i].pid, SIGTERM);
+	while (pts_runner_active() > 0 && pts_now_ms() < deadline) {
+		struct timespec ts = { 0, 50 * 1000000L };
+
+		nanosleep(&ts, NULL);
+		pts_runner_reap(db);
+	}
+	for (i = 0; i < RUNNER_MAX_CHILDREN; i++)
+		if (runner_children[i].pid > 0) {
+			PTS_WARN("job %lld did not stop in time: killing it",
+			    (long long)runner_children[i].job_id);
+			kill(runner_children[i].pid, SIGKILL);
+		}
+	while (pts_runner_active() > 0) {
+		struct timespec ts = { 0, 20 * 1000000L };
+
+		nanosleep(&ts, NULL);
+		pts_runner_reap(db);
+	}
+}
+
+/* Record how a job ended. */
+static void
+runner_record(sqlite3 *db, int64_t job_id, int rc, int term)
+{
+	if (rc == 1 && term) {
+		/* Interrupted by a shutdown: it runs again at the next start; not an attempt. */
+		(void)pts_db_run(db, "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0)"
+		    " WHERE id = ?", "i", job_id);
+		return;
+	}
+	(void)pts_db_run(db, "UPDATE jobs SET state = ?, finished_at = ?,"
+	    " error = CASE WHEN ? = 'failed' THEN 'failed: see the log' END WHERE id = ?", "sisi",
+	    rc == 0 ? "done" : rc == 1 ? "cancelled" : "failed", pts_now(),
+	    rc == 0 ? "done" : rc == 1 ? "cancelled" : "failed", job_id);
+}
+
+int
+pts_runner_run_job(sqlite3 *db, int64_t job_id, volatile sig_atomic_t *term)
+{
+	struct pts_wctx *w = &pts_wctx_global;
+	sqlite3_stmt *st;
+	const struct runner_kind *k = NULL;
+	json_object *args = NULL;
+	int64_t run_id = 0;
+	int rc = -1;
+
+	st = pts_db_prepare(db, "SELECT kind, args, COALESCE(run_id, 0) FROM jobs WHERE id = ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, job_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *a = (const char *)sqlite3_column_text(st, 1);
+
+		k = runner_find((const char *)sqlite3_column_text(st, 0));
+		args = pts_json_parse(a, strlen(a), RUNNER_MAX_ARGS, NULL);
+		run_id = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (k == NULL) {
+		PTS_ERROR("job %lld: not found or of an unknown kind", (long long)job_id);
+		json_object_put(args);
+		return -1;
+	}
+	(void)pts_db_run(db, "UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, ?)"
+	    " WHERE id = ?", "ii", pts_now(), job_id);
+	memset(w, 0, sizeof(*w));
+	w->db = db;
+	w->job_id = job_id;
+	w->run_id = run_id;
+	w->term = term;
+	rc = k->fn(w, args ? args : NULL);
+	runner_record(db, job_id, rc, term != NULL && *term);
+	json_object_put(args);
+	w->job_id = w->run_id = 0;
+	return rc;
+}

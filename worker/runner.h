@@ -1,0 +1,42 @@
+/*
+ * runner.h - the job runner: picks queued jobs, runs each in a child process, reaps them.
+ *
+ * Jobs run in lanes: at most one job per lane at a time. Every job that talks to Trakt
+ * shares the "trakt" lane (so Trakt's per-account rate limit is honoured from one process at
+ * a time); other kinds have a lane of their own. A child opens its own database handle, runs
+ * the handler and records the outcome; the parent never blocks on the network, so it keeps
+ * the heartbeat, the scheduler and new jobs moving.
+ */
+#ifndef PTS_RUNNER_H
+#define PTS_RUNNER_H
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+/* A job interrupted this many times (crashes, restarts) is failed instead of retried. */
+#define PTS_RUNNER_MAX_ATTEMPTS 5
+
+/* At start: jobs left 'running' by a dead worker go back to the queue (or fail). 0 or -1. */
+int pts_runner_recover(sqlite3 *db);
+
+/* Start every queued job whose lane is free (forking). Returns how many were started. */
+int pts_runner_start_ready(sqlite3 *db, const char *dbpath, volatile sig_atomic_t *term);
+
+/* Reap finished children; a child that died without recording an outcome fails its job. */
+void pts_runner_reap(sqlite3 *db);
+
+/* Children still running. */
+int pts_runner_active(void);
+
+/* Forward SIGTERM to every child and wait for them (bounded), then reap. */
+void pts_runner_shutdown(sqlite3 *db);
+
+/*
+ * Run one job in this process (used by children, --once and --cron): marks it running, runs
+ * the handler, records done/failed/cancelled or re-queues it after a SIGTERM. Returns the
+ * handler's result (0, 1, -1).
+ */
+int pts_runner_run_job(sqlite3 *db, int64_t job_id, volatile sig_atomic_t *term);
+
+#endif

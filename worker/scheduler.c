@@ -1,0 +1,80 @@
+/*
+ * scheduler.c - queue a sync every sync_interval_hours.
+ */
+#include "scheduler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "db.h"
+#include "jobs.h"
+#include "log.h"
+#include "settings.h"
+
+static int
+sched_store(sqlite3 *db, int64_t next, int64_t interval)
+{
+	char a[32], b[32];
+
+	snprintf(a, sizeof(a), "%lld", (long long)next);
+	snprintf(b, sizeof(b), "%lld", (long long)interval);
+	if (pts_db_begin(db) != 0)
+		return -1;
+	if (pts_db_meta_set(db, "next_run_at", a) != 0 ||
+	    pts_db_meta_set(db, "next_run_interval", b) != 0 || pts_db_commit(db) != 0) {
+		pts_db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+int
+pts_scheduler_tick(sqlite3 *db)
+{
+	int64_t hours = pts_settings_get_int(db, "sync_interval_hours");
+	int64_t now = pts_now(), next, was, run_id = 0;
+	char *s_next, *s_was;
+
+	if (hours <= 0) {
+		if ((s_next = pts_db_meta_get(db, "next_run_at")) != NULL) {
+			free(s_next);
+			PTS_INFO("schedule off");
+			(void)pts_db_meta_set(db, "next_run_at", NULL);
+			(void)pts_db_meta_set(db, "next_run_interval", NULL);
+		}
+		return 0;
+	}
+	s_next = pts_db_meta_get(db, "next_run_at");
+	s_was = pts_db_meta_get(db, "next_run_interval");
+	next = s_next ? strtoll(s_next, NULL, 10) : 0;
+	was = s_was ? strtoll(s_was, NULL, 10) : 0;
+	free(s_next);
+	free(s_was);
+	if (next <= 0 || was != hours) {
+		/* New or changed interval: count it from the previous due time when there is one. */
+		int64_t base = next > 0 && was > 0 ? next - was * 3600 : now;
+
+		next = base + hours * 3600;
+		if (next < now)
+			next = now;
+		PTS_INFO("schedule: a sync every %lld h", (long long)hours);
+		return sched_store(db, next, hours);
+	}
+	if (now < next)
+		return 0;
+	switch (pts_jobs_request_sync(db, "schedule", pts_settings_get_bool(db, "dry_run"), 0,
+	    &run_id)) {
+	case 0:
+		PTS_INFO("scheduled sync queued (run %lld)", (long long)run_id);
+		break;
+	case 1:
+		PTS_INFO("scheduled sync skipped: run %lld is still going", (long long)run_id);
+		break;
+	default:
+		return -1;
+	}
+	/* Skip missed slots (the machine slept): the next one is an interval from now. */
+	while (next <= now)
+		next += hours * 3600;
+	return sched_store(db, next, hours);
+}

@@ -1,0 +1,51 @@
+/*
+ * wctx.h - the worker's context: the database, the job being run, and the cancel check
+ * every long step (network waits, rate-limit sleeps, item loops) must honour.
+ *
+ * One context exists for the whole process (pts-worker is single-threaded); job code gets a
+ * pointer to it and never frees it.
+ */
+#ifndef PTS_WCTX_H
+#define PTS_WCTX_H
+
+#include <json-c/json.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+/* How often (at most) the cancel flag of the current job is read from the database. */
+#define PTS_WCTX_CANCEL_POLL_MS 200
+/* Longest single sleep slice: a cancel or SIGTERM is noticed within this. */
+#define PTS_WCTX_SLEEP_SLICE_MS 100
+
+struct pts_wctx {
+	sqlite3 *db;
+	int64_t job_id;          /* job being run; 0 when none */
+	int64_t run_id;          /* run of the current sync job; 0 otherwise */
+	volatile sig_atomic_t *term; /* set by SIGTERM/SIGINT: finish the step and exit */
+	int64_t cancel_read_ms;  /* when the cancel flag was last read */
+	int cancelled;           /* sticky once seen */
+};
+
+/* The process-wide context (set up by main). */
+extern struct pts_wctx pts_wctx_global;
+
+/* 1 when the current job must stop (its cancel flag, or SIGTERM), else 0. Cheap to call often. */
+int pts_wctx_cancelled(struct pts_wctx *w);
+
+/* Sleep ms in short slices; returns 1 as soon as the job is cancelled, else 0. */
+int pts_wctx_sleep(struct pts_wctx *w, int64_t ms);
+
+/*
+ * Show a waiting state on the current run's progress (rate limit, Retry-After): until is an
+ * epoch (0 clears it), reason a short text like "Trakt rate limit". No-op outside a sync.
+ */
+void pts_wctx_set_waiting(struct pts_wctx *w, int64_t until, const char *reason);
+
+/*
+ * Job handlers: run one job of a kind; args is the job's JSON arguments (borrowed).
+ * Return 0 done, 1 cancelled, -1 failed (the cause already logged).
+ */
+typedef int (*pts_job_fn)(struct pts_wctx *w, json_object *args);
+
+#endif
