@@ -1,2 +1,127 @@
-int main(void);
-int main(void) { return 0; }
+/*
+ * main.c - pts-cgi: the dashboard's API as a FastCGI responder or a plain CGI program.
+ *
+ *   pts-cgi --socket PATH [--children N] [--mode 0660]   own listener, preforked children
+ *   pts-cgi                  (socket on stdin: spawn-fcgi, a web server) FastCGI loop
+ *   pts-cgi                  (REQUEST_METHOD set: Apache, shared hosting) one CGI request
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <fcgiapp.h>
+
+#include "app.h"
+#include "io.h"
+#include "log.h"
+#include "query.h"
+#include "server.h"
+
+#define MAIN_DEFAULT_CHILDREN 3
+#define MAIN_DEFAULT_MODE 0660
+
+#ifndef PTS_VERSION
+#define PTS_VERSION "unknown"
+#endif
+
+static void
+main_usage(FILE *f)
+{
+	fprintf(f, "usage: pts-cgi [--socket PATH [--children N] [--mode OCTAL]]\n"
+	    "  --socket PATH   listen on this unix socket (a stale one is replaced)\n"
+	    "  --children N    preforked responders, 1-%d (default %d)\n"
+	    "  --mode OCTAL    socket file mode (default %04o)\n"
+	    "Without --socket: a FastCGI loop when stdin is a FastCGI socket, else one CGI\n"
+	    "request from the environment. PTS_DATA_DIR names the data folder (./var).\n",
+	    SRV_MAX_CHILDREN, MAIN_DEFAULT_CHILDREN, MAIN_DEFAULT_MODE);
+}
+
+/* Strict octal mode 0-0777. 0 or -1. */
+static int
+main_mode(const char *s, mode_t *out)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '7')
+		return -1;
+	v = strtol(s, &end, 8);
+	if (*end != '\0' || v < 0 || v > 0777)
+		return -1;
+	*out = (mode_t)v;
+	return 0;
+}
+
+static int
+main_cgi(void)
+{
+	int rc = io_serve_cgi();
+
+	app_shutdown();
+	return rc == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "children", required_argument, NULL, 'c' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *socket_path = NULL;
+	mode_t mode = MAIN_DEFAULT_MODE;
+	int64_t children = MAIN_DEFAULT_CHILDREN;
+	int c;
+
+	pts_log_init("pts-cgi", PTS_LOG_INFO);
+	/*
+	 * A CGI server may pass words of the query string as arguments (RFC 3875 4.4):
+	 * under CGI the command line is not ours to parse.
+	 */
+	if (getenv("GATEWAY_INTERFACE") != NULL || getenv("REQUEST_METHOD") != NULL)
+		return main_cgi();
+	while ((c = getopt_long(argc, argv, "s:c:m:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			socket_path = optarg;
+			break;
+		case 'c':
+			if (query_int(optarg, 1, SRV_MAX_CHILDREN, &children) != 0) {
+				fprintf(stderr, "pts-cgi: --children must be 1-%d\n", SRV_MAX_CHILDREN);
+				return 2;
+			}
+			break;
+		case 'm':
+			if (main_mode(optarg, &mode) != 0) {
+				fprintf(stderr, "pts-cgi: --mode must be an octal mode such as 0660\n");
+				return 2;
+			}
+			break;
+		case 'h':
+			main_usage(stdout);
+			return 0;
+		case 'V':
+			printf("pts-cgi %s\n", PTS_VERSION);
+			return 0;
+		default:
+			main_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		main_usage(stderr);
+		return 2;
+	}
+	if (socket_path != NULL)
+		return srv_prefork(socket_path, (int)children, mode) == 0 ? 0 : 1;
+	if (!FCGX_IsCGI())
+		return srv_accept_loop(0) == 0 ? 0 : 1;
+	main_usage(stderr);
+	return 2;
+}

@@ -1,0 +1,837 @@
+// Plex-Trakt Sync dashboard. Vanilla JS, no framework, strict CSP: every piece of text that
+// comes from the API is put in the page with textContent or setAttribute, never as markup.
+'use strict';
+
+/* ==== Small helpers ==================================================================== */
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
+
+// h('div', {class: 'x', text: untrusted, onclick: fn}, child, 'text'): builds DOM safely.
+function h(tag, props, ...kids) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v == null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'text') el.textContent = v;
+    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of kids.flat()) if (c != null && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+const setText = (sel, text) => { const el = typeof sel === 'string' ? $(sel) : sel; if (el) el.textContent = text ?? ''; };
+
+const toDate = (iso) => { if (!iso) return null; const d = new Date(iso); return isNaN(d) ? null : d; };
+const dtf = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const tf = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const fmtTime = (iso) => { const d = toDate(iso); return d ? dtf.format(d) : '—'; };
+function rel(iso) {
+  const d = toDate(iso); if (!d) return '';
+  const s = (d - Date.now()) / 1000, a = Math.abs(s);
+  const [v, u] = a < 45 ? [s, 'second'] : a < 3600 ? [s / 60, 'minute'] : a < 86400 ? [s / 3600, 'hour']
+    : a < 86400 * 45 ? [s / 86400, 'day'] : [s / 2592000, 'month'];
+  return rtf.format(Math.round(v), u);
+}
+// A <time> element: local time as text, the UTC instant in datetime, relative time as title.
+const timeEl = (iso, text) => h('time', { datetime: iso || null, title: iso ? rel(iso) : null, text: text ?? fmtTime(iso) });
+const fmtN = (n) => (n == null || n === '' || isNaN(n) ? '—' : Number(n).toLocaleString());
+function fmtDur(s) {
+  if (s == null || !isFinite(s) || s < 0) return '—';
+  s = Math.round(s);
+  if (s < 60) return s + 's';
+  if (s < 3600) return Math.floor(s / 60) + 'm ' + String(s % 60).padStart(2, '0') + 's';
+  return Math.floor(s / 3600) + 'h ' + String(Math.floor(s / 60) % 60).padStart(2, '0') + 'm';
+}
+const sxe = (s, e) => 'S' + String(s ?? 0).padStart(2, '0') + 'E' + String(e ?? 0).padStart(2, '0');
+// Only http(s) URLs (or same-origin paths) become links or image sources.
+function safeUrl(u) {
+  if (typeof u !== 'string' || !u) return null;
+  try { const x = new URL(u, location.href); return /^https?:$/.test(x.protocol) ? x.href : null; } catch { return null; }
+}
+const humanize = (s) => String(s || '').replace(/_/g, ' ');
+
+/* ==== Toasts ============================================================================ */
+
+const recentToasts = new Map();
+function toast(msg, kind = 'error') {
+  msg = String(msg || 'Something went wrong');
+  const now = Date.now();
+  if (recentToasts.get(msg) > now - 8000) return;
+  recentToasts.set(msg, now);
+  const box = $('#toasts');
+  const t = h('div', { class: 'toast ' + kind }, h('span', { text: msg }),
+    h('button', { type: 'button', 'aria-label': 'Dismiss', onclick: () => t.remove() }, '×'));
+  box.append(t);
+  while (box.children.length > 4) box.firstElementChild.remove();
+  setTimeout(() => t.remove(), kind === 'error' ? 8000 : 4000);
+}
+
+/* ==== API =============================================================================== */
+
+class ApiError extends Error {
+  constructor(status, err) {
+    super((err && err.message) || 'HTTP ' + status);
+    this.status = status; this.code = err && err.code; this.fields = (err && err.fields) || null;
+  }
+}
+let locked = false; // a 401 was seen: wait for the login form
+
+async function api(method, path, body, opts = {}) {
+  const init = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' };
+  if (method !== 'GET') {
+    init.headers['X-Requested-With'] = 'XMLHttpRequest';
+    init.headers['Content-Type'] = 'application/json';
+    if (method !== 'DELETE' || body !== undefined) init.body = JSON.stringify(body ?? {});
+  }
+  let res;
+  try { res = await fetch(path, init); } catch {
+    const e = new ApiError(0, { message: 'Cannot reach the Plex-Trakt Sync server' });
+    if (!opts.quiet) toast(e.message);
+    throw e;
+  }
+  let data = null;
+  const text = await res.text();
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (res.ok) return data || {};
+  const e = new ApiError(res.status, data && data.error);
+  if (res.status === 401 && !opts.login) { showLogin(); throw e; }
+  if (!opts.quiet && !(opts.expect || []).includes(res.status)) toast(e.message);
+  throw e;
+}
+
+/* ==== Pollers: run fn, then again after interval(); paused while the page is hidden ====== */
+
+class Poller {
+  constructor(fn, interval, active = () => true) {
+    this.fn = fn; this.interval = interval; this.active = active; this.timer = 0; this.busy = false; this.again = false;
+  }
+  async run() {
+    clearTimeout(this.timer); this.timer = 0;
+    if (this.busy) { this.again = true; return; }
+    if (document.hidden || locked || !this.active()) return;
+    this.busy = true;
+    try { await this.fn(); } catch { /* already reported */ }
+    this.busy = false;
+    if (this.again) { this.again = false; return this.run(); }
+    this.schedule();
+  }
+  schedule() {
+    clearTimeout(this.timer);
+    if (!document.hidden && !locked && this.active()) this.timer = setTimeout(() => this.run(), this.interval());
+  }
+  stop() { clearTimeout(this.timer); this.timer = 0; }
+}
+const pollers = [];
+const poller = (...a) => { const p = new Poller(...a); pollers.push(p); return p; };
+document.addEventListener('visibilitychange', () => pollers.forEach((p) => (document.hidden ? p.stop() : p.run())));
+
+/* ==== Modal dialogs: Esc closes, focus stays inside, focus returns to the opener ========= */
+
+const FOCUSABLE = 'a[href],button:not([disabled]),input:not([disabled]),select:not([disabled]),textarea:not([disabled]),[tabindex]:not([tabindex="-1"])';
+function openModal(dlg, opener) {
+  if (dlg.open) return;
+  dlg._opener = opener || document.activeElement;
+  dlg.showModal();
+  const first = $('[autofocus]', dlg) || $$(FOCUSABLE, dlg).find((el) => el.offsetParent && !el.closest('.modal-head'));
+  if (first) first.focus();
+}
+for (const dlg of $$('dialog.modal')) {
+  dlg.addEventListener('keydown', (e) => {
+    if (e.key !== 'Tab') return;
+    const f = $$(FOCUSABLE, dlg).filter((el) => el.offsetParent !== null);
+    if (!f.length) return;
+    const i = f.indexOf(document.activeElement);
+    if (e.shiftKey && i <= 0) { e.preventDefault(); f[f.length - 1].focus(); }
+    else if (!e.shiftKey && i === f.length - 1) { e.preventDefault(); f[0].focus(); }
+  });
+  dlg.addEventListener('close', () => {
+    const o = dlg._opener; dlg._opener = null;
+    if (o && o.isConnected && typeof o.focus === 'function') o.focus();
+  });
+  dlg.addEventListener('click', (e) => {
+    if (e.target.closest('[data-close]')) dlg.close();
+    else if (e.target === dlg && dlg.id !== 'login') dlg.close(); // backdrop
+  });
+}
+
+/* ==== Login (when a dashboard password is set) =========================================== */
+
+function showLogin() {
+  locked = true;
+  pollers.forEach((p) => p.stop());
+  const dlg = $('#login');
+  if (dlg.open) return;
+  for (const d of $$('dialog[open]')) if (d !== dlg) d.close();
+  setText('#login-err', '');
+  openModal(dlg);
+  $('#login-pw').focus();
+}
+$('#login').addEventListener('cancel', (e) => e.preventDefault());
+$('#login-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const pw = $('#login-pw');
+  setText('#login-err', '');
+  try {
+    await api('POST', '/api/login', { password: pw.value }, { login: true, quiet: true });
+  } catch (err) {
+    setText('#login-err', err.status === 401 ? 'Wrong password.' : err.message);
+    pw.setAttribute('aria-invalid', 'true'); pw.select();
+    return;
+  }
+  pw.value = ''; pw.removeAttribute('aria-invalid');
+  locked = false;
+  $('#login').close();
+  pollers.forEach((p) => p.run());
+});
+
+/* ==== Theme ============================================================================= */
+
+function applyTheme(t) {
+  document.documentElement.dataset.theme = t;
+  $('#theme').setAttribute('aria-label', t === 'dark' ? 'Switch to light theme' : 'Switch to dark theme');
+}
+let theme = 'dark';
+try { theme = localStorage.getItem('pts-theme') === 'light' ? 'light' : 'dark'; } catch { /* private mode */ }
+applyTheme(theme);
+$('#theme').addEventListener('click', () => {
+  theme = theme === 'dark' ? 'light' : 'dark';
+  try { localStorage.setItem('pts-theme', theme); } catch { /* ignore */ }
+  applyTheme(theme);
+  drawGraph();
+});
+
+/* ==== Tabs (ARIA tablist: arrows, Home, End) ============================================= */
+
+const tabs = $$('[role="tab"]');
+const tabName = (t) => t.id.slice(4);
+let activeTab = 'progress';
+function selectTab(name, focus) {
+  const tab = $('#tab-' + name) || tabs[0];
+  activeTab = tabName(tab);
+  for (const t of tabs) {
+    const on = t === tab;
+    t.setAttribute('aria-selected', on ? 'true' : 'false');
+    t.tabIndex = on ? 0 : -1;
+    $('#' + t.getAttribute('aria-controls')).hidden = !on;
+  }
+  if (focus) tab.focus();
+  if (location.hash.slice(1) !== activeTab) history.replaceState(null, '', '#' + activeTab);
+  onTabShown(activeTab);
+}
+for (const t of tabs) {
+  t.addEventListener('click', () => selectTab(tabName(t)));
+  t.addEventListener('keydown', (e) => {
+    const i = tabs.indexOf(t);
+    const j = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+    if (j === undefined) return;
+    e.preventDefault();
+    selectTab(tabName(tabs[(j + tabs.length) % tabs.length]), true);
+  });
+}
+window.addEventListener('hashchange', () => { if (location.hash.slice(1) !== activeTab) selectTab(location.hash.slice(1)); });
+
+function onTabShown(name) {
+  if (name === 'log') { logPoll.run(); if (logState.follow) scrollLogEnd(); }
+  if (name === 'runs') runsPoll.run();
+  if (name === 'trakt' && !traktLoaded) loadTrakt();
+  if (name === 'inprogress') ipPoll.run();
+  if (name === 'progress') drawGraph();
+}
+
+/* ==== Sync state, header ================================================================= */
+
+let syncState = 'idle';
+let waiting = null;
+const busy = (s) => s === 'queued' || s === 'running' || s === 'stopping';
+
+function renderState(state, wait) {
+  const prev = syncState;
+  syncState = state || 'idle';
+  waiting = wait || null;
+  const shown = waiting && syncState === 'running' ? 'waiting' : syncState;
+  const label = { idle: 'Idle', queued: 'Syncing…', running: 'Syncing…', stopping: 'Stopping…', waiting: 'Waiting' }[shown] || humanize(shown);
+  for (const id of ['#state', '#log-state']) $(id).dataset.state = shown;
+  setText('#state-text', label);
+  setText('#log-state-text', label);
+  const run = $('#run'), stop = $('#stop');
+  run.disabled = busy(syncState);
+  run.classList.toggle('busy', busy(syncState));
+  setText('#run-text', busy(syncState) ? 'Syncing…' : 'Run Sync Now');
+  stop.disabled = !(syncState === 'running' || syncState === 'queued');
+  setText('#stop-text', syncState === 'stopping' ? 'Stopping…' : 'Stop Sync');
+  if (busy(prev) && !busy(syncState)) onSyncEnded();
+}
+
+$('#run').addEventListener('click', async () => {
+  renderState('queued');
+  try {
+    await api('POST', '/api/sync', {}, { expect: [409] });
+  } catch (e) {
+    if (e.status === 409) toast('A sync is already running.', 'info');
+    else renderState('idle');
+  }
+  progressPoll.run();
+  statusPoll.run();
+});
+$('#stop').addEventListener('click', async () => {
+  renderState('stopping', waiting);
+  try { await api('POST', '/api/sync/stop', {}, { expect: [409] }); } catch { /* 409: already idle */ }
+  progressPoll.run();
+});
+
+let status = null;
+async function loadStatus() {
+  status = await api('GET', '/api/status');
+  const auth = status.auth || {}, pa = auth.plex || {}, ta = auth.trakt || {};
+  $('#conn-plex').dataset.ok = pa.authorized ? 'yes' : 'no';
+  setText('#plex-user', pa.authorized ? pa.user || 'connected' : 'not connected');
+  $('#conn-trakt').dataset.ok = ta.authorized ? 'yes' : 'no';
+  setText('#trakt-user', ta.authorized ? ta.user || 'connected' : 'not connected');
+  const exp = $('#trakt-exp'), ed = ta.authorized && toDate(ta.expires_at);
+  exp.textContent = ed ? (ed < Date.now() ? '· token expired' : '· token expires ' + rel(ta.expires_at)) : '';
+  exp.title = ed ? 'Trakt token valid until ' + fmtTime(ta.expires_at) : '';
+  exp.toggleAttribute('data-soon', !!ed && ed - Date.now() < 2 * 86400e3);
+  const sch = status.schedule || {};
+  const iv = $('#interval');
+  if (document.activeElement !== iv && sch.interval_hours != null && iv.getAttribute('aria-invalid') !== 'true') iv.value = sch.interval_hours;
+  let next = '';
+  if (sch.interval_hours === 0) next = 'Scheduled syncs are off.';
+  else if (sch.next_run_at) next = 'Next scheduled sync ' + fmtTime(sch.next_run_at) + ' (' + rel(sch.next_run_at) + ').';
+  setText('#next-run', next);
+  setText('#idle-next', next || 'Waiting for the next run.');
+  setText('#settings-version', status.version ? 'Version ' + status.version : '');
+  if (status.sync && !busy(syncState) && busy(status.sync.state)) progressPoll.run();
+}
+const statusPoll = poller(loadStatus, () => (busy(syncState) ? 5000 : 15000));
+
+const iv = $('#interval');
+iv.addEventListener('change', async () => {
+  const raw = iv.value.trim(), n = Number(raw);
+  if (raw === '' || !Number.isInteger(n) || n < 0 || n > 168) {
+    iv.setAttribute('aria-invalid', 'true');
+    toast('The interval must be a whole number of hours from 0 to 168.');
+    return;
+  }
+  iv.removeAttribute('aria-invalid');
+  try {
+    await api('PUT', '/api/settings', { sync_interval_hours: n });
+    toast(n ? 'Syncing every ' + n + ' h.' : 'Scheduled syncs turned off.', 'info');
+  } catch (e) {
+    iv.setAttribute('aria-invalid', 'true');
+  }
+  statusPoll.run();
+});
+iv.addEventListener('keydown', (e) => { if (e.key === 'Enter') iv.dispatchEvent(new Event('change')); });
+
+/* ==== Live progress ====================================================================== */
+
+let lastRunKey = '', samples = [], lastAnnounce = '';
+function setBar(sel, done, total, pct) {
+  const el = $(sel);
+  let p = pct != null && isFinite(pct) ? Number(pct) : total > 0 ? (100 * done) / total : 0;
+  p = Math.max(0, Math.min(100, p));
+  el.firstElementChild.style.width = p.toFixed(1) + '%';
+  el.setAttribute('aria-valuenow', Math.round(p));
+  el.setAttribute('aria-valuetext', fmtN(done) + ' of ' + fmtN(total));
+  return p;
+}
+
+async function loadProgress() {
+  const p = await api('GET', '/api/progress');
+  renderState(p.state, p.waiting);
+  const idle = !busy(p.state);
+  $('#prog-idle').hidden = !idle;
+  $('#prog-run').hidden = idle;
+  if (idle) { renderLastRun(p.last_run); return; }
+  setText('#prog-title', p.state === 'queued' ? 'Starting…' : p.state === 'stopping' ? 'Stopping…' : 'Syncing' + (p.run_id ? ' · run #' + p.run_id : ''));
+  const phase = $('#prog-phase'); phase.textContent = p.phase || ''; phase.className = 'badge phase';
+  const lib = p.library || {}, all = p.overall || {};
+  setText('#lib-title', lib.title || '—');
+  setText('#lib-count', lib.total ? fmtN(lib.done) + ' / ' + fmtN(lib.total) : '');
+  setBar('#lib-bar', lib.done || 0, lib.total || 0);
+  const pct = setBar('#all-bar', all.done || 0, all.total || 0, all.percent);
+  setText('#all-count', all.total ? fmtN(all.done) + ' / ' + fmtN(all.total) + ' · ' + pct.toFixed(pct < 10 ? 1 : 0) + '%' : '');
+  setText('#cur-item', p.current_item || '—');
+  setText('#st-rate', p.rate_per_s != null ? Number(p.rate_per_s).toFixed(1) + ' items/s' : '—');
+  setText('#st-elapsed', fmtDur(p.elapsed_s));
+  setText('#st-eta', p.eta_s != null && p.state === 'running' ? fmtDur(p.eta_s) : '—');
+  const w = $('#prog-wait'), wu = p.waiting && toDate(p.waiting.until);
+  w.hidden = !p.waiting;
+  if (p.waiting) {
+    const left = wu ? Math.max(0, Math.round((wu - Date.now()) / 1000)) : null;
+    w.textContent = 'Waiting: ' + (p.waiting.reason || 'rate limit') + (left != null ? ' — resuming in ' + fmtDur(left) : '');
+  }
+  samples = Array.isArray(p.samples) ? p.samples : [];
+  drawGraph();
+  // Screen readers hear phases, libraries and every quarter, not every tick.
+  const msg = (p.phase || '') + ' ' + (lib.title || '') + ' ' + Math.floor(pct / 25) * 25 + '%';
+  if (msg !== lastAnnounce) { lastAnnounce = msg; setText('#prog-live', 'Sync ' + msg.trim()); }
+}
+const progressPoll = poller(loadProgress, () => (busy(syncState) ? 1000 : 2500));
+
+function statusBadge(st, dry) {
+  return [h('span', { class: 'badge ' + (st || ''), text: humanize(st || 'unknown') }), dry ? h('span', { class: 'badge dry', text: 'dry run' }) : null];
+}
+function renderLastRun(r) {
+  const key = JSON.stringify(r || null);
+  if (key === lastRunKey) return;
+  lastRunKey = key;
+  const box = $('#last-run');
+  if (!r) { box.replaceChildren(h('p', { class: 'muted' }, 'No sync has run yet. Press ', h('strong', {}, 'Run Sync Now'), ' to start one.')); return; }
+  const stat = (label, v) => h('div', {}, h('dt', { text: label }), h('dd', { text: v }));
+  box.replaceChildren(
+    h('p', {}, ...statusBadge(r.status, r.dry_run), ' ', r.trigger === 'schedule' ? 'Scheduled run' : 'Manual run',
+      r.id ? ' #' + r.id : '', ' · started ', timeEl(r.started_at), r.finished_at ? ' · ' + rel(r.finished_at) : ''),
+    h('dl', { class: 'summary' },
+      stat('Duration', fmtDur(r.duration_s)),
+      stat('Scanned', fmtN(r.items_scanned) + (r.items_total != null && r.items_total !== r.items_scanned ? ' / ' + fmtN(r.items_total) : '')),
+      stat(r.dry_run ? 'Would add to Trakt' : 'Added to Trakt', fmtN(r.added_to_trakt)),
+      stat(r.dry_run ? 'Would mark in Plex' : 'Marked in Plex', fmtN(r.added_to_plex)),
+      stat('Not found', fmtN(r.not_found)),
+      r.unmatched != null ? stat('Unmatched', fmtN(r.unmatched)) : null,
+      stat('Errors', fmtN(r.errors))),
+    r.id ? h('p', {}, h('button', { type: 'button', class: 'btn small', onclick: (e) => openChanges(r, e.currentTarget) }, 'View changes')) : null);
+}
+
+function onSyncEnded() {
+  lastAnnounce = '';
+  statusPoll.run();
+  if (activeTab === 'runs') runsPoll.run(); else runsStale = true;
+  if (activeTab === 'log') logPoll.run();
+  api('GET', '/api/runs?limit=1', undefined, { quiet: true }).then((r) => {
+    const run = r.runs && r.runs[0];
+    if (run) toast('Sync finished: ' + humanize(run.status) + '.', run.status === 'ok' ? 'info' : 'error');
+  }).catch(() => {});
+}
+
+// The speed graph: items/s over the recent samples, drawn to fit the canvas at device scale.
+function drawGraph() {
+  const c = $('#graph');
+  if (!c || !c.clientWidth) return;
+  const dpr = window.devicePixelRatio || 1, W = c.clientWidth, H = c.clientHeight;
+  c.width = Math.round(W * dpr); c.height = Math.round(H * dpr);
+  const g = c.getContext('2d');
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const css = getComputedStyle(document.documentElement), col = (n) => css.getPropertyValue(n).trim();
+  const pts = samples.slice(-120).map((s) => [Number(s.t), Number(s.rate)]).filter(([t, r]) => isFinite(t) && isFinite(r));
+  c.dataset.points = pts.length;
+  const L = 40, R = 10, T = 10, B = 20, w = W - L - R, hh = H - T - B;
+  let max = Math.max(1, ...pts.map((p) => p[1]));
+  const mag = 10 ** Math.floor(Math.log10(max)), step = [1, 2, 2.5, 5, 10].find((m) => m * mag >= max) * mag;
+  max = step;
+  g.font = '11px system-ui, sans-serif'; g.fillStyle = col('--muted'); g.strokeStyle = col('--border'); g.lineWidth = 1;
+  g.textAlign = 'right'; g.textBaseline = 'middle';
+  for (let i = 0; i <= 4; i++) {
+    const y = T + hh - (hh * i) / 4;
+    g.beginPath(); g.moveTo(L, Math.round(y) + 0.5); g.lineTo(W - R, Math.round(y) + 0.5); g.stroke();
+    const v = (max * i) / 4;
+    g.fillText(v >= 10 ? Math.round(v) : +v.toFixed(1), L - 6, y);
+  }
+  if (!pts.length) {
+    g.textAlign = 'center'; g.fillText('Waiting for data…', L + w / 2, T + hh / 2); return;
+  }
+  let t0 = pts[0][0], t1 = pts[pts.length - 1][0];
+  if (t1 - t0 < 1) t0 = t1 - 1;
+  const X = (t) => L + ((t - t0) / (t1 - t0)) * w, Y = (r) => T + hh - (Math.max(0, r) / max) * hh;
+  g.textAlign = 'left'; g.textBaseline = 'alphabetic';
+  g.fillText('−' + fmtDur(t1 - t0), L, H - 5);
+  g.textAlign = 'right'; g.fillText('now', W - R, H - 5);
+  const line = () => { g.beginPath(); pts.forEach(([t, r], i) => (i ? g.lineTo(X(t), Y(r)) : g.moveTo(X(t), Y(r)))); if (pts.length === 1) g.lineTo(L + w, Y(pts[0][1])); };
+  const accent = col('--accent');
+  line(); g.lineTo(pts.length === 1 ? L + w : X(t1), T + hh); g.lineTo(pts.length === 1 ? L : X(pts[0][0]), T + hh); g.closePath();
+  const grad = g.createLinearGradient(0, T, 0, T + hh);
+  grad.addColorStop(0, accent + '66'); grad.addColorStop(1, accent + '08');
+  g.fillStyle = grad; g.fill();
+  line(); g.strokeStyle = accent; g.lineWidth = 2; g.lineJoin = 'round'; g.stroke();
+  const [lt, lr] = pts[pts.length - 1];
+  g.beginPath(); g.arc(pts.length === 1 ? L + w : X(lt), Y(lr), 3.5, 0, 7); g.fillStyle = accent; g.fill();
+}
+if (window.ResizeObserver) new ResizeObserver(() => drawGraph()).observe($('#graph'));
+
+/* ==== Raw log ============================================================================ */
+
+const MAX_LOG_LINES = 2000, LOG_PAGE = 1000;
+const logState = { last: 0, started: false, follow: true };
+const logBox = $('#log-lines');
+const scrollLogEnd = () => { logBox.scrollTop = logBox.scrollHeight; };
+
+async function loadLog() {
+  for (let pages = 0; pages < 40; pages++) {
+    const r = await api('GET', '/api/log?after=' + logState.last + '&limit=' + LOG_PAGE);
+    const es = Array.isArray(r.entries) ? r.entries : [];
+    const lastSeen = es.length ? Number(es[es.length - 1].id) : logState.last;
+    // First load of a long log: skip straight to its last lines when the API says where they end.
+    if (!logState.started && es.length === LOG_PAGE && Number(r.last_id) > lastSeen + MAX_LOG_LINES) {
+      logState.last = Number(r.last_id) - MAX_LOG_LINES; continue;
+    }
+    appendLog(es);
+    logState.last = Math.max(logState.last, lastSeen);
+    if (es.length < LOG_PAGE) break;
+  }
+  logState.started = true;
+  setText('#log-count', fmtN(logBox.childElementCount) + ' lines');
+}
+function appendLog(entries) {
+  if (!entries.length) return;
+  const frag = document.createDocumentFragment();
+  for (const e of entries.slice(-MAX_LOG_LINES)) {
+    const lv = String(e.level || 'info').toLowerCase();
+    const d = toDate(e.ts);
+    frag.append(h('div', { class: 'll ' + lv.replace(/[^a-z]/g, '') },
+      h('time', { datetime: e.ts || null, title: d ? fmtTime(e.ts) : null, text: d ? tf.format(d) : '' }),
+      h('span', { class: 'lv', text: lv.toUpperCase() }),
+      h('span', { class: 'msg', text: e.message ?? '' })));
+  }
+  logBox.append(frag);
+  let extra = logBox.childElementCount - MAX_LOG_LINES;
+  while (extra-- > 0) logBox.firstElementChild.remove();
+  if (logState.follow) scrollLogEnd();
+}
+logBox.addEventListener('scroll', () => {
+  const atEnd = logBox.scrollHeight - logBox.scrollTop - logBox.clientHeight < 24;
+  if (atEnd !== logState.follow) { logState.follow = atEnd; $('#log-follow').hidden = atEnd; }
+});
+$('#log-follow').addEventListener('click', () => { logState.follow = true; $('#log-follow').hidden = true; scrollLogEnd(); });
+const logPoll = poller(async () => {
+  await loadLog();
+  let lib = '';
+  if (busy(syncState)) {
+    const p = await api('GET', '/api/progress', undefined, { quiet: true }).catch(() => null);
+    if (p && p.library && p.library.title) lib = 'Library: ' + p.library.title;
+  }
+  setText('#log-lib', lib);
+}, () => (busy(syncState) ? 1000 : 3000), () => activeTab === 'log');
+
+/* ==== Sync history ======================================================================= */
+
+let runsStale = true;
+async function loadRuns() {
+  const r = await api('GET', '/api/runs?limit=50');
+  runsStale = false;
+  const runs = Array.isArray(r.runs) ? r.runs : [];
+  const td = (label, v, cls) => h('td', { 'data-label': label, class: cls || null, text: v });
+  const num = (label, v, bad) => td(label, fmtN(v), 'n' + (!v ? ' zero' : bad ? ' bad' : ''));
+  $('#runs-body').replaceChildren(...runs.map((run) => {
+    const open = (e) => openChanges(run, e.currentTarget.closest('tr').querySelector('.open'));
+    return h('tr', { onclick: open, 'data-run': run.id },
+      h('td', { 'data-label': 'Started' }, h('button', { type: 'button', class: 'open', 'aria-label': 'Show the changes of run ' + run.id + ', started ' + fmtTime(run.started_at) }, timeEl(run.started_at))),
+      td('Duration', run.status === 'running' ? 'running…' : fmtDur(run.duration_s)),
+      td('Trigger', run.trigger === 'schedule' ? 'Scheduled' : 'Manual'),
+      h('td', { 'data-label': 'Status' }, ...statusBadge(run.status, run.dry_run)),
+      num('Scanned', run.items_scanned), num('Added to Trakt', run.added_to_trakt), num('Marked in Plex', run.added_to_plex),
+      num('Not found', run.not_found), num('Unmatched', run.unmatched), num('Errors', run.errors, true));
+  }));
+  $('#runs-empty').hidden = runs.length > 0;
+  $('.table-wrap').hidden = !runs.length;
+}
+const runsPoll = poller(loadRuns, () => (busy(syncState) ? 4000 : 20000), () => activeTab === 'runs');
+$('#runs-reload').addEventListener('click', () => runsPoll.run());
+
+const ACTIONS = { add_play_trakt: 'Added to Trakt history', mark_watched_plex: 'Marked watched in Plex', add_rating_trakt: 'Rated on Trakt', rate_plex: 'Rated in Plex', add_watchlist_trakt: 'Added to Trakt watchlist' };
+function itemTitle(c) {
+  if (c.type === 'episode' || c.show) return (c.show ? c.show + ' · ' : '') + sxe(c.season, c.episode) + (c.title ? ' · ' + c.title : '');
+  return (c.title || 'Untitled') + (c.year ? ' (' + c.year + ')' : '');
+}
+async function openChanges(run, opener) {
+  const dlg = $('#changes');
+  setText('#changes-title', 'Run #' + run.id + ' · ' + (run.dry_run ? 'planned changes' : 'changes'));
+  setText('#changes-sum', 'Loading…');
+  $('#changes-list').replaceChildren();
+  openModal(dlg, opener);
+  let r;
+  try { r = await api('GET', '/api/runs/' + encodeURIComponent(run.id) + '/changes'); } catch (e) { setText('#changes-sum', e.message); return; }
+  const ch = Array.isArray(r.changes) ? r.changes : [];
+  setText('#changes-sum', ch.length ? fmtN(ch.length) + (ch.length === 1 ? ' change' : ' changes') + ' · started ' + fmtTime(run.started_at)
+    : run.dry_run ? 'This dry run found nothing to change.' : 'This run changed nothing: everything was already in step.');
+  $('#changes-list').replaceChildren(...ch.map((c) => h('li', {},
+    h('div', { class: 'what' }, h('span', { class: 'act', text: ACTIONS[c.action] || humanize(c.action) }), h('span', { text: itemTitle(c) })),
+    c.watched_at ? h('span', { class: 'muted' }, timeEl(c.watched_at)) : null,
+    h('span', { class: 'badge ' + (c.result || ''), text: humanize(c.result || '') }))));
+}
+
+/* ==== Posters and media cards ============================================================ */
+
+function poster(url, title, type) {
+  const ph = () => h('div', { class: 'poster ph', 'aria-hidden': 'true' }, (String(title || '?').trim()[0] || '?').toUpperCase(), h('small', { text: type || '' }));
+  const src = safeUrl(url);
+  if (!src) return ph();
+  const img = h('img', { class: 'poster', src, alt: '', loading: 'lazy', decoding: 'async', referrerpolicy: 'no-referrer', width: 342, height: 513 });
+  img.addEventListener('error', () => img.replaceWith(ph()), { once: true });
+  return img;
+}
+function card(it, extra) {
+  const ep = it.type === 'episode';
+  const title = ep ? it.show || it.title : it.title;
+  const sub = ep ? sxe(it.season, it.episode) + (it.title ? ' · ' + it.title : '') : it.year ? String(it.year) : 'Movie';
+  return h('li', { class: 'item' }, poster(it.poster, title, ep ? 'episode' : 'movie'),
+    h('div', { class: 'item-body' }, h('span', { class: 'item-title', text: title || 'Untitled', title: title || null }),
+      h('span', { class: 'item-sub', text: sub }), ...extra));
+}
+
+/* ==== Trakt history ====================================================================== */
+
+let traktLoaded = false, traktFetched = null;
+async function loadTrakt() {
+  const r = await api('GET', '/api/trakt/history?limit=100');
+  traktLoaded = true;
+  traktFetched = r.fetched_at || null;
+  const items = Array.isArray(r.items) ? r.items : [];
+  $('#trakt-list').replaceChildren(...items.map((it) => card(it, [h('span', { class: 'item-when' }, 'Watched ', timeEl(it.watched_at))])));
+  $('#trakt-empty').hidden = items.length > 0;
+  setText('#trakt-fetched', traktFetched ? 'Updated ' + rel(traktFetched) : '');
+  return r;
+}
+// POST a refresh job, then poll GET until its fetched_at changes.
+async function refreshUntilChanged(post, get, before, btn, label) {
+  btn.disabled = true; btn.classList.add('busy');
+  const span = $('span', btn), old = span ? span.textContent : '';
+  if (span) span.textContent = label;
+  try {
+    await api('POST', post);
+    const end = Date.now() + 90000;
+    while (Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 1200));
+      const r = await get();
+      if ((r.fetched_at || null) !== before) return r;
+    }
+    toast('The refresh is taking long; showing what is there.');
+  } catch { /* reported */ } finally {
+    btn.disabled = false; btn.classList.remove('busy');
+    if (span) span.textContent = old;
+  }
+}
+$('#trakt-refresh').addEventListener('click', (e) => refreshUntilChanged('/api/trakt/history/refresh', loadTrakt, traktFetched, e.currentTarget, 'Refreshing…'));
+
+/* ==== In progress (Plex Continue Watching) =============================================== */
+
+async function loadInProgress() {
+  const r = await api('GET', '/api/plex/in-progress');
+  const items = Array.isArray(r.items) ? r.items : [];
+  $('#ip-list').replaceChildren(...items.map((it) => {
+    const pct = Math.max(0, Math.min(100, Number(it.progress_percent) || 0));
+    const bar = h('div', { class: 'bar', role: 'progressbar', 'aria-label': 'Watched', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(pct) }, h('div', { class: 'fill' }));
+    bar.firstChild.style.width = pct + '%';
+    return card(it, [bar, h('span', { class: 'item-sub', text: Math.round(pct) + '% watched' }),
+      h('span', { class: 'item-when' }, 'Last viewed ', timeEl(it.last_viewed_at, rel(it.last_viewed_at) || '—'))]);
+  }));
+  $('#ip-empty').hidden = items.length > 0;
+  setText('#ip-fetched', r.fetched_at ? 'Updated ' + rel(r.fetched_at) : 'Fetching from Plex…');
+}
+const ipPoll = poller(loadInProgress, () => 10000, () => activeTab === 'inprogress');
+
+/* ==== Settings =========================================================================== */
+
+const TEXT_KEYS = ['plex_url', 'trakt_client_id', 'sync_direction'];
+const BOOL_KEYS = ['sync_watched', 'sync_ratings', 'sync_watchlist', 'sync_playback', 'dry_run'];
+const SECRET_KEYS = ['trakt_client_secret', 'tmdb_api_key', 'dashboard_password'];
+const field = (k) => $('#f-' + k);
+let settings = {}, libsLoaded = { libraries: [], fetched_at: null }, libSelLoaded = '';
+
+function clearErrors() {
+  for (const el of $$('#settings .err')) el.textContent = '';
+  for (const el of $$('#settings [aria-invalid]')) el.removeAttribute('aria-invalid');
+}
+function showFieldErrors(fields) {
+  let first = null;
+  for (const [k, why] of Object.entries(fields || {})) {
+    const input = field(k), err = $('#e-' + k);
+    if (input && err) {
+      err.textContent = String(why);
+      input.setAttribute('aria-invalid', 'true');
+      input.setAttribute('aria-describedby', 'e-' + k);
+      first = first || input;
+    } else {
+      const f = $('#e-_form'); f.textContent = (f.textContent ? f.textContent + ' ' : '') + k + ': ' + why;
+    }
+  }
+  if (first) first.focus();
+}
+function fillSettings(s) {
+  settings = s || {};
+  for (const k of TEXT_KEYS) if (settings[k] != null) field(k).value = settings[k];
+  for (const k of BOOL_KEYS) field(k).checked = !!settings[k];
+  for (const k of SECRET_KEYS) {
+    const set = !!(settings[k] && settings[k].set);
+    const badge = $('#s-' + k); badge.textContent = set ? 'set' : 'not set'; badge.dataset.set = set;
+    field(k).value = '';
+    field(k).placeholder = set ? 'set · type to replace' : 'not set';
+  }
+  $('#logout').hidden = !(settings.dashboard_password && settings.dashboard_password.set);
+}
+// The changed fields only; a secret only when something was typed.
+function settingsPatch(keys) {
+  const p = {};
+  for (const k of TEXT_KEYS) if (field(k).value !== (settings[k] ?? '')) p[k] = field(k).value.trim();
+  for (const k of BOOL_KEYS) if (field(k).checked !== !!settings[k]) p[k] = field(k).checked;
+  for (const k of SECRET_KEYS) if (field(k).value !== '') p[k] = field(k).value;
+  if (keys) for (const k of Object.keys(p)) if (!keys.includes(k)) delete p[k];
+  return p;
+}
+// Saves (some of) the pending fields; false when the API refused them.
+async function saveFields(keys) {
+  const patch = settingsPatch(keys);
+  if (!Object.keys(patch).length) return true;
+  clearErrors();
+  try {
+    await api('PUT', '/api/settings', patch, { expect: [400] });
+  } catch (e) {
+    if (e.fields) showFieldErrors(e.fields); else if (e.status === 400) setText('#e-_form', e.message);
+    return false;
+  }
+  fillSettings(await api('GET', '/api/settings'));
+  return true;
+}
+
+async function openSettings(opener) {
+  const dlg = $('#settings');
+  clearErrors();
+  dlg.dataset.loaded = '0';
+  openModal(dlg, opener);
+  const [s, libs] = await Promise.all([api('GET', '/api/settings').catch(() => null), api('GET', '/api/libraries').catch(() => null)]);
+  if (s) fillSettings(s);
+  if (libs) renderLibs(libs);
+  await Promise.all(authFlows.map((f) => f.load().catch(() => {})));
+  dlg.dataset.loaded = '1';
+}
+$('#open-settings').addEventListener('click', (e) => openSettings(e.currentTarget));
+$('#settings').addEventListener('close', () => authFlows.forEach((f) => f.poll.stop()));
+$('#settings-form').addEventListener('input', (e) => {
+  const t = e.target;
+  if (t.getAttribute('aria-invalid') === 'true') { t.removeAttribute('aria-invalid'); setText('#e-' + t.name, ''); }
+});
+$('#settings-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const btn = $('#settings-save');
+  btn.disabled = true;
+  try {
+    clearErrors();
+    if (!(await saveFields())) return;
+    const sel = selectedLibs();
+    if (sel.join('\n') !== libSelLoaded) {
+      await api('PUT', '/api/libraries', { selected: sel });
+      libSelLoaded = sel.join('\n');
+    }
+    toast('Settings saved.', 'info');
+    $('#settings').close();
+    statusPoll.run();
+  } catch { /* reported */ } finally { btn.disabled = false; }
+});
+$('#logout').addEventListener('click', async () => {
+  try { await api('POST', '/api/logout'); } catch { return; }
+  $('#settings').close();
+  showLogin();
+});
+
+/* ---- libraries ---- */
+const selectedLibs = () => $$('#libs input:checked').map((i) => i.value).sort();
+function renderLibs(r, keepSel) {
+  libsLoaded = r || { libraries: [] };
+  const libs = Array.isArray(libsLoaded.libraries) ? libsLoaded.libraries : [];
+  const sel = keepSel || new Set(libs.filter((l) => l.selected).map((l) => String(l.key)));
+  if (!keepSel) libSelLoaded = [...sel].sort().join('\n');
+  setText('#libs-fetched', libsLoaded.fetched_at ? fmtN(libs.length) + ' libraries · fetched ' + rel(libsLoaded.fetched_at) : 'Not fetched yet: authorize Plex, then fetch.');
+  $('#libs').replaceChildren(...libs.map((l) => h('li', {}, h('label', {},
+    h('input', { type: 'checkbox', value: String(l.key), checked: sel.has(String(l.key)) }),
+    h('span', { text: l.title || 'Library ' + l.key }), h('span', { class: 'badge', text: l.type === 'show' ? 'TV shows' : l.type === 'movie' ? 'Movies' : l.type || '' }),
+    h('span', { class: 'count', text: fmtN(l.count) + (l.type === 'show' ? ' episodes' : ' items') })))));
+}
+$('#libs-fetch').addEventListener('click', async (e) => {
+  const btn = e.currentTarget;
+  if (!(await saveFields(['plex_url']))) return;
+  const keep = new Set(selectedLibs());
+  const had = $$('#libs input').length > 0;
+  const r = await refreshUntilChanged('/api/libraries/refresh', () => api('GET', '/api/libraries'), libsLoaded.fetched_at || null, btn, 'Fetching…');
+  if (r) { const old = libSelLoaded; renderLibs(r, had ? keep : null); if (had) libSelLoaded = old; }
+});
+
+/* ---- authorization flows (plex.tv PIN, Trakt device code) ---- */
+
+class AuthFlow {
+  constructor(name, label, needs) {
+    this.name = name; this.label = label; this.needs = needs; this.started = 0;
+    this.box = $('#' + name + '-flow');
+    this.poll = new Poller(() => this.load(), () => 1000, () => $('#settings').open);
+    $('#' + name + '-auth').addEventListener('click', () => this.start());
+    $('#' + name + '-signout').addEventListener('click', () => this.signOut());
+    setInterval(() => this.tick(), 1000);
+  }
+  async start() {
+    if (!(await saveFields(this.needs))) return;
+    try { await api('POST', '/api/auth/' + this.name); } catch { return; }
+    this.started = Date.now();
+    this.render({ state: 'starting' });
+    this.poll.run();
+  }
+  async signOut() {
+    try { await api('DELETE', '/api/auth/' + this.name); } catch { return; }
+    this.started = 0;
+    toast('Signed out of ' + this.label + '.', 'info');
+    await this.load();
+    statusPoll.run();
+  }
+  async load() {
+    const r = await api('GET', '/api/auth/' + this.name);
+    // Right after a start the worker may not have picked the job up yet.
+    if (this.started && Date.now() - this.started < 6000 && r.state !== 'pending' && r.state !== 'authorized') r.state = 'starting';
+    this.render(r);
+    if (r.state === 'pending' || r.state === 'starting') this.poll.schedule(); else this.poll.stop();
+    if (r.state === 'authorized' && this.started) { this.started = 0; this.done = true; this.render(r); statusPoll.run(); }
+  }
+  tick() {
+    const c = $('.countdown', this.box), d = c && toDate(c.dataset.until);
+    if (!d) return;
+    const left = Math.max(0, Math.round((d - Date.now()) / 1000));
+    c.textContent = left ? 'Code expires in ' + Math.floor(left / 60) + ':' + String(left % 60).padStart(2, '0') : 'Code expired';
+  }
+  render(r) {
+    const st = r.state || 'none', ok = st === 'authorized';
+    const stat = $('#' + this.name + '-auth-status');
+    stat.textContent = ok ? 'Signed in as ' + (r.user || 'unknown user') : 'Not signed in';
+    stat.dataset.ok = ok ? 'yes' : 'no';
+    const btn = $('#' + this.name + '-auth');
+    btn.hidden = ok;
+    btn.disabled = st === 'pending' || st === 'starting';
+    btn.textContent = st === 'expired' || st === 'error' ? 'Try again' : 'Authorize ' + this.label;
+    $('#' + this.name + '-signout').hidden = !ok;
+    const kids = this.flowContent(r, st);
+    this.box.hidden = !kids.length;
+    this.box.replaceChildren(...kids);
+    this.tick();
+  }
+  flowContent(r, st) {
+    if (st === 'starting') return [h('p', { class: 'muted', text: 'Asking ' + this.label + ' for a code…' })];
+    if (st === 'authorized') return this.done ? [h('p', { class: 'good', text: '✓ Connected as ' + (r.user || 'unknown user') })] : [];
+    if (st === 'expired') return [h('p', { class: 'bad', text: 'The code expired before it was approved. Press Try again for a new one.' })];
+    if (st === 'error') return [h('p', { class: 'bad', text: 'Authorization failed' + (typeof r.error === 'string' ? ': ' + r.error : '.') })];
+    if (st !== 'pending') return [];
+    return this.pending(r);
+  }
+  link(url, text) {
+    const u = safeUrl(url);
+    return u ? h('a', { href: u, target: '_blank', rel: 'noopener noreferrer', text: text || u }) : h('span', { text: url || '' });
+  }
+}
+class PlexFlow extends AuthFlow {
+  pending(r) {
+    return [h('p', {}, '1. Open ', this.link(r.auth_url, 'plex.tv sign-in ↗'), ' and allow access.'),
+      r.code ? h('p', {}, 'Code: ', h('span', { class: 'code', text: r.code })) : null,
+      h('p', { class: 'muted' }, 'Waiting for approval… ', h('span', { class: 'countdown', 'data-until': r.expires_at || null }))].filter(Boolean);
+  }
+}
+class TraktFlow extends AuthFlow {
+  pending(r) {
+    return [h('p', {}, '1. Open ', this.link(r.verification_url)),
+      h('p', {}, '2. Enter this code: ', h('span', { class: 'code', text: r.user_code || '' })),
+      h('p', { class: 'muted' }, 'Waiting for approval… ', h('span', { class: 'countdown', 'data-until': r.expires_at || null }))];
+  }
+}
+const authFlows = [new PlexFlow('plex', 'Plex', []), new TraktFlow('trakt', 'Trakt', ['trakt_client_id', 'trakt_client_secret'])];
+$('#settings').addEventListener('close', () => authFlows.forEach((f) => { f.done = false; }));
+
+/* ==== Start ============================================================================== */
+
+selectTab(location.hash.slice(1) || 'progress');
+statusPoll.run();
+progressPoll.run();

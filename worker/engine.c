@@ -1,22 +1,866 @@
 /*
- * engine.c - the sync engine. This first version walks the run through its phases over an
- * empty plan; the matching and writing come with the upstream clients.
+ * engine.c - the watched-state sync (docs/DESIGN.md, "The sync, in API calls").
+ *
+ *   checking   Trakt last_activities + a count of new Plex views per library: when nothing
+ *              moved since the last good run, stop here (incremental run, few calls)
+ *   settling   earlier Trakt batches with an unknown outcome are checked in its history
+ *   counting   one count-only call per library: the exact total before any item is read
+ *   reading    Trakt's whole watched state (every page), indexed by id
+ *   scanning   each library page by page with guids; every item matched and decided
+ *   writing    Trakt history in batches through the ledger; Plex marks one by one
  */
 #include "engine.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "db.h"
+#include "http.h"
+#include "idindex.h"
+#include "ledger.h"
 #include "log.h"
+#include "paths.h"
+#include "plan.h"
+#include "plex.h"
+#include "reconcile.h"
+#include "settings.h"
+#include "trakt.h"
+
+/* Libraries one sync covers. */
+#define ENGINE_MAX_LIBS 64
+/* Items per Trakt history POST unless PTS_TRAKT_BATCH_SIZE says otherwise (1..1000). */
+#define ENGINE_BATCH_DEFAULT 100
+/* Unmatched items named one by one in the log; the rest are counted. */
+#define ENGINE_LOG_UNMATCHED 50
+/* Longest item label shown as the current item. */
+#define ENGINE_LABEL_MAX 300
+
+struct eng_lib {
+	char key[PTS_PLEX_KEY_LEN];
+	char title[PTS_PLEX_TITLE_LEN];
+	int is_show;
+	int64_t total;
+};
+
+/* A show of a Plex library: its ratingKey and ids (episodes find their show here). */
+struct eng_show {
+	char *rating_key;
+	struct pts_ids ids;
+};
+
+struct engine {
+	struct pts_wctx *w;
+	struct pts_run *run;
+	struct pts_plex *plex;
+	struct pts_trakt *trakt;
+	int to_trakt, to_plex;
+	struct eng_lib libs[ENGINE_MAX_LIBS];
+	int nlibs;
+	struct pts_trakt_movies movies;
+	struct pts_trakt_shows shows;
+	struct pts_idx movie_idx, show_idx, ep_idx;
+	struct eng_show *pshows;     /* the current show library's shows, sorted by rating key */
+	size_t npshows, pshows_cap;
+	struct pts_plan add_trakt, mark_plex;
+	int64_t unmatched_logged;
+	int failed;                  /* a callback hit an error (out of memory) */
+};
+
+/* ==== Setup ==== */
+
+static int
+eng_libraries(struct engine *e)
+{
+	sqlite3_stmt *st = pts_db_prepare(e->w->db, "SELECT key, title, type FROM libraries"
+	    " WHERE selected = 1 AND present = 1 AND type IN ('movie','show') ORDER BY key");
+	struct pts_plex_section *secs = NULL;
+	size_t n = 0, i;
+
+	if (st == NULL)
+		return -1;
+	while (e->nlibs < ENGINE_MAX_LIBS && sqlite3_step(st) == SQLITE_ROW) {
+		struct eng_lib *l = &e->libs[e->nlibs++];
+
+		snprintf(l->key, sizeof(l->key), "%s", sqlite3_column_text(st, 0));
+		snprintf(l->title, sizeof(l->title), "%s", sqlite3_column_text(st, 1));
+		l->is_show = strcmp((const char *)sqlite3_column_text(st, 2), "show") == 0;
+	}
+	sqlite3_finalize(st);
+	if (e->nlibs > 0)
+		return 0;
+	/* Nothing picked: every movie and show library of the server. */
+	if (pts_plex_sections(e->plex, &secs, &n) != PTS_HTTP_OK) {
+		PTS_ERROR("cannot list Plex's libraries");
+		return -1;
+	}
+	for (i = 0; i < n && e->nlibs < ENGINE_MAX_LIBS; i++) {
+		struct eng_lib *l;
+
+		if (strcmp(secs[i].type, "movie") != 0 && strcmp(secs[i].type, "show") != 0)
+			continue;
+		l = &e->libs[e->nlibs++];
+		snprintf(l->key, sizeof(l->key), "%s", secs[i].key);
+		snprintf(l->title, sizeof(l->title), "%s", secs[i].title);
+		l->is_show = strcmp(secs[i].type, "show") == 0;
+	}
+	free(secs);
+	PTS_INFO("no libraries chosen in Settings: syncing all %d movie and show libraries",
+	    e->nlibs);
+	return 0;
+}
+
+static void
+eng_libs_key(const struct engine *e, char *buf, size_t len)
+{
+	size_t off = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < e->nlibs && off < len; i++) {
+		int n = snprintf(buf + off, len - off, "%s%s", i ? "," : "", e->libs[i].key);
+
+		if (n > 0)
+			off += (size_t)n;
+	}
+}
+
+/* ==== Incremental check ==== */
+
+/*
+ * 1 when nothing can have changed since the checkpoint (the run may stop), 0 when a full
+ * run is needed, -1 on error. *acts gets Trakt's activities (when read).
+ */
+static int
+eng_unchanged(struct engine *e, const struct pts_ckpt *ck, struct pts_trakt_activities *acts)
+{
+	char libs[PTS_CKPT_LIBS_LEN], *dir = pts_settings_get_str(e->w->db, "sync_direction");
+	int i, same;
+
+	eng_libs_key(e, libs, sizeof(libs));
+	same = dir && strcmp(dir, ck->direction) == 0 && strcmp(libs, ck->libs) == 0 &&
+	    pts_now() - ck->full_at < PTS_CKPT_FULL_EVERY_S;
+	free(dir);
+	if (!same)
+		return 0;
+	if (pts_trakt_last_activities(e->trakt, acts) != PTS_HTTP_OK)
+		return -1;
+	if (acts->movies_watched_at != ck->movies_watched_at ||
+	    acts->episodes_watched_at != ck->episodes_watched_at)
+		return 0;
+	for (i = 0; i < e->nlibs; i++) {
+		struct pts_plex_filter f = { 0, ck->plex_since, 0 };
+		int64_t n = 0;
+
+		if (pts_plex_count(e->plex, e->libs[i].key, e->libs[i].is_show ? PTS_PLEX_TYPE_EPISODE :
+		    PTS_PLEX_TYPE_MOVIE, &f, &n) != PTS_HTTP_OK)
+			return -1;
+		if (n > 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* ==== Trakt's watched state ==== */
+
+static int
+eng_read_trakt(struct engine *e)
+{
+	size_t i, j;
+
+	if (pts_trakt_watched_movies(e->trakt, &e->movies) != PTS_HTTP_OK ||
+	    pts_trakt_watched_shows(e->trakt, &e->shows) != PTS_HTTP_OK) {
+		PTS_ERROR("cannot read the watched state from Trakt");
+		return -1;
+	}
+	if (pts_idx_init(&e->movie_idx, e->movies.n * 3) != 0 ||
+	    pts_idx_init(&e->show_idx, e->shows.n * 4) != 0 ||
+	    pts_idx_init(&e->ep_idx, e->shows.neps) != 0)
+		return -1;
+	for (i = 0; i < e->movies.n; i++)
+		if (pts_idx_put_ids(&e->movie_idx, &e->movies.v[i].ids, (int32_t)i) != 0)
+			return -1;
+	for (i = 0; i < e->shows.n; i++) {
+		const struct pts_trakt_show *s = &e->shows.v[i];
+
+		if (pts_idx_put_ids(&e->show_idx, &s->ids, (int32_t)i) != 0)
+			return -1;
+		for (j = s->ep_first; j < s->ep_first + s->ep_count; j++)
+			if (e->shows.eps[j].plays > 0 &&
+			    pts_idx_put(&e->ep_idx, PTS_IDX_EPISODE, pts_idx_episode((int32_t)i,
+			    e->shows.eps[j].season, e->shows.eps[j].number), (int32_t)j) != 0)
+				return -1;
+	}
+	PTS_INFO("Trakt: %zu watched movies, %zu shows with %zu watched episodes", e->movies.n,
+	    e->shows.n, e->shows.neps);
+	return 0;
+}
+
+/* 1 when Trakt has a play of this movie / episode. */
+static int
+eng_trakt_movie_watched(const struct engine *e, const struct pts_ids *ids)
+{
+	int32_t pos = pts_idx_get_ids(&e->movie_idx, ids);
+
+	return pos >= 0 && e->movies.v[pos].plays > 0;
+}
+
+static int
+eng_trakt_episode_watched(const struct engine *e, const struct pts_ids *show, int season,
+    int episode)
+{
+	int32_t pos = pts_idx_get_ids(&e->show_idx, show);
+
+	return pos >= 0 && pts_idx_get(&e->ep_idx, PTS_IDX_EPISODE,
+	    pts_idx_episode(pos, season, episode)) >= 0;
+}
+
+/* ==== Scanning Plex ==== */
+
+static void
+eng_unmatched(struct engine *e, const struct pts_plex_item *it)
+{
+	e->run->unmatched++;
+	if (e->unmatched_logged++ < ENGINE_LOG_UNMATCHED)
+		PTS_INFO("unmatched (no usable id): %s%s%s", it->grandparent_title ?
+		    it->grandparent_title : "", it->grandparent_title ? " - " : "",
+		    it->title ? it->title : "(untitled)");
+	else if (e->unmatched_logged == ENGINE_LOG_UNMATCHED + 1)
+		PTS_INFO("more unmatched items: counted, not named");
+}
+
+static void
+eng_progress_item(struct engine *e, const struct pts_plex_item *it, int is_episode)
+{
+	char label[ENGINE_LABEL_MAX];
+
+	if (is_episode)
+		snprintf(label, sizeof(label), "%s S%02dE%02d %s", it->grandparent_title ?
+		    it->grandparent_title : "", it->season, it->episode, it->title ? it->title : "");
+	else if (it->year > 0)
+		snprintf(label, sizeof(label), "%s (%d)", it->title ? it->title : "", it->year);
+	else
+		snprintf(label, sizeof(label), "%s", it->title ? it->title : "");
+	pts_progress_item(&e->run->progress, label);
+	pts_progress_advance(&e->run->progress, 1);
+	(void)pts_progress_flush(&e->run->progress, 0);
+}
+
+/* Decide one matched item. ids: the movie's or the show's; season/episode -1 for movies. */
+static int
+eng_decide(struct engine *e, const struct pts_plex_item *it, const struct pts_ids *ids,
+    int season, int episode)
+{
+	struct pts_plan_entry pe;
+	int on_trakt, is_ep = season >= 0;
+
+	memset(&pe, 0, sizeof(pe));
+	pe.kind = is_ep ? PTS_PLAN_EPISODE : PTS_PLAN_MOVIE;
+	pe.ids = *ids;
+	pe.season = season;
+	pe.episode = episode;
+	pe.year = it->year;
+	pe.title = (char *)it->title;
+	pe.show = is_ep ? (char *)it->grandparent_title : NULL;
+	if ((is_ep ? pts_ledger_key_episode(ids, season, episode, pe.key, sizeof(pe.key))
+	    : pts_ledger_key_movie(ids, pe.key, sizeof(pe.key))) != 0) {
+		eng_unmatched(e, it);
+		return 0;
+	}
+	on_trakt = is_ep ? eng_trakt_episode_watched(e, ids, season, episode)
+	    : eng_trakt_movie_watched(e, ids);
+	if (it->view_count > 0 && !on_trakt && e->to_trakt) {
+		/* Plex shows a view count with no time for some imports: use the added time. */
+		pe.watched_at = it->last_viewed_at > 0 ? it->last_viewed_at : it->added_at;
+		if (pe.watched_at <= 0)
+			pe.watched_at = pts_now();
+		return pts_plan_add(&e->add_trakt, &pe);
+	}
+	if (it->view_count == 0 && on_trakt && e->to_plex) {
+		pe.rating_key = (char *)it->rating_key;
+		/* One key per Plex item: two copies of a movie are two marks. */
+		snprintf(pe.key, sizeof(pe.key), "plex:%s", it->rating_key);
+		return pts_plan_add(&e->mark_plex, &pe);
+	}
+	return 0;
+}
+
+static int
+eng_on_movie(void *ctx, const struct pts_plex_item *it)
+{
+	struct engine *e = ctx;
+
+	if (pts_wctx_cancelled(e->w))
+		return 1;
+	eng_progress_item(e, it, 0);
+	if (pts_ids_empty(&it->ids)) {
+		eng_unmatched(e, it);
+		return 0;
+	}
+	if (eng_decide(e, it, &it->ids, -1, -1) != 0) {
+		e->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+eng_show_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct eng_show *)a)->rating_key,
+	    ((const struct eng_show *)b)->rating_key);
+}
+
+static int
+eng_on_show(void *ctx, const struct pts_plex_item *it)
+{
+	struct engine *e = ctx;
+	struct eng_show *s;
+
+	if (pts_wctx_cancelled(e->w))
+		return 1;
+	if (e->npshows == e->pshows_cap) {
+		size_t cap = e->pshows_cap ? e->pshows_cap * 2 : 64;
+		struct eng_show *v = realloc(e->pshows, cap * sizeof(*v));
+
+		if (v == NULL) {
+			e->failed = 1;
+			return 1;
+		}
+		e->pshows = v;
+		e->pshows_cap = cap;
+	}
+	s = &e->pshows[e->npshows];
+	s->rating_key = strdup(it->rating_key);
+	if (s->rating_key == NULL) {
+		e->failed = 1;
+		return 1;
+	}
+	s->ids = it->ids;
+	/* Legacy shows name their id in guid itself. */
+	if (pts_ids_empty(&s->ids))
+		(void)pts_guid_merge(it->guid, &s->ids);
+	e->npshows++;
+	return 0;
+}
+
+static void
+eng_shows_free(struct engine *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->npshows; i++)
+		free(e->pshows[i].rating_key);
+	e->npshows = 0;
+}
+
+static int
+eng_on_episode(void *ctx, const struct pts_plex_item *it)
+{
+	struct engine *e = ctx;
+	struct pts_ids show = it->show_ids;
+
+	if (pts_wctx_cancelled(e->w))
+		return 1;
+	eng_progress_item(e, it, 1);
+	if (pts_ids_empty(&show) && it->grandparent_rating_key != NULL) {
+		struct eng_show key = { (char *)it->grandparent_rating_key, { 0, 0, 0, "" } };
+		struct eng_show *s = bsearch(&key, e->pshows, e->npshows, sizeof(*s), eng_show_cmp);
+
+		if (s != NULL)
+			show = s->ids;
+	}
+	if (pts_ids_empty(&show) || it->season < 0 || it->episode < 0) {
+		eng_unmatched(e, it);
+		return 0;
+	}
+	if (eng_decide(e, it, &show, it->season, it->episode) != 0) {
+		e->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* List one library; 0, 1 cancelled, -1 failed. */
+static int
+eng_scan_library(struct engine *e, struct eng_lib *l)
+{
+	enum pts_http_result r;
+
+	pts_progress_library(&e->run->progress, l->title, l->total);
+	PTS_INFO("scanning %s (%lld %s)", l->title, (long long)l->total,
+	    l->is_show ? "episodes" : "movies");
+	if (l->is_show) {
+		eng_shows_free(e);
+		r = pts_plex_list(e->plex, l->key, PTS_PLEX_TYPE_SHOW, NULL, eng_on_show, e, NULL);
+		if (r == PTS_HTTP_OK) {
+			qsort(e->pshows, e->npshows, sizeof(*e->pshows), eng_show_cmp);
+			r = pts_plex_list(e->plex, l->key, PTS_PLEX_TYPE_EPISODE, NULL, eng_on_episode,
+			    e, NULL);
+		}
+	} else {
+		r = pts_plex_list(e->plex, l->key, PTS_PLEX_TYPE_MOVIE, NULL, eng_on_movie, e, NULL);
+	}
+	if (e->failed) {
+		PTS_ERROR("out of memory while scanning %s", l->title);
+		return -1;
+	}
+	if (r == PTS_HTTP_CANCELLED || pts_wctx_cancelled(e->w))
+		return 1;
+	if (r != PTS_HTTP_OK) {
+		PTS_ERROR("cannot read library %s from Plex (%s)", l->title, pts_http_result_name(r));
+		return -1;
+	}
+	return 0;
+}
+
+/* ==== Writing ==== */
+
+static void
+eng_change(const struct pts_plan_entry *pe, const char *action, char *ids, size_t idslen,
+    struct pts_change *c)
+{
+	pts_plan_ids_json(&pe->ids, ids, idslen);
+	memset(c, 0, sizeof(*c));
+	c->action = action;
+	c->type = pe->kind == PTS_PLAN_EPISODE ? "episode" : "movie";
+	c->item_key = pe->key;
+	c->title = pe->title;
+	c->show = pe->show;
+	c->season = pe->season;
+	c->episode = pe->episode;
+	c->year = pe->year;
+	c->watched_at = pe->watched_at;
+	c->ids = ids;
+}
+
+/* A dry run: every planned change recorded as 'planned', nothing sent. */
+static int
+eng_record_planned(struct engine *e)
+{
+	size_t i;
+	char ids[256];
+	struct pts_change c;
+
+	if (pts_db_begin(e->w->db) != 0)
+		return -1;
+	for (i = 0; i < e->add_trakt.n; i++) {
+		eng_change(&e->add_trakt.v[i], PTS_ACT_ADD_PLAY_TRAKT, ids, sizeof(ids), &c);
+		if (pts_ledger_record(e->w->db, e->run->id, 0, &c, "planned", NULL) != 0)
+			goto fail;
+	}
+	for (i = 0; i < e->mark_plex.n; i++) {
+		eng_change(&e->mark_plex.v[i], PTS_ACT_MARK_WATCHED_PLEX, ids, sizeof(ids), &c);
+		if (pts_ledger_record(e->w->db, e->run->id, 0, &c, "planned", NULL) != 0)
+			goto fail;
+	}
+	if (pts_db_commit(e->w->db) != 0)
+		goto fail;
+	e->run->added_to_trakt = (int64_t)e->add_trakt.n;
+	e->run->added_to_plex = (int64_t)e->mark_plex.n;
+	PTS_INFO("dry run: would add %zu plays to Trakt and mark %zu items watched in Plex",
+	    e->add_trakt.n, e->mark_plex.n);
+	return 0;
+fail:
+	pts_db_rollback(e->w->db);
+	return -1;
+}
+
+static size_t
+eng_batch_size(void)
+{
+	const char *v = pts_env("PTS_TRAKT_BATCH_SIZE", NULL);
+	long n = v ? strtol(v, NULL, 10) : 0;
+
+	return n >= 1 && n <= PTS_TRAKT_BATCH_MAX ? (size_t)n : ENGINE_BATCH_DEFAULT;
+}
+
+/* Drop entries the ledger says were done (or may have been): never a second play. */
+static int
+eng_filter_blocked(struct engine *e, struct pts_plan *p)
+{
+	size_t i, out = 0, skipped = 0;
+
+	for (i = 0; i < p->n; i++) {
+		int b = pts_ledger_blocked(e->w->db, PTS_ACT_ADD_PLAY_TRAKT, p->v[i].key,
+		    p->v[i].watched_at);
+
+		if (b < 0)
+			return -1;
+		if (b) {
+			skipped++;
+			free(p->v[i].title);
+			free(p->v[i].show);
+			free(p->v[i].rating_key);
+			continue;
+		}
+		p->v[out++] = p->v[i];
+	}
+	p->n = out;
+	if (skipped > 0)
+		PTS_INFO("%zu plays already sent by an earlier run (ledger): not sent again", skipped);
+	return 0;
+}
+
+/* Store a batch and its changes as pending (before sending). 0 or -1. */
+static int
+eng_batch_open(struct engine *e, size_t from, size_t n, int64_t *batch, int64_t *change_ids)
+{
+	char ids[256];
+	struct pts_change c;
+	size_t i;
+
+	if (pts_db_begin(e->w->db) != 0)
+		return -1;
+	if (pts_ledger_open_batch(e->w->db, e->run->id, "trakt", batch) != 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		eng_change(&e->add_trakt.v[from + i], PTS_ACT_ADD_PLAY_TRAKT, ids, sizeof(ids), &c);
+		if (pts_ledger_record(e->w->db, e->run->id, *batch, &c, "pending",
+		    &change_ids[i]) != 0)
+			goto fail;
+	}
+	if (pts_db_commit(e->w->db) == 0)
+		return 0;
+fail:
+	pts_db_rollback(e->w->db);
+	return -1;
+}
+
+/* Settle a batch from Trakt's answer, with the run's counters and progress. 0 or -1. */
+static int
+eng_batch_settle(struct engine *e, int64_t batch, const int64_t *change_ids,
+    const struct pts_trakt_hist_item *items, size_t n)
+{
+	size_t i;
+	int64_t added = 0, missing = 0;
+
+	if (pts_db_begin(e->w->db) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (pts_ledger_set_result(e->w->db, change_ids[i], items[i].not_found ? "not_found" :
+		    "done") != 0)
+			goto fail;
+		if (items[i].not_found)
+			missing++;
+		else
+			added++;
+	}
+	if (pts_ledger_settle_batch(e->w->db, batch, "failed", "settled") != 0)
+		goto fail;
+	e->run->added_to_trakt += added;
+	e->run->not_found += missing;
+	if (pts_syncrun_save_counts(e->run) != 0 || pts_db_commit(e->w->db) != 0)
+		goto fail;
+	return 0;
+fail:
+	pts_db_rollback(e->w->db);
+	return -1;
+}
+
+/* A batch that was never sent (cancelled while waiting for the rate limit): forget it. */
+static void
+eng_batch_drop(struct engine *e, int64_t batch)
+{
+	if (pts_db_begin(e->w->db) != 0)
+		return;
+	if (pts_db_run(e->w->db, "DELETE FROM changes WHERE batch_id = ?", "i", batch) != 0 ||
+	    pts_db_run(e->w->db, "DELETE FROM batches WHERE id = ?", "i", batch) != 0 ||
+	    pts_db_commit(e->w->db) != 0)
+		pts_db_rollback(e->w->db);
+}
+
+static int
+eng_write_trakt(struct engine *e)
+{
+	size_t bs = eng_batch_size(), from, i, nb = 0, nbatches;
+	struct pts_trakt_hist_item *items = calloc(bs, sizeof(*items));
+	int64_t *change_ids = calloc(bs, sizeof(*change_ids));
+	int rc = 0;
+
+	if (items == NULL || change_ids == NULL) {
+		free(items);
+		free(change_ids);
+		return -1;
+	}
+	nbatches = (e->add_trakt.n + bs - 1) / bs;
+	for (from = 0; from < e->add_trakt.n && rc == 0; from += bs, nb++) {
+		size_t n = e->add_trakt.n - from < bs ? e->add_trakt.n - from : bs;
+		struct pts_trakt_hist_result res;
+		enum pts_http_result r;
+		int64_t batch = 0;
+		char label[64];
+
+		if (pts_wctx_cancelled(e->w)) {
+			rc = 1;
+			break;
+		}
+		snprintf(label, sizeof(label), "Trakt batch %zu of %zu", nb + 1, nbatches);
+		pts_progress_item(&e->run->progress, label);
+		(void)pts_progress_flush(&e->run->progress, 1);
+		for (i = 0; i < n; i++) {
+			const struct pts_plan_entry *pe = &e->add_trakt.v[from + i];
+
+			memset(&items[i], 0, sizeof(items[i]));
+			items[i].kind = pe->kind == PTS_PLAN_EPISODE ? PTS_TRAKT_EPISODE : PTS_TRAKT_MOVIE;
+			if (pe->kind == PTS_PLAN_EPISODE)
+				items[i].show_ids = pe->ids;
+			else
+				items[i].ids = pe->ids;
+			items[i].season = pe->season;
+			items[i].episode = pe->episode;
+			items[i].watched_at = pe->watched_at;
+		}
+		if (eng_batch_open(e, from, n, &batch, change_ids) != 0) {
+			rc = -1;
+			break;
+		}
+		memset(&res, 0, sizeof(res));
+		r = pts_trakt_history_add(e->trakt, items, n, &res);
+		switch (r) {
+		case PTS_HTTP_OK:
+			if (eng_batch_settle(e, batch, change_ids, items, n) != 0)
+				rc = -1;
+			for (i = 0; i < n; i++)
+				if (items[i].not_found)
+					PTS_WARN("not found on Trakt: %s%s%s", e->add_trakt.v[from + i].show ?
+					    e->add_trakt.v[from + i].show : "",
+					    e->add_trakt.v[from + i].show ? " - " : "",
+					    e->add_trakt.v[from + i].title ? e->add_trakt.v[from + i].title :
+					    e->add_trakt.v[from + i].key);
+			break;
+		case PTS_HTTP_UNKNOWN:
+			PTS_WARN("Trakt batch %zu: no answer, it may have been applied: checking"
+			    " Trakt's history before anything is sent again", nb + 1);
+			(void)pts_db_run(e->w->db, "UPDATE batches SET state = 'unknown' WHERE id = ?",
+			    "i", batch);
+			if (pts_reconcile_batch(e->w, e->trakt, batch, e->run) != 0)
+				e->run->errors += (int64_t)n;
+			(void)pts_syncrun_save_counts(e->run);
+			break;
+		case PTS_HTTP_CANCELLED:
+			eng_batch_drop(e, batch);
+			rc = 1;
+			break;
+		default:
+			/* Refused (4xx) or never delivered: nothing was applied. */
+			PTS_ERROR("Trakt refused batch %zu (%s): %zu plays not added", nb + 1,
+			    pts_http_result_name(r), n);
+			if (pts_ledger_settle_batch(e->w->db, batch, "failed", "settled") != 0)
+				PTS_ERROR("could not record batch %zu as failed", nb + 1);
+			e->run->errors += (int64_t)n;
+			(void)pts_syncrun_save_counts(e->run);
+			/* An auth or account problem will not get better within this run. */
+			if (r == PTS_HTTP_HTTP_ERROR)
+				rc = -1;
+			break;
+		}
+	}
+	free(items);
+	free(change_ids);
+	return rc;
+}
+
+static int
+eng_write_plex(struct engine *e, int64_t *last_mark)
+{
+	char ids[256];
+	struct pts_change c;
+	size_t i;
+
+	for (i = 0; i < e->mark_plex.n; i++) {
+		const struct pts_plan_entry *pe = &e->mark_plex.v[i];
+		int64_t change_id = 0;
+		enum pts_http_result r;
+
+		if (pts_wctx_cancelled(e->w))
+			return 1;
+		pts_progress_item(&e->run->progress, pe->title);
+		(void)pts_progress_flush(&e->run->progress, 0);
+		eng_change(pe, PTS_ACT_MARK_WATCHED_PLEX, ids, sizeof(ids), &c);
+		if (pts_ledger_record(e->w->db, e->run->id, 0, &c, "pending", &change_id) != 0)
+			return -1;
+		r = pts_plex_scrobble(e->plex, pe->rating_key, 1);
+		*last_mark = pts_now();
+		if (r == PTS_HTTP_OK) {
+			e->run->added_to_plex++;
+			(void)pts_ledger_set_result(e->w->db, change_id, "done");
+		} else {
+			/* One item failing does not stop the others. */
+			PTS_WARN("could not mark %s watched in Plex (%s)", pe->title ? pe->title : "",
+			    pts_http_result_name(r));
+			e->run->errors++;
+			(void)pts_ledger_set_result(e->w->db, change_id, "failed");
+		}
+		(void)pts_syncrun_save_counts(e->run);
+	}
+	return 0;
+}
+
+/* ==== The run ==== */
+
+static void
+eng_free(struct engine *e)
+{
+	eng_shows_free(e);
+	free(e->pshows);
+	pts_plan_free(&e->add_trakt);
+	pts_plan_free(&e->mark_plex);
+	pts_idx_free(&e->movie_idx);
+	pts_idx_free(&e->show_idx);
+	pts_idx_free(&e->ep_idx);
+	pts_trakt_movies_free(&e->movies);
+	pts_trakt_shows_free(&e->shows);
+	pts_trakt_close(e->trakt);
+	pts_plex_close(e->plex);
+}
+
+/* Counting: one size-0 call per library gives the exact total. */
+static int
+eng_count(struct engine *e)
+{
+	int i;
+
+	e->run->progress.overall_total = 0;
+	for (i = 0; i < e->nlibs; i++) {
+		struct eng_lib *l = &e->libs[i];
+
+		if (pts_plex_count(e->plex, l->key, l->is_show ? PTS_PLEX_TYPE_EPISODE :
+		    PTS_PLEX_TYPE_MOVIE, NULL, &l->total) != PTS_HTTP_OK) {
+			PTS_ERROR("cannot count the items of %s", l->title);
+			return -1;
+		}
+		e->run->progress.overall_total += l->total;
+	}
+	(void)pts_progress_flush(&e->run->progress, 1);
+	PTS_INFO("%lld items in %d libraries", (long long)e->run->progress.overall_total, e->nlibs);
+	return 0;
+}
+
+static int
+eng_sync(struct engine *e)
+{
+	struct pts_trakt_activities acts;
+	struct pts_ckpt ck;
+	char *dir;
+	int64_t started = pts_now(), last_mark = 0;
+	int rc, i, have_ck, wrote;
+
+	memset(&acts, 0, sizeof(acts));
+	dir = pts_settings_get_str(e->w->db, "sync_direction");
+	e->to_trakt = dir && (strcmp(dir, "plex_to_trakt") == 0 || strcmp(dir, "both") == 0);
+	e->to_plex = dir && (strcmp(dir, "trakt_to_plex") == 0 || strcmp(dir, "both") == 0);
+	free(dir);
+
+	pts_progress_phase(&e->run->progress, "checking");
+	if (pts_trakt_ensure_token(e->trakt) != PTS_HTTP_OK) {
+		PTS_ERROR("Trakt is not signed in (or the sign-in expired): authorize Trakt in Settings");
+		return -1;
+	}
+	if (eng_libraries(e) != 0)
+		return -1;
+	have_ck = pts_ckpt_load(e->w->db, &ck);
+	if (have_ck == 1 && !e->run->full) {
+		rc = eng_unchanged(e, &ck, &acts);
+		if (rc == 1) {
+			PTS_INFO("nothing changed on Plex or Trakt since the last sync: done");
+			if (!e->run->dry_run) {
+				ck.plex_since = started;
+				(void)pts_ckpt_store(e->w->db, &ck);
+			}
+			return 0;
+		}
+		if (pts_wctx_cancelled(e->w))
+			return 1;
+		if (rc < 0)
+			return -1;
+	}
+
+	if (!e->run->dry_run) {
+		pts_progress_phase(&e->run->progress, "settling");
+		if (pts_reconcile_all(e->w, e->trakt, e->run) < 0)
+			return -1;
+	}
+	if (pts_wctx_cancelled(e->w))
+		return 1;
+
+	pts_progress_phase(&e->run->progress, "counting");
+	if (eng_count(e) != 0)
+		return -1;
+	if (pts_wctx_cancelled(e->w))
+		return 1;
+
+	pts_progress_phase(&e->run->progress, "reading");
+	if (eng_read_trakt(e) != 0)
+		return pts_wctx_cancelled(e->w) ? 1 : -1;
+
+	pts_progress_phase(&e->run->progress, "scanning");
+	for (i = 0; i < e->nlibs; i++) {
+		rc = eng_scan_library(e, &e->libs[i]);
+		if (rc != 0)
+			return rc;
+	}
+	pts_plan_dedupe(&e->add_trakt);
+	(void)pts_progress_flush(&e->run->progress, 1);
+	PTS_INFO("plan: %zu plays to add to Trakt, %zu items to mark watched in Plex,"
+	    " %lld unmatched", e->add_trakt.n, e->mark_plex.n, (long long)e->run->unmatched);
+
+	pts_progress_phase(&e->run->progress, "writing");
+	if (e->run->dry_run)
+		return eng_record_planned(e);
+	if (eng_filter_blocked(e, &e->add_trakt) != 0)
+		return -1;
+	rc = eng_write_trakt(e);
+	if (rc == 0)
+		rc = eng_write_plex(e, &last_mark);
+	if (rc != 0)
+		return rc;
+
+	/* The checkpoint for the next (incremental) run: Trakt's stamps after our writes. */
+	wrote = e->add_trakt.n > 0;
+	if (wrote || acts.all == 0)
+		if (pts_trakt_last_activities(e->trakt, &acts) != PTS_HTTP_OK)
+			return 0;
+	memset(&ck, 0, sizeof(ck));
+	ck.movies_watched_at = acts.movies_watched_at;
+	ck.episodes_watched_at = acts.episodes_watched_at;
+	ck.plex_since = last_mark >= started ? last_mark + 1 : started;
+	ck.full_at = started;
+	eng_libs_key(e, ck.libs, sizeof(ck.libs));
+	dir = pts_settings_get_str(e->w->db, "sync_direction");
+	snprintf(ck.direction, sizeof(ck.direction), "%s", dir ? dir : "");
+	free(dir);
+	(void)pts_ckpt_store(e->w->db, &ck);
+	return 0;
+}
 
 int
 pts_engine_run(struct pts_wctx *w, struct pts_run *run)
 {
-	static const char *const phases[] = { "counting", "reading", "matching", "writing" };
-	size_t i;
+	struct engine *e;
+	int rc;
 
-	for (i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
-		if (pts_wctx_cancelled(w))
-			return 1;
-		pts_progress_phase(&run->progress, phases[i]);
+	if (!pts_settings_get_bool(w->db, "sync_watched")) {
+		PTS_INFO("watched-state sync is off in Settings: nothing to do");
+		return 0;
 	}
-	PTS_INFO("nothing to do: the plan is empty");
-	return 0;
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return -1;
+	e->w = w;
+	e->run = run;
+	e->plex = pts_plex_open(w);
+	e->trakt = e->plex ? pts_trakt_open(w) : NULL;
+	if (e->plex == NULL || e->trakt == NULL) {
+		PTS_ERROR("Plex and Trakt must both be set up in Settings before a sync");
+		eng_free(e);
+		free(e);
+		return -1;
+	}
+	rc = eng_sync(e);
+	pts_http_flush_counters(w->db, 1);
+	eng_free(e);
+	free(e);
+	return rc;
 }

@@ -136,6 +136,19 @@ http_put_escaped(char *buf, size_t *len, size_t cap, const char *s)
 }
 
 char *
+pts_http_escape(const char *s)
+{
+	size_t cap = strlen(s) * 3 + 1, len = 0;
+	char *buf = malloc(cap);
+
+	if (buf == NULL)
+		return NULL;
+	buf[0] = '\0';
+	(void)http_put_escaped(buf, &len, cap, s);
+	return buf;
+}
+
+char *
 pts_http_url(const char *base, const char *path, const char *const *query)
 {
 	char *buf = malloc(PTS_HTTP_URL_MAX);
@@ -263,7 +276,8 @@ http_count_endpoint(enum pts_http_svc svc, const char *method, const char *path)
 	char key[HTTP_EP_KEY_LEN];
 	int i;
 
-	snprintf(key, sizeof(key), "%s %s", method, path);
+	if (snprintf(key, sizeof(key), "%s %s", method, path) >= (int)sizeof(key))
+		PTS_DEBUG("endpoint key cut: %s", key);
 	for (i = 0; i < http_neps; i++)
 		if (http_eps[i].svc == svc && strcmp(http_eps[i].key, key) == 0) {
 			http_eps[i].calls++;
@@ -351,7 +365,8 @@ pts_http_endpoint_calls(const char *method, const char *path)
 	int64_t n = 0;
 	int i;
 
-	snprintf(key, sizeof(key), "%s %s", method, path);
+	if (snprintf(key, sizeof(key), "%s %s", method, path) >= (int)sizeof(key))
+		return 0;
 	for (i = 0; i < http_neps; i++)
 		if (strcmp(http_eps[i].key, key) == 0)
 			n += http_eps[i].calls;
@@ -655,6 +670,7 @@ enum pts_http_result
 pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 {
 	struct http_svc_state *s = &http_svc[req->svc];
+	struct pts_wctx *w = req->w != NULL ? req->w : &pts_wctx_global;
 	const char *title = http_svc_titles[req->svc];
 	int nonidem = (req->flags & PTS_HTTP_NON_IDEMPOTENT) != 0;
 	int once = (req->flags & PTS_HTTP_ONCE) != 0;
@@ -688,13 +704,14 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 	for (;;) {
 		CURLcode rc;
 		long status = 0;
-		int retry = 0;
+		int retry = 0, stop;
 
-		if (!nonidem && pts_wctx_cancelled(req->w)) {
+		/* Nothing is on the wire yet: stopping here is safe for every request. */
+		if (pts_wctx_cancelled(w)) {
 			res = PTS_HTTP_CANCELLED;
 			break;
 		}
-		if (req->svc == PTS_HTTP_TRAKT && pts_rl_trakt_acquire(req->w, is_write) != 0) {
+		if (req->svc == PTS_HTTP_TRAKT && pts_rl_trakt_acquire(w, is_write) != 0) {
 			res = PTS_HTTP_CANCELLED;
 			break;
 		}
@@ -702,7 +719,7 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 		memset(&x, 0, sizeof(x));
 		x.resp = resp;
 		x.max_bytes = (size_t)(req->max_bytes > 0 ? req->max_bytes : PTS_HTTP_MAX_BYTES);
-		x.w = req->w;
+		x.w = w;
 		x.no_cancel = nonidem;
 		if (http_setup(s->h, req, headers, &x, errbuf) != 0) {
 			snprintf(resp->error, sizeof(resp->error), "curl setup failed");
@@ -719,7 +736,7 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 		resp->status = status;
 
 		if (rc != CURLE_OK) {
-			if (x.cancelled || (rc == CURLE_ABORTED_BY_CALLBACK && pts_wctx_cancelled(req->w))) {
+			if (x.cancelled || (rc == CURLE_ABORTED_BY_CALLBACK && pts_wctx_cancelled(w))) {
 				res = PTS_HTTP_CANCELLED;
 				break;
 			}
@@ -782,10 +799,10 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 			PTS_INFO("%s rate limit on %s %s: waiting %lld s (Retry-After %lld)", title,
 			    req->method, path, (long long)wait_s, (long long)resp->retry_after);
 			snprintf(reason, sizeof(reason), "%s rate limit", title);
-			pts_wctx_set_waiting(req->w, pts_now() + wait_s, reason);
-			rc = pts_wctx_sleep(req->w, wait_s * 1000);
-			pts_wctx_set_waiting(req->w, 0, NULL);
-			if (rc != 0) {
+			pts_wctx_set_waiting(w, pts_now() + wait_s, reason);
+			stop = pts_wctx_sleep(w, wait_s * 1000);
+			pts_wctx_set_waiting(w, 0, NULL);
+			if (stop) {
 				res = PTS_HTTP_CANCELLED;
 				break;
 			}
@@ -825,7 +842,7 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 			PTS_WARN("%s: retrying in %.1f s (attempt %d of %d)", resp->error,
 			    (double)ms / 1000.0, tries + 1, PTS_HTTP_MAX_TRIES);
 			snprintf(reason, sizeof(reason), "%s unavailable: retrying", title);
-			if (http_wait(req->w, ms, reason) != 0) {
+			if (http_wait(w, ms, reason) != 0) {
 				res = PTS_HTTP_CANCELLED;
 				break;
 			}
@@ -836,7 +853,7 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 		http_count(req->svc, 0, 0, 0, 1);
 	if (res == PTS_HTTP_CANCELLED && resp->error[0] == '\0')
 		snprintf(resp->error, sizeof(resp->error), "cancelled");
-	(void)pts_http_flush_counters(req->w != NULL ? req->w->db : NULL, 0);
+	(void)pts_http_flush_counters(w->db, 0);
 	return res;
 oom:
 	curl_slist_free_all(headers);

@@ -86,7 +86,7 @@ enum pts_http_result {
 #define PTS_HTTP_QUIET_4XX 0x08 /* a 4xx is expected (polling): log it at DEBUG */
 
 struct pts_http_req {
-	struct pts_wctx *w;         /* cancel checks, waits, counters' database */
+	struct pts_wctx *w;         /* cancel checks, waits, counters' db; NULL: pts_wctx_global */
 	enum pts_http_svc svc;
 	const char *method;         /* "GET", "POST", "PUT", "DELETE" */
 	const char *url;            /* full URL (see pts_http_url) */
@@ -137,6 +137,9 @@ const char *pts_http_trakt_auth_base(void);
  * Returns a malloc'd string (caller frees) or NULL when it would pass PTS_HTTP_URL_MAX.
  */
 char *pts_http_url(const char *base, const char *path, const char *const *query);
+
+/* Percent-escape s (RFC 3986 unreserved kept). malloc'd; NULL when out of memory. */
+char *pts_http_escape(const char *s);
 
 /*
  * Run a request with the retry policy above. resp is zeroed first, then filled; release it

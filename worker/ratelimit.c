@@ -22,6 +22,38 @@ struct rl_state {
 };
 
 static struct rl_state *rl;
+static size_t rl_size;
+static int rl_mapped;
+
+/* (Re)make the state for a budget. 0 or -1. */
+static int
+rl_setup(int count, int64_t period_s, int64_t post_ms)
+{
+	size_t size = sizeof(*rl) + (size_t)count * sizeof(rl->ring[0]);
+	void *mem;
+
+	if (rl != NULL) {
+		if (rl_mapped)
+			munmap(rl, rl_size);
+		else
+			free(rl);
+		rl = NULL;
+	}
+	/* Shared with the children forked after this; private memory if mmap is refused. */
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	rl_mapped = mem != MAP_FAILED;
+	if (!rl_mapped && (mem = calloc(1, size)) == NULL) {
+		PTS_ERROR("rate limiter: out of memory");
+		return -1;
+	}
+	rl = mem;
+	rl_size = size;
+	memset(rl, 0, size);
+	rl->count = count;
+	rl->period_ms = period_s * 1000;
+	rl->post_interval_ms = post_ms;
+	return 0;
+}
 
 int64_t
 pts_rl_now_ms(void)
@@ -58,8 +90,6 @@ pts_rl_init(void)
 	const char *interval = pts_env("PTS_TRAKT_POST_INTERVAL_MS", NULL);
 	int count = PTS_RL_GET_COUNT_DEFAULT, rc = 0;
 	int64_t period_s = PTS_RL_GET_PERIOD_S_DEFAULT, post_ms = PTS_RL_POST_INTERVAL_MS_DEFAULT;
-	size_t size;
-	void *mem;
 
 	if (rl != NULL)
 		return 0;
@@ -83,22 +113,19 @@ pts_rl_init(void)
 			post_ms = v;
 		}
 	}
-	size = sizeof(*rl) + (size_t)count * sizeof(rl->ring[0]);
-	/* Shared with the children forked after this; private memory if mmap is refused. */
-	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED) {
-		mem = calloc(1, size);
-		if (mem == NULL) {
-			PTS_ERROR("rate limiter: out of memory");
-			return -1;
-		}
-	}
-	rl = mem;
-	memset(rl, 0, size);
-	rl->count = count;
-	rl->period_ms = period_s * 1000;
-	rl->post_interval_ms = post_ms;
+	if (rl_setup(count, period_s, post_ms) != 0)
+		return -1;
 	return rc;
+}
+
+int
+pts_rl_configure(int get_count, int get_period_s, int post_interval_ms)
+{
+	if (get_count < 1 || get_count > PTS_RL_GET_COUNT_MAX || get_period_s < 1 ||
+	    get_period_s > PTS_RL_GET_PERIOD_S_MAX || post_interval_ms < 0 ||
+	    post_interval_ms > PTS_RL_POST_INTERVAL_MS_MAX)
+		return -1;
+	return rl_setup(get_count, get_period_s, post_interval_ms);
 }
 
 void

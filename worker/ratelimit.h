@@ -51,6 +51,12 @@ int pts_rl_trakt_acquire(struct pts_wctx *w, int is_write);
 /* A write finished (successfully or not): the next write waits from now. */
 void pts_rl_trakt_done(int is_write);
 
+/*
+ * Replace the budget and forget all history (tests, benchmarks): GETs per period, write
+ * spacing. 0, or -1 when out of range (nothing changed).
+ */
+int pts_rl_configure(int get_count, int get_period_s, int post_interval_ms);
+
 /* Forget all history (tests). */
 void pts_rl_reset(void);
 

@@ -421,14 +421,17 @@ class FakeApp:
         cr.add("GET", r"/_control/faults", lambda r: json_response(self.faults.snapshot()))
         cr.add("POST", r"/_control/faults", self._ctl_faults)
         cr.add("POST", r"/_control/faults/reset", self._ctl_faults_reset)
-        cr.add("GET", r"/_control/state", lambda r: json_response(self.get_state(r)))
+        cr.add("GET", r"/_control/state", self._ctl_get_state)
         cr.add("POST", r"/_control/state", self._ctl_set_state)
         cr.add("POST", r"/_control/reset", self._ctl_reset)
         cr.add("POST", r"/_control/shutdown", self._ctl_shutdown)
         cr.add("GET", r"/_control/health", lambda r: json_response({"ok": True, "name": self.name}))
+        cr.add("GET", r"/_control/summary", lambda r: json_response(self.summary))
+        self.summary = {}             # corpus summary, set by fakeup
 
     # -- subclass hooks --
     def get_state(self, req):
+        """A JSON-able dict, or a Response serialised while holding self.lock."""
         return {}
 
     def set_state(self, patch):
@@ -448,6 +451,10 @@ class FakeApp:
     def _ctl_faults_reset(self, req):
         self.faults.reset()
         return json_response(self.faults.snapshot())
+
+    def _ctl_get_state(self, req):
+        st = self.get_state(req)
+        return st if isinstance(st, Response) else json_response(st)
 
     def _ctl_set_state(self, req):
         patch = req.json_object()
@@ -510,8 +517,13 @@ class FakeApp:
 class FakeHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "FakeUpstream/1.0"
-    sys_version = ""
     timeout = 120  # idle keep-alive connections are dropped after this
+    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle
+    # plus delayed ACKs add ~40 ms to every small keep-alive answer.
+    disable_nagle_algorithm = True
+
+    def version_string(self):
+        return self.server_version
 
     def log_message(self, fmt, *args):
         if self.server.app.verbose:
@@ -570,6 +582,12 @@ class FakeHandler(BaseHTTPRequestHandler):
         self._send(resp)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
+
+    def __getattr__(self, name):
+        # Any other method (BREW, PROPFIND...) is routed too: 405/404, not 501.
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
 
     def _send(self, resp):
         try:

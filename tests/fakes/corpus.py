@@ -16,6 +16,7 @@ generate_corpus(...) (synthetic, large) and load_corpus_file(path).
 import json
 import random
 import re
+import unicodedata
 
 from common import iso_ms, load_data
 
@@ -31,6 +32,7 @@ def minute_iso(epoch):
 
 
 def slugify(text):
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return s or "untitled"
 
@@ -417,7 +419,10 @@ def parse_spec(spec):
         if not sep or key not in ints | floats:
             raise ValueError("bad generator spec item %r (keys: %s)"
                              % (part, ", ".join(sorted(ints | floats))))
-        out[key] = int(val) if key in ints else float(val)
+        try:
+            out[key] = int(val) if key in ints else float(val)
+        except ValueError:
+            raise ValueError("generator spec %s=%r is not a number" % (key, val))
         if out[key] < 0 or (key in floats and out[key] > 1):
             raise ValueError("generator spec %s out of range" % key)
     return out

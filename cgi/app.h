@@ -1,0 +1,20 @@
+/*
+ * app.h - answer one API request: the edge checks in the contract's order, then the handler.
+ *
+ * Order (docs/API.md): route (404 / 405) → login rule (401) → CSRF rule on POST/PUT/DELETE
+ * (403) → body size (413) → content type (415) → JSON parse (400 bad_json) → query
+ * parameters (400 with fields) → handler. Both transports call this; it never exits.
+ */
+#ifndef PTS_CGI_APP_H
+#define PTS_CGI_APP_H
+
+#include "req.h"
+#include "resp.h"
+
+/* Fill rs (initialised by the caller) for rq; reads the body through rq when allowed. */
+void app_handle(struct req *rq, struct resp *rs);
+
+/* Release per-process state (the database handle) before exiting. */
+void app_shutdown(void);
+
+#endif

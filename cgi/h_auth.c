@@ -1,0 +1,195 @@
+/*
+ * h_auth.c - /api/auth/plex and /api/auth/trakt: start a sign-in flow (POST), show its
+ * state (GET), sign out (DELETE). The flows themselves run in the worker; this file only
+ * queues jobs and edits the auth row. Tokens never leave the database through here.
+ */
+#include "handler.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "jobs.h"
+#include "jsonx.h"
+#include "log.h"
+#include "rows.h"
+
+/* Every flow and token column back to "nothing": a sign-out. */
+#define AUTH_CLEAR_SQL "UPDATE auth SET state = 'none', code = NULL, url = NULL," \
+	" flow_id = NULL, poll_interval = NULL, flow_expires_at = NULL, access_token = NULL," \
+	" refresh_token = NULL, token_expires_at = NULL, user = NULL, error = NULL," \
+	" updated_at = ? WHERE service = ?"
+
+/* Names of the GET answer's members, per service. */
+struct auth_names {
+	const char *service;
+	const char *job_kind;
+	const char *code;   /* "code" / "user_code" */
+	const char *url;    /* "auth_url" / "verification_url" */
+};
+
+static const struct auth_names auth_plex = { "plex", PTS_JOB_AUTH_PLEX, "code", "auth_url" };
+static const struct auth_names auth_trakt = { "trakt", PTS_JOB_AUTH_TRAKT, "user_code",
+	"verification_url" };
+
+/* Ask running or queued flows of this kind to stop (inside the caller's transaction). */
+static int
+auth_cancel_flows(sqlite3 *db, const char *kind)
+{
+	return pts_db_run(db, "UPDATE jobs SET cancel = 1 WHERE kind = ?"
+	    " AND state IN ('queued','running')", "s", kind);
+}
+
+static void
+auth_get(struct hctx *ctx, const struct auth_names *n)
+{
+	sqlite3_stmt *st = pts_db_prepare(ctx->db, "SELECT state, code, url, flow_expires_at,"
+	    " token_expires_at, user, error FROM auth WHERE service = ?");
+	const char *state;
+	json_object *o;
+	int rc;
+
+	if (st == NULL || sqlite3_bind_text(st, 1, n->service, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    (rc = rows_step(ctx->db, st)) < 0) {
+		sqlite3_finalize(st);
+		resp_internal(ctx->resp);
+		return;
+	}
+	o = json_object_new_object();
+	if (rc != SQLITE_ROW) {
+		/* The schema creates both rows; a missing one reads as signed out. */
+		sqlite3_finalize(st);
+		pts_json_add_str(o, "state", "none");
+		pts_json_add_str(o, n->code, NULL);
+		pts_json_add_str(o, n->url, NULL);
+		pts_json_add_str(o, "expires_at", NULL);
+		pts_json_add_str(o, "user", NULL);
+		resp_json(ctx->resp, 200, o);
+		return;
+	}
+	state = (const char *)sqlite3_column_text(st, 0);
+	pts_json_add_str(o, "state", state);
+	rows_add_text(o, n->code, st, 1);
+	rows_add_text(o, n->url, st, 2);
+	/* While a flow is pending its code expires; once signed in, the token does. */
+	if (state != NULL && strcmp(state, "pending") == 0)
+		rows_add_time(o, "expires_at", st, 3);
+	else if (state != NULL && strcmp(state, "authorized") == 0)
+		rows_add_time(o, "expires_at", st, 4);
+	else
+		json_object_object_add(o, "expires_at", NULL);
+	rows_add_text(o, "user", st, 5);
+	if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+		rows_add_text(o, "error", st, 6);
+	sqlite3_finalize(st);
+	resp_json(ctx->resp, 200, o);
+}
+
+/* POST: cancel older flows, queue a new one and mark the row pending, in one transaction. */
+static void
+auth_start(struct hctx *ctx, const struct auth_names *n)
+{
+	json_object *o;
+	int64_t job_id = 0;
+
+	if (pts_db_begin(ctx->db) != 0)
+		goto fail;
+	if (auth_cancel_flows(ctx->db, n->job_kind) != 0 ||
+	    pts_jobs_enqueue(ctx->db, n->job_kind, NULL, &job_id) != 0 ||
+	    pts_db_run(ctx->db, "UPDATE auth SET state = 'pending', code = NULL, url = NULL,"
+	    " flow_id = NULL, flow_expires_at = NULL, error = NULL, updated_at = ?"
+	    " WHERE service = ?", "is", pts_now(), n->service) != 0 ||
+	    pts_db_commit(ctx->db) != 0)
+		goto fail;
+	o = json_object_new_object();
+	pts_json_add_int(o, "job_id", job_id);
+	resp_json(ctx->resp, 202, o);
+	return;
+fail:
+	pts_db_rollback(ctx->db);
+	resp_internal(ctx->resp);
+}
+
+/*
+ * DELETE: stop flows and forget the tokens; for Trakt also queue the revocation, which needs
+ * the token the row is about to lose (the worker scrubs it from the job's args once done).
+ */
+static void
+auth_delete(struct hctx *ctx, const struct auth_names *n, int revoke)
+{
+	char *token = NULL;
+	json_object *o;
+
+	if (pts_db_begin(ctx->db) != 0)
+		goto fail;
+	if (revoke && pts_db_text(ctx->db, &token, "SELECT access_token FROM auth"
+	    " WHERE service = ?", "s", n->service) != 0)
+		goto fail;
+	if (token != NULL && *token != '\0') {
+		json_object *args = json_object_new_object();
+		int rc;
+
+		pts_json_add_str(args, "access_token", token);
+		rc = pts_jobs_enqueue(ctx->db, PTS_JOB_SIGNOUT_TRAKT, json_object_to_json_string_ext(
+		    args, JSON_C_TO_STRING_PLAIN), NULL);
+		json_object_put(args);
+		if (rc != 0)
+			goto fail;
+	}
+	if (auth_cancel_flows(ctx->db, n->job_kind) != 0 ||
+	    pts_db_run(ctx->db, AUTH_CLEAR_SQL, "is", pts_now(), n->service) != 0 ||
+	    pts_db_commit(ctx->db) != 0)
+		goto fail;
+	if (token != NULL) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	pts_log(PTS_LOG_INFO, "signed out of %s", n->service);
+	o = json_object_new_object();
+	pts_json_add_str(o, "state", "none");
+	resp_json(ctx->resp, 200, o);
+	return;
+fail:
+	pts_db_rollback(ctx->db);
+	if (token != NULL) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	resp_internal(ctx->resp);
+}
+
+void
+h_auth_plex_get(struct hctx *ctx)
+{
+	auth_get(ctx, &auth_plex);
+}
+
+void
+h_auth_plex_post(struct hctx *ctx)
+{
+	auth_start(ctx, &auth_plex);
+}
+
+void
+h_auth_plex_delete(struct hctx *ctx)
+{
+	auth_delete(ctx, &auth_plex, 0);
+}
+
+void
+h_auth_trakt_get(struct hctx *ctx)
+{
+	auth_get(ctx, &auth_trakt);
+}
+
+void
+h_auth_trakt_post(struct hctx *ctx)
+{
+	auth_start(ctx, &auth_trakt);
+}
+
+void
+h_auth_trakt_delete(struct hctx *ctx)
+{
+	auth_delete(ctx, &auth_trakt, 1);
+}

@@ -1,0 +1,83 @@
+/*
+ * h_plex.c - GET /api/plex/in-progress: Plex "Continue Watching" from the worker's cache.
+ * A read of a cache older than PLEX_STALE_S also queues a refresh (allowed for this GET by
+ * the contract), so the list the UI polls stays fresh without a separate call.
+ */
+#include "handler.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "jobs.h"
+#include "jsonx.h"
+#include "log.h"
+#include "rows.h"
+
+/* A cache older than this asks the worker for a fresh copy. */
+#define PLEX_STALE_S 30
+
+/* Queue a refresh when the cache is stale and Plex is signed in. 1 when one is queued. */
+static int
+plex_maybe_refresh(sqlite3 *db, int64_t fetched)
+{
+	char *state = NULL;
+	int authorized;
+
+	if (fetched > 0 && pts_now() - fetched <= PLEX_STALE_S)
+		return 0;
+	if (pts_db_text(db, &state, "SELECT state FROM auth WHERE service = 'plex'", "") != 0)
+		return 0;
+	authorized = state != NULL && strcmp(state, "authorized") == 0;
+	free(state);
+	if (!authorized)
+		return 0;
+	if (pts_jobs_enqueue_once(db, PTS_JOB_PLEX_IN_PROGRESS_REFRESH, NULL, NULL) != 0) {
+		pts_log(PTS_LOG_WARN, "plex in-progress: cannot queue a refresh");
+		return 0;
+	}
+	return 1;
+}
+
+void
+h_plex_in_progress_get(struct hctx *ctx)
+{
+	sqlite3_stmt *st = pts_db_prepare(ctx->db, "SELECT type, title, show, season, episode,"
+	    " year, progress_percent, last_viewed_at, poster FROM plex_in_progress ORDER BY pos");
+	json_object *o, *a;
+	int64_t fetched = 0;
+	int rc, refreshing;
+
+	if (st == NULL || rows_meta_epoch(ctx->db, "plex_in_progress_fetched_at", &fetched) != 0) {
+		sqlite3_finalize(st);
+		resp_internal(ctx->resp);
+		return;
+	}
+	a = json_object_new_array();
+	while ((rc = rows_step(ctx->db, st)) == SQLITE_ROW) {
+		json_object *i = json_object_new_object();
+
+		rows_add_text(i, "type", st, 0);
+		rows_add_text(i, "title", st, 1);
+		rows_add_text(i, "show", st, 2);
+		rows_add_int(i, "season", st, 3);
+		rows_add_int(i, "episode", st, 4);
+		rows_add_int(i, "year", st, 5);
+		rows_add_real_col(i, "progress_percent", st, 6, 1);
+		rows_add_time(i, "last_viewed_at", st, 7);
+		rows_add_text(i, "poster", st, 8);
+		json_object_array_add(a, i);
+	}
+	sqlite3_finalize(st);
+	if (rc < 0) {
+		json_object_put(a);
+		resp_internal(ctx->resp);
+		return;
+	}
+	refreshing = plex_maybe_refresh(ctx->db, fetched);
+	o = json_object_new_object();
+	json_object_object_add(o, "items", a);
+	pts_json_add_time(o, "fetched_at", fetched);
+	pts_json_add_bool(o, "refreshing", refreshing);
+	resp_json(ctx->resp, 200, o);
+}

@@ -1,0 +1,103 @@
+/*
+ * h_runs.c - GET /api/runs?limit=N (history, newest first) and GET /api/runs/{id}/changes.
+ */
+#include "handler.h"
+
+#include "db.h"
+#include "jsonx.h"
+#include "rows.h"
+
+/* Most changes returned for one run; a longer list says "truncated": true. */
+#define RUNS_MAX_CHANGES 5000
+
+void
+h_runs_get(struct hctx *ctx)
+{
+	sqlite3_stmt *st = pts_db_prepare(ctx->db, "SELECT " ROWS_RUN_COLUMNS
+	    " FROM runs ORDER BY id DESC LIMIT ?");
+	json_object *o, *a;
+	int rc;
+
+	if (st == NULL || sqlite3_bind_int64(st, 1, query_get(&ctx->q, "limit")) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		resp_internal(ctx->resp);
+		return;
+	}
+	a = json_object_new_array();
+	while ((rc = rows_step(ctx->db, st)) == SQLITE_ROW)
+		json_object_array_add(a, rows_run(st));
+	sqlite3_finalize(st);
+	if (rc < 0) {
+		json_object_put(a);
+		resp_internal(ctx->resp);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "runs", a);
+	resp_json(ctx->resp, 200, o);
+}
+
+/* One change row as JSON. */
+static json_object *
+runs_change(sqlite3_stmt *st)
+{
+	json_object *c = json_object_new_object();
+
+	rows_add_text(c, "action", st, 0);
+	rows_add_text(c, "type", st, 1);
+	rows_add_text(c, "title", st, 2);
+	rows_add_text(c, "show", st, 3);
+	rows_add_int(c, "season", st, 4);
+	rows_add_int(c, "episode", st, 5);
+	rows_add_int(c, "year", st, 6);
+	rows_add_time(c, "watched_at", st, 7);
+	rows_add_text(c, "result", st, 8);
+	return c;
+}
+
+void
+h_runs_changes_get(struct hctx *ctx)
+{
+	sqlite3_stmt *st;
+	json_object *o, *a;
+	int64_t exists = 0;
+	int rc, n = 0, truncated = 0;
+
+	if (pts_db_int(ctx->db, &exists, 0, "SELECT COUNT(*) FROM runs WHERE id = ?", "i",
+	    ctx->id) != 0) {
+		resp_internal(ctx->resp);
+		return;
+	}
+	if (exists == 0) {
+		resp_error(ctx->resp, 404, "not_found", "no such run", NULL);
+		return;
+	}
+	st = pts_db_prepare(ctx->db, "SELECT action, type, title, show, season, episode, year,"
+	    " watched_at, result FROM changes WHERE run_id = ? ORDER BY id LIMIT ?");
+	if (st == NULL || sqlite3_bind_int64(st, 1, ctx->id) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, RUNS_MAX_CHANGES + 1) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		resp_internal(ctx->resp);
+		return;
+	}
+	a = json_object_new_array();
+	while ((rc = rows_step(ctx->db, st)) == SQLITE_ROW) {
+		if (++n > RUNS_MAX_CHANGES) {
+			truncated = 1;
+			break;
+		}
+		json_object_array_add(a, runs_change(st));
+	}
+	sqlite3_finalize(st);
+	if (rc < 0) {
+		json_object_put(a);
+		resp_internal(ctx->resp);
+		return;
+	}
+	o = json_object_new_object();
+	pts_json_add_int(o, "run_id", ctx->id);
+	json_object_object_add(o, "changes", a);
+	if (truncated)
+		pts_json_add_bool(o, "truncated", 1);
+	resp_json(ctx->resp, 200, o);
+}

@@ -1,0 +1,88 @@
+/*
+ * h_trakt.c - GET /api/trakt/history (the cached recent plays) and
+ * POST /api/trakt/history/refresh (ask the worker to fetch them again).
+ */
+#include "handler.h"
+
+#include <string.h>
+
+#include "db.h"
+#include "jobs.h"
+#include "jsonx.h"
+#include "rows.h"
+
+/* Largest ids document parsed per item (a handful of ids is ~200 bytes). */
+#define TRAKT_IDS_MAX 4096
+
+/* The ids column (JSON text written by the worker) as an object; {} when unreadable. */
+static json_object *
+trakt_ids(sqlite3_stmt *st, int col)
+{
+	const char *text = (const char *)sqlite3_column_text(st, col);
+	json_object *ids = NULL;
+
+	if (text != NULL)
+		ids = pts_json_parse(text, strlen(text), TRAKT_IDS_MAX, NULL);
+	if (ids == NULL || !json_object_is_type(ids, json_type_object)) {
+		json_object_put(ids);
+		ids = json_object_new_object();
+	}
+	return ids;
+}
+
+void
+h_trakt_history_get(struct hctx *ctx)
+{
+	sqlite3_stmt *st = pts_db_prepare(ctx->db, "SELECT watched_at, type, title, show, season,"
+	    " episode, year, ids, poster FROM trakt_history ORDER BY pos LIMIT ?");
+	json_object *o, *a;
+	int64_t fetched = 0;
+	int rc;
+
+	if (st == NULL || sqlite3_bind_int64(st, 1, query_get(&ctx->q, "limit")) != SQLITE_OK ||
+	    rows_meta_epoch(ctx->db, "trakt_history_fetched_at", &fetched) != 0) {
+		sqlite3_finalize(st);
+		resp_internal(ctx->resp);
+		return;
+	}
+	a = json_object_new_array();
+	while ((rc = rows_step(ctx->db, st)) == SQLITE_ROW) {
+		json_object *i = json_object_new_object();
+
+		rows_add_time(i, "watched_at", st, 0);
+		rows_add_text(i, "type", st, 1);
+		rows_add_text(i, "title", st, 2);
+		rows_add_text(i, "show", st, 3);
+		rows_add_int(i, "season", st, 4);
+		rows_add_int(i, "episode", st, 5);
+		rows_add_int(i, "year", st, 6);
+		json_object_object_add(i, "ids", trakt_ids(st, 7));
+		rows_add_text(i, "poster", st, 8);
+		json_object_array_add(a, i);
+	}
+	sqlite3_finalize(st);
+	if (rc < 0) {
+		json_object_put(a);
+		resp_internal(ctx->resp);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "items", a);
+	pts_json_add_time(o, "fetched_at", fetched);
+	resp_json(ctx->resp, 200, o);
+}
+
+void
+h_trakt_history_refresh_post(struct hctx *ctx)
+{
+	json_object *o;
+	int64_t job_id = 0;
+
+	if (pts_jobs_enqueue_once(ctx->db, PTS_JOB_TRAKT_HISTORY_REFRESH, NULL, &job_id) != 0) {
+		resp_internal(ctx->resp);
+		return;
+	}
+	o = json_object_new_object();
+	pts_json_add_int(o, "job_id", job_id);
+	resp_json(ctx->resp, 202, o);
+}

@@ -1,0 +1,58 @@
+/*
+ * handler.h - what every API handler receives, and the handlers themselves (one file per
+ * resource, h_<resource>.c, named h_<resource>_<method>).
+ *
+ * By the time a handler runs, app.c has done every edge check: the route and its {id}, the
+ * login and CSRF rules, the body size and type, the JSON parse and the query parameters.
+ * A handler only reads typed values and sets ctx->resp; it never exits, and it reports a
+ * database failure with resp_internal() (the cause is logged where it happened).
+ */
+#ifndef PTS_CGI_HANDLER_H
+#define PTS_CGI_HANDLER_H
+
+#include <json-c/json.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "query.h"
+#include "req.h"
+#include "resp.h"
+
+struct hctx {
+	const struct req *req;
+	struct resp *resp;
+	sqlite3 *db;           /* NULL only for ROUTE_NODB routes while the database is down */
+	json_object *body;     /* the parsed JSON body, NULL when none was sent (borrowed) */
+	int64_t id;            /* the {id} path segment, 0 when the route has none */
+	struct query_vals q;   /* validated query parameters (query_get) */
+};
+
+typedef void (*handler_fn)(struct hctx *ctx);
+
+void h_health_get(struct hctx *ctx);
+void h_status_get(struct hctx *ctx);
+void h_settings_get(struct hctx *ctx);
+void h_settings_put(struct hctx *ctx);
+void h_sync_post(struct hctx *ctx);
+void h_sync_stop_post(struct hctx *ctx);
+void h_progress_get(struct hctx *ctx);
+void h_log_get(struct hctx *ctx);
+void h_runs_get(struct hctx *ctx);
+void h_runs_changes_get(struct hctx *ctx);
+void h_libraries_get(struct hctx *ctx);
+void h_libraries_put(struct hctx *ctx);
+void h_libraries_refresh_post(struct hctx *ctx);
+void h_auth_plex_get(struct hctx *ctx);
+void h_auth_plex_post(struct hctx *ctx);
+void h_auth_plex_delete(struct hctx *ctx);
+void h_auth_trakt_get(struct hctx *ctx);
+void h_auth_trakt_post(struct hctx *ctx);
+void h_auth_trakt_delete(struct hctx *ctx);
+void h_trakt_history_get(struct hctx *ctx);
+void h_trakt_history_refresh_post(struct hctx *ctx);
+void h_plex_in_progress_get(struct hctx *ctx);
+void h_login_post(struct hctx *ctx);
+void h_logout_post(struct hctx *ctx);
+void h_metrics_get(struct hctx *ctx);
+
+#endif

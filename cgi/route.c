@@ -1,0 +1,148 @@
+/*
+ * route.c - the API's routes and their query parameters, in one table.
+ */
+#include "route.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Most digits an {id} may have: any run or job id fits, and no overflow is possible. */
+#define ROUTE_ID_DIGITS 18
+
+static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
+
+/* GET /api/log: after an id, at most limit lines, optionally one run or a minimum level. */
+static const struct query_spec log_params[] = {
+	{ "after", QUERY_INT, 0, INT64_MAX, 0, NULL },
+	{ "limit", QUERY_INT, 1, 1000, 200, NULL },
+	{ "run_id", QUERY_INT, 1, INT64_MAX, 0, NULL },
+	{ "level", QUERY_ENUM, 0, 0, 0, log_levels },
+	{ NULL, 0, 0, 0, 0, NULL }
+};
+
+static const struct query_spec runs_params[] = {
+	{ "limit", QUERY_INT, 1, 500, 50, NULL },
+	{ NULL, 0, 0, 0, 0, NULL }
+};
+
+static const struct query_spec history_params[] = {
+	{ "limit", QUERY_INT, 1, 100, 100, NULL },
+	{ NULL, 0, 0, 0, 0, NULL }
+};
+
+const struct route route_table[] = {
+	{ REQ_GET, "health", h_health_get, ROUTE_PUBLIC | ROUTE_NODB, NULL },
+	{ REQ_POST, "login", h_login_post, ROUTE_PUBLIC | ROUTE_BODY, NULL },
+	{ REQ_POST, "logout", h_logout_post, 0, NULL },
+	{ REQ_GET, "status", h_status_get, 0, NULL },
+	{ REQ_GET, "settings", h_settings_get, 0, NULL },
+	{ REQ_PUT, "settings", h_settings_put, ROUTE_BODY, NULL },
+	{ REQ_POST, "sync", h_sync_post, 0, NULL },
+	{ REQ_POST, "sync/stop", h_sync_stop_post, 0, NULL },
+	{ REQ_GET, "progress", h_progress_get, 0, NULL },
+	{ REQ_GET, "log", h_log_get, 0, log_params },
+	{ REQ_GET, "runs", h_runs_get, 0, runs_params },
+	{ REQ_GET, "runs/{id}/changes", h_runs_changes_get, 0, NULL },
+	{ REQ_GET, "libraries", h_libraries_get, 0, NULL },
+	{ REQ_PUT, "libraries", h_libraries_put, ROUTE_BODY, NULL },
+	{ REQ_POST, "libraries/refresh", h_libraries_refresh_post, 0, NULL },
+	{ REQ_GET, "auth/plex", h_auth_plex_get, 0, NULL },
+	{ REQ_POST, "auth/plex", h_auth_plex_post, 0, NULL },
+	{ REQ_DELETE, "auth/plex", h_auth_plex_delete, 0, NULL },
+	{ REQ_GET, "auth/trakt", h_auth_trakt_get, 0, NULL },
+	{ REQ_POST, "auth/trakt", h_auth_trakt_post, 0, NULL },
+	{ REQ_DELETE, "auth/trakt", h_auth_trakt_delete, 0, NULL },
+	{ REQ_GET, "trakt/history", h_trakt_history_get, 0, history_params },
+	{ REQ_POST, "trakt/history/refresh", h_trakt_history_refresh_post, 0, NULL },
+	{ REQ_GET, "plex/in-progress", h_plex_in_progress_get, 0, NULL },
+	{ REQ_GET, "metrics", h_metrics_get, 0, NULL },
+	{ REQ_OTHER, NULL, NULL, 0, NULL }
+};
+
+const char *
+route_method_name(enum req_method m)
+{
+	switch (m) {
+	case REQ_GET: return "GET";
+	case REQ_POST: return "POST";
+	case REQ_PUT: return "PUT";
+	case REQ_DELETE: return "DELETE";
+	case REQ_OTHER: break;
+	}
+	return "OTHER";
+}
+
+/* Parse an {id} segment of len bytes. 0 or -1. */
+static int
+route_id(const char *s, size_t len, int64_t *id)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (len == 0 || len > ROUTE_ID_DIGITS || s[0] == '0')
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*id = v;
+	return 0;
+}
+
+int
+route_match(const char *pattern, const char *path, int64_t *id)
+{
+	const char *p = pattern, *q = path;
+
+	*id = 0;
+	for (;;) {
+		size_t plen = strcspn(p, "/"), qlen = strcspn(q, "/");
+
+		if (plen == 4 && memcmp(p, "{id}", 4) == 0) {
+			if (route_id(q, qlen, id) != 0)
+				return 0;
+		} else if (plen != qlen || memcmp(p, q, plen) != 0) {
+			return 0;
+		}
+		p += plen;
+		q += qlen;
+		if (*p == '\0' || *q == '\0')
+			break;
+		p++;
+		q++;
+	}
+	if (*p != '\0' || *q != '\0')
+		*id = 0;
+	return *p == '\0' && *q == '\0';
+}
+
+const struct route *
+route_lookup(enum req_method method, const char *path, int64_t *id, char *allow,
+    size_t allowlen)
+{
+	const struct route *r;
+	size_t used = 0;
+
+	if (allowlen > 0)
+		allow[0] = '\0';
+	for (r = route_table; r->pattern != NULL; r++) {
+		int64_t rid;
+
+		if (!route_match(r->pattern, path, &rid))
+			continue;
+		if (r->method == method) {
+			*id = rid;
+			return r;
+		}
+		if (used < allowlen) {
+			int n = snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "",
+			    route_method_name(r->method));
+
+			if (n > 0)
+				used += (size_t)n;
+		}
+	}
+	*id = 0;
+	return NULL;
+}

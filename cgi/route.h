@@ -1,0 +1,51 @@
+/*
+ * route.h - the route table: {method, path pattern, handler, flags, query parameters}.
+ *
+ * Patterns are the path after "/api/", matched exactly segment by segment; a "{id}" segment
+ * matches a positive decimal integer (no sign, no leading zero, at most 18 digits) and hands
+ * it to the handler. A path that matches no pattern is 404; one that matches only under
+ * other methods is 405 with those methods in Allow.
+ */
+#ifndef PTS_CGI_ROUTE_H
+#define PTS_CGI_ROUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "handler.h"
+#include "query.h"
+#include "req.h"
+
+#define ROUTE_PUBLIC 0x1  /* no login needed (health, login) */
+#define ROUTE_BODY   0x2  /* a JSON body is required */
+#define ROUTE_NODB   0x4  /* the handler answers even when the database is down */
+
+/* Longest Allow header value ("GET, POST, PUT, DELETE"). */
+#define ROUTE_ALLOW_MAX 64
+
+struct route {
+	enum req_method method;
+	const char *pattern;
+	handler_fn fn;
+	int flags;
+	const struct query_spec *params;  /* NULL when the route takes none */
+};
+
+/* The table, ended by a {..., NULL, ...} entry. */
+extern const struct route route_table[];
+
+/*
+ * Match path against one pattern. 1 with *id set (0 when the pattern has no {id}), or 0.
+ */
+int route_match(const char *pattern, const char *path, int64_t *id);
+
+/*
+ * The route for method + path, or NULL. When NULL and the path exists under other methods,
+ * allow gets them ("GET, PUT"); otherwise allow is "".
+ */
+const struct route *route_lookup(enum req_method method, const char *path, int64_t *id,
+    char *allow, size_t allowlen);
+
+const char *route_method_name(enum req_method m);
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * rows.c - SQLite columns as JSON.
+ */
+#include "rows.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "jsonx.h"
+#include "log.h"
+#include "query.h"
+#include "timefmt.h"
+
+void
+rows_add_int(json_object *obj, const char *key, sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		json_object_object_add(obj, key, NULL);
+	else
+		pts_json_add_int(obj, key, sqlite3_column_int64(st, col));
+}
+
+void
+rows_add_text(json_object *obj, const char *key, sqlite3_stmt *st, int col)
+{
+	pts_json_add_str(obj, key, (const char *)sqlite3_column_text(st, col));
+}
+
+void
+rows_add_time(json_object *obj, const char *key, sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		json_object_object_add(obj, key, NULL);
+	else
+		pts_json_add_time(obj, key, sqlite3_column_int64(st, col));
+}
+
+void
+rows_add_real(json_object *obj, const char *key, double v, int decimals)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	json_object_object_add(obj, key, json_object_new_double_s(v, buf));
+}
+
+void
+rows_add_real_col(json_object *obj, const char *key, sqlite3_stmt *st, int col, int decimals)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		json_object_object_add(obj, key, NULL);
+	else
+		rows_add_real(obj, key, sqlite3_column_double(st, col), decimals);
+}
+
+json_object *
+rows_run(sqlite3_stmt *st)
+{
+	json_object *o = json_object_new_object();
+	const char *status = (const char *)sqlite3_column_text(st, 4);
+
+	if (o == NULL)
+		return NULL;
+	rows_add_int(o, "id", st, 0);
+	rows_add_time(o, "started_at", st, 1);
+	rows_add_time(o, "finished_at", st, 2);
+	if (sqlite3_column_type(st, 1) != SQLITE_NULL && sqlite3_column_type(st, 2) != SQLITE_NULL)
+		pts_json_add_int(o, "duration_s",
+		    sqlite3_column_int64(st, 2) - sqlite3_column_int64(st, 1));
+	else
+		json_object_object_add(o, "duration_s", NULL);
+	rows_add_text(o, "trigger", st, 3);
+	/* A queued run has not started yet, but to the dashboard it is the current one. */
+	pts_json_add_str(o, "status", status && strcmp(status, "queued") == 0 ? "running" : status);
+	rows_add_int(o, "items_scanned", st, 5);
+	rows_add_int(o, "items_total", st, 6);
+	rows_add_int(o, "added_to_trakt", st, 7);
+	rows_add_int(o, "added_to_plex", st, 8);
+	rows_add_int(o, "not_found", st, 9);
+	rows_add_int(o, "unmatched", st, 10);
+	rows_add_int(o, "errors", st, 11);
+	pts_json_add_bool(o, "dry_run", sqlite3_column_int(st, 12));
+	rows_add_text(o, "message", st, 13);
+	return o;
+}
+
+int
+rows_meta_epoch(sqlite3 *db, const char *key, int64_t *out)
+{
+	char *v = NULL;
+
+	*out = 0;
+	if (pts_db_text(db, &v, "SELECT value FROM meta WHERE key = ?", "s", key) != 0)
+		return -1;
+	if (v != NULL && query_int(v, 0, INT64_MAX, out) != 0 && pts_time_parse(v, out) != 0) {
+		char *end;
+		double d = strtod(v, &end);
+
+		/* Fractional seconds are fine too; anything else is ignored, not fatal. */
+		if (end != v && *end == '\0' && d >= 0 && d < 1e15) {
+			*out = (int64_t)d;
+		} else {
+			pts_log(PTS_LOG_WARN, "meta %s: not a time: %.40s", key, v);
+			*out = 0;
+		}
+	}
+	free(v);
+	return 0;
+}
+
+int
+rows_step(sqlite3 *db, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc;
+	pts_log(PTS_LOG_ERROR, "db: %s", sqlite3_errmsg(db));
+	return -1;
+}

@@ -1,0 +1,557 @@
+"""Fake Plex Media Server.
+
+Traps it keeps from the real PMS: XML unless 'Accept: application/json';
+401 (HTML body) without a valid X-Plex-Token; 'Metadata' absent from empty
+containers; paging by X-Plex-Container-Start/Size with optional short pages
+(state max_page); Guid arrays only with includeGuids=1; viewCount and
+lastViewedAt absent when unwatched; scrobble stamps "now" (the watched date
+cannot be set); raw filter operators such as 'lastViewedAt>>=EPOCH'.
+"""
+
+import threading
+from xml.sax.saxutils import escape, quoteattr
+
+from common import (FakeApp, HttpError, Response, check_keys, empty_response, json_response,
+                    now, want_int, want_str)
+
+DEFAULT_TOKEN = "plex-token-1"
+LIBRARY_ID = "com.plexapp.plugins.library"
+MACHINE_ID = "fa4e00000000000000000000000000000000beef"
+TYPE_NUM = {"movie": 1, "show": 2, "season": 3, "episode": 4}
+SECTION_DEFAULT_TYPE = {"movie": 1, "show": 2, "artist": 8, "photo": 13}
+FILTER_FIELDS = {"viewCount", "lastViewedAt", "updatedAt", "addedAt", "year", "viewOffset",
+                 "userRating", "viewedAt", "librarySectionID", "duration"}
+MAX_FILTER_CACHE = 64
+UNAUTHORIZED_HTML = ("<html><head><title>Unauthorized</title></head>"
+                     "<body><h1>401 Unauthorized</h1></body></html>")
+
+
+# ==== XML rendering (PMS default) ============================================
+
+
+def _xml_tag(list_key, el):
+    if list_key == "Metadata":
+        t = el.get("type")
+        if t in ("movie", "episode", "clip"):
+            return "Video"
+        if t == "track":
+            return "Track"
+        return "Directory"
+    return list_key
+
+
+def xml_render(tag, obj, out):
+    """Append '<tag attr=.../>' for a JSON-ish dict: scalars become attributes,
+    lists of dicts become child elements (Metadata -> Video/Directory)."""
+    attrs, children = [], []
+    for k, v in obj.items():
+        if isinstance(v, list):
+            children.append((k, v))
+        elif isinstance(v, dict):
+            children.append((k, [v]))
+        elif v is None:
+            continue
+        elif isinstance(v, bool):
+            attrs.append(' %s="%d"' % (k, v))
+        else:
+            attrs.append(" %s=%s" % (k, quoteattr(str(v))))
+    out.append("<%s%s" % (tag, "".join(attrs)))
+    if not children:
+        out.append("/>\n")
+        return
+    out.append(">\n")
+    for k, lst in children:
+        for el in lst:
+            if isinstance(el, dict):
+                xml_render(_xml_tag(k, el), el, out)
+            else:
+                out.append("<%s>%s</%s>\n" % (k, escape(str(el)), k))
+    out.append("</%s>\n" % tag)
+
+
+def xml_response(tag, obj, status=200, headers=None):
+    out = ['<?xml version="1.0" encoding="UTF-8"?>\n']
+    xml_render(tag, obj, out)
+    return Response(status, "".join(out), "text/xml;charset=utf-8", headers)
+
+
+# ==== Shared token store (PMS + plex.tv live in one process) ================
+
+
+class PlexAuth:
+    """Tokens the fake PMS accepts: the configured one and every token the
+    fake plex.tv issued through its PIN flow."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.configured = DEFAULT_TOKEN
+        self.issued = set()
+
+    def valid(self, token):
+        with self.lock:
+            return bool(token) and (token == self.configured or token in self.issued)
+
+
+def request_token(req):
+    return req.header("X-Plex-Token") or req.query.get("X-Plex-Token")
+
+
+# ==== Filters ================================================================
+
+
+def parse_filters(req):
+    """Plex listing filters from the raw query -> [(field, op, int)].
+
+    'viewCount>=1' arrives as key 'viewCount>' value '1'; 'a>>=5' as 'a>>' '5'.
+    Operators: >= (from '>' or '>>'), <= (from '<' or '<<'), != and ==.
+    """
+    out = []
+    for key, val in req.query_pairs:
+        field = key.rstrip("<>!")
+        suffix = key[len(field):]
+        if field not in FILTER_FIELDS:
+            if field == "unwatched" and val in ("1", "true"):
+                out.append(("viewCount", "==", 0))
+            continue
+        op = {"": "==", ">": ">=", ">>": ">=", "<": "<=", "<<": "<=", "!": "!="}.get(suffix)
+        if op is None:
+            raise HttpError(400, {"error": "bad filter operator", "key": key})
+        try:
+            num = int(val)
+        except ValueError:
+            raise HttpError(400, {"error": "filter value must be an integer", "key": key})
+        out.append((field, op, num))
+    return out
+
+
+def _match(it, filters):
+    for field, op, num in filters:
+        v = it.get(field)
+        if v is None and field in ("viewCount", "viewOffset"):
+            v = 0
+        if v is None:
+            if op != "!=":
+                return False
+            continue
+        v = float(v)
+        if (op == "==" and v != num) or (op == ">=" and v < num) or \
+                (op == "<=" and v > num) or (op == "!=" and v == num):
+            return False
+    return True
+
+
+# ==== The server =============================================================
+
+
+class FakePlex(FakeApp):
+    name = "plex"
+    malformed_body = (b'{"MediaContainer":{"size":3,"totalSize":3,"offset":0,'
+                      b'"Metadata":[{"ratingKey":"1","title":"Trunc')
+    oversized_prefix = b'{"MediaContainer":{"size":0,"totalSize":0,"offset":0,"padding":"'
+    oversized_suffix = b'"}}'
+
+    def __init__(self, factory, corpus, auth, verbose=False):
+        super().__init__(verbose)
+        self.factory = factory
+        self.auth = auth
+        r = self.router
+        r.add("GET", r"/identity", self.h_identity)
+        r.add("GET", r"/", self.authed(self.h_root))
+        r.add("GET", r"/library/sections/?", self.authed(self.h_sections))
+        r.add("GET", r"/library/sections/([^/]+)/all", self.authed(self.h_all))
+        r.add("GET", r"/library/sections/([^/]+)/allLeaves", self.authed(self.h_all_leaves))
+        r.add("GET", r"/library/metadata/([^/]+)", self.authed(self.h_metadata))
+        r.add("GET", r"/library/metadata/([^/]+)/allLeaves", self.authed(self.h_show_leaves))
+        r.add("GET", r"/hubs/continueWatching/items", self.authed(self.h_continue))
+        r.add("GET", r"/library/onDeck", self.authed(self.h_continue))
+        r.add("GET PUT", r"/:/scrobble", self.authed(self.h_scrobble))
+        r.add("GET PUT", r"/:/unscrobble", self.authed(self.h_unscrobble))
+        r.add("GET PUT", r"/:/rate", self.authed(self.h_rate))
+        r.add("GET", r"/status/sessions/history/all", self.authed(self.h_history))
+        r.add("GET", r"/status/sessions", self.authed(
+            lambda req: self.reply(req, {"size": 0})))
+        c = self.control_router
+        c.add("GET", r"/_control/scrobbles", self.c_scrobbles)
+        c.add("POST", r"/_control/scrobbles/reset", self.c_scrobbles_reset)
+        self.load(corpus)
+
+    # ---- state ------------------------------------------------------------
+
+    def load(self, corpus):
+        with self.lock:
+            plex = corpus["plex"]
+            with self.auth.lock:
+                self.auth.configured = plex.get("token", DEFAULT_TOKEN)
+            self.max_page = plex.get("max_page", 0)
+            self.sections = [dict(s) for s in plex["sections"]]
+            self.items = {}
+            self.order = []
+            for it in plex["items"]:
+                self.items[it["ratingKey"]] = it
+                self.order.append(it)
+            self.scrobbles, self.unscrobbles, self.rates = [], [], []
+            self.plays = []
+            for it in sorted((i for i in self.order if i.get("viewCount")),
+                             key=lambda i: i.get("lastViewedAt", 0)):
+                for k in range(int(it["viewCount"]) - 1, -1, -1):
+                    self._add_play(it, it.get("lastViewedAt", 0) - k * 30 * 86400)
+            self.plays.sort(key=lambda p: p["viewedAt"])
+            self._reindex()
+
+    def reset(self):
+        self.load(self.factory())
+
+    def _reindex(self):
+        self.by_section = {}
+        self.episodes_of = {}
+        for it in self.order:
+            key = (str(it["librarySectionID"]), TYPE_NUM[it["type"]])
+            self.by_section.setdefault(key, []).append(it)
+            if it["type"] == "episode":
+                self.episodes_of.setdefault(it.get("grandparentRatingKey"), []).append(it)
+        self.version = getattr(self, "version", 0) + 1
+        self.fcache = {}
+
+    def _changed(self):
+        self.version += 1
+        self.fcache = {}
+
+    def _add_play(self, it, when):
+        self.plays.append({"id": len(self.plays) + 1, "ratingKey": it["ratingKey"],
+                           "viewedAt": int(when)})
+
+    def get_state(self, req):
+        with self.lock:
+            st = {"token": self.auth.configured, "max_page": self.max_page,
+                  "sections": self.sections, "issued_tokens": sorted(self.auth.issued)}
+            if req.query.get("items") != "0":
+                keys = req.query.get("ratingKeys")
+                if keys:
+                    st["items"] = [self.items[k] for k in keys.split(",") if k in self.items]
+                else:
+                    st["items"] = self.order
+            st["plays"] = self.plays if req.query.get("plays") == "1" else len(self.plays)
+            return json_response(st)   # serialised under the lock
+
+    def set_state(self, patch):
+        check_keys(patch, {"token", "max_page", "sections", "items", "update_items", "plays"})
+        if "token" in patch:
+            tok = want_str(patch, "token")
+            with self.auth.lock:
+                self.auth.configured = tok
+        if "max_page" in patch:
+            self.max_page = want_int(patch, "max_page", 0)
+        if "sections" in patch:
+            secs = patch["sections"]
+            if not isinstance(secs, list) or not all(
+                    isinstance(s, dict) and isinstance(s.get("key"), str)
+                    and isinstance(s.get("type"), str) and isinstance(s.get("title"), str)
+                    for s in secs):
+                raise HttpError(400, {"error": "sections: list of {key, title, type}"})
+            self.sections = [dict(s) for s in secs]
+        if "items" in patch:
+            items = patch["items"]
+            if not isinstance(items, list):
+                raise HttpError(400, {"error": "items must be a list"})
+            keys = {int(s["key"]) for s in self.sections if s["key"].isdigit()}
+            for it in items:
+                if not isinstance(it, dict) or not isinstance(it.get("ratingKey"), str) \
+                        or it.get("type") not in TYPE_NUM or it.get("librarySectionID") not in keys:
+                    raise HttpError(400, {"error": "bad item (ratingKey str, type, "
+                                                   "librarySectionID of a section)"})
+            self.items = {it["ratingKey"]: it for it in items}
+            self.order = list(self.items.values())
+        if "update_items" in patch:
+            ups = patch["update_items"]
+            if not isinstance(ups, list) or not all(isinstance(u, dict) and
+                                                    u.get("ratingKey") in self.items for u in ups):
+                raise HttpError(400, {"error": "update_items: list of {ratingKey of an "
+                                               "existing item, field: value|null}"})
+            for u in ups:
+                it = self.items[u["ratingKey"]]
+                for k, v in u.items():
+                    if k in ("ratingKey", "type", "librarySectionID"):
+                        continue
+                    if v is None:
+                        it.pop(k, None)
+                    else:
+                        it[k] = v
+        if "plays" in patch:
+            plays = patch["plays"]
+            if not isinstance(plays, list) or not all(
+                    isinstance(p, dict) and p.get("ratingKey") in self.items
+                    and isinstance(p.get("viewedAt"), int) for p in plays):
+                raise HttpError(400, {"error": "plays: list of {ratingKey, viewedAt}"})
+            self.plays = []
+            for p in sorted(plays, key=lambda p: p["viewedAt"]):
+                self._add_play(self.items[p["ratingKey"]], p["viewedAt"])
+        self._reindex()
+
+    # ---- helpers ------------------------------------------------------------
+
+    def authed(self, handler):
+        def wrapped(req, *args):
+            if not self.auth.valid(request_token(req)):
+                raise HttpError(401, UNAUTHORIZED_HTML, ctype="text/html")
+            return handler(req, *args)
+        return wrapped
+
+    def reply(self, req, container, headers=None):
+        if req.wants_json():
+            return json_response({"MediaContainer": container}, headers=headers)
+        return xml_response("MediaContainer", container, headers=headers)
+
+    def render(self, it, include_guids):
+        d = dict(it)
+        if not include_guids:
+            d.pop("Guid", None)
+        if it["type"] == "show":
+            eps = self.episodes_of.get(it["ratingKey"], ())
+            d["leafCount"] = len(eps)
+            d["viewedLeafCount"] = sum(1 for e in eps if e.get("viewCount"))
+            d["childCount"] = len({e.get("parentIndex") for e in eps})
+        return d
+
+    def section(self, key):
+        for s in self.sections:
+            if s["key"] == key:
+                return s
+        raise HttpError(404, {"error": "no such library section"})
+
+    def paging(self, req):
+        def get(name):
+            raw = req.header(name)
+            if raw is None:
+                raw = req.query.get(name)
+            if raw is None or raw == "":
+                return None
+            try:
+                val = int(raw)
+            except ValueError:
+                raise HttpError(400, {"error": "%s must be an integer" % name})
+            if val < 0:
+                raise HttpError(400, {"error": "%s must be >= 0" % name})
+            return val
+        return get("X-Plex-Container-Start") or 0, get("X-Plex-Container-Size")
+
+    def page_reply(self, req, lst, extra, include_guids):
+        """Slice lst by the paging request, honour max_page, render."""
+        start, size = self.paging(req)
+        total = len(lst)
+        n = max(0, total - start) if size is None else min(size, max(0, total - start))
+        if self.max_page and n > self.max_page:
+            n = self.max_page
+        mc = {"size": n, "totalSize": total, "offset": start, "allowSync": True,
+              "identifier": LIBRARY_ID}
+        mc.update(extra)
+        if n:
+            mc["Metadata"] = [self.render(it, include_guids) for it in lst[start:start + n]]
+        return self.reply(req, mc, {"X-Plex-Container-Start": str(start),
+                                    "X-Plex-Container-Total-Size": str(total)})
+
+    def cached(self, key, build):
+        hit = self.fcache.get(key)
+        if hit is not None:
+            return hit
+        if len(self.fcache) >= MAX_FILTER_CACHE:
+            self.fcache = {}
+        val = self.fcache[key] = build()
+        return val
+
+    def item_or_404(self, rk):
+        it = self.items.get(rk)
+        if it is None:
+            raise HttpError(404, {"error": "no such item"})
+        return it
+
+    def lib_key(self, req):
+        if req.query.get("identifier") != LIBRARY_ID:
+            raise HttpError(400, {"error": "identifier must be " + LIBRARY_ID})
+        rk = req.query.get("key")
+        if not rk:
+            raise HttpError(400, {"error": "key (ratingKey) required"})
+        return rk
+
+    # ---- handlers -------------------------------------------------------------
+
+    def h_identity(self, req):
+        return self.reply(req, {"size": 0, "claimed": True, "machineIdentifier": MACHINE_ID,
+                                "version": "1.40.0.7998-fake"})
+
+    def h_root(self, req):
+        return self.reply(req, {"size": 0, "friendlyName": "Fake PMS",
+                                "machineIdentifier": MACHINE_ID,
+                                "version": "1.40.0.7998-fake", "myPlex": True,
+                                "platform": "Linux"})
+
+    def h_sections(self, req):
+        with self.lock:
+            dirs = []
+            for s in self.sections:
+                d = {"allowSync": True, "art": "/:/resources/%s-fanart.jpg" % s["type"],
+                     "composite": "/library/sections/%s/composite/1700000000" % s["key"],
+                     "filters": True, "refreshing": False,
+                     "thumb": "/:/resources/%s.png" % s["type"], "key": s["key"],
+                     "type": s["type"], "title": s["title"],
+                     "agent": s.get("agent", "tv.plex.agents.movie"),
+                     "scanner": s.get("scanner", "Plex Movie"),
+                     "language": s.get("language", "en-US"), "uuid": s.get("uuid", ""),
+                     "updatedAt": 1700000000, "createdAt": 1600000000,
+                     "scannedAt": 1700000000, "content": True, "directory": True,
+                     "contentChangedAt": 1234, "hidden": 0,
+                     "Location": [{"id": int(s["key"]) if s["key"].isdigit() else 0,
+                                   "path": "/data/%s" % s["title"]}]}
+                dirs.append(d)
+            return self.reply(req, {"size": len(dirs), "allowSync": False,
+                                    "title1": "Plex Library", "Directory": dirs})
+
+    def _listing(self, req, key, typenum):
+        filters = parse_filters(req)
+        include_guids = req.query.get("includeGuids") == "1"
+        with self.lock:
+            sec = self.section(key)
+            if typenum is None:
+                typenum = SECTION_DEFAULT_TYPE.get(sec["type"], 1)
+            base = self.by_section.get((key, typenum), [])
+            if filters:
+                lst = self.cached(("list", key, typenum, tuple(filters)),
+                                  lambda: [it for it in base if _match(it, filters)])
+            else:
+                lst = base
+            extra = {"librarySectionID": int(key) if key.isdigit() else key,
+                     "librarySectionTitle": sec["title"],
+                     "librarySectionUUID": sec.get("uuid", ""), "title1": sec["title"],
+                     "viewGroup": {1: "movie", 2: "show", 4: "episode"}.get(typenum, "")}
+            return self.page_reply(req, lst, extra, include_guids)
+
+    def h_all(self, req, key):
+        typenum = req.qint("type", None, 1, 99)
+        return self._listing(req, key, typenum)
+
+    def h_all_leaves(self, req, key):
+        return self._listing(req, key, 4)
+
+    def h_metadata(self, req, rks):
+        include_guids = True   # PMS sends Guid[] on single-item fetches
+        with self.lock:
+            out = [self.render(self.item_or_404(rk), include_guids) for rk in rks.split(",")]
+            mc = {"size": len(out), "allowSync": True, "identifier": LIBRARY_ID,
+                  "Metadata": out}
+            if out:
+                mc["librarySectionID"] = out[0]["librarySectionID"]
+                mc["librarySectionTitle"] = out[0].get("librarySectionTitle")
+            return self.reply(req, mc)
+
+    def h_show_leaves(self, req, rk):
+        with self.lock:
+            show = self.item_or_404(rk)
+            if show["type"] != "show":
+                raise HttpError(400, {"error": "not a show"})
+            eps = self.episodes_of.get(rk, [])
+            return self.page_reply(req, eps, {"key": rk, "title1": show["title"],
+                                              "viewGroup": "episode"},
+                                   req.query.get("includeGuids") == "1")
+
+    def h_continue(self, req):
+        with self.lock:
+            def build():
+                lst = [it for it in self.order if it["type"] != "show"
+                       and it.get("viewOffset", 0) > 0
+                       and (not it.get("duration") or it["viewOffset"] < it["duration"])]
+                lst.sort(key=lambda i: i.get("lastViewedAt") or i.get("updatedAt") or 0,
+                         reverse=True)
+                return lst
+            lst = self.cached(("continue",), build)
+            return self.page_reply(req, lst, {"hubKey": "/hubs/continueWatching/items",
+                                              "title1": "Continue Watching"},
+                                   req.query.get("includeGuids") == "1")
+
+    def _targets(self, it):
+        if it["type"] == "show":
+            return list(self.episodes_of.get(it["ratingKey"], []))
+        return [it]
+
+    def h_scrobble(self, req):
+        rk = self.lib_key(req)
+        with self.lock:
+            it = self.item_or_404(rk)
+            t = int(now())
+            for target in self._targets(it):
+                target["viewCount"] = int(target.get("viewCount", 0)) + 1
+                target["lastViewedAt"] = t
+                target.pop("viewOffset", None)
+                self._add_play(target, t)
+            self.scrobbles.append(rk)
+            self._changed()
+        return empty_response(200)
+
+    def h_unscrobble(self, req):
+        rk = self.lib_key(req)
+        with self.lock:
+            it = self.item_or_404(rk)
+            for target in self._targets(it):
+                for k in ("viewCount", "lastViewedAt", "viewOffset"):
+                    target.pop(k, None)
+            self.unscrobbles.append(rk)
+            self._changed()
+        return empty_response(200)
+
+    def h_rate(self, req):
+        rk = self.lib_key(req)
+        raw = req.query.get("rating")
+        try:
+            rating = float(raw)
+        except (TypeError, ValueError):
+            raise HttpError(400, {"error": "rating must be a number 0..10 (-1 clears)"})
+        if rating != -1 and not 0 <= rating <= 10:
+            raise HttpError(400, {"error": "rating must be 0..10 (-1 clears)"})
+        with self.lock:
+            it = self.item_or_404(rk)
+            if rating == -1:
+                it.pop("userRating", None)
+            else:
+                it["userRating"] = rating
+            self.rates.append({"ratingKey": rk, "rating": rating})
+            self._changed()
+        return empty_response(200)
+
+    def h_history(self, req):
+        filters = [f for f in parse_filters(req) if f[0] in ("viewedAt", "librarySectionID")]
+        with self.lock:
+            out = []
+            for p in reversed(self.plays):       # newest first
+                it = self.items.get(p["ratingKey"])
+                if it is None:
+                    continue
+                row = {"historyKey": "/status/sessions/history/%d" % p["id"],
+                       "key": it["key"], "ratingKey": it["ratingKey"],
+                       "librarySectionID": str(it["librarySectionID"]),
+                       "title": it["title"], "type": it["type"], "thumb": it.get("thumb"),
+                       "viewedAt": p["viewedAt"], "accountID": 1, "deviceID": 1}
+                if it["type"] == "episode":
+                    row.update({"grandparentTitle": it.get("grandparentTitle"),
+                                "grandparentKey": it.get("grandparentKey"),
+                                "parentKey": it.get("parentKey"),
+                                "index": it.get("index"), "parentIndex": it.get("parentIndex")})
+                if _match(row | {"librarySectionID": it["librarySectionID"]}, filters):
+                    out.append(row)
+            start, size = self.paging(req)
+            total = len(out)
+            n = max(0, total - start) if size is None else min(size, max(0, total - start))
+            mc = {"size": n, "totalSize": total, "offset": start}
+            if n:
+                mc["Metadata"] = out[start:start + n]
+            return self.reply(req, mc)
+
+    # ---- control ------------------------------------------------------------------
+
+    def c_scrobbles(self, req):
+        with self.lock:
+            return json_response({"scrobbles": list(self.scrobbles),
+                                  "unscrobbles": list(self.unscrobbles),
+                                  "rates": list(self.rates)})
+
+    def c_scrobbles_reset(self, req):
+        with self.lock:
+            self.scrobbles, self.unscrobbles, self.rates = [], [], []
+        return json_response({"ok": True})

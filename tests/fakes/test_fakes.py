@@ -1,0 +1,470 @@
+"""Self-test of the fake upstream servers.
+
+    python3 -m unittest tests/fakes/test_fakes.py -v
+
+Starts fakeup.py once (default corpus) and resets every server before each test.
+"""
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from urllib.parse import urlparse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import corpus  # noqa: E402
+
+FAKEUP = os.path.join(HERE, "fakeup.py")
+PLEX_TOKEN = "plex-token-1"
+TRAKT_ID = "trakt-client-id"
+TRAKT_SECRET = "trakt-client-secret"
+
+
+class Resp:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+
+def call(base, method, path, body=None, headers=None, raw=None):
+    u = urlparse(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=20)
+    hdrs = dict(headers or {})
+    data = raw
+    if body is not None:
+        data = json.dumps(body).encode("utf-8")
+        hdrs.setdefault("Content-Type", "application/json")
+    try:
+        conn.request(method, path, body=data, headers=hdrs)
+        r = conn.getresponse()
+        return Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+    finally:
+        conn.close()
+
+
+class FakesTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.ready = os.path.join(cls.tmp.name, "ready.json")
+        cls.proc = subprocess.Popen([sys.executable, FAKEUP, "--ready-file", cls.ready,
+                                     "--max-seconds", "300"])
+        deadline = time.monotonic() + 20
+        while not os.path.exists(cls.ready):
+            if time.monotonic() > deadline or cls.proc.poll() is not None:
+                cls.proc.kill()
+                raise RuntimeError("fakeup did not become ready")
+            time.sleep(0.05)
+        with open(cls.ready) as fh:
+            cls.urls = json.load(fh)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.terminate()
+        cls.proc.wait(10)
+        gone = not os.path.exists(cls.ready)
+        cls.tmp.cleanup()
+        assert gone, "ready file should be removed on exit"
+
+    def setUp(self):
+        for name in ("plex", "plextv", "trakt", "tmdb"):
+            r = call(self.urls[name], "POST", "/_control/reset", {})
+            self.assertEqual(r.status, 200)
+        self.ctl("trakt", "/_control/state", {"device_interval": 1})
+
+    # ---- helpers ----
+    def ctl(self, name, path, body=None):
+        r = call(self.urls[name], "POST" if body is not None else "GET", path, body)
+        self.assertEqual(r.status, 200, r.body)
+        return r.json()
+
+    def plex(self, path, token=PLEX_TOKEN, json_accept=True, method="GET", headers=None):
+        h = dict(headers or {})
+        if token:
+            h["X-Plex-Token"] = token
+        if json_accept:
+            h["Accept"] = "application/json"
+        return call(self.urls["plex"], method, path, headers=h)
+
+    def trakt(self, method, path, body=None, token=None, headers=None, raw=None):
+        h = {"trakt-api-key": TRAKT_ID, "trakt-api-version": "2"}
+        if token:
+            h["Authorization"] = "Bearer " + token
+        h.update(headers or {})
+        return call(self.urls["trakt"], method, path, body, h, raw)
+
+    def token(self, name="tok", **extra):
+        return self.ctl("trakt", "/_control/token", dict({"access_token": name}, **extra))
+
+    # ==== Plex =========================================================
+
+    def test_plex_xml_unless_accept_json(self):
+        r = self.plex("/library/sections", json_accept=False)
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.headers["content-type"].startswith("text/xml"))
+        self.assertIn(b"<MediaContainer", r.body)
+        r = self.plex("/library/sections")
+        self.assertTrue(r.headers["content-type"].startswith("application/json"))
+        dirs = r.json()["MediaContainer"]["Directory"]
+        self.assertEqual({d["type"] for d in dirs}, {"movie", "show", "artist"})
+
+    def test_plex_token_required(self):
+        self.assertEqual(self.plex("/library/sections", token=None).status, 401)
+        self.assertEqual(self.plex("/library/sections", token="wrong").status, 401)
+        r = self.plex("/library/sections?X-Plex-Token=" + PLEX_TOKEN, token=None)
+        self.assertEqual(r.status, 200)
+
+    def test_plex_paging_count_and_short_pages(self):
+        r = self.plex("/library/sections/1/all?type=1",
+                      headers={"X-Plex-Container-Start": "0", "X-Plex-Container-Size": "0"})
+        mc = r.json()["MediaContainer"]
+        total = mc["totalSize"]
+        self.assertGreater(total, 15)
+        self.assertEqual(mc["size"], 0)
+        self.assertNotIn("Metadata", mc)
+        self.ctl("plex", "/_control/state", {"max_page": 3})
+        seen, start = [], 0
+        while start < total:
+            mc = self.plex("/library/sections/1/all?type=1&includeGuids=1"
+                           "&X-Plex-Container-Start=%d&X-Plex-Container-Size=10" % start
+                           ).json()["MediaContainer"]
+            self.assertLessEqual(mc["size"], 3)
+            self.assertEqual(mc["offset"], start)
+            seen += [m["ratingKey"] for m in mc["Metadata"]]
+            start = mc["offset"] + mc["size"]
+        self.assertEqual(len(seen), total)
+        self.assertEqual(len(set(seen)), total)
+
+    def test_plex_filters_and_guids(self):
+        base = "/library/sections/1/all?type=1&X-Plex-Container-Size=0"
+        watched = self.plex(base + "&viewCount>=1").json()["MediaContainer"]["totalSize"]
+        items = self.ctl("plex", "/_control/state")["items"]
+        expect = sum(1 for i in items if i["librarySectionID"] == 1 and i.get("viewCount"))
+        self.assertEqual(watched, expect)
+        since = 1_700_000_000 - 10 * 86400
+        expect = sum(1 for i in items if i["librarySectionID"] == 1 and i["type"] == "movie"
+                     and i.get("lastViewedAt", 0) >= since)
+        for q in ("&lastViewedAt>>=%d" % since, "&lastViewedAt%%3E%%3E=%d" % since):
+            self.assertEqual(self.plex(base + q).json()["MediaContainer"]["totalSize"], expect)
+        self.assertEqual(self.plex(base + "&viewCount>=abc").status, 400)
+        mc = self.plex("/library/sections/1/all?type=1").json()["MediaContainer"]
+        self.assertFalse(any("Guid" in m for m in mc["Metadata"]))
+        for m in mc["Metadata"]:
+            self.assertEqual("viewCount" in m, "lastViewedAt" in m)
+        mc = self.plex("/library/sections/1/all?type=1&includeGuids=1").json()["MediaContainer"]
+        tron = next(m for m in mc["Metadata"] if m["ratingKey"] == "101")
+        self.assertIn({"id": "imdb://tt1104001"}, tron["Guid"])
+        eps = self.plex("/library/sections/2/allLeaves").json()["MediaContainer"]["Metadata"]
+        self.assertTrue(any(e["parentIndex"] == 0 for e in eps))
+        self.assertTrue(all("grandparentGuid" in e for e in eps))
+
+    def test_plex_scrobble_rate_and_control(self):
+        path = "/:/scrobble?key=55&identifier=com.plexapp.plugins.library"
+        self.assertEqual(self.plex(path, method="PUT").status, 200)
+        it = self.plex("/library/metadata/55").json()["MediaContainer"]["Metadata"][0]
+        self.assertEqual(it["viewCount"], 1)
+        self.assertLess(abs(it["lastViewedAt"] - time.time()), 5)
+        self.assertEqual(self.plex("/:/scrobble?key=999999&identifier=com.plexapp.plugins."
+                                   "library").status, 404)
+        self.assertEqual(self.ctl("plex", "/_control/scrobbles")["scrobbles"], ["55"])
+        self.plex("/:/unscrobble?key=55&identifier=com.plexapp.plugins.library")
+        it = self.plex("/library/metadata/55").json()["MediaContainer"]["Metadata"][0]
+        self.assertNotIn("viewCount", it)
+        self.assertEqual(self.plex("/:/rate?key=55&identifier=com.plexapp.plugins.library"
+                                   "&rating=7", method="PUT").status, 200)
+        st = self.ctl("plex", "/_control/state?ratingKeys=55")
+        self.assertEqual(st["items"][0]["userRating"], 7.0)
+        cw = self.plex("/hubs/continueWatching/items").json()["MediaContainer"]["Metadata"]
+        self.assertIn("103", [m["ratingKey"] for m in cw])
+
+    # ==== plex.tv ========================================================
+
+    def test_plextv_pin_flow(self):
+        hdr = {"X-Plex-Client-Identifier": "cid-1", "X-Plex-Product": "PTS",
+               "Accept": "application/json"}
+        base = self.urls["plextv"]
+        r = call(base, "POST", "/api/v2/pins?strong=true", headers=hdr)
+        self.assertEqual(r.status, 201)
+        pin = r.json()
+        self.assertEqual(len(pin["code"]), 25)
+        self.assertIsNone(pin["authToken"])
+        weak = call(base, "POST", "/api/v2/pins", headers=hdr).json()
+        self.assertEqual(len(weak["code"]), 4)
+        self.assertEqual(call(base, "POST", "/api/v2/pins", headers={"Accept": "application/json"}
+                              ).status, 400)
+        path = "/api/v2/pins/%d" % pin["id"]
+        self.assertIsNone(call(base, "GET", path, headers=hdr).json()["authToken"])
+        other = dict(hdr, **{"X-Plex-Client-Identifier": "someone-else"})
+        self.assertEqual(call(base, "GET", path, headers=other).status, 404)
+        self.ctl("plextv", "/_control/pins/%d/link" % pin["id"], {})
+        tok = call(base, "GET", path, headers=hdr).json()["authToken"]
+        self.assertTrue(tok)
+        self.assertEqual(self.plex("/library/sections", token=tok).status, 200)
+        user = call(base, "GET", "/api/v2/user", headers=dict(hdr, **{"X-Plex-Token": tok}))
+        self.assertEqual(user.json()["username"], "plexuser")
+        self.assertEqual(call(base, "GET", "/api/v2/user", headers=hdr).status, 401)
+        res = call(base, "GET", "/api/v2/resources?includeHttps=1",
+                   headers=dict(hdr, **{"X-Plex-Token": tok})).json()
+        self.assertEqual(res[0]["connections"][0]["uri"], self.urls["plex"])
+        self.ctl("plextv", "/_control/pins/%d/expire" % pin["id"], {})
+        self.assertEqual(call(base, "GET", path, headers=hdr).status, 404)
+
+    # ==== Trakt ============================================================
+
+    def test_trakt_header_checks(self):
+        self.token("hdr")
+        r = call(self.urls["trakt"], "GET", "/sync/last_activities",
+                 headers={"trakt-api-version": "2", "Authorization": "Bearer hdr"})
+        self.assertEqual(r.status, 403)
+        self.assertEqual(self.trakt("GET", "/sync/last_activities").status, 401)
+        r = self.trakt("POST", "/sync/history", raw=b"{}", token="hdr",
+                       headers={"Content-Type": "text/plain"})
+        self.assertEqual(r.status, 412)
+        r = self.trakt("POST", "/sync/history", raw=b"{not json", token="hdr",
+                       headers={"Content-Type": "application/json"})
+        self.assertEqual(r.status, 400)
+        self.assertEqual(self.trakt("GET", "/users/settings", token="hdr").json()["user"]
+                         ["username"], "traktuser")
+
+    def test_trakt_device_flow(self):
+        r = self.trakt("POST", "/oauth/device/code", {"client_id": TRAKT_ID})
+        self.assertEqual(r.status, 200)
+        code = r.json()
+        self.assertEqual(code["interval"], 1)
+        poll = {"code": code["device_code"], "client_id": TRAKT_ID,
+                "client_secret": TRAKT_SECRET}
+        self.assertEqual(self.trakt("POST", "/oauth/device/token", poll).status, 400)
+        self.assertEqual(self.trakt("POST", "/oauth/device/token", poll).status, 429)
+        bad = dict(poll, code="nope")
+        self.assertEqual(self.trakt("POST", "/oauth/device/token", bad).status, 404)
+        self.ctl("trakt", "/_control/device/approve", {})
+        time.sleep(1.0)
+        r = self.trakt("POST", "/oauth/device/token", poll)
+        self.assertEqual(r.status, 200, r.body)
+        tok = r.json()
+        self.assertEqual(tok["token_type"], "bearer")
+        self.assertEqual(self.trakt("GET", "/users/settings", token=tok["access_token"]).status,
+                         200)
+        self.assertEqual(self.trakt("POST", "/oauth/device/token", poll).status, 409)
+        code2 = self.trakt("POST", "/oauth/device/code", {"client_id": TRAKT_ID}).json()
+        self.ctl("trakt", "/_control/device/deny", {"user_code": code2["user_code"]})
+        r = self.trakt("POST", "/oauth/device/token", dict(poll, code=code2["device_code"]))
+        self.assertEqual(r.status, 418)
+
+    def test_trakt_refresh_token_single_use(self):
+        first = self.token("old-access", refresh_token="old-refresh")
+        body = {"refresh_token": first["refresh_token"], "client_id": TRAKT_ID,
+                "client_secret": TRAKT_SECRET, "grant_type": "refresh_token",
+                "redirect_uri": "urn:ietf:wg:oauth:2.0:oob"}
+        r = self.trakt("POST", "/oauth/token", body)
+        self.assertEqual(r.status, 200)
+        new = r.json()
+        self.assertNotEqual(new["refresh_token"], "old-refresh")
+        self.assertEqual(self.trakt("GET", "/users/settings", token="old-access").status, 401)
+        self.assertEqual(self.trakt("GET", "/users/settings", token=new["access_token"]).status,
+                         200)
+        r = self.trakt("POST", "/oauth/token", body)
+        self.assertEqual((r.status, r.json()["error"]), (400, "invalid_grant"))
+        r = self.trakt("POST", "/oauth/token", dict(body, refresh_token=new["refresh_token"],
+                                                    client_secret="bad"))
+        self.assertEqual((r.status, r.json()["error"]), (401, "invalid_client"))
+        self.ctl("trakt", "/_control/expire_token", {})
+        self.assertEqual(self.trakt("GET", "/users/settings", token=new["access_token"]).status,
+                         401)
+
+    def test_trakt_post_pacing(self):
+        self.token("pace")
+        body = {"movies": [{"ids": {"imdb": "tt0468569"}, "watched_at": "2024-01-02T03:04:05Z"}]}
+        self.assertEqual(self.trakt("POST", "/sync/history", body, "pace").status, 201)
+        r = self.trakt("POST", "/sync/history", body, "pace")
+        self.assertEqual(r.status, 429)
+        self.assertEqual(r.headers["retry-after"], "1")
+        self.assertEqual(json.loads(r.headers["x-ratelimit"])["limit"], 1)
+        time.sleep(1.0)
+        self.assertEqual(self.trakt("POST", "/sync/history", body, "pace").status, 201)
+
+    def test_trakt_duplicates_minutes_and_not_found(self):
+        self.ctl("trakt", "/_control/state", {"enforce_post_rate": False, "history": []})
+        self.token("dup")
+        body = {"movies": [{"ids": {"imdb": "tt0468569"}, "watched_at": "2024-01-02T03:04:05Z"},
+                           {"ids": {"imdb": "tt0000111"}}],
+                "shows": [{"ids": {"tvdb": 121361}, "seasons": [{"number": 1, "episodes": [
+                    {"number": 1, "watched_at": "2024-01-03T00:00:59.999Z"},
+                    {"number": 11}]}]}],
+                "episodes": [{"ids": {"tvdb": 3859781}}]}
+        before = self.trakt("GET", "/sync/last_activities", token="dup").json()
+        for _ in range(2):
+            r = self.trakt("POST", "/sync/history", body, "dup")
+            self.assertEqual(r.status, 201)
+            out = r.json()
+            self.assertEqual(out["added"], {"movies": 1, "episodes": 2})
+            self.assertEqual(out["not_found"]["movies"], [{"ids": {"imdb": "tt0000111"}}])
+            self.assertEqual(out["not_found"]["episodes"], [{"number": 11}])
+        hist = self.ctl("trakt", "/_control/history")["history"]
+        self.assertEqual(len(hist), 6)
+        dk = [h for h in hist if h["type"] == "movie"]
+        self.assertEqual([h["watched_at"] for h in dk], ["2024-01-02T03:04:00.000Z"] * 2)
+        self.assertGreater(dk[0]["id"], 2 ** 32)
+        after = self.trakt("GET", "/sync/last_activities", token="dup").json()
+        self.assertGreater(after["movies"]["watched_at"], before["movies"]["watched_at"])
+        w = self.trakt("GET", "/sync/watched/movies", token="dup").json()
+        self.assertEqual(w[0]["plays"], 2)
+        r = self.trakt("POST", "/sync/history/remove", {"ids": [dk[0]["id"], 1]}, "dup").json()
+        self.assertEqual(r["deleted"]["movies"], 1)
+        self.assertEqual(r["not_found"]["ids"], [1])
+
+    def test_trakt_pagination(self):
+        self.token("pg")
+        r = self.trakt("GET", "/sync/history?limit=4&page=1", token="pg")
+        total = int(r.headers["x-pagination-item-count"])
+        self.assertGreater(total, 4)
+        self.assertEqual(len(r.json()), 4)
+        pages = int(r.headers["x-pagination-page-count"])
+        self.assertEqual(pages, -(-total // 4))
+        got = []
+        for page in range(1, pages + 1):
+            got += self.trakt("GET", "/sync/history?limit=4&page=%d" % page, token="pg").json()
+        self.assertEqual(len({h["id"] for h in got}), total)
+        stamps = [h["watched_at"] for h in got]
+        self.assertEqual(stamps, sorted(stamps, reverse=True))
+        r = self.trakt("GET", "/sync/watched/movies?limit=1000", token="pg")
+        self.assertEqual(r.headers["x-pagination-limit"], "250")
+        r = self.trakt("GET", "/sync/watched/shows", token="pg")
+        self.assertEqual(r.headers["x-pagination-limit"], "100")
+        self.assertNotIn("seasons", r.json()[0])
+        r = self.trakt("GET", "/sync/watched/shows?extended=progress", token="pg")
+        self.assertIn("seasons", r.json()[0])
+
+    def test_trakt_lost_answer_is_applied(self):
+        self.token("lost")
+        self.ctl("trakt", "/_control/faults", {"lost_answer_rate": 1.0})
+        n = self.ctl("trakt", "/_control/history")["count"]
+        body = {"movies": [{"ids": {"tmdb": 155}, "watched_at": "2024-05-06T07:08:09Z"}]}
+        r = self.trakt("POST", "/sync/history", body, "lost")
+        self.assertEqual(r.status, 502)
+        self.assertEqual(self.ctl("trakt", "/_control/history")["count"], n + 1)
+        self.assertEqual(self.trakt("GET", "/sync/history", token="lost").status, 200)
+
+    def test_trakt_search_and_catalog_unknown(self):
+        r = self.trakt("GET", "/search/imdb/tt1104001?type=movie").json()
+        self.assertEqual(r[0]["movie"]["ids"]["tmdb"], 20526)
+        self.assertEqual(self.trakt("GET", "/search/imdb/tt9999998?type=movie").json(), [])
+        r = self.trakt("GET", "/search/tvdb/3859781?type=episode").json()
+        self.assertEqual(r[0]["show"]["title"], "Breaking Bad")
+
+    def test_trakt_lists(self):
+        self.ctl("trakt", "/_control/state", {"enforce_post_rate": False})
+        self.token("lists")
+        r = self.trakt("GET", "/sync/ratings/movies", token="lists").json()
+        self.assertEqual({x["movie"]["ids"]["trakt"] for x in r}, {1, 6})
+        r = self.trakt("POST", "/sync/ratings", {"movies": [{"ids": {"imdb": "tt0110413"},
+                                                             "rating": 9}]}, "lists")
+        self.assertEqual((r.status, r.json()["added"]["movies"]), (201, 1))
+        r = self.trakt("POST", "/sync/watchlist", {"movies": [{"ids": {"trakt": 1}}]}, "lists")
+        self.assertEqual(r.json()["existing"]["movies"], 1)
+        pb = self.trakt("GET", "/sync/playback/movies", token="lists").json()
+        self.assertEqual(pb[0]["movie"]["ids"]["imdb"], "tt0372784")
+        r = self.trakt("DELETE", "/sync/playback/%d" % pb[0]["id"], token="lists")
+        self.assertEqual(r.status, 204)
+
+    def test_plex_state_update_items(self):
+        self.ctl("plex", "/_control/state", {"update_items": [
+            {"ratingKey": "57", "viewCount": 1, "lastViewedAt": 1600000000}]})
+        it = self.plex("/library/metadata/57").json()["MediaContainer"]["Metadata"][0]
+        self.assertEqual((it["viewCount"], it["lastViewedAt"]), (1, 1600000000))
+        self.ctl("plex", "/_control/state", {"update_items": [
+            {"ratingKey": "57", "viewCount": None, "lastViewedAt": None}]})
+        it = self.plex("/library/metadata/57").json()["MediaContainer"]["Metadata"][0]
+        self.assertNotIn("viewCount", it)
+        r = call(self.urls["plex"], "POST", "/_control/state",
+                 {"update_items": [{"ratingKey": "nope"}]})
+        self.assertEqual(r.status, 400)
+
+    # ==== common: counters and faults =========================================
+
+    def test_control_counters(self):
+        self.ctl("plex", "/_control/calls/reset", {})
+        self.plex("/library/sections")
+        self.plex("/library/sections?X-Plex-Container-Size=1")
+        self.plex("/library/sections/1/all?type=1", token=None)
+        calls = self.ctl("plex", "/_control/calls")
+        self.assertEqual(calls["calls"], {"GET /library/sections": 2,
+                                          "GET /library/sections/1/all": 1})
+        self.assertEqual(calls["total"], 3)
+
+    def test_faults(self):
+        self.ctl("plex", "/_control/faults", {"rate_5xx": 1.0, "seed": 3})
+        r = self.plex("/library/sections")
+        self.assertIn(r.status, (500, 502, 503, 520))
+        self.assertEqual(call(self.urls["plex"], "GET", "/_control/calls").status, 200)
+        self.ctl("plex", "/_control/faults", {"rate_5xx": 0.0, "fail_next": [429, "malformed"]})
+        r = self.plex("/library/sections")
+        self.assertEqual((r.status, r.headers.get("retry-after")), (429, "1"))
+        r = self.plex("/library/sections")
+        self.assertEqual(r.status, 200)
+        self.assertRaises(ValueError, json.loads, r.body)
+        self.assertEqual(self.plex("/library/sections").status, 200)
+        self.ctl("tmdb", "/_control/faults", {"oversized": True})
+        r = call(self.urls["tmdb"], "GET", "/3/movie/155?api_key=tmdb-key")
+        self.assertGreater(len(r.body), 20 * 1024 * 1024)
+        json.loads(r.body)
+        r = call(self.urls["plex"], "POST", "/_control/faults", {"rate_5xx": 2})
+        self.assertEqual(r.status, 400)
+        r = call(self.urls["plex"], "POST", "/_control/faults", raw=b"{oops",
+                 headers={"Content-Type": "application/json"})
+        self.assertEqual(r.status, 400)
+        r = call(self.urls["plex"], "POST", "/_control/state", {"bogus": 1})
+        self.assertEqual(r.status, 400)
+
+    def test_bad_requests_get_4xx(self):
+        self.assertEqual(self.plex("/no/such/path").status, 404)
+        self.assertEqual(self.plex("/library/sections", method="PATCH").status, 405)
+        self.assertEqual(self.plex("/library/sections/1/all?X-Plex-Container-Start=x").status, 400)
+        self.assertEqual(self.plex("/library/sections/99/all").status, 404)
+        self.assertEqual(self.plex("/:/scrobble?key=55").status, 400)
+        r = call(self.urls["trakt"], "POST", "/_control/token", raw=b"[",
+                 headers={"Content-Type": "application/json"})
+        self.assertEqual(r.status, 400)
+
+    # ==== TMDb ==============================================================
+
+    def test_tmdb(self):
+        base = self.urls["tmdb"]
+        r = call(base, "GET", "/3/find/tt0468569?external_source=imdb_id&api_key=tmdb-key")
+        poster = r.json()["movie_results"][0]["poster_path"]
+        self.assertTrue(poster.startswith("/"))
+        r = call(base, "GET", "/3/movie/155?api_key=wrong")
+        self.assertEqual((r.status, r.json()["status_code"]), (401, 7))
+        self.assertEqual(call(base, "GET", "/3/tv/1396?api_key=tmdb-key").json()["id"], 1396)
+        img = call(base, "GET", "/t/p/w342" + poster)
+        self.assertEqual(img.body[:8], b"\x89PNG\r\n\x1a\n")
+
+
+class GeneratorTest(unittest.TestCase):
+    def test_mix_and_speed(self):
+        t = time.monotonic()
+        c = corpus.generate_corpus(movies=10000, shows=800, episodes=40000, watched=0.2, seed=1)
+        elapsed = time.monotonic() - t
+        self.assertLess(elapsed, 10)
+        s = corpus.summarize(c)["plex"]
+        self.assertEqual(s["episode"], 40000)
+        movies = s["movie"]
+        self.assertAlmostEqual(s["movie_new"] / movies, 0.70, delta=0.04)
+        self.assertAlmostEqual(s["movie_legacy"] / movies, 0.25, delta=0.04)
+        self.assertAlmostEqual(s["movie_unmatched"] / movies, 0.05, delta=0.02)
+        self.assertAlmostEqual(s["movie_watched"] / movies, 0.20, delta=0.03)
+        self.assertGreater(s["episode_specials"], 0)
+        again = corpus.generate_corpus(movies=50, shows=5, episodes=100, seed=7)
+        self.assertEqual(again, corpus.generate_corpus(movies=50, shows=5, episodes=100, seed=7))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,99 @@
+"""The fake upstream servers (tests/fakes/fakeup.py) for tests: start, control, read.
+
+    with Fakes() as f:                    # default corpus; Fakes(generate="movies=1000")
+        f.env()                           # PTS_* variables pointing the programs at them
+        f.post("trakt", "/_control/faults", {"rate_5xx": 0.2})
+        f.get("trakt", "/_control/history")
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+TOP = os.environ.get("PTS_TOP") or os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+FAKEUP = os.path.join(TOP, "tests", "fakes", "fakeup.py")
+# The fakes stop by themselves after this long, whatever happens to the test.
+FAKES_MAX_SECONDS = 1800
+
+
+class Fakes:
+    def __init__(self, corpus=None, generate=None):
+        self.tmp = tempfile.TemporaryDirectory(prefix="pts-fakes-")
+        self.ready = os.path.join(self.tmp.name, "ready.json")
+        self.args = [sys.executable, FAKEUP, "--ready-file", self.ready, "--max-seconds",
+                     str(FAKES_MAX_SECONDS), "--watch-parent"]
+        if corpus:
+            self.args += ["--corpus", corpus]
+        if generate:
+            self.args += ["--generate", generate]
+        self.proc = None
+        self.urls = {}
+
+    def start(self):
+        self.log = open(os.path.join(self.tmp.name, "fakes.log"), "w")
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+        end = time.monotonic() + 60
+        while not os.path.exists(self.ready):
+            if self.proc.poll() is not None or time.monotonic() > end:
+                raise RuntimeError("fakes did not start")
+            time.sleep(0.05)
+        with open(self.ready) as f:
+            self.urls = json.load(f)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        self.tmp.cleanup()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def env(self):
+        return {"PTS_PLEX_TV_URL": self.urls["plextv"], "PTS_TRAKT_API_URL": self.urls["trakt"],
+                "PTS_TRAKT_AUTH_URL": self.urls["trakt"], "PTS_TMDB_API_URL": self.urls["tmdb"],
+                "PTS_HTTP_BACKOFF_MS": "50"}
+
+    def settings(self):
+        """The settings a service needs to use these fakes (for PUT /api/settings)."""
+        return {"plex_url": self.urls["plex"], "trakt_client_id": self.urls["trakt_client_id"],
+                "trakt_client_secret": self.urls["trakt_client_secret"],
+                "tmdb_api_key": self.urls["tmdb_api_key"]}
+
+    # ---- control API ----
+    def call(self, svc, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.urls[svc] + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            raw = r.read()
+        return json.loads(raw) if raw else None
+
+    def get(self, svc, path):
+        return self.call(svc, "GET", path)
+
+    def post(self, svc, path, body=None):
+        return self.call(svc, "POST", path, body if body is not None else {})
+
+    def reset(self):
+        for svc in ("plex", "plextv", "trakt", "tmdb"):
+            self.post(svc, "/_control/reset")
+
+    def calls(self, svc):
+        return self.get(svc, "/_control/calls")
+
+    def history(self):
+        return self.get("trakt", "/_control/history")["history"]

@@ -1,0 +1,3 @@
+/* placeholder while being written */
+#include "tap.h"
+int main(void) { return tap_done(); }

@@ -1,0 +1,53 @@
+/*
+ * plan.h - what one sync means to change, before anything is written.
+ *
+ * The engine appends an entry per decision while it reads Plex; pts_plan_dedupe() then folds
+ * entries for the same Trakt item (the same movie in two libraries is one play, at the most
+ * recent view) so nothing is sent twice in one run.
+ *
+ * Ownership: the plan owns its strings (copied on add); pts_plan_free() releases everything
+ * and is safe on a zeroed plan.
+ */
+#ifndef PTS_PLAN_H
+#define PTS_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guid.h"
+#include "ledger.h"
+
+enum pts_plan_kind {
+	PTS_PLAN_MOVIE,
+	PTS_PLAN_EPISODE
+};
+
+struct pts_plan_entry {
+	enum pts_plan_kind kind;
+	struct pts_ids ids;          /* movie ids, or the show's ids for an episode */
+	int season, episode;         /* -1 for movies */
+	int year;
+	int64_t watched_at;          /* Plex lastViewedAt (to Trakt); 0 for Plex marks */
+	char key[PTS_LEDGER_KEY_LEN];/* canonical item key (ledger) */
+	char *title;                 /* movie or episode title */
+	char *show;                  /* episodes: the show's title */
+	char *rating_key;            /* Plex marks: the item to scrobble */
+};
+
+struct pts_plan {
+	struct pts_plan_entry *v;
+	size_t n, cap;
+};
+
+/* Append a copy of e (strings duplicated). 0 or -1 when out of memory. */
+int pts_plan_add(struct pts_plan *p, const struct pts_plan_entry *e);
+
+/* Fold entries with the same key into one, keeping the latest watched_at. */
+void pts_plan_dedupe(struct pts_plan *p);
+
+void pts_plan_free(struct pts_plan *p);
+
+/* The ids as a JSON object text {"trakt":..,"imdb":..,"tmdb":..,"tvdb":..} into buf. */
+void pts_plan_ids_json(const struct pts_ids *ids, char *buf, size_t len);
+
+#endif

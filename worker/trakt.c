@@ -1,0 +1,1205 @@
+/*
+ * trakt.c - the Trakt API client.
+ */
+#include "trakt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "jsonx.h"
+#include "log.h"
+#include "settings.h"
+#include "timefmt.h"
+
+/* Query pairs a paged request carries (extra + page + limit) + NULL. */
+#define TRAKT_MAX_QUERY 16
+/* Attempts to store a new token pair (the old refresh token is already dead). */
+#define TRAKT_STORE_TRIES 5
+#define TRAKT_STORE_RETRY_MS 500
+#define TRAKT_NUM_LEN 24
+
+/* ==== Small helpers ==== */
+
+/* strdup of at most PTS_TRAKT_TITLE_MAX bytes; NULL stays NULL. */
+static char *
+trakt_title(const char *s)
+{
+	return s != NULL ? strndup(s, PTS_TRAKT_TITLE_MAX) : NULL;
+}
+
+/* An ISO time field as epoch seconds; 0 when absent, null or malformed. */
+static int64_t
+trakt_time(json_object *o, const char *key)
+{
+	const char *s = pts_json_str(o, key);
+	int64_t t;
+
+	return s != NULL && pts_time_parse(s, &t) == 0 ? t : 0;
+}
+
+/* An int field bounded to 0..max; dflt otherwise. */
+static int
+trakt_small(json_object *o, const char *key, int max, int dflt)
+{
+	int64_t v = pts_json_int(o, key, dflt);
+
+	return v >= 0 && v <= max ? (int)v : dflt;
+}
+
+static json_object *
+trakt_obj(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_object))
+		return NULL;
+	return v;
+}
+
+static json_object *
+trakt_arr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_array))
+		return NULL;
+	return v;
+}
+
+/* Grow an array of elements of size `size` to hold one more. 0 or -1. */
+static int
+trakt_grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *nv;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 64;
+	nv = realloc(*v, ncap * size);
+	if (nv == NULL) {
+		PTS_ERROR("Trakt: out of memory for %zu entries", ncap);
+		return -1;
+	}
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
+void
+pts_trakt_parse_ids(json_object *ids, struct pts_ids *out)
+{
+	const char *imdb;
+	int64_t v;
+
+	memset(out, 0, sizeof(*out));
+	if (ids == NULL)
+		return;
+	v = pts_json_int(ids, "trakt", 0);
+	out->trakt = v > 0 && v <= PTS_ID_MAX ? v : 0;
+	v = pts_json_int(ids, "tmdb", 0);
+	out->tmdb = v > 0 && v <= PTS_ID_MAX ? v : 0;
+	v = pts_json_int(ids, "tvdb", 0);
+	out->tvdb = v > 0 && v <= PTS_ID_MAX ? v : 0;
+	imdb = pts_json_str(ids, "imdb");
+	if (pts_guid_imdb_valid(imdb))
+		snprintf(out->imdb, sizeof(out->imdb), "%s", imdb);
+}
+
+/* ==== Client ==== */
+
+/* A string setting, NULL when unset or empty or too long. */
+static char *
+trakt_setting(sqlite3 *db, const char *key)
+{
+	char *v = pts_settings_get_str(db, key);
+
+	if (v != NULL && (v[0] == '\0' || strlen(v) > PTS_TRAKT_TOKEN_MAX)) {
+		free(v);
+		v = NULL;
+	}
+	return v;
+}
+
+struct pts_trakt *
+pts_trakt_open(struct pts_wctx *w)
+{
+	struct pts_trakt *t = calloc(1, sizeof(*t));
+	sqlite3_stmt *st;
+	char *life;
+
+	if (t == NULL)
+		return NULL;
+	t->w = w;
+	t->client_id = trakt_setting(w->db, "trakt_client_id");
+	t->client_secret = trakt_setting(w->db, "trakt_client_secret");
+	if (t->client_id == NULL) {
+		PTS_ERROR("Trakt client id (setting trakt_client_id) is not set: set it in Settings");
+		pts_trakt_close(t);
+		return NULL;
+	}
+	st = pts_db_prepare(w->db, "SELECT access_token, refresh_token,"
+	    " COALESCE(token_expires_at, 0) FROM auth WHERE service = 'trakt' AND"
+	    " state = 'authorized'");
+	if (st == NULL) {
+		pts_trakt_close(t);
+		return NULL;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *a = (const char *)sqlite3_column_text(st, 0);
+		const char *r = (const char *)sqlite3_column_text(st, 1);
+
+		t->access_token = a != NULL && a[0] != '\0' ? strdup(a) : NULL;
+		t->refresh_token = r != NULL && r[0] != '\0' ? strdup(r) : NULL;
+		t->token_expires_at = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	life = pts_db_meta_get(w->db, "trakt_token_lifetime");
+	if (life != NULL)
+		t->token_lifetime = strtoll(life, NULL, 10);
+	free(life);
+	return t;
+}
+
+void
+pts_trakt_close(struct pts_trakt *t)
+{
+	if (t == NULL)
+		return;
+	free(t->client_id);
+	free(t->client_secret);
+	free(t->access_token);
+	free(t->refresh_token);
+	free(t);
+}
+
+/* Append "name: value" to *list. 0 or -1. */
+static int
+trakt_header(struct curl_slist **list, const char *name, const char *value)
+{
+	char line[PTS_TRAKT_TOKEN_MAX + 64];
+	struct curl_slist *n;
+	int r = snprintf(line, sizeof(line), "%s: %s", name, value);
+
+	if (r < 0 || (size_t)r >= sizeof(line) || strpbrk(value, "\r\n") != NULL)
+		return -1;
+	if ((n = curl_slist_append(*list, line)) == NULL)
+		return -1;
+	*list = n;
+	return 0;
+}
+
+/*
+ * One request: base + path + query, body (a JSON object, may be NULL), Bearer when auth.
+ * The caller frees resp.
+ */
+static enum pts_http_result
+trakt_request(struct pts_trakt *t, const char *base, const char *method, const char *path,
+    const char *const *query, json_object *body, int auth, unsigned flags,
+    struct pts_http_resp *resp)
+{
+	struct pts_http_req req = { .w = t->w, .svc = PTS_HTTP_TRAKT, .method = method,
+	    .flags = flags };
+	struct curl_slist *h = NULL;
+	enum pts_http_result r;
+	char *url, bearer[PTS_TRAKT_TOKEN_MAX + 16];
+
+	memset(resp, 0, sizeof(*resp));
+	if (auth && t->access_token == NULL) {
+		snprintf(resp->error, sizeof(resp->error), "not signed in to Trakt");
+		PTS_ERROR("Trakt %s %s: not signed in", method, path);
+		resp->status = 401;
+		return PTS_HTTP_HTTP_ERROR;
+	}
+	url = pts_http_url(base, path, query);
+	if (url == NULL)
+		return PTS_HTTP_NETWORK;
+	snprintf(bearer, sizeof(bearer), "Bearer %s", auth ? t->access_token : "");
+	if (trakt_header(&h, "Content-Type", "application/json") != 0 ||
+	    trakt_header(&h, "Accept", "application/json") != 0 ||
+	    trakt_header(&h, "trakt-api-version", "2") != 0 ||
+	    trakt_header(&h, "trakt-api-key", t->client_id) != 0 ||
+	    (auth && trakt_header(&h, "Authorization", bearer) != 0)) {
+		PTS_ERROR("Trakt: cannot build request headers");
+		curl_slist_free_all(h);
+		free(url);
+		return PTS_HTTP_NETWORK;
+	}
+	req.url = url;
+	req.headers = h;
+	req.body = body != NULL ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN) : NULL;
+	r = pts_http_do(&req, resp);
+	explicit_bzero(bearer, sizeof(bearer));
+	curl_slist_free_all(h);
+	free(url);
+	return r;
+}
+
+/* An authenticated API call; a 401 refreshes the token once and tries again. */
+static enum pts_http_result
+trakt_call(struct pts_trakt *t, const char *method, const char *path, const char *const *query,
+    json_object *body, unsigned flags, struct pts_http_resp *resp)
+{
+	enum pts_http_result r;
+
+	r = trakt_request(t, pts_http_base(PTS_HTTP_TRAKT), method, path, query, body, 1, flags,
+	    resp);
+	if (r != PTS_HTTP_HTTP_ERROR || resp->status != 401 || t->refresh_token == NULL)
+		return r;
+	PTS_INFO("Trakt refused the access token (401): refreshing it once");
+	pts_http_resp_free(resp);
+	if (pts_trakt_refresh(t) != PTS_HTTP_OK) {
+		memset(resp, 0, sizeof(*resp));
+		resp->status = 401;
+		snprintf(resp->error, sizeof(resp->error), "Trakt sign-in is no longer valid");
+		return PTS_HTTP_HTTP_ERROR;
+	}
+	return trakt_request(t, pts_http_base(PTS_HTTP_TRAKT), method, path, query, body, 1, flags,
+	    resp);
+}
+
+/* ==== Tokens ==== */
+
+void
+pts_trakt_token_clear(struct pts_trakt_token *tok)
+{
+	if (tok == NULL)
+		return;
+	if (tok->access_token != NULL)
+		explicit_bzero(tok->access_token, strlen(tok->access_token));
+	if (tok->refresh_token != NULL)
+		explicit_bzero(tok->refresh_token, strlen(tok->refresh_token));
+	free(tok->access_token);
+	free(tok->refresh_token);
+	memset(tok, 0, sizeof(*tok));
+}
+
+static int
+trakt_token_ok(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	return n > 0 && n <= PTS_TRAKT_TOKEN_MAX && strpbrk(s, "\r\n \t") == NULL;
+}
+
+int
+pts_trakt_parse_token(json_object *j, int64_t now, struct pts_trakt_token *tok)
+{
+	const char *a = pts_json_str(j, "access_token"), *r = pts_json_str(j, "refresh_token");
+	int64_t created = pts_json_int(j, "created_at", 0), in = pts_json_int(j, "expires_in", 0);
+
+	memset(tok, 0, sizeof(*tok));
+	if (!trakt_token_ok(a) || !trakt_token_ok(r))
+		return -1;
+	if (created <= 0)
+		created = now;
+	if (in > 0 && in < 100LL * 365 * 86400) {
+		tok->lifetime = in;
+		tok->expires_at = created + in;
+	}
+	tok->access_token = strdup(a);
+	tok->refresh_token = strdup(r);
+	if (tok->access_token == NULL || tok->refresh_token == NULL) {
+		pts_trakt_token_clear(tok);
+		return -1;
+	}
+	return 0;
+}
+
+int
+pts_trakt_store_tokens(struct pts_trakt *t, struct pts_trakt_token *tok)
+{
+	sqlite3 *db = t->w->db;
+	char life[TRAKT_NUM_LEN];
+	int i;
+
+	snprintf(life, sizeof(life), "%lld", (long long)tok->lifetime);
+	for (i = 0; i < TRAKT_STORE_TRIES; i++) {
+		if (i > 0) {
+			/* Not cancel-aware on purpose: losing this pair means signing in again. */
+			struct timespec ts = { 0, TRAKT_STORE_RETRY_MS * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+		if (pts_db_begin(db) != 0)
+			continue;
+		if (pts_db_run(db, "UPDATE auth SET state = 'authorized', access_token = ?,"
+		    " refresh_token = ?, token_expires_at = ?, error = NULL, code = NULL, url = NULL,"
+		    " flow_id = NULL, poll_interval = NULL, flow_expires_at = NULL, updated_at = ?"
+		    " WHERE service = 'trakt'", "ssii", tok->access_token, tok->refresh_token,
+		    tok->expires_at, pts_now()) != 0 ||
+		    pts_db_meta_set(db, "trakt_token_lifetime", life) != 0 ||
+		    pts_db_commit(db) != 0) {
+			pts_db_rollback(db);
+			continue;
+		}
+		free(t->access_token);
+		free(t->refresh_token);
+		t->access_token = tok->access_token;
+		t->refresh_token = tok->refresh_token;
+		t->token_expires_at = tok->expires_at;
+		t->token_lifetime = tok->lifetime;
+		tok->access_token = tok->refresh_token = NULL;
+		return 0;
+	}
+	PTS_ERROR("Trakt: could not store the new tokens after %d tries: sign in again if Trakt"
+	    " refuses the next request", TRAKT_STORE_TRIES);
+	return -1;
+}
+
+/* The refresh token was refused: the auth row becomes 'expired' so the UI asks again. */
+static void
+trakt_mark_expired(struct pts_trakt *t, const char *why)
+{
+	(void)pts_db_run(t->w->db, "UPDATE auth SET state = 'expired', error = ?,"
+	    " access_token = NULL, refresh_token = NULL, updated_at = ? WHERE service = 'trakt'",
+	    "si", why, pts_now());
+	free(t->access_token);
+	free(t->refresh_token);
+	t->access_token = t->refresh_token = NULL;
+	t->token_expires_at = 0;
+}
+
+enum pts_http_result
+pts_trakt_refresh(struct pts_trakt *t)
+{
+	struct pts_http_resp resp;
+	struct pts_trakt_token tok;
+	enum pts_http_result r;
+	json_object *body;
+
+	if (t->refresh_token == NULL) {
+		PTS_ERROR("Trakt: no refresh token: sign in to Trakt again");
+		return PTS_HTTP_HTTP_ERROR;
+	}
+	if (t->client_secret == NULL) {
+		PTS_ERROR("Trakt client secret (setting trakt_client_secret) is not set: cannot"
+		    " refresh the sign-in");
+		return PTS_HTTP_HTTP_ERROR;
+	}
+	body = json_object_new_object();
+	pts_json_add_str(body, "refresh_token", t->refresh_token);
+	pts_json_add_str(body, "client_id", t->client_id);
+	pts_json_add_str(body, "client_secret", t->client_secret);
+	pts_json_add_str(body, "redirect_uri", PTS_TRAKT_REDIRECT_URI);
+	pts_json_add_str(body, "grant_type", "refresh_token");
+	/* Not idempotent: once Trakt issued a pair, the old refresh token is dead. */
+	r = trakt_request(t, pts_http_trakt_auth_base(), "POST", "/oauth/token", NULL, body, 0,
+	    PTS_HTTP_NON_IDEMPOTENT, &resp);
+	json_object_put(body);
+	if (r == PTS_HTTP_OK) {
+		if (pts_trakt_parse_token(resp.json, pts_now(), &tok) != 0) {
+			PTS_ERROR("Trakt: token refresh answer has no usable tokens");
+			r = PTS_HTTP_BAD_RESPONSE;
+		} else if (pts_trakt_store_tokens(t, &tok) != 0) {
+			pts_trakt_token_clear(&tok);
+			r = PTS_HTTP_BAD_RESPONSE;
+		} else {
+			char when[PTS_TIME_ISO_LEN];
+
+			pts_time_iso(t->token_expires_at, when, sizeof(when));
+			PTS_INFO("Trakt sign-in refreshed (valid until %s)",
+			    t->token_expires_at ? when : "unknown");
+		}
+	} else if (r == PTS_HTTP_HTTP_ERROR && (resp.status == 400 || resp.status == 401)) {
+		PTS_ERROR("Trakt refused the refresh token (%s): sign in to Trakt again", resp.error);
+		trakt_mark_expired(t, "Trakt sign-in expired: sign in again");
+	}
+	pts_http_resp_free(&resp);
+	return r;
+}
+
+enum pts_http_result
+pts_trakt_ensure_token(struct pts_trakt *t)
+{
+	int64_t margin = PTS_TRAKT_REFRESH_MARGIN_S, now = pts_now();
+
+	if (t->access_token == NULL) {
+		PTS_ERROR("not signed in to Trakt: sign in first");
+		return PTS_HTTP_HTTP_ERROR;
+	}
+	if (t->token_lifetime > 0 && t->token_lifetime / 10 < margin)
+		margin = t->token_lifetime / 10;
+	if (t->token_expires_at == 0 || t->token_expires_at - now >= margin)
+		return PTS_HTTP_OK;
+	PTS_INFO("Trakt sign-in %s: refreshing it",
+	    t->token_expires_at <= now ? "has expired" : "expires soon");
+	return pts_trakt_refresh(t);
+}
+
+enum pts_http_result
+pts_trakt_revoke(struct pts_trakt *t, const char *token)
+{
+	struct pts_http_resp resp;
+	enum pts_http_result r;
+	json_object *body = json_object_new_object();
+
+	pts_json_add_str(body, "token", token);
+	pts_json_add_str(body, "client_id", t->client_id);
+	pts_json_add_str(body, "client_secret", t->client_secret);
+	r = trakt_request(t, pts_http_trakt_auth_base(), "POST", "/oauth/revoke", NULL, body, 0,
+	    0, &resp);
+	json_object_put(body);
+	pts_http_resp_free(&resp);
+	return r;
+}
+
+/* ==== Device flow ==== */
+
+int
+pts_trakt_parse_device(json_object *j, int64_t now, struct pts_trakt_device *d)
+{
+	const char *dc = pts_json_str(j, "device_code"), *uc = pts_json_str(j, "user_code");
+	const char *url = pts_json_str(j, "verification_url");
+	int64_t in = pts_json_int(j, "expires_in", 600), iv = pts_json_int(j, "interval", 5);
+
+	memset(d, 0, sizeof(*d));
+	if (!trakt_token_ok(dc) || strlen(dc) >= sizeof(d->device_code) ||
+	    uc == NULL || uc[0] == '\0' || strlen(uc) >= sizeof(d->user_code) ||
+	    url == NULL || strlen(url) >= sizeof(d->verification_url) ||
+	    (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0))
+		return -1;
+	if (in < 1 || in > PTS_TRAKT_DEVICE_MAX_S)
+		in = in < 1 ? 600 : PTS_TRAKT_DEVICE_MAX_S;
+	if (iv < PTS_TRAKT_POLL_MIN_S)
+		iv = PTS_TRAKT_POLL_MIN_S;
+	if (iv > PTS_TRAKT_POLL_MAX_S)
+		iv = PTS_TRAKT_POLL_MAX_S;
+	snprintf(d->device_code, sizeof(d->device_code), "%s", dc);
+	snprintf(d->user_code, sizeof(d->user_code), "%s", uc);
+	snprintf(d->verification_url, sizeof(d->verification_url), "%s", url);
+	d->expires_at = now + in;
+	d->interval = (int)iv;
+	return 0;
+}
+
+enum pts_http_result
+pts_trakt_device_start(struct pts_trakt *t, struct pts_trakt_device *d)
+{
+	struct pts_http_resp resp;
+	enum pts_http_result r;
+	json_object *body = json_object_new_object();
+
+	memset(d, 0, sizeof(*d));
+	pts_json_add_str(body, "client_id", t->client_id);
+	r = trakt_request(t, pts_http_trakt_auth_base(), "POST", "/oauth/device/code", NULL, body,
+	    0, 0, &resp);
+	json_object_put(body);
+	if (r == PTS_HTTP_OK && pts_trakt_parse_device(resp.json, pts_now(), d) != 0) {
+		PTS_ERROR("Trakt: device code answer has an unexpected shape");
+		r = PTS_HTTP_BAD_RESPONSE;
+	}
+	pts_http_resp_free(&resp);
+	return r;
+}
+
+enum pts_trakt_poll
+pts_trakt_device_poll(struct pts_trakt *t, struct pts_trakt_device *d)
+{
+	struct pts_http_resp resp;
+	struct pts_trakt_token tok;
+	enum pts_http_result r;
+	enum pts_trakt_poll p;
+	json_object *body = json_object_new_object();
+
+	pts_json_add_str(body, "code", d->device_code);
+	pts_json_add_str(body, "client_id", t->client_id);
+	pts_json_add_str(body, "client_secret", t->client_secret);
+	r = trakt_request(t, pts_http_trakt_auth_base(), "POST", "/oauth/device/token", NULL, body,
+	    0, PTS_HTTP_ONCE | PTS_HTTP_QUIET_4XX, &resp);
+	json_object_put(body);
+	switch (r) {
+	case PTS_HTTP_OK:
+		if (pts_trakt_parse_token(resp.json, pts_now(), &tok) != 0) {
+			PTS_ERROR("Trakt: token answer has no usable tokens");
+			p = PTS_TRAKT_POLL_ERROR;
+		} else if (pts_trakt_store_tokens(t, &tok) != 0) {
+			pts_trakt_token_clear(&tok);
+			p = PTS_TRAKT_POLL_ERROR;
+		} else {
+			p = PTS_TRAKT_POLL_AUTHORIZED;
+		}
+		break;
+	case PTS_HTTP_CANCELLED:
+		p = PTS_TRAKT_POLL_CANCELLED;
+		break;
+	case PTS_HTTP_HTTP_ERROR:
+		switch (resp.status) {
+		case 400: p = PTS_TRAKT_POLL_PENDING; break;
+		case 404: p = PTS_TRAKT_POLL_INVALID; break;
+		case 409: p = PTS_TRAKT_POLL_USED; break;
+		case 410: p = PTS_TRAKT_POLL_EXPIRED; break;
+		case 418: p = PTS_TRAKT_POLL_DENIED; break;
+		case 429:
+			p = PTS_TRAKT_POLL_SLOW_DOWN;
+			if (d->interval < PTS_TRAKT_POLL_MAX_S)
+				d->interval = d->interval * 2 > PTS_TRAKT_POLL_MAX_S ?
+				    PTS_TRAKT_POLL_MAX_S : d->interval * 2;
+			break;
+		default:
+			/* 5xx and the like: transient; the expiry bounds the polling. */
+			PTS_WARN("%s: polling on", resp.error);
+			p = resp.status >= 500 ? PTS_TRAKT_POLL_PENDING : PTS_TRAKT_POLL_ERROR;
+			break;
+		}
+		break;
+	case PTS_HTTP_NETWORK:
+		p = PTS_TRAKT_POLL_PENDING;   /* logged; try again at the next interval */
+		break;
+	case PTS_HTTP_UNKNOWN:
+	case PTS_HTTP_BAD_RESPONSE:
+	default:
+		p = PTS_TRAKT_POLL_ERROR;
+		break;
+	}
+	pts_http_resp_free(&resp);
+	return p;
+}
+
+/* ==== Reads ==== */
+
+enum pts_http_result
+pts_trakt_user(struct pts_trakt *t, char **username)
+{
+	struct pts_http_resp resp;
+	enum pts_http_result r;
+
+	*username = NULL;
+	r = trakt_call(t, "GET", "/users/settings", NULL, NULL, 0, &resp);
+	if (r == PTS_HTTP_OK) {
+		const char *u = pts_json_str(trakt_obj(resp.json, "user"), "username");
+
+		if (u == NULL || u[0] == '\0' || strlen(u) > PTS_TRAKT_TOKEN_MAX) {
+			PTS_ERROR("Trakt: /users/settings has no user name");
+			r = PTS_HTTP_BAD_RESPONSE;
+		} else if ((*username = strdup(u)) == NULL) {
+			r = PTS_HTTP_NETWORK;
+		}
+	}
+	pts_http_resp_free(&resp);
+	return r;
+}
+
+int
+pts_trakt_parse_last_activities(json_object *j, struct pts_trakt_activities *a)
+{
+	json_object *m = trakt_obj(j, "movies"), *e = trakt_obj(j, "episodes");
+	json_object *s = trakt_obj(j, "shows"), *se = trakt_obj(j, "seasons");
+
+	memset(a, 0, sizeof(*a));
+	if (j == NULL || !json_object_is_type(j, json_type_object))
+		return -1;
+	a->all = trakt_time(j, "all");
+	a->movies_watched_at = trakt_time(m, "watched_at");
+	a->movies_rated_at = trakt_time(m, "rated_at");
+	a->movies_watchlisted_at = trakt_time(m, "watchlisted_at");
+	a->movies_collected_at = trakt_time(m, "collected_at");
+	a->movies_paused_at = trakt_time(m, "paused_at");
+	a->episodes_watched_at = trakt_time(e, "watched_at");
+	a->episodes_rated_at = trakt_time(e, "rated_at");
+	a->episodes_watchlisted_at = trakt_time(e, "watchlisted_at");
+	a->episodes_collected_at = trakt_time(e, "collected_at");
+	a->episodes_paused_at = trakt_time(e, "paused_at");
+	a->shows_rated_at = trakt_time(s, "rated_at");
+	a->shows_watchlisted_at = trakt_time(s, "watchlisted_at");
+	a->seasons_rated_at = trakt_time(se, "rated_at");
+	return 0;
+}
+
+enum pts_http_result
+pts_trakt_last_activities(struct pts_trakt *t, struct pts_trakt_activities *a)
+{
+	struct pts_http_resp resp;
+	enum pts_http_result r;
+
+	memset(a, 0, sizeof(*a));
+	r = trakt_call(t, "GET", "/sync/last_activities", NULL, NULL, 0, &resp);
+	if (r == PTS_HTTP_OK && pts_trakt_parse_last_activities(resp.json, a) != 0) {
+		PTS_ERROR("Trakt: /sync/last_activities is not an object");
+		r = PTS_HTTP_BAD_RESPONSE;
+	}
+	pts_http_resp_free(&resp);
+	return r;
+}
+
+int
+pts_trakt_next_page(int page, int64_t page_count, size_t items)
+{
+	if (page_count < 0)
+		return 0;               /* no header: one page */
+	if (items == 0)
+		return 0;               /* an empty page ends it whatever the count says */
+	if (page >= page_count || page >= PTS_TRAKT_MAX_PAGES)
+		return 0;
+	return page + 1;
+}
+
+/* Parses one page into the caller's arrays; returns the entries on the page, or -1. */
+typedef int (*trakt_page_fn)(void *ctx, json_object *page);
+
+/*
+ * GET every page of a list: the extra query plus page and limit (0: PTS_TRAKT_PAGE_LIMIT).
+ * When have is not NULL, paging also ends once *have reaches stop_after.
+ */
+static enum pts_http_result
+trakt_get_paged(struct pts_trakt *t, const char *path, const char *const *extra, int limit,
+    trakt_page_fn fn, void *ctx, const size_t *have, size_t stop_after)
+{
+	const char *q[TRAKT_MAX_QUERY + 1];
+	char spage[TRAKT_NUM_LEN], slimit[TRAKT_NUM_LEN];
+	size_t k = 0;
+	int page = 1;
+
+	for (; extra != NULL && extra[0] != NULL && k + 2 <= TRAKT_MAX_QUERY - 4; extra += 2) {
+		q[k++] = extra[0];
+		q[k++] = extra[1];
+	}
+	snprintf(slimit, sizeof(slimit), "%d", limit > 0 ? limit : PTS_TRAKT_PAGE_LIMIT);
+	q[k++] = "page";
+	q[k++] = spage;
+	q[k++] = "limit";
+	q[k++] = slimit;
+	q[k] = NULL;
+	while (page > 0) {
+		struct pts_http_resp resp;
+		enum pts_http_result r;
+		int got;
+
+		snprintf(spage, sizeof(spage), "%d", page);
+		r = trakt_call(t, "GET", path, q, NULL, 0, &resp);
+		if (r != PTS_HTTP_OK) {
+			pts_http_resp_free(&resp);
+			return r;
+		}
+		got = fn(ctx, resp.json);
+		if (got < 0) {
+			PTS_ERROR("Trakt: %s page %d has an unexpected shape", path, page);
+			pts_http_resp_free(&resp);
+			return PTS_HTTP_BAD_RESPONSE;
+		}
+		if (page == 1 && resp.page_count > 1)
+			PTS_DEBUG("Trakt: %s has %lld pages (%lld items)", path,
+			    (long long)resp.page_count, (long long)resp.item_count);
+		page = pts_trakt_next_page(page, resp.page_count, (size_t)got);
+		pts_http_resp_free(&resp);
+		if (have != NULL && *have >= stop_after)
+			break;
+	}
+	return PTS_HTTP_OK;
+}
+
+int
+pts_trakt_parse_watched_movies(json_object *page, struct pts_trakt_movies *out)
+{
+	size_t i, n;
+
+	if (page == NULL || !json_object_is_type(page, json_type_array))
+		return -1;
+	n = json_object_array_length(page);
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(page, i), *m = trakt_obj(e, "movie");
+		struct pts_trakt_movie *mv;
+
+		if (m == NULL)
+			continue;
+		if (trakt_grow((void **)&out->v, &out->cap, out->n, sizeof(*out->v)) != 0)
+			return -1;
+		mv = &out->v[out->n++];
+		memset(mv, 0, sizeof(*mv));
+		pts_trakt_parse_ids(trakt_obj(m, "ids"), &mv->ids);
+		mv->title = trakt_title(pts_json_str(m, "title"));
+		mv->year = trakt_small(m, "year", 9999, 0);
+		mv->plays = trakt_small(e, "plays", 1000000, 0);
+		mv->last_watched_at = trakt_time(e, "last_watched_at");
+	}
+	return (int)n;
+}
+
+int
+pts_trakt_parse_watched_shows(json_object *page, struct pts_trakt_shows *out)
+{
+	size_t i, n;
+
+	if (page == NULL || !json_object_is_type(page, json_type_array))
+		return -1;
+	n = json_object_array_length(page);
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(page, i), *s = trakt_obj(e, "show");
+		json_object *seasons = trakt_arr(e, "seasons");
+		struct pts_trakt_show *sh;
+		size_t si, sn = seasons ? json_object_array_length(seasons) : 0;
+
+		if (s == NULL)
+			continue;
+		if (trakt_grow((void **)&out->v, &out->cap, out->n, sizeof(*out->v)) != 0)
+			return -1;
+		sh = &out->v[out->n++];
+		memset(sh, 0, sizeof(*sh));
+		pts_trakt_parse_ids(trakt_obj(s, "ids"), &sh->ids);
+		sh->title = trakt_title(pts_json_str(s, "title"));
+		sh->year = trakt_small(s, "year", 9999, 0);
+		sh->plays = trakt_small(e, "plays", 100000000, 0);
+		sh->last_watched_at = trakt_time(e, "last_watched_at");
+		sh->reset_at = trakt_time(e, "reset_at");
+		sh->ep_first = out->neps;
+		for (si = 0; si < sn; si++) {
+			json_object *season = json_object_array_get_idx(seasons, si);
+			json_object *eps = trakt_arr(season, "episodes");
+			int snum = trakt_small(season, "number", PTS_GUID_SEASON_MAX, -1);
+			size_t ei, en = eps ? json_object_array_length(eps) : 0;
+
+			if (snum < 0)
+				continue;
+			for (ei = 0; ei < en; ei++) {
+				json_object *ep = json_object_array_get_idx(eps, ei);
+				int enr = trakt_small(ep, "number", PTS_GUID_EPISODE_MAX, -1);
+				struct pts_trakt_ep *te;
+
+				if (enr < 0)
+					continue;
+				if (trakt_grow((void **)&out->eps, &out->epcap, out->neps,
+				    sizeof(*out->eps)) != 0)
+					return -1;
+				te = &out->eps[out->neps++];
+				te->season = snum;
+				te->number = enr;
+				te->plays = trakt_small(ep, "plays", 1000000, 0);
+				te->last_watched_at = trakt_time(ep, "last_watched_at");
+				sh->ep_count++;
+			}
+		}
+	}
+	return (int)n;
+}
+
+void
+pts_trakt_movies_free(struct pts_trakt_movies *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->n; i++)
+		free(m->v[i].title);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+void
+pts_trakt_shows_free(struct pts_trakt_shows *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->n; i++)
+		free(s->v[i].title);
+	free(s->v);
+	free(s->eps);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+trakt_movies_page(void *ctx, json_object *page)
+{
+	return pts_trakt_parse_watched_movies(page, ctx);
+}
+
+static int
+trakt_shows_page(void *ctx, json_object *page)
+{
+	return pts_trakt_parse_watched_shows(page, ctx);
+}
+
+enum pts_http_result
+pts_trakt_watched_movies(struct pts_trakt *t, struct pts_trakt_movies *out)
+{
+	enum pts_http_result r;
+
+	memset(out, 0, sizeof(*out));
+	r = trakt_get_paged(t, "/sync/watched/movies", NULL, 0, trakt_movies_page, out, NULL, 0);
+	if (r != PTS_HTTP_OK)
+		pts_trakt_movies_free(out);
+	return r;
+}
+
+enum pts_http_result
+pts_trakt_watched_shows(struct pts_trakt *t, struct pts_trakt_shows *out)
+{
+	static const char *const q[] = { "extended", "progress", NULL };
+	enum pts_http_result r;
+
+	memset(out, 0, sizeof(*out));
+	r = trakt_get_paged(t, "/sync/watched/shows", q, 0, trakt_shows_page, out, NULL, 0);
+	if (r != PTS_HTTP_OK)
+		pts_trakt_shows_free(out);
+	return r;
+}
+
+int
+pts_trakt_parse_history(json_object *page, size_t max_items, struct pts_trakt_plays *out)
+{
+	size_t i, n;
+
+	if (page == NULL || !json_object_is_type(page, json_type_array))
+		return -1;
+	n = json_object_array_length(page);
+	for (i = 0; i < n && (max_items == 0 || out->n < max_items); i++) {
+		json_object *e = json_object_array_get_idx(page, i);
+		json_object *m = trakt_obj(e, "movie"), *ep = trakt_obj(e, "episode");
+		json_object *sh = trakt_obj(e, "show");
+		const char *action = pts_json_str(e, "action");
+		struct pts_trakt_play *p;
+
+		if (m == NULL && (ep == NULL || sh == NULL))
+			continue;   /* a type we do not show */
+		if (trakt_grow((void **)&out->v, &out->cap, out->n, sizeof(*out->v)) != 0)
+			return -1;
+		p = &out->v[out->n++];
+		memset(p, 0, sizeof(*p));
+		p->history_id = pts_json_int(e, "id", 0);
+		p->watched_at = trakt_time(e, "watched_at");
+		snprintf(p->action, sizeof(p->action), "%s", action ? action : "");
+		p->season = p->episode = -1;
+		if (m != NULL) {
+			pts_trakt_parse_ids(trakt_obj(m, "ids"), &p->ids);
+			p->title = trakt_title(pts_json_str(m, "title"));
+			p->year = trakt_small(m, "year", 9999, 0);
+		} else {
+			p->is_episode = 1;
+			pts_trakt_parse_ids(trakt_obj(ep, "ids"), &p->ids);
+			pts_trakt_parse_ids(trakt_obj(sh, "ids"), &p->show_ids);
+			p->title = trakt_title(pts_json_str(ep, "title"));
+			p->show_title = trakt_title(pts_json_str(sh, "title"));
+			p->year = trakt_small(sh, "year", 9999, 0);
+			p->season = trakt_small(ep, "season", PTS_GUID_SEASON_MAX, -1);
+			p->episode = trakt_small(ep, "number", PTS_GUID_EPISODE_MAX, -1);
+		}
+	}
+	return (int)n;
+}
+
+void
+pts_trakt_plays_free(struct pts_trakt_plays *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->n; i++) {
+		free(p->v[i].title);
+		free(p->v[i].show_title);
+	}
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+struct trakt_hist_ctx {
+	struct pts_trakt_plays *out;
+	size_t max_items;
+};
+
+static int
+trakt_history_page(void *ctx, json_object *page)
+{
+	struct trakt_hist_ctx *c = ctx;
+
+	return pts_trakt_parse_history(page, c->max_items, c->out);
+}
+
+enum pts_http_result
+pts_trakt_history(struct pts_trakt *t, const char *kind, int64_t start_at, int64_t end_at,
+    size_t max_items, struct pts_trakt_plays *out)
+{
+	char path[64], s1[PTS_TIME_ISO_LEN], s2[PTS_TIME_ISO_LEN];
+	const char *q[5];
+	struct trakt_hist_ctx c = { out, max_items };
+	enum pts_http_result r;
+	size_t k = 0;
+	int limit = max_items > 0 && max_items < PTS_TRAKT_PAGE_LIMIT ? (int)max_items : 0;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(path, sizeof(path), "/sync/history%s%s", kind ? "/" : "", kind ? kind : "");
+	if (start_at > 0) {
+		pts_time_iso(start_at, s1, sizeof(s1));
+		q[k++] = "start_at";
+		q[k++] = s1;
+	}
+	if (end_at > 0) {
+		pts_time_iso(end_at, s2, sizeof(s2));
+		q[k++] = "end_at";
+		q[k++] = s2;
+	}
+	q[k] = NULL;
+	r = trakt_get_paged(t, path, q, limit, trakt_history_page, &c, max_items > 0 ? &out->n : NULL,
+	    max_items);
+	if (r != PTS_HTTP_OK)
+		pts_trakt_plays_free(out);
+	return r;
+}
+
+/* ==== Writes ==== */
+
+/* {"trakt":..,"imdb":..,"tmdb":..,"tvdb":..} with only the ids that are set. */
+static json_object *
+trakt_ids_json(const struct pts_ids *ids)
+{
+	json_object *o = json_object_new_object();
+
+	if (ids->trakt != 0)
+		pts_json_add_int(o, "trakt", ids->trakt);
+	if (ids->imdb[0] != '\0')
+		pts_json_add_str(o, "imdb", ids->imdb);
+	if (ids->tmdb != 0)
+		pts_json_add_int(o, "tmdb", ids->tmdb);
+	if (ids->tvdb != 0)
+		pts_json_add_int(o, "tvdb", ids->tvdb);
+	return o;
+}
+
+static int
+trakt_ids_equal(const struct pts_ids *a, const struct pts_ids *b)
+{
+	return a->trakt == b->trakt && a->tmdb == b->tmdb && a->tvdb == b->tvdb &&
+	    strcmp(a->imdb, b->imdb) == 0;
+}
+
+static void
+trakt_add_watched_at(json_object *o, int64_t watched_at)
+{
+	char when[PTS_TIME_ISO_LEN];
+
+	if (watched_at <= 0)
+		return;
+	pts_time_iso(watched_at, when, sizeof(when));
+	pts_json_add_str(o, "watched_at", when);
+}
+
+/* Episodes sent by show ids + numbers (no own ids). */
+static int
+trakt_by_show(const struct pts_trakt_hist_item *it)
+{
+	return it->kind == PTS_TRAKT_EPISODE && pts_ids_empty(&it->ids);
+}
+
+json_object *
+pts_trakt_history_body(struct pts_trakt_hist_item *items, size_t n)
+{
+	json_object *body = json_object_new_object(), *movies = json_object_new_array();
+	json_object *shows = json_object_new_array(), *episodes = json_object_new_array();
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		struct pts_trakt_hist_item *it = &items[i];
+		json_object *o;
+
+		it->not_found = 0;
+		if (it->kind == PTS_TRAKT_MOVIE || !trakt_by_show(it)) {
+			if (pts_ids_empty(&it->ids)) {
+				it->not_found = 1;
+				continue;
+			}
+			o = json_object_new_object();
+			json_object_object_add(o, "ids", trakt_ids_json(&it->ids));
+			trakt_add_watched_at(o, it->watched_at);
+			json_object_array_add(it->kind == PTS_TRAKT_MOVIE ? movies : episodes, o);
+			continue;
+		}
+		if (pts_ids_empty(&it->show_ids) || it->season < 0 || it->episode < 0) {
+			it->not_found = 1;
+			continue;
+		}
+		/* The first episode of its show builds the whole show entry. */
+		for (j = 0; j < i; j++)
+			if (trakt_by_show(&items[j]) && !items[j].not_found &&
+			    trakt_ids_equal(&items[j].show_ids, &it->show_ids))
+				break;
+		if (j < i)
+			continue;
+		{
+			json_object *show = json_object_new_object(), *seasons = json_object_new_array();
+			size_t k, m;
+
+			json_object_object_add(show, "ids", trakt_ids_json(&it->show_ids));
+			for (k = i; k < n; k++) {
+				struct pts_trakt_hist_item *a = &items[k];
+				json_object *season = NULL, *eps, *ep;
+
+				if (!trakt_by_show(a) || a->season < 0 || a->episode < 0 ||
+				    !trakt_ids_equal(&a->show_ids, &it->show_ids))
+					continue;
+				/* Find this season among those already added. */
+				for (m = 0; m < json_object_array_length(seasons); m++) {
+					json_object *s = json_object_array_get_idx(seasons, m);
+
+					if (pts_json_int(s, "number", -1) == a->season) {
+						season = s;
+						break;
+					}
+				}
+				if (season == NULL) {
+					season = json_object_new_object();
+					pts_json_add_int(season, "number", a->season);
+					json_object_object_add(season, "episodes",
+					    json_object_new_array());
+					json_object_array_add(seasons, season);
+				}
+				json_object_object_get_ex(season, "episodes", &eps);
+				ep = json_object_new_object();
+				pts_json_add_int(ep, "number", a->episode);
+				trakt_add_watched_at(ep, a->watched_at);
+				json_object_array_add(eps, ep);
+			}
+			json_object_object_add(show, "seasons", seasons);
+			json_object_array_add(shows, show);
+		}
+	}
+	if (json_object_array_length(movies) > 0)
+		json_object_object_add(body, "movies", movies);
+	else
+		json_object_put(movies);
+	if (json_object_array_length(shows) > 0)
+		json_object_object_add(body, "shows", shows);
+	else
+		json_object_put(shows);
+	if (json_object_array_length(episodes) > 0)
+		json_object_object_add(body, "episodes", episodes);
+	else
+		json_object_put(episodes);
+	return body;
+}
+
+/* Flag items whose ids match an entry of a not_found list. */
+static void
+trakt_flag_not_found(json_object *list, struct pts_trakt_hist_item *items, size_t n,
+    int kind, int by_show)
+{
+	size_t i, k, len = list ? json_object_array_length(list) : 0;
+
+	for (k = 0; k < len; k++) {
+		struct pts_ids nf;
+
+		pts_trakt_parse_ids(trakt_obj(json_object_array_get_idx(list, k), "ids"), &nf);
+		if (pts_ids_empty(&nf))
+			continue;
+		for (i = 0; i < n; i++) {
+			struct pts_trakt_hist_item *it = &items[i];
+
+			if ((int)it->kind != kind || trakt_by_show(it) != by_show)
+				continue;
+			if (pts_ids_match(by_show ? &it->show_ids : &it->ids, &nf))
+				it->not_found = 1;
+		}
+	}
+}
+
+int
+pts_trakt_parse_sync_result(json_object *j, const char *count_key,
+    struct pts_trakt_hist_item *items, size_t n, struct pts_trakt_hist_result *res)
+{
+	json_object *counts = trakt_obj(j, count_key), *nf = trakt_obj(j, "not_found");
+	size_t i;
+
+	memset(res, 0, sizeof(*res));
+	if (counts == NULL)
+		return -1;
+	res->movies = pts_json_int(counts, "movies", 0);
+	res->episodes = pts_json_int(counts, "episodes", 0);
+	if (nf != NULL) {
+		trakt_flag_not_found(trakt_arr(nf, "movies"), items, n, PTS_TRAKT_MOVIE, 0);
+		trakt_flag_not_found(trakt_arr(nf, "episodes"), items, n, PTS_TRAKT_EPISODE, 0);
+		trakt_flag_not_found(trakt_arr(nf, "shows"), items, n, PTS_TRAKT_EPISODE, 1);
+	}
+	for (i = 0; i < n; i++)
+		res->not_found += items[i].not_found != 0;
+	return 0;
+}
+
+static enum pts_http_result
+trakt_history_write(struct pts_trakt *t, const char *path, const char *count_key,
+    struct pts_trakt_hist_item *items, size_t n, struct pts_trakt_hist_result *res)
+{
+	struct pts_http_resp resp;
+	enum pts_http_result r;
+	json_object *body;
+
+	memset(res, 0, sizeof(*res));
+	if (n > PTS_TRAKT_BATCH_MAX) {
+		PTS_ERROR("Trakt: a history batch of %zu items is over %d", n, PTS_TRAKT_BATCH_MAX);
+		return PTS_HTTP_BAD_RESPONSE;
+	}
+	body = pts_trakt_history_body(items, n);
+	if (body == NULL)
+		return PTS_HTTP_NETWORK;
+	if (json_object_object_length(body) == 0) {
+		/* Nothing sendable: every item is already flagged. */
+		json_object_put(body);
+		res->not_found = n;
+		return PTS_HTTP_OK;
+	}
+	r = trakt_call(t, "POST", path, NULL, body, PTS_HTTP_NON_IDEMPOTENT, &resp);
+	json_object_put(body);
+	if (r == PTS_HTTP_OK &&
+	    pts_trakt_parse_sync_result(resp.json, count_key, items, n, res) != 0) {
+		/* It was applied (2xx) but we cannot tell what was found: treat as unknown. */
+		PTS_ERROR("Trakt: %s answer has no '%s' counts: outcome unknown", path, count_key);
+		r = PTS_HTTP_UNKNOWN;
+	} else if (r == PTS_HTTP_BAD_RESPONSE && resp.status >= 200 && resp.status < 300) {
+		r = PTS_HTTP_UNKNOWN;
+	}
+	pts_http_resp_free(&resp);
+	return r;
+}
+
+enum pts_http_result
+pts_trakt_history_add(struct pts_trakt *t, struct pts_trakt_hist_item *items, size_t n,
+    struct pts_trakt_hist_result *res)
+{
+	return trakt_history_write(t, "/sync/history", "added", items, n, res);
+}
+
+enum pts_http_result
+pts_trakt_history_remove(struct pts_trakt *t, struct pts_trakt_hist_item *items, size_t n,
+    struct pts_trakt_hist_result *res)
+{
+	return trakt_history_write(t, "/sync/history/remove", "deleted", items, n, res);
+}
+
+enum pts_http_result
+pts_trakt_history_remove_ids(struct pts_trakt *t, const int64_t *ids, size_t n,
+    int64_t *deleted)
+{
+	struct pts_http_resp resp;
+	enum pts_http_result r;
+	json_object *body, *arr;
+	size_t i;
+
+	*deleted = 0;
+	if (n == 0)
+		return PTS_HTTP_OK;
+	if (n > PTS_TRAKT_BATCH_MAX)
+		return PTS_HTTP_BAD_RESPONSE;
+	body = json_object_new_object();
+	arr = json_object_new_array();
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_new_int64(ids[i]));
+	json_object_object_add(body, "ids", arr);
+	r = trakt_call(t, "POST", "/sync/history/remove", NULL, body, PTS_HTTP_NON_IDEMPOTENT,
+	    &resp);
+	json_object_put(body);
+	if (r == PTS_HTTP_OK) {
+		json_object *d = trakt_obj(resp.json, "deleted");
+
+		if (d == NULL)
+			r = PTS_HTTP_UNKNOWN;
+		else
+			*deleted = pts_json_int(d, "movies", 0) + pts_json_int(d, "episodes", 0);
+	}
+	pts_http_resp_free(&resp);
+	return r;
+}

@@ -1,0 +1,282 @@
+/*
+ * trakt.h - the Trakt API client: device sign-in, tokens, watched state, history.
+ *
+ * Every call sends Content-Type: application/json, trakt-api-version: 2, trakt-api-key (the
+ * trakt_client_id setting) and, when authenticated, Authorization: Bearer. OAuth endpoints
+ * go to PTS_TRAKT_AUTH_URL, the rest to PTS_TRAKT_API_URL.
+ *
+ * Tokens (docs/UPSTREAM.md): expiry = created_at + expires_in, never an assumed lifetime.
+ * Refresh tokens are single-use, so a new pair is written to the 'trakt' auth row in one
+ * transaction BEFORE it is used. A refresh refused with invalid_grant marks the row
+ * 'expired' (the dashboard asks the person to sign in again). A 401 on a call refreshes once
+ * and retries it once.
+ *
+ * Lists (/sync/watched/..., /sync/history) are read page by page (limit 250, the maximum) for
+ * as many pages as X-Pagination-Page-Count says (one when absent), and parsed into compact
+ * arrays; no JSON is kept after its page is parsed.
+ *
+ * History writes are not idempotent (Trakt does not de-duplicate): a timeout, a dropped
+ * answer or a 5xx answers PTS_HTTP_UNKNOWN and is never re-sent here. Items Trakt could not
+ * find are flagged on the caller's items (not_found = 1).
+ *
+ * Ownership: pts_trakt_open() returns a client freed by pts_trakt_close() (NULL safe).
+ * Result arrays are the caller's, freed with their *_free() (NULL safe, zeroed after).
+ * Tokens and the client secret are never logged.
+ */
+#ifndef PTS_TRAKT_H
+#define PTS_TRAKT_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guid.h"
+#include "http.h"
+#include "wctx.h"
+
+/* Items per page asked for (Trakt's maximum since 2026; larger values are clamped). */
+#define PTS_TRAKT_PAGE_LIMIT 250
+/* Pages per listing before we call it a loop (250 * 4000 = 1M entries). */
+#define PTS_TRAKT_MAX_PAGES 4000
+/* Refresh ahead when less than this is left (or a tenth of the lifetime, if shorter). */
+#define PTS_TRAKT_REFRESH_MARGIN_S 86400
+#define PTS_TRAKT_REDIRECT_URI "urn:ietf:wg:oauth:2.0:oob"
+/* Longest token, code or secret accepted from Trakt or the settings. */
+#define PTS_TRAKT_TOKEN_MAX 512
+#define PTS_TRAKT_USER_CODE_LEN 32
+#define PTS_TRAKT_URL_LEN 256
+/* Titles longer than this are cut (they are shown and logged, never matched on). */
+#define PTS_TRAKT_TITLE_MAX 512
+/* Device-flow bounds: Trakt says 600 s and 5 s. */
+#define PTS_TRAKT_DEVICE_MAX_S 3600
+#define PTS_TRAKT_POLL_MIN_S 1
+#define PTS_TRAKT_POLL_MAX_S 60
+/* Most items in one history write (callers send about 100; see UPSTREAM.md). */
+#define PTS_TRAKT_BATCH_MAX 1000
+
+struct pts_trakt {
+	struct pts_wctx *w;
+	char *client_id;
+	char *client_secret;     /* may be NULL (only OAuth needs it) */
+	char *access_token;      /* NULL when not signed in */
+	char *refresh_token;
+	int64_t token_expires_at;
+	int64_t token_lifetime;  /* seconds, 0 when unknown */
+};
+
+/* ==== Client ==== */
+
+/*
+ * A client with the trakt_client_id/secret settings and the stored tokens (if signed in).
+ * NULL with the cause logged when the client id is not set.
+ */
+struct pts_trakt *pts_trakt_open(struct pts_wctx *w);
+void pts_trakt_close(struct pts_trakt *t);
+
+/* ==== Device sign-in ==== */
+
+struct pts_trakt_device {
+	char device_code[PTS_TRAKT_TOKEN_MAX];
+	char user_code[PTS_TRAKT_USER_CODE_LEN];
+	char verification_url[PTS_TRAKT_URL_LEN];
+	int64_t expires_at;      /* epoch seconds */
+	int interval;            /* seconds between polls */
+};
+
+enum pts_trakt_poll {
+	PTS_TRAKT_POLL_PENDING,      /* 400: not yet approved (or a transient failure) */
+	PTS_TRAKT_POLL_AUTHORIZED,   /* 200: tokens stored */
+	PTS_TRAKT_POLL_SLOW_DOWN,    /* 429: interval doubled */
+	PTS_TRAKT_POLL_EXPIRED,      /* 410 */
+	PTS_TRAKT_POLL_DENIED,       /* 418 */
+	PTS_TRAKT_POLL_INVALID,      /* 404: bad device code */
+	PTS_TRAKT_POLL_USED,         /* 409: code already used */
+	PTS_TRAKT_POLL_ERROR,        /* anything else (cause logged) */
+	PTS_TRAKT_POLL_CANCELLED
+};
+
+/* POST /oauth/device/code. Needs the client secret set (the poll does). */
+enum pts_http_result pts_trakt_device_start(struct pts_trakt *t, struct pts_trakt_device *d);
+/* One POST /oauth/device/token. On 200 the tokens are stored (auth row 'authorized'). */
+enum pts_trakt_poll pts_trakt_device_poll(struct pts_trakt *t, struct pts_trakt_device *d);
+/* Parse a device-code answer (pure). 0 or -1 when malformed. */
+int pts_trakt_parse_device(json_object *j, int64_t now, struct pts_trakt_device *d);
+
+/* ==== Tokens ==== */
+
+struct pts_trakt_token {
+	char *access_token;      /* malloc'd */
+	char *refresh_token;     /* malloc'd */
+	int64_t expires_at;      /* created_at + expires_in; 0 when not given */
+	int64_t lifetime;        /* expires_in; 0 when not given */
+};
+
+/* Parse a token answer (pure). 0 or -1 when malformed. */
+int pts_trakt_parse_token(json_object *j, int64_t now, struct pts_trakt_token *tok);
+void pts_trakt_token_clear(struct pts_trakt_token *tok);
+
+/*
+ * Store a new pair in the auth row ('authorized', flow fields cleared) in one transaction,
+ * then adopt it in t (ownership of tok's strings moves to t). 0, or -1 when the database
+ * refused (tok is left to the caller).
+ */
+int pts_trakt_store_tokens(struct pts_trakt *t, struct pts_trakt_token *tok);
+
+/*
+ * Before a sync: refresh when less than the margin is left. OK when a usable token is
+ * there; HTTP_ERROR when not signed in or the refresh was refused (row now 'expired').
+ */
+enum pts_http_result pts_trakt_ensure_token(struct pts_trakt *t);
+/* Refresh now (POST /oauth/token, grant_type refresh_token). */
+enum pts_http_result pts_trakt_refresh(struct pts_trakt *t);
+/* Revoke a token (POST /oauth/revoke). Best effort: the caller logs and goes on. */
+enum pts_http_result pts_trakt_revoke(struct pts_trakt *t, const char *token);
+
+/* ==== Reads ==== */
+
+/* GET /users/settings → user.username (malloc'd). */
+enum pts_http_result pts_trakt_user(struct pts_trakt *t, char **username);
+
+/* GET /sync/last_activities: epoch seconds, 0 when absent. */
+struct pts_trakt_activities {
+	int64_t all;
+	int64_t movies_watched_at, movies_rated_at, movies_watchlisted_at, movies_collected_at,
+	    movies_paused_at;
+	int64_t episodes_watched_at, episodes_rated_at, episodes_watchlisted_at,
+	    episodes_collected_at, episodes_paused_at;
+	int64_t shows_rated_at, shows_watchlisted_at, seasons_rated_at;
+};
+enum pts_http_result pts_trakt_last_activities(struct pts_trakt *t,
+    struct pts_trakt_activities *a);
+int pts_trakt_parse_last_activities(json_object *j, struct pts_trakt_activities *a);
+
+struct pts_trakt_movie {
+	struct pts_ids ids;
+	char *title;             /* malloc'd, may be NULL */
+	int year;
+	int plays;
+	int64_t last_watched_at;
+};
+struct pts_trakt_movies {
+	struct pts_trakt_movie *v;
+	size_t n, cap;
+};
+
+struct pts_trakt_ep {
+	int season;
+	int number;
+	int plays;
+	int64_t last_watched_at;
+};
+struct pts_trakt_show {
+	struct pts_ids ids;
+	char *title;
+	int year;
+	int plays;
+	int64_t last_watched_at;
+	int64_t reset_at;        /* 0 when null */
+	size_t ep_first;         /* its episodes: eps[ep_first .. ep_first + ep_count) */
+	size_t ep_count;
+};
+struct pts_trakt_shows {
+	struct pts_trakt_show *v;
+	size_t n, cap;
+	struct pts_trakt_ep *eps;
+	size_t neps, epcap;
+};
+
+/* GET /sync/watched/movies, every page. */
+enum pts_http_result pts_trakt_watched_movies(struct pts_trakt *t, struct pts_trakt_movies *out);
+/* GET /sync/watched/shows?extended=progress, every page. */
+enum pts_http_result pts_trakt_watched_shows(struct pts_trakt *t, struct pts_trakt_shows *out);
+/* Append one page (pure). 0 or -1 when it is not an array of the right shape. */
+int pts_trakt_parse_watched_movies(json_object *page, struct pts_trakt_movies *out);
+int pts_trakt_parse_watched_shows(json_object *page, struct pts_trakt_shows *out);
+void pts_trakt_movies_free(struct pts_trakt_movies *m);
+void pts_trakt_shows_free(struct pts_trakt_shows *s);
+
+/* One play from /sync/history. */
+struct pts_trakt_play {
+	int64_t history_id;
+	int64_t watched_at;
+	int is_episode;
+	char action[12];         /* "scrobble", "checkin", "watch" */
+	char *title;             /* movie or episode title (malloc'd, may be NULL) */
+	char *show_title;        /* episodes */
+	int year;                /* movie's, or the show's */
+	int season, episode;     /* -1 for movies */
+	struct pts_ids ids;      /* movie's or episode's */
+	struct pts_ids show_ids;
+};
+struct pts_trakt_plays {
+	struct pts_trakt_play *v;
+	size_t n, cap;
+};
+
+/*
+ * GET /sync/history[/movies|/episodes] (kind NULL, "movies" or "episodes"), newest first,
+ * between start_at and end_at (0: unbounded). max_items > 0 stops after that many (and asks
+ * for pages of that size when smaller than the limit); 0 reads every page.
+ */
+enum pts_http_result pts_trakt_history(struct pts_trakt *t, const char *kind, int64_t start_at,
+    int64_t end_at, size_t max_items, struct pts_trakt_plays *out);
+int pts_trakt_parse_history(json_object *page, size_t max_items, struct pts_trakt_plays *out);
+void pts_trakt_plays_free(struct pts_trakt_plays *p);
+
+/*
+ * The page after `page` given the X-Pagination-Page-Count header (-1: absent, one page) and
+ * the items that page held; 0 when the listing is complete.
+ */
+int pts_trakt_next_page(int page, int64_t page_count, size_t items);
+
+/* ==== Writes ==== */
+
+enum pts_trakt_kind {
+	PTS_TRAKT_MOVIE,
+	PTS_TRAKT_EPISODE
+};
+
+struct pts_trakt_hist_item {
+	enum pts_trakt_kind kind;
+	struct pts_ids ids;      /* the movie's, or the episode's own (sent as episodes[]) */
+	struct pts_ids show_ids; /* episodes without own ids: sent as shows[].seasons[].episodes[] */
+	int season, episode;
+	int64_t watched_at;      /* epoch; 0: not sent (a remove then takes every play) */
+	int not_found;           /* out: Trakt did not find it, or it had no ids to send */
+};
+
+struct pts_trakt_hist_result {
+	int64_t movies;          /* added (or deleted) */
+	int64_t episodes;
+	size_t not_found;        /* items flagged */
+};
+
+/*
+ * The body for POST /sync/history[/remove] (pure): movies[] with ids (+ watched_at as
+ * "YYYY-MM-DDTHH:MM:SSZ"), episodes with own ids in episodes[], the rest grouped under
+ * shows[].seasons[].episodes[] by show ids in first-seen order. Items with nothing to send
+ * are flagged not_found. Returns a new object (caller puts it); NULL on OOM.
+ */
+json_object *pts_trakt_history_body(struct pts_trakt_hist_item *items, size_t n);
+
+/* Add plays. UNKNOWN: may have been applied; look at the history before sending again. */
+enum pts_http_result pts_trakt_history_add(struct pts_trakt *t, struct pts_trakt_hist_item *items,
+    size_t n, struct pts_trakt_hist_result *res);
+/* Remove plays of the items (every play of an item when its watched_at is 0). */
+enum pts_http_result pts_trakt_history_remove(struct pts_trakt *t,
+    struct pts_trakt_hist_item *items, size_t n, struct pts_trakt_hist_result *res);
+/* Remove plays by history id. */
+enum pts_http_result pts_trakt_history_remove_ids(struct pts_trakt *t, const int64_t *ids,
+    size_t n, int64_t *deleted);
+
+/*
+ * Read an add/remove answer (pure): count_key "added" or "deleted"; flags items named in
+ * not_found. 0 or -1 when malformed.
+ */
+int pts_trakt_parse_sync_result(json_object *j, const char *count_key,
+    struct pts_trakt_hist_item *items, size_t n, struct pts_trakt_hist_result *res);
+
+/* Parse a Trakt ids object (pure): bad or empty imdb ids are dropped. */
+void pts_trakt_parse_ids(json_object *ids, struct pts_ids *out);
+
+#endif
