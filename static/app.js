@@ -2,7 +2,7 @@
 // comes from the API is put in the page with textContent or setAttribute, never as markup.
 'use strict';
 
-/* ==== Small helpers ==================================================================== */
+/* ---- Small helpers ---- */
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -52,7 +52,7 @@ function safeUrl(u) {
 }
 const humanize = (s) => String(s || '').replace(/_/g, ' ');
 
-/* ==== Toasts ============================================================================ */
+/* ---- Toasts ---- */
 
 const recentToasts = new Map();
 function toast(msg, kind = 'error') {
@@ -68,7 +68,7 @@ function toast(msg, kind = 'error') {
   setTimeout(() => t.remove(), kind === 'error' ? 8000 : 4000);
 }
 
-/* ==== API =============================================================================== */
+/* ---- API ---- */
 
 class ApiError extends Error {
   constructor(status, err) {
@@ -101,7 +101,7 @@ async function api(method, path, body, opts = {}) {
   throw e;
 }
 
-/* ==== Pollers: run fn, then again after interval(); paused while the page is hidden ====== */
+/* ---- Pollers: run fn, then again after interval(); paused while the page is hidden ---- */
 
 class Poller {
   constructor(fn, interval, active = () => true) {
@@ -127,7 +127,7 @@ const pollers = [];
 const poller = (...a) => { const p = new Poller(...a); pollers.push(p); return p; };
 document.addEventListener('visibilitychange', () => pollers.forEach((p) => (document.hidden ? p.stop() : p.run())));
 
-/* ==== Modal dialogs: Esc closes, focus stays inside, focus returns to the opener ========= */
+/* ---- Modal dialogs: Esc closes, focus stays inside, focus returns to the opener ---- */
 
 const FOCUSABLE = 'a[href],button:not([disabled]),input:not([disabled]),select:not([disabled]),textarea:not([disabled]),[tabindex]:not([tabindex="-1"])';
 function openModal(dlg, opener) {
@@ -156,7 +156,7 @@ for (const dlg of $$('dialog.modal')) {
   });
 }
 
-/* ==== Login (when a dashboard password is set) =========================================== */
+/* ---- Login (when a dashboard password is set) ---- */
 
 function showLogin() {
   locked = true;
@@ -186,11 +186,12 @@ $('#login-form').addEventListener('submit', async (e) => {
   pollers.forEach((p) => p.run());
 });
 
-/* ==== Theme ============================================================================= */
+/* ---- Theme ---- */
 
 function applyTheme(t) {
   document.documentElement.dataset.theme = t;
   $('#theme').setAttribute('aria-label', t === 'dark' ? 'Switch to light theme' : 'Switch to dark theme');
+  $('#theme use').setAttribute('href', t === 'dark' ? '#i-sun' : '#i-theme');
 }
 let theme = 'dark';
 try { theme = localStorage.getItem('pts-theme') === 'light' ? 'light' : 'dark'; } catch { /* private mode */ }
@@ -202,7 +203,7 @@ $('#theme').addEventListener('click', () => {
   drawGraph();
 });
 
-/* ==== Tabs (ARIA tablist: arrows, Home, End) ============================================= */
+/* ---- Tabs (ARIA tablist: arrows, Home, End) ---- */
 
 const tabs = $$('[role="tab"]');
 const tabName = (t) => t.id.slice(4);
@@ -235,12 +236,12 @@ window.addEventListener('hashchange', () => { if (location.hash.slice(1) !== act
 function onTabShown(name) {
   if (name === 'log') { logPoll.run(); if (logState.follow) scrollLogEnd(); }
   if (name === 'runs') runsPoll.run();
-  if (name === 'trakt' && !traktLoaded) loadTrakt();
+  if (name === 'trakt') traktPoll.run();
   if (name === 'inprogress') ipPoll.run();
   if (name === 'progress') drawGraph();
 }
 
-/* ==== Sync state, header ================================================================= */
+/* ---- Sync state, header ---- */
 
 let syncState = 'idle';
 let waiting = null;
@@ -281,9 +282,8 @@ $('#stop').addEventListener('click', async () => {
   progressPoll.run();
 });
 
-let status = null;
 async function loadStatus() {
-  status = await api('GET', '/api/status');
+  const status = await api('GET', '/api/status');
   const auth = status.auth || {}, pa = auth.plex || {}, ta = auth.trakt || {};
   $('#conn-plex').dataset.ok = pa.authorized ? 'yes' : 'no';
   setText('#plex-user', pa.authorized ? pa.user || 'connected' : 'not connected');
@@ -323,9 +323,8 @@ iv.addEventListener('change', async () => {
   }
   statusPoll.run();
 });
-iv.addEventListener('keydown', (e) => { if (e.key === 'Enter') iv.dispatchEvent(new Event('change')); });
 
-/* ==== Live progress ====================================================================== */
+/* ---- Live progress ---- */
 
 let lastRunKey = '', samples = [], lastAnnounce = '';
 function setBar(sel, done, total, pct) {
@@ -344,6 +343,7 @@ async function loadProgress() {
   const idle = !busy(p.state);
   $('#prog-idle').hidden = !idle;
   $('#prog-run').hidden = idle;
+  setText('#log-lib', !idle && p.library && p.library.title ? 'Library: ' + p.library.title : '');
   if (idle) { renderLastRun(p.last_run); return; }
   setText('#prog-title', p.state === 'queued' ? 'Starting…' : p.state === 'stopping' ? 'Stopping…' : 'Syncing' + (p.run_id ? ' · run #' + p.run_id : ''));
   const phase = $('#prog-phase'); phase.textContent = p.phase || ''; phase.className = 'badge phase';
@@ -354,7 +354,7 @@ async function loadProgress() {
   const pct = setBar('#all-bar', all.done || 0, all.total || 0, all.percent);
   setText('#all-count', all.total ? fmtN(all.done) + ' / ' + fmtN(all.total) + ' · ' + pct.toFixed(pct < 10 ? 1 : 0) + '%' : '');
   setText('#cur-item', p.current_item || '—');
-  setText('#st-rate', p.rate_per_s != null ? Number(p.rate_per_s).toFixed(1) + ' items/s' : '—');
+  setText('#st-rate', p.rate_per_s != null ? Number(p.rate_per_s).toFixed(1) : '—');
   setText('#st-elapsed', fmtDur(p.elapsed_s));
   setText('#st-eta', p.eta_s != null && p.state === 'running' ? fmtDur(p.eta_s) : '—');
   const w = $('#prog-wait'), wu = p.waiting && toDate(p.waiting.until);
@@ -383,7 +383,7 @@ function renderLastRun(r) {
   const stat = (label, v) => h('div', {}, h('dt', { text: label }), h('dd', { text: v }));
   box.replaceChildren(
     h('p', {}, ...statusBadge(r.status, r.dry_run), ' ', r.trigger === 'schedule' ? 'Scheduled run' : 'Manual run',
-      r.id ? ' #' + r.id : '', ' · started ', timeEl(r.started_at), r.finished_at ? ' · ' + rel(r.finished_at) : ''),
+      r.id ? ' #' + r.id : '', ' · started ', timeEl(r.started_at), r.finished_at ? ' · finished ' + rel(r.finished_at) : ''),
     h('dl', { class: 'summary' },
       stat('Duration', fmtDur(r.duration_s)),
       stat('Scanned', fmtN(r.items_scanned) + (r.items_total != null && r.items_total !== r.items_scanned ? ' / ' + fmtN(r.items_total) : '')),
@@ -398,8 +398,8 @@ function renderLastRun(r) {
 function onSyncEnded() {
   lastAnnounce = '';
   statusPoll.run();
-  if (activeTab === 'runs') runsPoll.run(); else runsStale = true;
-  if (activeTab === 'log') logPoll.run();
+  runsPoll.run();
+  logPoll.run();
   api('GET', '/api/runs?limit=1', undefined, { quiet: true }).then((r) => {
     const run = r.runs && r.runs[0];
     if (run) toast('Sync finished: ' + humanize(run.status) + '.', run.status === 'ok' ? 'info' : 'error');
@@ -427,7 +427,7 @@ function drawGraph() {
     const y = T + hh - (hh * i) / 4;
     g.beginPath(); g.moveTo(L, Math.round(y) + 0.5); g.lineTo(W - R, Math.round(y) + 0.5); g.stroke();
     const v = (max * i) / 4;
-    g.fillText(v >= 10 ? Math.round(v) : +v.toFixed(1), L - 6, y);
+    g.fillText(v >= 10 ? Math.round(v) : +v.toFixed(2), L - 6, y);
   }
   if (!pts.length) {
     g.textAlign = 'center'; g.fillText('Waiting for data…', L + w / 2, T + hh / 2); return;
@@ -450,10 +450,10 @@ function drawGraph() {
 }
 if (window.ResizeObserver) new ResizeObserver(() => drawGraph()).observe($('#graph'));
 
-/* ==== Raw log ============================================================================ */
+/* ---- Raw log ---- */
 
 const MAX_LOG_LINES = 2000, LOG_PAGE = 1000;
-const logState = { last: 0, started: false, follow: true };
+const logState = { last: 0, follow: true };
 const logBox = $('#log-lines');
 const scrollLogEnd = () => { logBox.scrollTop = logBox.scrollHeight; };
 
@@ -461,16 +461,10 @@ async function loadLog() {
   for (let pages = 0; pages < 40; pages++) {
     const r = await api('GET', '/api/log?after=' + logState.last + '&limit=' + LOG_PAGE);
     const es = Array.isArray(r.entries) ? r.entries : [];
-    const lastSeen = es.length ? Number(es[es.length - 1].id) : logState.last;
-    // First load of a long log: skip straight to its last lines when the API says where they end.
-    if (!logState.started && es.length === LOG_PAGE && Number(r.last_id) > lastSeen + MAX_LOG_LINES) {
-      logState.last = Number(r.last_id) - MAX_LOG_LINES; continue;
-    }
     appendLog(es);
-    logState.last = Math.max(logState.last, lastSeen);
+    if (es.length) logState.last = Math.max(logState.last, Number(es[es.length - 1].id) || 0);
     if (es.length < LOG_PAGE) break;
   }
-  logState.started = true;
   setText('#log-count', fmtN(logBox.childElementCount) + ' lines');
 }
 function appendLog(entries) {
@@ -494,26 +488,16 @@ logBox.addEventListener('scroll', () => {
   if (atEnd !== logState.follow) { logState.follow = atEnd; $('#log-follow').hidden = atEnd; }
 });
 $('#log-follow').addEventListener('click', () => { logState.follow = true; $('#log-follow').hidden = true; scrollLogEnd(); });
-const logPoll = poller(async () => {
-  await loadLog();
-  let lib = '';
-  if (busy(syncState)) {
-    const p = await api('GET', '/api/progress', undefined, { quiet: true }).catch(() => null);
-    if (p && p.library && p.library.title) lib = 'Library: ' + p.library.title;
-  }
-  setText('#log-lib', lib);
-}, () => (busy(syncState) ? 1000 : 3000), () => activeTab === 'log');
+const logPoll = poller(loadLog, () => (busy(syncState) ? 1000 : 3000), () => activeTab === 'log');
 
-/* ==== Sync history ======================================================================= */
+/* ---- Sync history ---- */
 
-let runsStale = true;
 async function loadRuns() {
   const r = await api('GET', '/api/runs?limit=50');
-  runsStale = false;
   const runs = Array.isArray(r.runs) ? r.runs : [];
   const td = (label, v, cls) => h('td', { 'data-label': label, class: cls || null, text: v });
   const num = (label, v, bad) => td(label, fmtN(v), 'n' + (!v ? ' zero' : bad ? ' bad' : ''));
-  $('#runs-body').replaceChildren(...runs.map((run) => {
+  renderList($('#runs-body'), runs, (run) => {
     const open = (e) => openChanges(run, e.currentTarget.closest('tr').querySelector('.open'));
     return h('tr', { onclick: open, 'data-run': run.id },
       h('td', { 'data-label': 'Started' }, h('button', { type: 'button', class: 'open', 'aria-label': 'Show the changes of run ' + run.id + ', started ' + fmtTime(run.started_at) }, timeEl(run.started_at))),
@@ -522,13 +506,14 @@ async function loadRuns() {
       h('td', { 'data-label': 'Status' }, ...statusBadge(run.status, run.dry_run)),
       num('Scanned', run.items_scanned), num('Added to Trakt', run.added_to_trakt), num('Marked in Plex', run.added_to_plex),
       num('Not found', run.not_found), num('Unmatched', run.unmatched), num('Errors', run.errors, true));
-  }));
+  });
   $('#runs-empty').hidden = runs.length > 0;
   $('.table-wrap').hidden = !runs.length;
 }
 const runsPoll = poller(loadRuns, () => (busy(syncState) ? 4000 : 20000), () => activeTab === 'runs');
 $('#runs-reload').addEventListener('click', () => runsPoll.run());
 
+const MAX_CHANGES = 2000;
 const ACTIONS = { add_play_trakt: 'Added to Trakt history', mark_watched_plex: 'Marked watched in Plex', add_rating_trakt: 'Rated on Trakt', rate_plex: 'Rated in Plex', add_watchlist_trakt: 'Added to Trakt watchlist' };
 function itemTitle(c) {
   if (c.type === 'episode' || c.show) return (c.show ? c.show + ' · ' : '') + sxe(c.season, c.episode) + (c.title ? ' · ' + c.title : '');
@@ -545,21 +530,32 @@ async function openChanges(run, opener) {
   const ch = Array.isArray(r.changes) ? r.changes : [];
   setText('#changes-sum', ch.length ? fmtN(ch.length) + (ch.length === 1 ? ' change' : ' changes') + ' · started ' + fmtTime(run.started_at)
     : run.dry_run ? 'This dry run found nothing to change.' : 'This run changed nothing: everything was already in step.');
-  $('#changes-list').replaceChildren(...ch.map((c) => h('li', {},
+  // A first sync of a big library can change tens of thousands of items: show the first ones.
+  $('#changes-list').replaceChildren(...ch.slice(0, MAX_CHANGES).map((c) => h('li', {},
     h('div', { class: 'what' }, h('span', { class: 'act', text: ACTIONS[c.action] || humanize(c.action) }), h('span', { text: itemTitle(c) })),
     c.watched_at ? h('span', { class: 'muted' }, timeEl(c.watched_at)) : null,
-    h('span', { class: 'badge ' + (c.result || ''), text: humanize(c.result || '') }))));
+    h('span', { class: 'badge ' + (c.result || ''), text: humanize(c.result || '') }))),
+    ch.length > MAX_CHANGES ? h('li', { class: 'muted', text: '… and ' + fmtN(ch.length - MAX_CHANGES) + ' more' }) : null);
 }
 
-/* ==== Posters and media cards ============================================================ */
+/* ---- Posters and media cards ---- */
 
+// A poster that cannot load (gone, blocked by the CSP) becomes a placeholder, now and later.
+const badPosters = new Set();
 function poster(url, title, type) {
-  const ph = () => h('div', { class: 'poster ph', 'aria-hidden': 'true' }, (String(title || '?').trim()[0] || '?').toUpperCase(), h('small', { text: type || '' }));
+  const ph = (failed) => h('div', { class: 'poster ph' + (failed ? ' failed' : ''), 'aria-hidden': 'true' }, (String(title || '?').trim()[0] || '?').toUpperCase(), h('small', { text: type || '' }));
   const src = safeUrl(url);
-  if (!src) return ph();
+  if (!src || badPosters.has(src)) return ph(!!src);
   const img = h('img', { class: 'poster', src, alt: '', loading: 'lazy', decoding: 'async', referrerpolicy: 'no-referrer', width: 342, height: 513 });
-  img.addEventListener('error', () => img.replaceWith(ph()), { once: true });
+  img.addEventListener('error', () => { badPosters.add(src); img.replaceWith(ph(true)); }, { once: true });
   return img;
+}
+// Replaces a list's rows only when the items changed (polls must not flash posters or move focus).
+function renderList(list, items, make) {
+  const key = JSON.stringify(items);
+  if (list._key === key) return;
+  list._key = key;
+  list.replaceChildren(...items.map(make));
 }
 function card(it, extra) {
   const ep = it.type === 'episode';
@@ -570,15 +566,14 @@ function card(it, extra) {
       h('span', { class: 'item-sub', text: sub }), ...extra));
 }
 
-/* ==== Trakt history ====================================================================== */
+/* ---- Trakt history ---- */
 
-let traktLoaded = false, traktFetched = null;
+let traktFetched = null;
 async function loadTrakt() {
   const r = await api('GET', '/api/trakt/history?limit=100');
-  traktLoaded = true;
   traktFetched = r.fetched_at || null;
   const items = Array.isArray(r.items) ? r.items : [];
-  $('#trakt-list').replaceChildren(...items.map((it) => card(it, [h('span', { class: 'item-when' }, 'Watched ', timeEl(it.watched_at))])));
+  renderList($('#trakt-list'), items, (it) => card(it, [h('span', { class: 'item-when' }, 'Watched ', timeEl(it.watched_at))]));
   $('#trakt-empty').hidden = items.length > 0;
   setText('#trakt-fetched', traktFetched ? 'Updated ' + rel(traktFetched) : '');
   return r;
@@ -602,26 +597,28 @@ async function refreshUntilChanged(post, get, before, btn, label) {
     if (span) span.textContent = old;
   }
 }
+const traktPoll = poller(loadTrakt, () => 30000, () => activeTab === 'trakt');
 $('#trakt-refresh').addEventListener('click', (e) => refreshUntilChanged('/api/trakt/history/refresh', loadTrakt, traktFetched, e.currentTarget, 'Refreshing…'));
 
-/* ==== In progress (Plex Continue Watching) =============================================== */
+/* ---- In progress (Plex Continue Watching) ---- */
 
 async function loadInProgress() {
   const r = await api('GET', '/api/plex/in-progress');
   const items = Array.isArray(r.items) ? r.items : [];
-  $('#ip-list').replaceChildren(...items.map((it) => {
+  renderList($('#ip-list'), items, (it) => {
     const pct = Math.max(0, Math.min(100, Number(it.progress_percent) || 0));
     const bar = h('div', { class: 'bar', role: 'progressbar', 'aria-label': 'Watched', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(pct) }, h('div', { class: 'fill' }));
     bar.firstChild.style.width = pct + '%';
     return card(it, [bar, h('span', { class: 'item-sub', text: Math.round(pct) + '% watched' }),
-      h('span', { class: 'item-when' }, 'Last viewed ', timeEl(it.last_viewed_at, rel(it.last_viewed_at) || '—'))]);
-  }));
+      it.last_viewed_at ? h('span', { class: 'item-when' }, 'Last viewed ', timeEl(it.last_viewed_at, rel(it.last_viewed_at))) : null]);
+  });
   $('#ip-empty').hidden = items.length > 0;
-  setText('#ip-fetched', r.fetched_at ? 'Updated ' + rel(r.fetched_at) : 'Fetching from Plex…');
+  setText('#ip-empty', r.fetched_at ? 'Nothing in progress on Plex.' : 'Nothing fetched from Plex yet: authorize Plex in Settings.');
+  setText('#ip-fetched', r.refreshing ? 'Refreshing from Plex…' : r.fetched_at ? 'Updated ' + rel(r.fetched_at) : '');
 }
 const ipPoll = poller(loadInProgress, () => 10000, () => activeTab === 'inprogress');
 
-/* ==== Settings =========================================================================== */
+/* ---- Settings ---- */
 
 const TEXT_KEYS = ['plex_url', 'trakt_client_id', 'sync_direction'];
 const BOOL_KEYS = ['sync_watched', 'sync_ratings', 'sync_watchlist', 'sync_playback', 'dry_run'];
@@ -692,7 +689,7 @@ async function openSettings(opener) {
   const [s, libs] = await Promise.all([api('GET', '/api/settings').catch(() => null), api('GET', '/api/libraries').catch(() => null)]);
   if (s) fillSettings(s);
   if (libs) renderLibs(libs);
-  await Promise.all(authFlows.map((f) => f.load().catch(() => {})));
+  await Promise.all(authFlows.map((f) => f.load().then(() => f.poll.schedule(), () => {})));
   dlg.dataset.loaded = '1';
 }
 $('#open-settings').addEventListener('click', (e) => openSettings(e.currentTarget));
@@ -734,8 +731,8 @@ function renderLibs(r, keepSel) {
   setText('#libs-fetched', libsLoaded.fetched_at ? fmtN(libs.length) + ' libraries · fetched ' + rel(libsLoaded.fetched_at) : 'Not fetched yet: authorize Plex, then fetch.');
   $('#libs').replaceChildren(...libs.map((l) => h('li', {}, h('label', {},
     h('input', { type: 'checkbox', value: String(l.key), checked: sel.has(String(l.key)) }),
-    h('span', { text: l.title || 'Library ' + l.key }), h('span', { class: 'badge', text: l.type === 'show' ? 'TV shows' : l.type === 'movie' ? 'Movies' : l.type || '' }),
-    h('span', { class: 'count', text: fmtN(l.count) + (l.type === 'show' ? ' episodes' : ' items') })))));
+    h('span', { text: l.title || 'Library ' + l.key }),
+    h('span', { class: 'count', text: fmtN(l.count) + (l.type === 'show' ? ' episodes' : l.type === 'movie' ? ' movies' : ' items') })))));
 }
 $('#libs-fetch').addEventListener('click', async (e) => {
   const btn = e.currentTarget;
@@ -743,7 +740,7 @@ $('#libs-fetch').addEventListener('click', async (e) => {
   const keep = new Set(selectedLibs());
   const had = $$('#libs input').length > 0;
   const r = await refreshUntilChanged('/api/libraries/refresh', () => api('GET', '/api/libraries'), libsLoaded.fetched_at || null, btn, 'Fetching…');
-  if (r) { const old = libSelLoaded; renderLibs(r, had ? keep : null); if (had) libSelLoaded = old; }
+  if (r) renderLibs(r, had ? keep : null);
 });
 
 /* ---- authorization flows (plex.tv PIN, Trakt device code) ---- */
@@ -752,7 +749,8 @@ class AuthFlow {
   constructor(name, label, needs) {
     this.name = name; this.label = label; this.needs = needs; this.started = 0;
     this.box = $('#' + name + '-flow');
-    this.poll = new Poller(() => this.load(), () => 1000, () => $('#settings').open);
+    // Polls while a flow is under way and the dialog is open.
+    this.poll = new Poller(() => this.load(), () => 1000, () => this.live && $('#settings').open);
     $('#' + name + '-auth').addEventListener('click', () => this.start());
     $('#' + name + '-signout').addEventListener('click', () => this.signOut());
     setInterval(() => this.tick(), 1000);
@@ -761,6 +759,7 @@ class AuthFlow {
     if (!(await saveFields(this.needs))) return;
     try { await api('POST', '/api/auth/' + this.name); } catch { return; }
     this.started = Date.now();
+    this.live = true;
     this.render({ state: 'starting' });
     this.poll.run();
   }
@@ -776,8 +775,8 @@ class AuthFlow {
     // Right after a start the worker may not have picked the job up yet.
     if (this.started && Date.now() - this.started < 6000 && r.state !== 'pending' && r.state !== 'authorized') r.state = 'starting';
     this.render(r);
-    if (r.state === 'pending' || r.state === 'starting') this.poll.schedule(); else this.poll.stop();
-    if (r.state === 'authorized' && this.started) { this.started = 0; this.done = true; this.render(r); statusPoll.run(); }
+    this.live = r.state === 'pending' || r.state === 'starting';
+    if (r.state === 'authorized' && this.started) { this.started = 0; statusPoll.run(); }
   }
   tick() {
     const c = $('.countdown', this.box), d = c && toDate(c.dataset.until);
@@ -802,7 +801,6 @@ class AuthFlow {
   }
   flowContent(r, st) {
     if (st === 'starting') return [h('p', { class: 'muted', text: 'Asking ' + this.label + ' for a code…' })];
-    if (st === 'authorized') return this.done ? [h('p', { class: 'good', text: '✓ Connected as ' + (r.user || 'unknown user') })] : [];
     if (st === 'expired') return [h('p', { class: 'bad', text: 'The code expired before it was approved. Press Try again for a new one.' })];
     if (st === 'error') return [h('p', { class: 'bad', text: 'Authorization failed' + (typeof r.error === 'string' ? ': ' + r.error : '.') })];
     if (st !== 'pending') return [];
@@ -815,6 +813,7 @@ class AuthFlow {
 }
 class PlexFlow extends AuthFlow {
   pending(r) {
+    if (!r.code && !r.auth_url) return [h('p', { class: 'muted', text: 'Asking Plex for a code…' })];
     return [h('p', {}, '1. Open ', this.link(r.auth_url, 'plex.tv sign-in ↗'), ' and allow access.'),
       r.code ? h('p', {}, 'Code: ', h('span', { class: 'code', text: r.code })) : null,
       h('p', { class: 'muted' }, 'Waiting for approval… ', h('span', { class: 'countdown', 'data-until': r.expires_at || null }))].filter(Boolean);
@@ -822,15 +821,15 @@ class PlexFlow extends AuthFlow {
 }
 class TraktFlow extends AuthFlow {
   pending(r) {
+    if (!r.user_code) return [h('p', { class: 'muted', text: 'Asking Trakt for a code…' })];
     return [h('p', {}, '1. Open ', this.link(r.verification_url)),
       h('p', {}, '2. Enter this code: ', h('span', { class: 'code', text: r.user_code || '' })),
       h('p', { class: 'muted' }, 'Waiting for approval… ', h('span', { class: 'countdown', 'data-until': r.expires_at || null }))];
   }
 }
 const authFlows = [new PlexFlow('plex', 'Plex', []), new TraktFlow('trakt', 'Trakt', ['trakt_client_id', 'trakt_client_secret'])];
-$('#settings').addEventListener('close', () => authFlows.forEach((f) => { f.done = false; }));
 
-/* ==== Start ============================================================================== */
+/* ---- Start ---- */
 
 selectTab(location.hash.slice(1) || 'progress');
 statusPoll.run();

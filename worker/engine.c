@@ -34,6 +34,8 @@
 #define ENGINE_BATCH_DEFAULT 100
 /* Unmatched items named one by one in the log; the rest are counted. */
 #define ENGINE_LOG_UNMATCHED 50
+/* Sends of one play whose batch turned out not applied, before we give up on it. */
+#define ENGINE_MAX_TRIES 5
 /* Longest item label shown as the current item. */
 #define ENGINE_LABEL_MAX 300
 
@@ -571,6 +573,40 @@ eng_batch_drop(struct engine *e, int64_t batch)
 		pts_db_rollback(e->w->db);
 }
 
+/*
+ * After a reconciled batch: plays the history check showed were not applied go to the end
+ * of the plan to be sent again (a bounded number of times).
+ */
+static int
+eng_requeue_unapplied(struct engine *e, size_t from, size_t n, const int64_t *change_ids)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct pts_plan_entry copy;
+		char *result = NULL;
+		int again;
+
+		if (pts_db_text(e->w->db, &result, "SELECT result FROM changes WHERE id = ?", "i",
+		    change_ids[i]) != 0)
+			return -1;
+		again = result != NULL && strcmp(result, "failed") == 0;
+		free(result);
+		if (!again)
+			continue;
+		copy = e->add_trakt.v[from + i];
+		if (++copy.tries >= ENGINE_MAX_TRIES) {
+			PTS_ERROR("giving up on %s after %d tries", copy.key, copy.tries);
+			e->run->errors++;
+			continue;
+		}
+		/* pts_plan_add copies the strings: the entry at from + i keeps its own. */
+		if (pts_plan_add(&e->add_trakt, &copy) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 eng_write_trakt(struct engine *e)
 {
@@ -585,7 +621,8 @@ eng_write_trakt(struct engine *e)
 		return -1;
 	}
 	nbatches = (e->add_trakt.n + bs - 1) / bs;
-	for (from = 0; from < e->add_trakt.n && rc == 0; from += bs, nb++) {
+	/* add_trakt may grow while we go (plays re-queued after a reconciled batch). */
+	for (from = 0; from < e->add_trakt.n && rc == 0; nb++) {
 		size_t n = e->add_trakt.n - from < bs ? e->add_trakt.n - from : bs;
 		struct pts_trakt_hist_result res;
 		enum pts_http_result r;
@@ -637,6 +674,9 @@ eng_write_trakt(struct engine *e)
 			    "i", batch);
 			if (pts_reconcile_batch(e->w, e->trakt, batch, e->run) != 0)
 				e->run->errors += (int64_t)n;
+			else if (eng_requeue_unapplied(e, from, n, change_ids) != 0)
+				rc = -1;
+			nbatches = (e->add_trakt.n + bs - 1) / bs;
 			(void)pts_syncrun_save_counts(e->run);
 			break;
 		case PTS_HTTP_CANCELLED:
@@ -656,6 +696,7 @@ eng_write_trakt(struct engine *e)
 				rc = -1;
 			break;
 		}
+		from += n;
 	}
 	free(items);
 	free(change_ids);
@@ -859,6 +900,9 @@ pts_engine_run(struct pts_wctx *w, struct pts_run *run)
 		return -1;
 	}
 	rc = eng_sync(e);
+	/* A step that failed because the job was stopped (an aborted transfer) was a stop. */
+	if (rc < 0 && pts_wctx_cancelled(w))
+		rc = 1;
 	pts_http_flush_counters(w->db, 1);
 	eng_free(e);
 	free(e);

@@ -348,13 +348,13 @@ http_ep_cmp(const void *a, const void *b)
 }
 
 void
-pts_http_endpoints_print(FILE *f)
+pts_http_endpoints_print(FILE *f, const char *prefix)
 {
 	int i;
 
 	qsort(http_eps, (size_t)http_neps, sizeof(http_eps[0]), http_ep_cmp);
 	for (i = 0; i < http_neps; i++)
-		fprintf(f, "%6lld %-6s %s\n", (long long)http_eps[i].calls,
+		fprintf(f, "%s%6lld %-6s %s\n", prefix ? prefix : "", (long long)http_eps[i].calls,
 		    http_svc_names[http_eps[i].svc], http_eps[i].key);
 }
 
@@ -806,7 +806,8 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 				res = PTS_HTTP_CANCELLED;
 				break;
 			}
-			continue;   /* a 429 does not use up a try */
+			tries--;    /* a 429 does not use up a try (it has its own bound) */
+			continue;
 		} else {
 			char detail[256];
 
@@ -849,7 +850,10 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 		}
 	}
 	curl_slist_free_all(headers);
-	if (res != PTS_HTTP_OK && res != PTS_HTTP_CANCELLED)
+	/* An expected 4xx (a poll still pending, a title TMDb does not know) is not an error. */
+	if (res != PTS_HTTP_OK && res != PTS_HTTP_CANCELLED &&
+	    !(res == PTS_HTTP_HTTP_ERROR && (req->flags & PTS_HTTP_QUIET_4XX) &&
+	    resp->status >= 400 && resp->status < 500))
 		http_count(req->svc, 0, 0, 0, 1);
 	if (res == PTS_HTTP_CANCELLED && resp->error[0] == '\0')
 		snprintf(resp->error, sizeof(resp->error), "cancelled");

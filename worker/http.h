@@ -83,7 +83,7 @@ enum pts_http_result {
 #define PTS_HTTP_NON_IDEMPOTENT 0x01
 #define PTS_HTTP_ONCE 0x02      /* one attempt; no retry, no 429 wait */
 #define PTS_HTTP_RAW 0x04       /* do not parse the body as JSON */
-#define PTS_HTTP_QUIET_4XX 0x08 /* a 4xx is expected (polling): log it at DEBUG */
+#define PTS_HTTP_QUIET_4XX 0x08 /* a 4xx is expected (polling): DEBUG log, not an error */
 
 struct pts_http_req {
 	struct pts_wctx *w;         /* cancel checks, waits, counters' db; NULL: pts_wctx_global */
@@ -178,9 +178,10 @@ void pts_http_counts(enum pts_http_svc svc, struct pts_http_counts *out);
 
 /*
  * Per-endpoint calls ("METHOD /path", query dropped) since the start or the last reset,
- * printed one per line as "<count> <svc> <METHOD> <path>", sorted by key.
+ * printed one per line as "<prefix><count> <svc> <METHOD> <path>", sorted by key (prefix "# "
+ * keeps them comments in TAP output).
  */
-void pts_http_endpoints_print(FILE *f);
+void pts_http_endpoints_print(FILE *f, const char *prefix);
 int64_t pts_http_endpoint_calls(const char *method, const char *path);
 void pts_http_endpoints_reset(void);
 

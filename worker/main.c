@@ -7,7 +7,6 @@
  *
  * Exit status: 0 ok, 1 failure, 2 usage, 3 another worker holds the data folder.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,10 +19,12 @@
 
 #include "db.h"
 #include "heartbeat.h"
+#include "http.h"
 #include "jobs.h"
 #include "log.h"
 #include "paths.h"
 #include "progress.h"
+#include "ratelimit.h"
 #include "runner.h"
 #include "scheduler.h"
 #include "settings.h"
@@ -209,8 +210,10 @@ main(int argc, char **argv)
 		return 3;
 	if (lockfd < 0)
 		return 1;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		pts_log_raw(PTS_LOG_ERROR, "curl_global_init failed");
+	/* Before any fork: curl's global state, and the Trakt rate limiter in shared memory
+	 * that every job child inherits (one budget for the whole worker). */
+	if (pts_http_global_init() != 0 || pts_rl_init() != 0) {
+		pts_log_raw(PTS_LOG_ERROR, "cannot set up the HTTP layer");
 		return 1;
 	}
 	if (pts_db_open(dbpath, &db) != 0)
@@ -224,7 +227,7 @@ main(int argc, char **argv)
 	pts_heartbeat_stop(db);
 	pts_log_attach(NULL);
 	pts_db_close(db);
-	curl_global_cleanup();
+	pts_http_global_cleanup();
 	close(lockfd);
 	return rc;
 }

@@ -32,6 +32,7 @@ struct pts_plan_entry {
 	char *title;                 /* movie or episode title */
 	char *show;                  /* episodes: the show's title */
 	char *rating_key;            /* Plex marks: the item to scrobble */
+	int tries;                   /* sends so far whose outcome was 'not applied' */
 };
 
 struct pts_plan {

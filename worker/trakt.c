@@ -1098,6 +1098,63 @@ trakt_flag_not_found(json_object *list, struct pts_trakt_hist_item *items, size_
 	}
 }
 
+/*
+ * Episodes sent under a known show that Trakt could not find come back without ids: as
+ * not_found.seasons [{number}] (no such season) or not_found.episodes [{number, watched_at}]
+ * (no such episode). Match them by season/episode number (and minute, when given) among the
+ * show-grouped items, flagging no more than Trakt's own count leaves unaccounted for.
+ */
+static void
+trakt_flag_numbered(json_object *nf, struct pts_trakt_hist_item *items, size_t n,
+    int64_t added_episodes)
+{
+	json_object *seasons = trakt_arr(nf, "seasons"), *eps = trakt_arr(nf, "episodes");
+	int64_t sent = 0, flagged = 0, budget;
+	size_t i, k;
+
+	for (i = 0; i < n; i++)
+		if (items[i].kind == PTS_TRAKT_EPISODE) {
+			sent++;
+			flagged += items[i].not_found != 0;
+		}
+	budget = sent - added_episodes - flagged;
+	for (k = 0; budget > 0 && eps && k < json_object_array_length(eps); k++) {
+		json_object *e = json_object_array_get_idx(eps, k);
+		struct pts_ids ids;
+		const char *wa = pts_json_str(e, "watched_at");
+		int64_t num = pts_json_int(e, "number", -1), t = 0;
+
+		pts_trakt_parse_ids(trakt_obj(e, "ids"), &ids);
+		if (!pts_ids_empty(&ids) || num < 0)
+			continue;
+		if (wa != NULL && pts_time_parse(wa, &t) != 0)
+			t = 0;
+		for (i = 0; i < n; i++) {
+			struct pts_trakt_hist_item *it = &items[i];
+
+			if (it->kind != PTS_TRAKT_EPISODE || !trakt_by_show(it) || it->not_found ||
+			    it->episode != num || (t && it->watched_at / 60 != t / 60))
+				continue;
+			it->not_found = 1;
+			budget--;
+			break;
+		}
+	}
+	for (k = 0; budget > 0 && seasons && k < json_object_array_length(seasons); k++) {
+		int64_t num = pts_json_int(json_object_array_get_idx(seasons, k), "number", -1);
+
+		for (i = 0; i < n && budget > 0; i++) {
+			struct pts_trakt_hist_item *it = &items[i];
+
+			if (it->kind == PTS_TRAKT_EPISODE && trakt_by_show(it) && !it->not_found &&
+			    it->season == num) {
+				it->not_found = 1;
+				budget--;
+			}
+		}
+	}
+}
+
 int
 pts_trakt_parse_sync_result(json_object *j, const char *count_key,
     struct pts_trakt_hist_item *items, size_t n, struct pts_trakt_hist_result *res)
@@ -1115,6 +1172,7 @@ pts_trakt_parse_sync_result(json_object *j, const char *count_key,
 		trakt_flag_not_found(trakt_arr(nf, "episodes"), items, n, PTS_TRAKT_EPISODE, 0);
 		trakt_flag_not_found(trakt_arr(nf, "shows"), items, n, PTS_TRAKT_EPISODE, 1);
 	}
+	trakt_flag_numbered(nf, items, n, res->episodes);
 	for (i = 0; i < n; i++)
 		res->not_found += items[i].not_found != 0;
 	return 0;

@@ -178,12 +178,12 @@ export async function setupAccounts(s, { timeout = 30000 } = {}) {
   await s.ctl('trakt', 'POST', '/_control/state', { device_interval: 1 });
   let r = await s.api('POST', '/api/auth/plex', {});
   assert(r.status === 202, 'POST /api/auth/plex answered ' + r.status);
-  await waitFor(async () => (await state('plex')).state === 'pending', { timeout, what: 'the Plex PIN' });
+  await waitFor(async () => { const a = await state('plex'); return a.state === 'pending' && a.code; }, { timeout, what: 'the Plex PIN' });
   await s.ctl('plextv', 'POST', '/_control/pins/link_latest', {});
   await waitFor(async () => (await state('plex')).state === 'authorized', { timeout, what: 'Plex authorized' });
   r = await s.api('POST', '/api/auth/trakt', {});
   assert(r.status === 202, 'POST /api/auth/trakt answered ' + r.status);
-  await waitFor(async () => (await state('trakt')).state === 'pending', { timeout, what: 'the Trakt device code' });
+  await waitFor(async () => { const a = await state('trakt'); return a.state === 'pending' && a.user_code; }, { timeout, what: 'the Trakt device code' });
   await s.ctl('trakt', 'POST', '/_control/device/approve', {});
   await waitFor(async () => (await state('trakt')).state === 'authorized', { timeout, what: 'Trakt authorized' });
   const before = (await s.api('GET', '/api/libraries')).body.fetched_at;

@@ -60,13 +60,13 @@ class TestHealthStatus(ApiCase):
         self.assertIn("no-store", hdrs.get("cache-control", ""))
 
     def test_security_headers(self):
-        st, _, hdrs = STACK.request("GET", "/")
+        st, hdrs, _ = STACK.request("GET", "/")
         self.assertEqual(st, 200)
         self.assertIn("default-src 'self'", hdrs.get("content-security-policy", ""))
         self.assertEqual(hdrs.get("x-content-type-options"), "nosniff")
         self.assertEqual(hdrs.get("x-frame-options"), "DENY")
         self.assertEqual(hdrs.get("referrer-policy"), "no-referrer")
-        st, _, hdrs = STACK.request("GET", "/api/health")
+        st, hdrs, _ = STACK.request("GET", "/api/health")
         self.assertIn("default-src 'self'", hdrs.get("content-security-policy", ""))
 
     def test_status_shape(self):
@@ -136,8 +136,8 @@ class TestEdge(ApiCase):
         self.assertNotEqual(self.settings_rows().get("sync_interval_hours"), "3")
 
     def test_errors_are_json_not_html(self):
-        for method, path in (("GET", "/api/"), ("GET", "/api/../etc/passwd"),
-                             ("GET", "/api/runs/abc/changes")):
+        for method, path in (("GET", "/api/"), ("GET", "/api/runs/abc/changes"),
+                             ("GET", "/api/settings%00"), ("GET", "/api/log?limit=%ff")):
             st, body, hdrs = api(method, path)
             self.assertGreaterEqual(st, 400)
             self.assertIsInstance(body, dict, (path, st))

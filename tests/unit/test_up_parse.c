@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "http.h"
@@ -14,8 +15,10 @@
 #include "log.h"
 #include "plex.h"
 #include "plextv.h"
+#include "ratelimit.h"
 #include "tap.h"
 #include "trakt.h"
+#include "wctx.h"
 
 #ifndef UP_SRCDIR
 #define UP_SRCDIR "."
@@ -485,6 +488,50 @@ test_history_body(void)
 	tzset();
 }
 
+/* ==== Rate limiter (real sleeps, so small budgets) ==== */
+
+static void
+test_ratelimit(void)
+{
+	struct pts_wctx *w = &pts_wctx_global;
+	char path[] = "/tmp/test_up_parse-XXXXXX";
+	char dbpath[64];
+	int64_t t0;
+	int fd = mkstemp(path);
+
+	if (fd >= 0)
+		close(fd);
+	snprintf(dbpath, sizeof(dbpath), "%s.db", path);
+	TAP_OK(pts_db_open(dbpath, &w->db) == 0, "database for the wait loop");
+	setenv("PTS_TRAKT_GET_BUDGET", "3/1", 1);
+	setenv("PTS_TRAKT_POST_INTERVAL_MS", "200", 1);
+	TAP_OK(pts_rl_init() == 0, "budget from the environment (3 GETs a second)");
+	t0 = pts_rl_now_ms();
+	TAP_OK(pts_rl_trakt_acquire(w, 0) == 0 && pts_rl_trakt_acquire(w, 0) == 0 &&
+	    pts_rl_trakt_acquire(w, 0) == 0 && pts_rl_now_ms() - t0 < 300,
+	    "3 GETs go at once");
+	TAP_OK(pts_rl_trakt_acquire(w, 0) == 0 && pts_rl_now_ms() - t0 >= 900,
+	    "the 4th waits for the window (%lld ms)", (long long)(pts_rl_now_ms() - t0));
+	t0 = pts_rl_now_ms();
+	(void)pts_rl_trakt_acquire(w, 1);
+	pts_rl_trakt_done(1);
+	TAP_OK(pts_rl_trakt_acquire(w, 1) == 0 && pts_rl_now_ms() - t0 >= 190,
+	    "a write waits the interval after the previous one (%lld ms)",
+	    (long long)(pts_rl_now_ms() - t0));
+	TAP_OK(pts_rl_configure(0, 300, 1000) == -1 && pts_rl_configure(10, 0, 1000) == -1 &&
+	    pts_rl_configure(10, 300, -1) == -1, "configure refuses out-of-range budgets");
+	TAP_OK(pts_rl_configure(2, 1, 0) == 0, "configure replaces the budget");
+	t0 = pts_rl_now_ms();
+	(void)pts_rl_trakt_acquire(w, 1);
+	pts_rl_trakt_done(1);
+	TAP_OK(pts_rl_trakt_acquire(w, 1) == 0 && pts_rl_now_ms() - t0 < 100,
+	    "an interval of 0 does not space writes");
+	pts_db_close(w->db);
+	w->db = NULL;
+	unlink(dbpath);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -500,5 +547,6 @@ main(void)
 	test_pagination();
 	test_urls();
 	test_history_body();
+	test_ratelimit();
 	return tap_done();
 }

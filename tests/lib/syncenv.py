@@ -1,0 +1,143 @@
+"""A data folder wired to the fakes, for tests and benchmarks that drive pts-worker directly.
+
+    with Fakes() as f:
+        s = SyncEnv(f)                       # temp data folder, schema, settings, tokens
+        r = s.once()                         # pts-worker --once; returns CompletedProcess
+        s.run_row()                          # the last run's row
+"""
+import os
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import time
+
+from stack import BUILD
+
+WORKER = os.path.join(BUILD, "worker", "pts-worker")
+
+
+class SyncEnv:
+    def __init__(self, fakes, settings=None, env=None, authorize=True):
+        self.fakes = fakes
+        self.tmp = tempfile.TemporaryDirectory(prefix="pts-sync-")
+        self.data = os.path.join(self.tmp.name, "var")
+        self.env = dict(os.environ, PTS_DATA_DIR=self.data, **fakes.env())
+        self.env.update(env or {})
+        self.daemon = None
+        # The worker creates the schema on its first start; --help does not open the db.
+        os.makedirs(self.data, mode=0o700)
+        subprocess.run([WORKER, "--once", "--dry-run"], env=self.env, capture_output=True,
+                       timeout=60)
+        self.exec("DELETE FROM runs")
+        self.exec("DELETE FROM jobs")
+        self.exec("DELETE FROM log")
+        vals = dict(fakes.settings())
+        vals.update(settings or {})
+        for k, v in vals.items():
+            if isinstance(v, bool):
+                v = "1" if v else "0"
+            self.exec("INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)", k, str(v))
+        if authorize:
+            self.authorize()
+
+    def authorize(self):
+        tok = self.fakes.post("trakt", "/_control/token", {})
+        self.exec("UPDATE auth SET state = 'authorized', access_token = ?, refresh_token = ?,"
+                  " token_expires_at = ?, user = 'traktuser' WHERE service = 'trakt'",
+                  tok["access_token"], tok["refresh_token"],
+                  tok["created_at"] + tok["expires_in"])
+        self.exec("UPDATE auth SET state = 'authorized', access_token = 'plex-token-1',"
+                  " user = 'plexuser' WHERE service = 'plex'")
+
+    def close(self):
+        self.stop_daemon(kill=True)
+        self.tmp.cleanup()
+
+    # ---- database ----
+    def db(self):
+        conn = sqlite3.connect(os.path.join(self.data, "pts.db"), timeout=10)
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def exec(self, sql, *params):
+        conn = self.db()
+        try:
+            conn.execute(sql, params)
+            conn.commit()
+        finally:
+            conn.close()
+
+    def rows(self, sql, *params):
+        conn = self.db()
+        try:
+            return [dict(r) for r in conn.execute(sql, params).fetchall()]
+        finally:
+            conn.close()
+
+    def run_row(self, run_id=None):
+        if run_id is None:
+            return self.rows("SELECT * FROM runs ORDER BY id DESC LIMIT 1")[0]
+        return self.rows("SELECT * FROM runs WHERE id = ?", run_id)[0]
+
+    def set(self, key, value):
+        if isinstance(value, bool):
+            value = "1" if value else "0"
+        self.exec("INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)", key, str(value))
+
+    # ---- the worker ----
+    def once(self, *args, env=None, timeout=600):
+        e = dict(self.env)
+        e.update(env or {})
+        return subprocess.run([WORKER, "--once", *args], env=e, capture_output=True, text=True,
+                              timeout=timeout)
+
+    def start_daemon(self, env=None):
+        e = dict(self.env)
+        e.update(env or {})
+        self.daemon_log = open(os.path.join(self.tmp.name, "worker.log"), "a")
+        self.daemon = subprocess.Popen([WORKER], env=e, stdout=self.daemon_log,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+        return self.daemon
+
+    def stop_daemon(self, kill=False):
+        if self.daemon is None:
+            return
+        if self.daemon.poll() is None:
+            if kill:
+                os.killpg(self.daemon.pid, signal.SIGKILL)
+            else:
+                self.daemon.send_signal(signal.SIGTERM)
+            try:
+                self.daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.daemon.pid, signal.SIGKILL)
+                self.daemon.wait()
+        if kill:
+            # The whole group: a job child must die with its parent, as in a crash.
+            try:
+                os.killpg(self.daemon.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.daemon_log.close()
+        self.daemon = None
+
+    def queue_sync(self, dry_run=False, full=False):
+        """Queue a sync the way POST /api/sync does (job + run in one transaction)."""
+        conn = self.db()
+        try:
+            cur = conn.execute("INSERT INTO jobs(kind, args, created_at) VALUES('sync', ?, ?)",
+                               ('{"dry_run": %s, "full": %s}' % (
+                                   "true" if dry_run else "false", "true" if full else "false"),
+                                int(time.time())))
+            job = cur.lastrowid
+            cur = conn.execute("INSERT INTO runs(job_id, trigger, created_at, started_at,"
+                               " dry_run, full) VALUES(?, 'manual', ?, ?, ?, ?)",
+                               (job, int(time.time()), int(time.time()), int(dry_run),
+                                int(full)))
+            run = cur.lastrowid
+            conn.execute("UPDATE jobs SET run_id = ? WHERE id = ?", (run, job))
+            conn.commit()
+            return run
+        finally:
+            conn.close()
