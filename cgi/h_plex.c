@@ -17,15 +17,25 @@
 /* A cache older than this asks the worker for a fresh copy. */
 #define PLEX_STALE_S 30
 
-/* Queue a refresh when the cache is stale and Plex is signed in. 1 when one is queued. */
+/*
+ * Queue a refresh when the cache is stale and Plex is signed in. 1 when a refresh is under
+ * way: queued by this read or an earlier one, or already running (the cache's time moves only
+ * when a refresh ends, so every read during a slow one would otherwise queue another).
+ */
 static int
 plex_maybe_refresh(sqlite3 *db, int64_t fetched)
 {
 	char *state = NULL;
+	int64_t busy = 0;
 	int authorized;
 
 	if (fetched > 0 && pts_now() - fetched <= PLEX_STALE_S)
 		return 0;
+	if (pts_db_int(db, &busy, 0, "SELECT COUNT(*) FROM jobs WHERE kind = ? AND state IN"
+	    " ('queued','running')", "s", PTS_JOB_PLEX_IN_PROGRESS_REFRESH) != 0)
+		return 0;
+	if (busy > 0)
+		return 1;
 	if (pts_db_text(db, &state, "SELECT state FROM auth WHERE service = 'plex'", "") != 0)
 		return 0;
 	authorized = state != NULL && strcmp(state, "authorized") == 0;

@@ -372,7 +372,7 @@ async function loadProgress() {
 const progressPoll = poller(loadProgress, () => (busy(syncState) ? 1000 : 2500));
 
 function statusBadge(st, dry) {
-  return [h('span', { class: 'badge ' + (st || ''), text: humanize(st || 'unknown') }), dry ? h('span', { class: 'badge dry', text: 'dry run' }) : null];
+  return [h('span', { class: 'badge ' + (st || ''), text: st === 'ok' ? 'OK' : humanize(st || 'unknown') }), dry ? h('span', { class: 'badge dry', text: 'dry run' }) : null];
 }
 function renderLastRun(r) {
   const key = JSON.stringify(r || null);
@@ -402,7 +402,7 @@ function onSyncEnded() {
   logPoll.run();
   api('GET', '/api/runs?limit=1', undefined, { quiet: true }).then((r) => {
     const run = r.runs && r.runs[0];
-    if (run) toast('Sync finished: ' + humanize(run.status) + '.', run.status === 'ok' ? 'info' : 'error');
+    if (run) toast(run.status === 'ok' ? 'Sync finished.' : 'Sync ended: ' + humanize(run.status) + '.', run.status === 'ok' ? 'info' : 'error');
   }).catch(() => {});
 }
 

@@ -882,6 +882,8 @@ pts_engine_run(struct pts_wctx *w, struct pts_run *run)
 	struct engine *e;
 	int rc;
 
+	if (pts_wctx_cancelled(w))
+		return 1;
 	if (!pts_settings_get_bool(w->db, "sync_watched")) {
 		PTS_INFO("watched-state sync is off in Settings: nothing to do");
 		return 0;

@@ -25,7 +25,7 @@
 #include "wctx.h"
 
 /* Items asked for per listing page. */
-#define PTS_PLEX_PAGE_SIZE 500
+#define PTS_PLEX_PAGE_SIZE 1000
 /* Longest wait for one listing page (a big page of a slow NAS takes a while). */
 #define PTS_PLEX_PAGE_TIMEOUT_S 180
 /* Pages per listing before we call it a loop (PAGE_SIZE * this = 10M items). */

@@ -168,7 +168,7 @@ await t.test('Sync History has the new run; it opens its list of changes', async
   const runs = (await s.api('GET', '/api/runs?limit=50')).body.runs;
   eq(await page.locator('#runs-body tr').count(), runs.length, 'one row per run');
   const row = page.locator('#runs-body tr').first();
-  eq((await row.locator('.badge').first().textContent()).trim(), 'ok');
+  eq(await row.locator('.badge.ok').textContent(), 'OK', 'status badge');
   eq((await row.locator('td[data-label="Trigger"]').textContent()).trim(), 'Manual');
   assert(Number((await row.locator('td[data-label="Scanned"]').textContent()).replace(/,/g, '')) > 0, 'items scanned');
   await shot(page, 'runs');

@@ -22,6 +22,13 @@ class WorkerCase(unittest.TestCase):
         self.data = os.path.join(self.tmp.name, "var")
         self.env = dict(os.environ, PTS_DATA_DIR=self.data)
         self.procs = []
+        # Create the database, then switch the watched sync off: these tests are about the
+        # worker's machinery (queue, recovery, schedule), so a sync has nothing to do.
+        subprocess.run([WORKER, "--once", "--dry-run"], env=self.env, capture_output=True,
+                       timeout=60)
+        for table in ("runs", "jobs", "log", "meta"):
+            self.exec("DELETE FROM %s" % table)
+        self.exec("INSERT INTO settings(key, value) VALUES('sync_watched', '0')")
 
     def tearDown(self):
         for p in self.procs:
@@ -200,7 +207,7 @@ class TestWorker(WorkerCase):
                            timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(self.one("SELECT status FROM runs ORDER BY id DESC LIMIT 1"), "ok")
-        self.assertIn("run 1: ok", r.stderr)
+        self.assertRegex(r.stderr, r"run \d+: ok")
 
     def test_bad_option(self):
         r = subprocess.run([WORKER, "--bogus"], env=self.env, capture_output=True, text=True)
