@@ -30,7 +30,10 @@
 
 /* Libraries one sync covers. */
 #define ENGINE_MAX_LIBS 64
-/* Items per Trakt history POST unless PTS_TRAKT_BATCH_SIZE says otherwise (1..1000). */
+/*
+ * Items per Trakt history POST unless PTS_TRAKT_BATCH_SIZE says otherwise (1..1000): about
+ * 100 is the safe size (docs/UPSTREAM.md) and the most a batch may hold by design.
+ */
 #define ENGINE_BATCH_DEFAULT 100
 /* Unmatched items named one by one in the log; the rest are counted. */
 #define ENGINE_LOG_UNMATCHED 50

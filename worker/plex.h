@@ -24,11 +24,15 @@
 #include "plextv.h"
 #include "wctx.h"
 
-/* Items asked for per listing page. */
+/*
+ * Items asked for per listing page: calls against memory. A page is parsed whole, so its JSON
+ * tree (several MB for 1,000 items) is the largest thing a sync holds; 1,000 keeps the first
+ * sync of a 50k-item library within its read budget (tests/bench: 100 reads) with room to spare.
+ */
 #define PTS_PLEX_PAGE_SIZE 1000
 /* Longest wait for one listing page (a big page of a slow NAS takes a while). */
 #define PTS_PLEX_PAGE_TIMEOUT_S 180
-/* Pages per listing before we call it a loop (PAGE_SIZE * this = 10M items). */
+/* Pages per listing before we call it a loop (PAGE_SIZE * this = 20M items). */
 #define PTS_PLEX_MAX_PAGES 20000
 /* Continue Watching entries asked for. */
 #define PTS_PLEX_CONTINUE_MAX 50
