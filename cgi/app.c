@@ -4,15 +4,21 @@
 #include "app.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "db.h"
 #include "dbconn.h"
 #include "edge.h"
 #include "handler.h"
+#include "hooktoken.h"
 #include "jsonx.h"
 #include "log.h"
+#include "multipart.h"
 #include "route.h"
 #include "session.h"
+
+/* Name of the multipart part that holds a webhook's JSON (Plex's "payload"). */
+#define APP_PAYLOAD_PART "payload"
 
 static void
 app_db_unavailable(struct resp *rs)
@@ -49,10 +55,12 @@ app_login_rule(const struct route *rt, const struct req *rq, struct resp *rs)
 
 /* The CSRF rule for state-changing methods. 0 to go on, -1 when rs holds the answer. */
 static int
-app_csrf_rule(const struct req *rq, struct resp *rs)
+app_csrf_rule(const struct route *rt, const struct req *rq, struct resp *rs)
 {
 	if (rq->method != REQ_POST && rq->method != REQ_PUT && rq->method != REQ_DELETE)
 		return 0;
+	if (rt->flags & ROUTE_NOCSRF)
+		return 0; /* the route's token rule stands in for it */
 	if (!edge_xrw_ok(rq->xrw)) {
 		resp_error(rs, 403, "forbidden",
 		    "state-changing requests need the header X-Requested-With: XMLHttpRequest", NULL);
@@ -66,13 +74,115 @@ app_csrf_rule(const struct req *rq, struct resp *rs)
 }
 
 /*
+ * The token rule of webhook routes: the query parameter "token" must equal the stored
+ * webhook token (constant-time compare). 0 to go on, -1 when rs holds the answer.
+ */
+static int
+app_token_rule(const struct route *rt, const struct req *rq, struct resp *rs)
+{
+	char token[HOOKTOKEN_HEX + 2];
+	sqlite3 *db;
+	int rc;
+
+	if (!(rt->flags & ROUTE_TOKEN))
+		return 0;
+	rc = query_value(rq->query, "token", token, sizeof(token));
+	if (rc == 1) {
+		resp_error(rs, 401, "unauthorized", "this URL needs its token: copy the webhook URL"
+		    " from Settings", NULL);
+		return -1;
+	}
+	if ((db = dbc_get()) == NULL) {
+		app_db_unavailable(rs);
+		return -1;
+	}
+	rc = rc == 0 ? hooktoken_check(db, token) : 0;
+	explicit_bzero(token, sizeof(token));
+	if (rc < 0) {
+		resp_internal(rs);
+		dbc_close();
+		return -1;
+	}
+	if (rc == 0) {
+		pts_log(PTS_LOG_WARN, "%s /api/%s: wrong webhook token", rq->method_name, rq->path);
+		resp_error(rs, 403, "forbidden", "wrong webhook token", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse a JSON text that came from outside into *out. 0, or -1 with rs holding the 400. */
+static int
+app_json(const char *buf, size_t len, struct resp *rs, json_object **out)
+{
+	const char *why = NULL;
+	char msg[96];
+
+	if (!edge_utf8_ok(buf, len)) {
+		resp_error(rs, 400, "bad_json", "the request body is not valid UTF-8", NULL);
+		return -1;
+	}
+	*out = pts_json_parse(buf, len, REQ_BODY_MAX, &why);
+	if (*out != NULL)
+		return 0;
+	snprintf(msg, sizeof(msg), "the request body is not valid JSON: %s",
+	    why ? why : "malformed JSON");
+	resp_error(rs, 400, "bad_json", msg, NULL);
+	return -1;
+}
+
+/*
+ * A multipart body (webhooks): up to REQ_MULTIPART_MAX announced, the first REQ_BODY_MAX
+ * bytes read and the rest dropped; the "payload" part must be complete within them and is
+ * the JSON document. 0 to go on, -1 when rs holds the answer.
+ */
+static int
+app_multipart(struct req *rq, struct resp *rs, int64_t len, json_object **body)
+{
+	char boundary[MP_BOUNDARY_MAX + 1], msg[128];
+	const char *why = NULL;
+	struct mp_part part;
+	size_t want;
+	int rc, truncated;
+
+	if (len > REQ_MULTIPART_MAX) {
+		resp_error(rs, 413, "too_large", "the request body is over 1 MiB", NULL);
+		return -1;
+	}
+	if (mp_boundary(rq->content_type, boundary, sizeof(boundary)) != 0) {
+		resp_error(rs, 415, "unsupported_media_type", "the request body must be"
+		    " multipart/form-data with a boundary", NULL);
+		return -1;
+	}
+	want = len < REQ_BODY_MAX ? (size_t)len : REQ_BODY_MAX;
+	if (req_read_body(rq, want) != 0 ||
+	    (rq->body_len == want && req_skip_body(rq, (size_t)len - want) != 0)) {
+		resp_error(rs, 400, "bad_request", "the request body could not be read", NULL);
+		return -1;
+	}
+	rc = mp_find(rq->body, rq->body_len, boundary, APP_PAYLOAD_PART, &part, &truncated, &why);
+	if (rc < 0 && truncated && rq->body_len == REQ_BODY_MAX && (size_t)len > want) {
+		resp_error(rs, 413, "too_large", "the payload part does not end within the first"
+		    " 64 KiB of the body", NULL);
+		return -1;
+	}
+	if (rc != 0) {
+		snprintf(msg, sizeof(msg), "the multipart body is not usable: %s", rc > 0 ?
+		    "it has no payload part" : truncated ? "it ends too early" :
+		    why ? why : "malformed");
+		resp_error(rs, 400, "bad_request", msg, NULL);
+		return -1;
+	}
+	return app_json(part.data, part.len, rs, body);
+}
+
+/*
  * Body size, content type and JSON. *body gets the parsed document (NULL when no body).
  * 0 to go on, -1 when rs holds the answer.
  */
 static int
 app_body(const struct route *rt, struct req *rq, struct resp *rs, json_object **body)
 {
-	const char *why = NULL;
 	int64_t len = 0;
 
 	*body = NULL;
@@ -82,6 +192,8 @@ app_body(const struct route *rt, struct req *rq, struct resp *rs, json_object **
 		resp_bad_field(rs, "bad_request", "Content-Length", "is not a number");
 		return -1;
 	}
+	if (rt->flags & ROUTE_MULTIPART)
+		return app_multipart(rq, rs, len, body);
 	if (len > REQ_BODY_MAX) {
 		resp_error(rs, 413, "too_large", "the request body is over 64 KiB", NULL);
 		return -1;
@@ -101,19 +213,8 @@ app_body(const struct route *rt, struct req *rq, struct resp *rs, json_object **
 			    " Content-Length", NULL);
 			return -1;
 		}
-		if (!edge_utf8_ok(rq->body, rq->body_len)) {
-			resp_error(rs, 400, "bad_json", "the request body is not valid UTF-8", NULL);
+		if (app_json(rq->body, rq->body_len, rs, body) != 0)
 			return -1;
-		}
-		*body = pts_json_parse(rq->body, rq->body_len, REQ_BODY_MAX, &why);
-		if (*body == NULL) {
-			char msg[96];
-
-			snprintf(msg, sizeof(msg), "the request body is not valid JSON: %s",
-			    why ? why : "malformed JSON");
-			resp_error(rs, 400, "bad_json", msg, NULL);
-			return -1;
-		}
 	}
 	if (*body == NULL && (rt->flags & ROUTE_BODY)) {
 		resp_error(rs, 400, "bad_json", "this request needs a JSON body", NULL);
@@ -145,8 +246,8 @@ app_handle(struct req *rq, struct resp *rs)
 		}
 		return;
 	}
-	if (app_login_rule(rt, rq, rs) != 0 || app_csrf_rule(rq, rs) != 0 ||
-	    app_body(rt, rq, rs, &ctx.body) != 0)
+	if (app_login_rule(rt, rq, rs) != 0 || app_csrf_rule(rt, rq, rs) != 0 ||
+	    app_token_rule(rt, rq, rs) != 0 || app_body(rt, rq, rs, &ctx.body) != 0)
 		return;
 	fields = json_object_new_object();
 	if (query_parse(rq->query, rt->params, &ctx.q, fields) != 0) {

@@ -44,7 +44,8 @@ metrics_runs(sqlite3 *db, FILE *f)
 	static const char *const statuses[] = { "ok", "failed", "cancelled", "running", NULL };
 	int i;
 
-	metrics_head(f, "pts_runs_total", "counter", "Sync runs by status (queued counts as running).");
+	metrics_head(f, "pts_runs_total", "counter",
+	    "Runs (syncs, webhook plays, undos) by status; queued counts as running.");
 	for (i = 0; statuses[i] != NULL; i++) {
 		int64_t n = 0;
 
@@ -113,17 +114,19 @@ metrics_write(sqlite3 *db, FILE *f)
 {
 	if (metrics_runs(db, f) != 0 ||
 	    metrics_one(db, f, "pts_items_scanned_total", "counter",
-	    "Plex items looked at by all syncs.", NULL,
+	    "Plex items looked at by all runs (a webhook run looks at one).", NULL,
 	    "SELECT COALESCE(SUM(items_scanned), 0) FROM runs") != 0 ||
 	    metrics_one(db, f, "pts_plays_added_total", "counter",
-	    "Plays written by syncs (dry runs excluded).", "{target=\"trakt\"}",
+	    "Plays written by syncs and webhooks (dry runs excluded).", "{target=\"trakt\"}",
 	    "SELECT COALESCE(SUM(added_to_trakt), 0) FROM runs WHERE dry_run = 0") != 0 ||
 	    metrics_one(db, f, "pts_plays_added_total", NULL, NULL, "{target=\"plex\"}",
 	    "SELECT COALESCE(SUM(added_to_plex), 0) FROM runs WHERE dry_run = 0") != 0 ||
 	    metrics_upstream(db, f) != 0 ||
 	    metrics_one(db, f, "pts_last_success_timestamp_seconds", "gauge",
 	    "When the last successful sync finished (0: never).", NULL,
-	    "SELECT COALESCE(MAX(finished_at), 0) FROM runs WHERE status = 'ok'") != 0 ||
+	    /* A sync, not a webhook's one play or an undo: an alert on a stale sync stays true. */
+	    "SELECT COALESCE(MAX(finished_at), 0) FROM runs WHERE status = 'ok'"
+	    " AND trigger IN ('manual','schedule')") != 0 ||
 	    metrics_one(db, f, "pts_trakt_token_expiry_timestamp_seconds", "gauge",
 	    "When the Trakt access token expires (0: not signed in).", NULL,
 	    "SELECT COALESCE(MAX(token_expires_at), 0) FROM auth WHERE service = 'trakt'"

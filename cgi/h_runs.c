@@ -37,6 +37,25 @@ h_runs_get(struct hctx *ctx)
 	resp_json(ctx->resp, 200, o);
 }
 
+/* Longest changes.detail accepted (the worker writes a short object, {"rating": 8, ...}). */
+#define RUNS_DETAIL_MAX 1024
+
+/* What a feature change set (changes.detail, a JSON object) as "detail"; absent when none. */
+static void
+runs_detail(json_object *c, sqlite3_stmt *st, int col)
+{
+	const char *text = (const char *)sqlite3_column_text(st, col);
+	json_object *d;
+
+	if (text == NULL)
+		return;
+	d = pts_json_parse(text, (size_t)sqlite3_column_bytes(st, col), RUNS_DETAIL_MAX, NULL);
+	if (d != NULL && json_object_is_type(d, json_type_object))
+		json_object_object_add(c, "detail", d);
+	else
+		json_object_put(d);
+}
+
 /* One change row as JSON. */
 static json_object *
 runs_change(sqlite3_stmt *st)
@@ -52,6 +71,8 @@ runs_change(sqlite3_stmt *st)
 	rows_add_int(c, "year", st, 6);
 	rows_add_time(c, "watched_at", st, 7);
 	rows_add_text(c, "result", st, 8);
+	rows_add_int(c, "undone_by", st, 9);
+	runs_detail(c, st, 10);
 	return c;
 }
 
@@ -73,7 +94,8 @@ h_runs_changes_get(struct hctx *ctx)
 		return;
 	}
 	st = pts_db_prepare(ctx->db, "SELECT action, type, title, show, season, episode, year,"
-	    " watched_at, result FROM changes WHERE run_id = ? ORDER BY id LIMIT ?");
+	    " watched_at, result, undone_by, detail FROM changes WHERE run_id = ? ORDER BY id"
+	    " LIMIT ?");
 	if (st == NULL || sqlite3_bind_int64(st, 1, ctx->id) != SQLITE_OK ||
 	    sqlite3_bind_int(st, 2, RUNS_MAX_CHANGES + 1) != SQLITE_OK) {
 		sqlite3_finalize(st);

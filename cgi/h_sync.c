@@ -58,7 +58,8 @@ h_sync_post(struct hctx *ctx)
 		return;
 	}
 	if (rc > 0) {
-		doc = resp_error_doc("conflict", "a sync is already queued or running", NULL);
+		doc = resp_error_doc("conflict", "a sync (or an undo) is already queued or running",
+		    NULL);
 		json_object_object_get_ex(doc, "error", &err);
 		pts_json_add_int(err, "run_id", run_id);
 		pts_json_add_int(doc, "run_id", run_id);

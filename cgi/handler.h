@@ -29,6 +29,12 @@ struct hctx {
 
 typedef void (*handler_fn)(struct hctx *ctx);
 
+/*
+ * The optional body {"dry_run": bool} of the undo and duplicate-removal POSTs (h_undo.c):
+ * 0 with *dry_run set (-1 when not given), or 1 after answering 400 bad_request.
+ */
+int h_body_dry_run(struct hctx *ctx, int *dry_run);
+
 void h_health_get(struct hctx *ctx);
 void h_status_get(struct hctx *ctx);
 void h_settings_get(struct hctx *ctx);
@@ -39,6 +45,7 @@ void h_progress_get(struct hctx *ctx);
 void h_log_get(struct hctx *ctx);
 void h_runs_get(struct hctx *ctx);
 void h_runs_changes_get(struct hctx *ctx);
+void h_runs_undo_post(struct hctx *ctx);
 void h_libraries_get(struct hctx *ctx);
 void h_libraries_put(struct hctx *ctx);
 void h_libraries_refresh_post(struct hctx *ctx);
@@ -50,9 +57,15 @@ void h_auth_trakt_post(struct hctx *ctx);
 void h_auth_trakt_delete(struct hctx *ctx);
 void h_trakt_history_get(struct hctx *ctx);
 void h_trakt_history_refresh_post(struct hctx *ctx);
+void h_trakt_dupes_get(struct hctx *ctx);
+void h_trakt_dupes_scan_post(struct hctx *ctx);
+void h_trakt_dupes_remove_post(struct hctx *ctx);
 void h_plex_in_progress_get(struct hctx *ctx);
 void h_login_post(struct hctx *ctx);
 void h_logout_post(struct hctx *ctx);
 void h_metrics_get(struct hctx *ctx);
+void h_webhook_plex_post(struct hctx *ctx);
+void h_webhook_plex_get(struct hctx *ctx);
+void h_webhook_plex_rotate_post(struct hctx *ctx);
 
 #endif

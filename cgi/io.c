@@ -71,6 +71,17 @@ io_serve_fcgx(FCGX_Request *r)
 
 /* ==== plain CGI ==== */
 
+/*
+ * Most request body a CGI run reads and drops when it answered without reading it all (403,
+ * 413, ...). Apache's mod_cgid cuts the answer short when the program exits with input left
+ * unread (the socket is reset); a body larger than this should have been stopped by the web
+ * server's own limit (LimitRequestBody in contrib/apache/pts-apache.conf.in).
+ */
+#define IO_CGI_DRAIN_MAX (1024 * 1024)
+
+/* Bytes of stdin consumed so far (by the request and by the drain). */
+static size_t io_cgi_consumed;
+
 static const char *
 io_cgi_getenv(void *arg, const char *name)
 {
@@ -87,7 +98,36 @@ io_cgi_read(void *arg, char *buf, size_t len)
 	do
 		n = read(STDIN_FILENO, buf, len);
 	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		io_cgi_consumed += (size_t)n;
 	return n;
+}
+
+/*
+ * Read and drop what is left of the announced body (CONTENT_LENGTH), at most
+ * IO_CGI_DRAIN_MAX bytes in all. Without a valid CONTENT_LENGTH nothing is read: waiting
+ * for an end of input the server may never send would hang the request.
+ */
+static void
+io_cgi_drain(void)
+{
+	const char *cl = getenv("CONTENT_LENGTH");
+	char buf[4096];
+	char *end;
+	unsigned long long want;
+
+	if (cl == NULL || *cl < '0' || *cl > '9')
+		return;
+	errno = 0;
+	want = strtoull(cl, &end, 10);
+	if (*end != '\0' || errno != 0 || want > IO_CGI_DRAIN_MAX)
+		want = IO_CGI_DRAIN_MAX;
+	while (io_cgi_consumed < want) {
+		size_t left = (size_t)want - io_cgi_consumed;
+
+		if (io_cgi_read(NULL, buf, left < sizeof(buf) ? left : sizeof(buf)) <= 0)
+			break;
+	}
 }
 
 static int
@@ -117,6 +157,8 @@ io_serve_cgi(void)
 	req_init(&rq, io_cgi_getenv, NULL, io_cgi_read, NULL);
 	resp_init(&rs);
 	app_handle(&rq, &rs);
+	/* Before answering: the server writes the whole body before it reads the answer. */
+	io_cgi_drain();
 	if (resp_flush(&rs, io_cgi_write, NULL) != 0) {
 		pts_log(PTS_LOG_WARN, "CGI: cannot write the answer to stdout");
 		rc = -1;

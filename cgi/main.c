@@ -4,6 +4,9 @@
  *   pts-cgi --socket PATH [--children N] [--mode 0660]   own listener, preforked children
  *   pts-cgi                  (socket on stdin: spawn-fcgi, a web server) FastCGI loop
  *   pts-cgi                  (REQUEST_METHOD set: Apache, shared hosting) one CGI request
+ *   --user NAME (or PTS_USER)  started as root: become NAME once the data folder, database
+ *                            and socket are ready (FastCGI modes; a CGI program runs as
+ *                            whatever user the web server gives it)
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,8 +17,10 @@
 #include <fcgiapp.h>
 
 #include "app.h"
+#include "dbconn.h"
 #include "io.h"
 #include "log.h"
+#include "privdrop.h"
 #include "query.h"
 #include "server.h"
 
@@ -29,10 +34,12 @@
 static void
 main_usage(FILE *f)
 {
-	fprintf(f, "usage: pts-cgi [--socket PATH [--children N] [--mode OCTAL]]\n"
+	fprintf(f, "usage: pts-cgi [--user NAME] [--socket PATH [--children N] [--mode OCTAL]]\n"
 	    "  --socket PATH   listen on this unix socket (a stale one is replaced)\n"
 	    "  --children N    preforked responders, 1-%d (default %d)\n"
 	    "  --mode OCTAL    socket file mode (default %04o)\n"
+	    "  --user NAME     started as root: run as NAME (also PTS_USER); the socket is\n"
+	    "                  given to NAME and NAME's group\n"
 	    "Without --socket: a FastCGI loop when stdin is a FastCGI socket, else one CGI\n"
 	    "request from the environment. PTS_DATA_DIR names the data folder (./var).\n",
 	    SRV_MAX_CHILDREN, MAIN_DEFAULT_CHILDREN, MAIN_DEFAULT_MODE);
@@ -54,6 +61,23 @@ main_mode(const char *s, mode_t *out)
 	return 0;
 }
 
+/*
+ * Before a drop: the data folder and the database exist and belong to the user (the schema
+ * is made here, as root, then the handle is closed; each child opens its own). 0 or -1.
+ */
+static int
+main_prepare(const struct pts_privdrop *pd)
+{
+	if (!pd->due)
+		return 0;
+	if (pts_privdrop_prepare_data(pd) != 0)
+		return -1;
+	if (dbc_get() == NULL)
+		return -1;
+	dbc_close();
+	return 0;
+}
+
 static int
 main_cgi(void)
 {
@@ -70,11 +94,13 @@ main(int argc, char *argv[])
 		{ "socket", required_argument, NULL, 's' },
 		{ "children", required_argument, NULL, 'c' },
 		{ "mode", required_argument, NULL, 'm' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *socket_path = NULL;
+	const char *socket_path = NULL, *user = NULL;
+	struct pts_privdrop pd;
 	mode_t mode = MAIN_DEFAULT_MODE;
 	int64_t children = MAIN_DEFAULT_CHILDREN;
 	int c;
@@ -86,7 +112,7 @@ main(int argc, char *argv[])
 	 */
 	if (getenv("GATEWAY_INTERFACE") != NULL || getenv("REQUEST_METHOD") != NULL)
 		return main_cgi();
-	while ((c = getopt_long(argc, argv, "s:c:m:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:c:m:u:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			socket_path = optarg;
@@ -103,6 +129,9 @@ main(int argc, char *argv[])
 				return 2;
 			}
 			break;
+		case 'u':
+			user = optarg;
+			break;
 		case 'h':
 			main_usage(stdout);
 			return 0;
@@ -118,10 +147,16 @@ main(int argc, char *argv[])
 		main_usage(stderr);
 		return 2;
 	}
+	if (pts_privdrop_lookup(user, &pd) != 0 || main_prepare(&pd) != 0)
+		return 1;
 	if (socket_path != NULL)
-		return srv_prefork(socket_path, (int)children, mode) == 0 ? 0 : 1;
-	if (!FCGX_IsCGI())
+		return srv_prefork(socket_path, (int)children, mode, &pd) == 0 ? 0 : 1;
+	if (!FCGX_IsCGI()) {
+		/* The socket on stdin is already open: drop before the first request. */
+		if (pts_privdrop_drop(&pd) != 0)
+			return 1;
 		return srv_accept_loop(0) == 0 ? 0 : 1;
+	}
 	main_usage(stderr);
 	return 2;
 }

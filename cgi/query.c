@@ -191,3 +191,46 @@ query_isset(const struct query_vals *v, const char *name)
 
 	return idx < 0 ? 0 : v->set[idx];
 }
+
+int
+query_value(const char *qs, const char *name, char *out, size_t outlen)
+{
+	char n[QUERY_MAX_ITEM + 1], v[QUERY_MAX_ITEM + 1];
+	const char *p;
+	int nparams = 0, found = 0;
+
+	if (outlen == 0)
+		return -1;
+	out[0] = '\0';
+	if (qs == NULL || *qs == '\0')
+		return 1;
+	if (strlen(qs) > QUERY_MAX_LEN)
+		return -1;
+	for (p = qs; *p != '\0';) {
+		size_t len = strcspn(p, "&"), nlen;
+		const char *eq;
+
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		if (++nparams > QUERY_MAX_PARAMS)
+			return -1;
+		eq = memchr(p, '=', len);
+		nlen = eq ? (size_t)(eq - p) : len;
+		if (query_decode(p, nlen, n, sizeof(n)) != 0 ||
+		    query_decode(eq ? eq + 1 : p + len, eq ? len - nlen - 1 : 0, v, sizeof(v)) != 0)
+			return -1;
+		p += len;
+		if (*p == '&')
+			p++;
+		if (strcmp(n, name) != 0)
+			continue;
+		if (found || strlen(v) >= outlen)
+			return -1;
+		memcpy(out, v, strlen(v) + 1);
+		found = 1;
+	}
+	explicit_bzero(v, sizeof(v));
+	return found ? 0 : 1;
+}

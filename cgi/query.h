@@ -55,6 +55,14 @@ int64_t query_get(const struct query_vals *v, const char *name);
 int query_isset(const struct query_vals *v, const char *name);
 
 /*
+ * The decoded value of one parameter a route does not declare (a secret such as the webhook
+ * token: it never goes through a table whose reasons may be echoed in "fields"). Same limits
+ * as query_parse(). 0 with out filled, 1 when absent, -1 when the string or the parameter is
+ * malformed, too long for out, or given twice.
+ */
+int query_value(const char *qs, const char *name, char *out, size_t outlen);
+
+/*
  * Decode one percent-encoded component ("+" is a space) of len bytes into out. -1 on a bad
  * escape, an encoded NUL, or when it does not fit.
  */

@@ -136,6 +136,26 @@ req_read_body(struct req *r, size_t len)
 	return 0;
 }
 
+int
+req_skip_body(struct req *r, size_t len)
+{
+	char buf[4096];
+
+	while (len > 0) {
+		ssize_t n = r->read(r->read_arg, buf, len < sizeof(buf) ? len : sizeof(buf));
+
+		if (n < 0) {
+			pts_log(PTS_LOG_ERROR, "request body: read failed with %zu bytes left to skip",
+			    len);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 void
 req_free(struct req *r)
 {

@@ -15,6 +15,12 @@
 
 /* Largest request body accepted (413 beyond it); never more than this is read. */
 #define REQ_BODY_MAX (64 * 1024)
+/*
+ * Largest multipart body (a Plex webhook with its thumbnail JPEG) accepted: only its first
+ * REQ_BODY_MAX bytes are read and kept, the rest is read and dropped. nginx's own cap
+ * (client_max_body_size in nginx/pts-snippet.conf) is the same 1 MiB.
+ */
+#define REQ_MULTIPART_MAX (1024 * 1024)
 /* Longest route path (after "/api/"); no route is near it, so longer ones are 404. */
 #define REQ_PATH_MAX 256
 /* Longest URI or SCRIPT_NAME+PATH_INFO we look at for the path. */
@@ -72,6 +78,12 @@ enum req_method req_method_parse(const char *name);
  * 0, or -1 on a read error or out of memory (logged).
  */
 int req_read_body(struct req *r, size_t len);
+
+/*
+ * Read and drop len more bytes of body (what follows the part of a webhook we keep), so the
+ * web server is not left writing into a closed request. 0, or -1 on a read error.
+ */
+int req_skip_body(struct req *r, size_t len);
 
 /* Free the body. NULL safe. */
 void req_free(struct req *r);

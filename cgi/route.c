@@ -43,6 +43,7 @@ const struct route route_table[] = {
 	{ REQ_GET, "log", h_log_get, 0, log_params },
 	{ REQ_GET, "runs", h_runs_get, 0, runs_params },
 	{ REQ_GET, "runs/{id}/changes", h_runs_changes_get, 0, NULL },
+	{ REQ_POST, "runs/{id}/undo", h_runs_undo_post, 0, NULL },
 	{ REQ_GET, "libraries", h_libraries_get, 0, NULL },
 	{ REQ_PUT, "libraries", h_libraries_put, ROUTE_BODY, NULL },
 	{ REQ_POST, "libraries/refresh", h_libraries_refresh_post, 0, NULL },
@@ -54,8 +55,16 @@ const struct route route_table[] = {
 	{ REQ_DELETE, "auth/trakt", h_auth_trakt_delete, 0, NULL },
 	{ REQ_GET, "trakt/history", h_trakt_history_get, 0, history_params },
 	{ REQ_POST, "trakt/history/refresh", h_trakt_history_refresh_post, 0, NULL },
+	{ REQ_GET, "trakt/duplicates", h_trakt_dupes_get, 0, NULL },
+	{ REQ_POST, "trakt/duplicates/scan", h_trakt_dupes_scan_post, 0, NULL },
+	{ REQ_POST, "trakt/duplicates/remove", h_trakt_dupes_remove_post, 0, NULL },
 	{ REQ_GET, "plex/in-progress", h_plex_in_progress_get, 0, NULL },
 	{ REQ_GET, "metrics", h_metrics_get, 0, NULL },
+	/* Plex posts here with neither cookie nor CSRF header: the URL's token stands for both. */
+	{ REQ_POST, "webhooks/plex", h_webhook_plex_post,
+	    ROUTE_PUBLIC | ROUTE_NOCSRF | ROUTE_TOKEN | ROUTE_MULTIPART | ROUTE_BODY, NULL },
+	{ REQ_GET, "webhooks/plex", h_webhook_plex_get, 0, NULL },
+	{ REQ_POST, "webhooks/plex/rotate", h_webhook_plex_rotate_post, 0, NULL },
 	{ REQ_OTHER, NULL, NULL, 0, NULL }
 };
 

@@ -19,6 +19,9 @@
 #define ROUTE_PUBLIC 0x1  /* no login needed (health, login) */
 #define ROUTE_BODY   0x2  /* a JSON body is required */
 #define ROUTE_NODB   0x4  /* the handler answers even when the database is down */
+#define ROUTE_NOCSRF 0x8  /* no X-Requested-With/Origin rule (callers that cannot send them) */
+#define ROUTE_TOKEN  0x10 /* the query parameter "token" must be the webhook token */
+#define ROUTE_MULTIPART 0x20 /* the body is multipart/form-data: its "payload" part is the JSON */
 
 /* Longest Allow header value ("GET, POST, PUT, DELETE"). */
 #define ROUTE_ALLOW_MAX 64

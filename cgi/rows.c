@@ -83,6 +83,12 @@ rows_run(sqlite3_stmt *st)
 	rows_add_int(o, "errors", st, 11);
 	pts_json_add_bool(o, "dry_run", sqlite3_column_int(st, 12));
 	rows_add_text(o, "message", st, 13);
+	rows_add_int(o, "undo_of", st, 14);
+	rows_add_int(o, "undone_by", st, 15);
+	rows_add_int(o, "removed_from_trakt", st, 16);
+	rows_add_int(o, "ratings_changed", st, 17);
+	rows_add_int(o, "watchlist_changed", st, 18);
+	rows_add_int(o, "playback_changed", st, 19);
 	return o;
 }
 

@@ -220,7 +220,7 @@ srv_stop_children(struct srv_child *kids, int n)
 }
 
 int
-srv_prefork(const char *path, int children, mode_t mode)
+srv_prefork(const char *path, int children, mode_t mode, const struct pts_privdrop *pd)
 {
 	struct srv_child kids[SRV_MAX_CHILDREN];
 	sigset_t block, old;
@@ -241,6 +241,12 @@ srv_prefork(const char *path, int children, mode_t mode)
 	}
 	if (chmod(path, mode) != 0) {
 		pts_log(PTS_LOG_ERROR, "chmod %s: %s", path, strerror(errno));
+		close(fd);
+		(void)unlink(path);
+		return -1;
+	}
+	/* The socket is open: nothing left that needs root. Children are born unprivileged. */
+	if (pts_privdrop_give_socket(pd, path) != 0 || pts_privdrop_drop(pd) != 0) {
 		close(fd);
 		(void)unlink(path);
 		return -1;

@@ -10,6 +10,8 @@
 
 #include <sys/types.h>
 
+#include "privdrop.h"
+
 /* Most children --children may ask for. */
 #define SRV_MAX_CHILDREN 64
 /* Pending connections the listening socket queues. */
@@ -24,9 +26,10 @@ int srv_accept_loop(int fd);
 
 /*
  * Open a unix socket at path (a stale socket file there is removed; a live one is an error),
- * chmod it to mode, prefork children that each run srv_accept_loop(), re-spawn any that die,
+ * chmod it to mode, give it to pd's user and drop to that user (privdrop.h; a no-op when no
+ * drop is due), prefork children that each run srv_accept_loop(), re-spawn any that die,
  * and on SIGTERM/SIGINT stop them, remove the socket and return 0. -1 on a setup error.
  */
-int srv_prefork(const char *path, int children, mode_t mode);
+int srv_prefork(const char *path, int children, mode_t mode, const struct pts_privdrop *pd);
 
 #endif

@@ -77,7 +77,37 @@ static const char *const pts_schema_steps[] = {
 "  expires_at INTEGER NOT NULL);"
 "CREATE TABLE api_counters(service TEXT PRIMARY KEY, calls INTEGER NOT NULL DEFAULT 0,"
 "  retries INTEGER NOT NULL DEFAULT 0, rate_limited INTEGER NOT NULL DEFAULT 0,"
-"  errors INTEGER NOT NULL DEFAULT 0);"
+"  errors INTEGER NOT NULL DEFAULT 0);",
+/*
+ * 2: undo and the duplicate cleaner. An undo is a run (trigger 'undo') with undo_of set; the
+ * run it took back gets undone_by once it ended ok. Undone changes keep their result and get
+ * undone_by, so the ledger no longer counts them (a separate column rather than a new result
+ * value: the CHECK on changes.result would need the table rebuilt). history_id is the Trakt
+ * play an undo removed. trakt_dupes holds the last duplicate scan, one row per group.
+ */
+"ALTER TABLE runs ADD COLUMN undo_of INTEGER;"
+"ALTER TABLE runs ADD COLUMN undone_by INTEGER;"
+"ALTER TABLE runs ADD COLUMN removed_from_trakt INTEGER NOT NULL DEFAULT 0;"
+"CREATE INDEX runs_undo_of ON runs(undo_of);"
+"ALTER TABLE changes ADD COLUMN undone_by INTEGER;"
+"ALTER TABLE changes ADD COLUMN history_id INTEGER;"
+"CREATE TABLE trakt_dupes(id INTEGER PRIMARY KEY, type TEXT NOT NULL, title TEXT, show TEXT,"
+"  season INTEGER, episode INTEGER, year INTEGER, watched_at INTEGER NOT NULL,"
+"  history_ids TEXT NOT NULL, keep INTEGER NOT NULL);",
+/*
+ * 3: ratings, watchlist and playback progress (worker/sync_*.c). changes.detail holds what a
+ * change set, as JSON ({"rating": 8, "was": 6}); runs count each feature's writes. plex_seen
+ * dates Plex values (worker/plex_seen.h); watchlist_state holds the items the last sync left
+ * on both watchlists (worker/sync_watchlist.h).
+ */
+"ALTER TABLE changes ADD COLUMN detail TEXT;"
+"ALTER TABLE runs ADD COLUMN ratings_changed INTEGER NOT NULL DEFAULT 0;"
+"ALTER TABLE runs ADD COLUMN watchlist_changed INTEGER NOT NULL DEFAULT 0;"
+"ALTER TABLE runs ADD COLUMN playback_changed INTEGER NOT NULL DEFAULT 0;"
+"CREATE TABLE plex_seen(rating_key TEXT NOT NULL, kind TEXT NOT NULL"
+"  CHECK(kind IN ('rating','offset')), value REAL NOT NULL, seen_at INTEGER NOT NULL DEFAULT 0,"
+"  PRIMARY KEY(rating_key, kind));"
+"CREATE TABLE watchlist_state(item_key TEXT PRIMARY KEY, synced_at INTEGER NOT NULL);"
 };
 
 #define PTS_SCHEMA_STEPS (sizeof(pts_schema_steps) / sizeof(pts_schema_steps[0]))

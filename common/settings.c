@@ -12,6 +12,7 @@
 #include "secret.h"
 
 static const char *const direction_choices[] = { "plex_to_trakt", "trakt_to_plex", "both", NULL };
+static const char *const conflict_choices[] = { "newest", "plex", "trakt", NULL };
 
 /* plex_url: an http(s) URL with a host, no spaces or control characters. */
 static const char *
@@ -35,6 +36,21 @@ check_url(const char *v)
 	return NULL;
 }
 
+/* A title shown in Plex (a collection name): no control characters, not only spaces. */
+static const char *
+check_title(const char *v)
+{
+	const char *p;
+	int text = 0;
+
+	for (p = v; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "must not contain control characters";
+		text |= *p != ' ';
+	}
+	return text ? NULL : "must not be blank";
+}
+
 /* Printable ASCII only (client ids, keys, secrets). */
 static const char *
 check_printable(const char *v)
@@ -56,6 +72,9 @@ const struct pts_setting pts_settings[] = {
 	{ "sync_ratings", PTS_SET_BOOL, "0", 0, 0, NULL, NULL },
 	{ "sync_watchlist", PTS_SET_BOOL, "0", 0, 0, NULL, NULL },
 	{ "sync_playback", PTS_SET_BOOL, "0", 0, 0, NULL, NULL },
+	{ "ratings_conflict", PTS_SET_ENUM, "newest", 0, 0, conflict_choices, NULL },
+	{ "watchlist_collection", PTS_SET_STRING, "Watchlist", 1, 128, NULL, check_title },
+	{ "watchlist_remove_max_percent", PTS_SET_INT, "25", 0, 100, NULL, NULL },
 	{ "dry_run", PTS_SET_BOOL, "0", 0, 0, NULL, NULL },
 	{ "dashboard_password", PTS_SET_PASSWORD, NULL, 1, 256, NULL, NULL },
 	{ NULL, 0, NULL, 0, 0, NULL, NULL }
@@ -233,7 +252,10 @@ pts_settings_apply(sqlite3 *db, json_object *body, json_object *fields)
 	if (pts_db_begin(db) != 0)
 		return -1;
 	json_object_object_foreach(body, key, val) {
-		if (setting_store_one(db, pts_setting_find(key), val) != 0) {
+		const struct pts_setting *s = pts_setting_find(key);
+
+		/* Validated above, so every key is known; the check keeps -O2's analysis happy. */
+		if (s == NULL || setting_store_one(db, s, val) != 0) {
 			pts_db_rollback(db);
 			return -1;
 		}

@@ -236,7 +236,7 @@ window.addEventListener('hashchange', () => { if (location.hash.slice(1) !== act
 function onTabShown(name) {
   if (name === 'log') { logPoll.run(); if (logState.follow) scrollLogEnd(); }
   if (name === 'runs') runsPoll.run();
-  if (name === 'trakt') traktPoll.run();
+  if (name === 'trakt') { traktPoll.run(); refreshDupes(); }
   if (name === 'inprogress') ipPoll.run();
   if (name === 'progress') drawGraph();
 }
@@ -345,7 +345,8 @@ async function loadProgress() {
   $('#prog-run').hidden = idle;
   setText('#log-lib', !idle && p.library && p.library.title ? 'Library: ' + p.library.title : '');
   if (idle) { renderLastRun(p.last_run); return; }
-  setText('#prog-title', p.state === 'queued' ? 'Starting…' : p.state === 'stopping' ? 'Stopping…' : 'Syncing' + (p.run_id ? ' · run #' + p.run_id : ''));
+  const doing = String(p.phase || '').startsWith('undo') ? 'Undoing' : 'Syncing';
+  setText('#prog-title', p.state === 'queued' ? 'Starting…' : p.state === 'stopping' ? 'Stopping…' : doing + (p.run_id ? ' · run #' + p.run_id : ''));
   const phase = $('#prog-phase'); phase.textContent = p.phase || ''; phase.className = 'badge phase';
   const lib = p.library || {}, all = p.overall || {};
   setText('#lib-title', lib.title || '—');
@@ -382,12 +383,13 @@ function renderLastRun(r) {
   if (!r) { box.replaceChildren(h('p', { class: 'muted' }, 'No sync has run yet. Press ', h('strong', {}, 'Run Sync Now'), ' to start one.')); return; }
   const stat = (label, v) => h('div', {}, h('dt', { text: label }), h('dd', { text: v }));
   box.replaceChildren(
-    h('p', {}, ...statusBadge(r.status, r.dry_run), ' ', r.trigger === 'schedule' ? 'Scheduled run' : 'Manual run',
+    h('p', {}, ...statusBadge(r.status, r.dry_run), ' ', r.trigger === 'undo' ? 'Undo of run #' + r.undo_of : r.trigger === 'schedule' ? 'Scheduled run' : 'Manual run',
       r.id ? ' #' + r.id : '', ' · started ', timeEl(r.started_at), r.finished_at ? ' · finished ' + rel(r.finished_at) : ''),
     h('dl', { class: 'summary' },
       stat('Duration', fmtDur(r.duration_s)),
       stat('Scanned', fmtN(r.items_scanned) + (r.items_total != null && r.items_total !== r.items_scanned ? ' / ' + fmtN(r.items_total) : '')),
-      stat(r.dry_run ? 'Would add to Trakt' : 'Added to Trakt', fmtN(r.added_to_trakt)),
+      r.trigger === 'undo' ? stat(r.dry_run ? 'Would remove from Trakt' : 'Removed from Trakt', fmtN(r.removed_from_trakt))
+        : stat(r.dry_run ? 'Would add to Trakt' : 'Added to Trakt', fmtN(r.added_to_trakt)),
       stat(r.dry_run ? 'Would mark in Plex' : 'Marked in Plex', fmtN(r.added_to_plex)),
       stat('Not found', fmtN(r.not_found)),
       r.unmatched != null ? stat('Unmatched', fmtN(r.unmatched)) : null,
@@ -402,7 +404,8 @@ function onSyncEnded() {
   logPoll.run();
   api('GET', '/api/runs?limit=1', undefined, { quiet: true }).then((r) => {
     const run = r.runs && r.runs[0];
-    if (run) toast(run.status === 'ok' ? 'Sync finished.' : 'Sync ended: ' + humanize(run.status) + '.', run.status === 'ok' ? 'info' : 'error');
+    const what = run && run.trigger === 'undo' ? 'Undo' : 'Sync';
+    if (run) toast(run.status === 'ok' ? what + ' finished.' : what + ' ended: ' + humanize(run.status) + '.', run.status === 'ok' ? 'info' : 'error');
   }).catch(() => {});
 }
 
@@ -502,9 +505,9 @@ async function loadRuns() {
     return h('tr', { onclick: open, 'data-run': run.id },
       h('td', { 'data-label': 'Started' }, h('button', { type: 'button', class: 'open', 'aria-label': 'Show the changes of run ' + run.id + ', started ' + fmtTime(run.started_at) }, timeEl(run.started_at))),
       td('Duration', run.status === 'running' ? 'running…' : fmtDur(run.duration_s)),
-      td('Trigger', run.trigger === 'schedule' ? 'Scheduled' : 'Manual'),
-      h('td', { 'data-label': 'Status' }, ...statusBadge(run.status, run.dry_run)),
-      num('Scanned', run.items_scanned), num('Added to Trakt', run.added_to_trakt), num('Marked in Plex', run.added_to_plex),
+      td('Trigger', run.trigger === 'undo' ? 'Undo of #' + run.undo_of : run.trigger === 'schedule' ? 'Scheduled' : 'Manual'),
+      h('td', { 'data-label': 'Status' }, ...statusBadge(run.status, run.dry_run), run.undone_by ? h('span', { class: 'badge undone', text: 'undone', title: 'Undone by run #' + run.undone_by }) : null),
+      num('Scanned', run.items_scanned), run.trigger === 'undo' ? td('Added to Trakt', '−' + fmtN(run.removed_from_trakt), 'n' + (run.removed_from_trakt ? '' : ' zero')) : num('Added to Trakt', run.added_to_trakt), num('Marked in Plex', run.added_to_plex),
       num('Not found', run.not_found), num('Unmatched', run.unmatched), num('Errors', run.errors, true));
   });
   $('#runs-empty').hidden = runs.length > 0;
@@ -514,7 +517,7 @@ const runsPoll = poller(loadRuns, () => (busy(syncState) ? 4000 : 20000), () => 
 $('#runs-reload').addEventListener('click', () => runsPoll.run());
 
 const MAX_CHANGES = 2000;
-const ACTIONS = { add_play_trakt: 'Added to Trakt history', mark_watched_plex: 'Marked watched in Plex', add_rating_trakt: 'Rated on Trakt', rate_plex: 'Rated in Plex', add_watchlist_trakt: 'Added to Trakt watchlist' };
+const ACTIONS = { remove_play_trakt: 'Removed from Trakt history', remove_rating_trakt: 'Rating removed on Trakt', remove_watchlist_trakt: 'Taken off Trakt watchlist', add_play_trakt: 'Added to Trakt history', mark_watched_plex: 'Marked watched in Plex', add_rating_trakt: 'Rated on Trakt', rate_plex: 'Rated in Plex', add_watchlist_trakt: 'Added to Trakt watchlist' };
 function itemTitle(c) {
   if (c.type === 'episode' || c.show) return (c.show ? c.show + ' · ' : '') + sxe(c.season, c.episode) + (c.title ? ' · ' + c.title : '');
   return (c.title || 'Untitled') + (c.year ? ' (' + c.year + ')' : '');
@@ -534,8 +537,66 @@ async function openChanges(run, opener) {
   $('#changes-list').replaceChildren(...ch.slice(0, MAX_CHANGES).map((c) => h('li', {},
     h('div', { class: 'what' }, h('span', { class: 'act', text: ACTIONS[c.action] || humanize(c.action) }), h('span', { text: itemTitle(c) })),
     c.watched_at ? h('span', { class: 'muted' }, timeEl(c.watched_at)) : null,
-    h('span', { class: 'badge ' + (c.result || ''), text: humanize(c.result || '') }))),
+    h('span', { class: 'badge ' + (c.result || ''), text: humanize(c.result || '') }),
+    c.undone_by ? h('span', { class: 'badge undone', text: 'undone', title: 'Undone by run #' + c.undone_by }) : null)),
     ch.length > MAX_CHANGES ? h('li', { class: 'muted', text: '… and ' + fmtN(ch.length - MAX_CHANGES) + ' more' }) : null);
+  renderUndoFoot(run, ch);
+}
+
+/* ---- Undo a run (from its changes) ---- */
+
+const UNDOABLE = new Set(['add_play_trakt', 'rate_trakt', 'watchlist_add_trakt']);
+function renderUndoFoot(run, ch) {
+  const left = ch.filter((c) => UNDOABLE.has(c.action) && c.result === 'done' && !c.undone_by).length;
+  const can = left > 0 && !run.dry_run && run.trigger !== 'undo' && !run.undone_by && run.status !== 'running';
+  const note = run.undone_by ? 'Undone by run #' + run.undone_by + '.' : run.undo_of ? 'This run undid run #' + run.undo_of + '.' : '';
+  const btn = $('#changes-undo');
+  btn.hidden = !can;
+  btn.onclick = can ? () => confirmUndo(run, left, btn) : null;
+  setText('#changes-note', note);
+  $('#changes-foot').hidden = !can && !note;
+}
+
+// A modal question: resolves 'ok', 'alt' or null (Cancel, Esc, backdrop).
+function confirmDialog({ title, body, ok, alt }, opener) {
+  const dlg = $('#confirm');
+  setText('#confirm-title', title);
+  $('#confirm-body').replaceChildren(...body.map((t) => h('p', { text: t })));
+  setText('#confirm-ok', ok);
+  const altBtn = $('#confirm-alt');
+  altBtn.hidden = !alt;
+  setText(altBtn, alt || '');
+  return new Promise((resolve) => {
+    let answer = null;
+    $('#confirm-ok').onclick = () => { answer = 'ok'; dlg.close(); };
+    altBtn.onclick = () => { answer = 'alt'; dlg.close(); };
+    dlg.addEventListener('close', () => resolve(answer), { once: true });
+    openModal(dlg, opener);
+  });
+}
+
+async function confirmUndo(run, n, opener) {
+  const what = n === 1 ? 'the change' : 'the ' + fmtN(n) + ' changes';
+  const answer = await confirmDialog({
+    title: 'Undo run #' + run.id + '?',
+    body: ['This takes back ' + what + ' the run made on Trakt: exactly the plays it added (other plays of the same items stay), and any rating or watchlist entry it set.',
+      'Your Plex still says these items are watched: with the direction Plex → Trakt, the next sync adds them again unless you mark them unwatched in Plex.'],
+    ok: 'Undo', alt: 'Preview (dry run)',
+  }, opener);
+  if (!answer) return;
+  let r;
+  try {
+    r = await api('POST', '/api/runs/' + encodeURIComponent(run.id) + '/undo', { dry_run: answer === 'alt' }, { expect: [409] });
+  } catch (e) {
+    if (e.status === 409) toast(e.message);
+    return;
+  }
+  $('#changes').close();
+  toast((answer === 'alt' ? 'Undo preview' : 'Undo') + ' started (run #' + r.run_id + ').', 'info');
+  renderState('queued');
+  progressPoll.run();
+  statusPoll.run();
+  runsPoll.run();
 }
 
 /* ---- Posters and media cards ---- */
@@ -599,6 +660,58 @@ async function refreshUntilChanged(post, get, before, btn, label) {
 }
 const traktPoll = poller(loadTrakt, () => 30000, () => activeTab === 'trakt');
 $('#trakt-refresh').addEventListener('click', (e) => refreshUntilChanged('/api/trakt/history/refresh', loadTrakt, traktFetched, e.currentTarget, 'Refreshing…'));
+
+/* ---- Duplicate plays on Trakt (scan, then remove the extras) ---- */
+
+let dupes = { state: 'idle' };
+const dupesBusy = () => dupes.state === 'scanning' || dupes.state === 'removing';
+async function loadDupes() {
+  const was = dupes.state;
+  dupes = await api('GET', '/api/trakt/duplicates');
+  const groups = Array.isArray(dupes.groups) ? dupes.groups : [];
+  const n = Number(dupes.extra) || 0;
+  let status = 'Not scanned yet.';
+  if (dupes.state === 'scanning') status = 'Scanning the whole Trakt history…';
+  else if (dupes.state === 'removing') status = 'Removing extra plays…';
+  else if (dupes.error) status = 'The last attempt failed: ' + dupes.error;
+  else if (dupes.scanned_at) {
+    status = 'Scanned ' + rel(dupes.scanned_at) + (dupes.plays_scanned != null ? ' · ' + fmtN(dupes.plays_scanned) + ' plays read' : '')
+      + (dupes.removed_at && dupes.removed != null ? ' · ' + fmtN(dupes.removed) + ' removed ' + rel(dupes.removed_at) : '')
+      + (groups.length ? '' : ' · no duplicates');
+  }
+  setText('#dupes-status', status);
+  $('#dupes-scan').disabled = dupesBusy();
+  const rm = $('#dupes-remove');
+  rm.hidden = n === 0;
+  rm.disabled = dupesBusy();
+  rm.textContent = 'Remove ' + fmtN(n) + (n === 1 ? ' extra play' : ' extra plays');
+  renderList($('#dupes-list'), groups, (g) => h('li', {},
+    h('div', { class: 'what' }, h('span', { class: 'act', text: fmtN((g.history_ids || []).length) + ' plays in the same minute · the oldest stays' }), h('span', { text: itemTitle(g) })),
+    h('span', { class: 'muted' }, timeEl(g.watched_at))));
+  if (dupes.truncated) $('#dupes-list').append(h('li', { class: 'muted', text: 'Only the first ' + fmtN(groups.length) + ' groups are listed.' }));
+  if (was === 'removing' && !dupesBusy()) traktPoll.run();
+}
+// Polls only while a scan or removal is under way; refreshDupes() loads now, then polls if so.
+const dupesPoll = poller(loadDupes, () => 1500, () => activeTab === 'trakt' && dupesBusy());
+const refreshDupes = () => loadDupes().then(() => dupesPoll.schedule(), () => {});
+$('#dupes-scan').addEventListener('click', async () => {
+  try { await api('POST', '/api/trakt/duplicates/scan', {}, { expect: [409] }); } catch (e) { if (e.status === 409) toast(e.message); return; }
+  dupes.state = 'scanning';
+  await refreshDupes();
+});
+$('#dupes-remove').addEventListener('click', async (e) => {
+  const n = Number(dupes.extra) || 0, g = Array.isArray(dupes.groups) ? dupes.groups.length : 0;
+  const answer = await confirmDialog({
+    title: 'Remove ' + fmtN(n) + (n === 1 ? ' extra play?' : ' extra plays?'),
+    body: ['Each of the ' + fmtN(g) + ' items listed keeps its oldest play; the ' + fmtN(n) + ' later copies are removed from your Trakt history.',
+      'Plays that changed on Trakt since the scan are checked first. This cannot be undone.'],
+    ok: 'Remove ' + fmtN(n),
+  }, e.currentTarget);
+  if (answer !== 'ok') return;
+  try { await api('POST', '/api/trakt/duplicates/remove', { dry_run: false }, { expect: [409] }); } catch (err) { if (err.status === 409) toast(err.message); return; }
+  dupes.state = 'removing';
+  await refreshDupes();
+});
 
 /* ---- In progress (Plex Continue Watching) ---- */
 
@@ -689,6 +802,7 @@ async function openSettings(opener) {
   const [s, libs] = await Promise.all([api('GET', '/api/settings').catch(() => null), api('GET', '/api/libraries').catch(() => null)]);
   if (s) fillSettings(s);
   if (libs) renderLibs(libs);
+  loadWebhook();
   await Promise.all(authFlows.map((f) => f.load().then(() => f.poll.schedule(), () => {})));
   dlg.dataset.loaded = '1';
 }
@@ -719,6 +833,36 @@ $('#logout').addEventListener('click', async () => {
   try { await api('POST', '/api/logout'); } catch { return; }
   $('#settings').close();
   showLogin();
+});
+
+/* ---- Plex webhook URL (its token rotates on request) ---- */
+async function loadWebhook() {
+  try {
+    const r = await api('GET', '/api/webhooks/plex');
+    $('#webhook-url').value = typeof r.url_path === 'string' ? location.origin + r.url_path : '';
+  } catch { /* reported */ }
+}
+$('#webhook-copy').addEventListener('click', async () => {
+  const input = $('#webhook-url');
+  if (!input.value) return;
+  try { await navigator.clipboard.writeText(input.value); toast('Webhook URL copied.', 'info'); } catch { input.focus(); input.select(); }
+});
+let rotateArmed = 0;
+$('#webhook-rotate').addEventListener('click', async (e) => {
+  const btn = e.currentTarget;
+  // Two clicks: the old URL stops working at once, so Plex must get the new one.
+  if (!rotateArmed) {
+    btn.textContent = 'Click again: the old URL stops working';
+    rotateArmed = setTimeout(() => { rotateArmed = 0; btn.textContent = 'Rotate'; }, 5000);
+    return;
+  }
+  clearTimeout(rotateArmed); rotateArmed = 0; btn.textContent = 'Rotate';
+  btn.disabled = true;
+  try {
+    const r = await api('POST', '/api/webhooks/plex/rotate');
+    $('#webhook-url').value = location.origin + r.url_path;
+    toast('New webhook URL: paste it into Plex.', 'info');
+  } catch { /* reported */ } finally { btn.disabled = false; }
 });
 
 /* ---- libraries ---- */

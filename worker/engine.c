@@ -8,6 +8,12 @@
  *   reading    Trakt's whole watched state (every page), indexed by id
  *   scanning   each library page by page with guids; every item matched and decided
  *   writing    Trakt history in batches through the ledger; Plex marks one by one
+ *
+ * The optional features (ratings, watchlist, playback progress: feature.h) ride along: they
+ * read their Trakt lists after the watched state, see each library and matched item as it is
+ * scanned, and write after the watched writes. With any of them on, the run never stops at
+ * the incremental check (their changes do not show in the watched stamps), and with
+ * sync_watched off only the features run.
  */
 #include "engine.h"
 
@@ -17,6 +23,7 @@
 
 #include "checkpoint.h"
 #include "db.h"
+#include "feature.h"
 #include "http.h"
 #include "idindex.h"
 #include "ledger.h"
@@ -71,6 +78,8 @@ struct engine {
 	struct pts_plan add_trakt, mark_plex;
 	int64_t unmatched_logged;
 	int failed;                  /* a callback hit an error (out of memory) */
+	int watched;                 /* sync_watched: plan watched changes */
+	struct pts_feat_set feats;   /* the optional features that are on */
 };
 
 /* ==== Setup ==== */
@@ -273,6 +282,11 @@ eng_decide(struct engine *e, const struct pts_plex_item *it, const struct pts_id
 		eng_unmatched(e, it);
 		return 0;
 	}
+	if (pts_feat_item(&e->feats, is_ep ? PTS_FEAT_EPISODE : PTS_FEAT_MOVIE, it, ids, season,
+	    episode, pe.key) != 0)
+		return -1;
+	if (!e->watched)
+		return 0;
 	on_trakt = is_ep ? eng_trakt_episode_watched(e, ids, season, episode)
 	    : eng_trakt_movie_watched(e, ids);
 	if (it->view_count > 0 && !on_trakt && e->to_trakt) {
@@ -347,6 +361,11 @@ eng_on_show(void *ctx, const struct pts_plex_item *it)
 	if (pts_ids_empty(&s->ids))
 		(void)pts_guid_merge(it->guid, &s->ids);
 	e->npshows++;
+	if (!pts_ids_empty(&s->ids) && pts_feat_item(&e->feats, PTS_FEAT_SHOW, it, &s->ids, -1, -1,
+	    NULL) != 0) {
+		e->failed = 1;
+		return 1;
+	}
 	return 0;
 }
 
@@ -396,6 +415,7 @@ eng_scan_library(struct engine *e, struct eng_lib *l)
 	pts_progress_library(&e->run->progress, l->title, l->total);
 	PTS_INFO("scanning %s (%lld %s)", l->title, (long long)l->total,
 	    l->is_show ? "episodes" : "movies");
+	pts_feat_library(&e->feats, l->key, l->is_show);
 	if (l->is_show) {
 		eng_shows_free(e);
 		r = pts_plex_list(e->plex, l->key, PTS_PLEX_TYPE_SHOW, NULL, eng_on_show, e, NULL);
@@ -742,11 +762,51 @@ eng_write_plex(struct engine *e, int64_t *last_mark)
 	return 0;
 }
 
+/* ==== Features ==== */
+
+/* Trakt's last play of a movie or episode, from the watched state (feature.h). */
+static int64_t
+eng_last_watched(void *ctx, enum pts_feat_kind kind, const struct pts_ids *ids, int season,
+    int episode)
+{
+	struct engine *e = ctx;
+	int32_t pos, ep;
+
+	if (kind == PTS_FEAT_MOVIE) {
+		pos = pts_idx_get_ids(&e->movie_idx, ids);
+		return pos >= 0 ? e->movies.v[pos].last_watched_at : 0;
+	}
+	if (kind != PTS_FEAT_EPISODE || (pos = pts_idx_get_ids(&e->show_idx, ids)) < 0)
+		return 0;
+	ep = pts_idx_get(&e->ep_idx, PTS_IDX_EPISODE, pts_idx_episode(pos, season, episode));
+	return ep >= 0 ? e->shows.eps[ep].last_watched_at : 0;
+}
+
+/* Open the features that are on (each reads its Trakt list). 0, or 1 when cancelled. */
+static int
+eng_features_open(struct engine *e)
+{
+	struct pts_feat_env env;
+
+	memset(&env, 0, sizeof(env));
+	env.w = e->w;
+	env.run = e->run;
+	env.plex = e->plex;
+	env.trakt = e->trakt;
+	env.to_trakt = e->to_trakt;
+	env.to_plex = e->to_plex;
+	env.last_watched = eng_last_watched;
+	env.ctx = e;
+	(void)pts_feat_open(&e->feats, &env);
+	return pts_wctx_cancelled(e->w) ? 1 : 0;
+}
+
 /* ==== The run ==== */
 
 static void
 eng_free(struct engine *e)
 {
+	pts_feat_close(&e->feats);
 	eng_shows_free(e);
 	free(e->pshows);
 	pts_plan_free(&e->add_trakt);
@@ -805,7 +865,7 @@ eng_sync(struct engine *e)
 	if (eng_libraries(e) != 0)
 		return -1;
 	have_ck = pts_ckpt_load(e->w->db, &ck);
-	if (have_ck == 1 && !e->run->full) {
+	if (have_ck == 1 && !e->run->full && !pts_feat_any_enabled(e->w->db)) {
 		rc = eng_unchanged(e, &ck, &acts);
 		if (rc == 1) {
 			PTS_INFO("nothing changed on Plex or Trakt since the last sync: done");
@@ -838,6 +898,8 @@ eng_sync(struct engine *e)
 	pts_progress_phase(&e->run->progress, "reading");
 	if (eng_read_trakt(e) != 0)
 		return pts_wctx_cancelled(e->w) ? 1 : -1;
+	if (eng_features_open(e) != 0)
+		return 1;
 
 	pts_progress_phase(&e->run->progress, "scanning");
 	for (i = 0; i < e->nlibs; i++) {
@@ -851,14 +913,18 @@ eng_sync(struct engine *e)
 	    " %lld unmatched", e->add_trakt.n, e->mark_plex.n, (long long)e->run->unmatched);
 
 	pts_progress_phase(&e->run->progress, "writing");
-	if (e->run->dry_run)
-		return eng_record_planned(e);
+	if (e->run->dry_run) {
+		rc = eng_record_planned(e);
+		return rc == 0 ? pts_feat_apply(&e->feats) : rc;
+	}
 	if (eng_filter_blocked(e, &e->add_trakt) != 0)
 		return -1;
 	rc = eng_write_trakt(e);
 	if (rc == 0)
 		rc = eng_write_plex(e, &last_mark);
-	if (rc != 0)
+	if (rc == 0)
+		rc = pts_feat_apply(&e->feats);
+	if (rc != 0 || !e->watched)
 		return rc;
 
 	/* The checkpoint for the next (incremental) run: Trakt's stamps after our writes. */
@@ -887,7 +953,7 @@ pts_engine_run(struct pts_wctx *w, struct pts_run *run)
 
 	if (pts_wctx_cancelled(w))
 		return 1;
-	if (!pts_settings_get_bool(w->db, "sync_watched")) {
+	if (!pts_settings_get_bool(w->db, "sync_watched") && !pts_feat_any_enabled(w->db)) {
 		PTS_INFO("watched-state sync is off in Settings: nothing to do");
 		return 0;
 	}
@@ -896,6 +962,7 @@ pts_engine_run(struct pts_wctx *w, struct pts_run *run)
 		return -1;
 	e->w = w;
 	e->run = run;
+	e->watched = pts_settings_get_bool(w->db, "sync_watched");
 	e->plex = pts_plex_open(w);
 	e->trakt = e->plex ? pts_trakt_open(w) : NULL;
 	if (e->plex == NULL || e->trakt == NULL) {

@@ -87,6 +87,76 @@ job_auth_state(struct pts_wctx *w, const char *service, const char *flow_id, con
 		    " WHERE service = ?", "ssis", state, error, pts_now(), service);
 }
 
+/* ==== Sign-in flows that outlive their job ==== */
+
+/* A pending flow as the auth row keeps it (malloc'd strings; job_flow_clear frees). */
+struct job_flow {
+	char *flow_id;
+	char *code;
+	char *url;
+	int64_t interval;
+	int64_t expires_at;
+};
+
+static void
+job_flow_clear(struct job_flow *f)
+{
+	free(f->flow_id);
+	free(f->code);
+	free(f->url);
+	memset(f, 0, sizeof(*f));
+}
+
+static char *
+job_col_dup(sqlite3_stmt *st, int col)
+{
+	const char *v = (const char *)sqlite3_column_text(st, col);
+
+	return v != NULL ? strdup(v) : NULL;
+}
+
+/*
+ * The flow a previous run of this job left waiting (the worker stopped, or a --cron run
+ * paused it) when it has not expired: 1 with f filled, 0 when there is none (start a new
+ * one), -1 on a database error. A new sign-in from the dashboard clears flow_id, so a fresh
+ * job never picks up an old code.
+ */
+static int
+job_flow_resume(struct pts_wctx *w, const char *service, struct job_flow *f)
+{
+	sqlite3_stmt *st = pts_db_prepare(w->db, "SELECT flow_id, code, url,"
+	    " COALESCE(poll_interval, 0), flow_expires_at FROM auth WHERE service = ? AND state ="
+	    " 'pending' AND flow_id IS NOT NULL AND code IS NOT NULL AND flow_expires_at > ?");
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	if (st == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, pts_now()) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		f->flow_id = job_col_dup(st, 0);
+		f->code = job_col_dup(st, 1);
+		f->url = job_col_dup(st, 2);
+		f->interval = sqlite3_column_int64(st, 3);
+		f->expires_at = sqlite3_column_int64(st, 4);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		PTS_ERROR("reading the %s sign-in state: %s", service, sqlite3_errmsg(w->db));
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW || f->flow_id == NULL || f->code == NULL) {
+		job_flow_clear(f);
+		return -1;
+	}
+	return 1;
+}
+
 /* ==== Plex sign-in (PIN) ==== */
 
 int
@@ -94,15 +164,32 @@ pts_job_auth_plex(struct pts_wctx *w, json_object *args)
 {
 	char client_id[PTS_PLEXTV_CLIENT_ID_LEN], flow[32], why[256];
 	struct pts_plextv_pin pin;
+	struct job_flow f;
 	enum pts_http_result r;
 	char *url = NULL, *user = NULL;
-	int failures = 0, rc = -1;
+	int failures = 0, polled = 0, rc = -1;
+	long status;
 
 	(void)args;
 	memset(&pin, 0, sizeof(pin));
 	if (pts_wctx_cancelled(w))
 		return job_end(w, 1);
 	if (pts_plextv_client_id(w->db, client_id, sizeof(client_id)) != 0) {
+		job_auth_state(w, "plex", NULL, "error", "Internal error: see the log");
+		return job_end(w, -1);
+	}
+	switch (job_flow_resume(w, "plex", &f)) {
+	case 1:
+		pin.id = strtoll(f.flow_id, NULL, 10);
+		snprintf(pin.code, sizeof(pin.code), "%s", f.code);
+		pin.expires_at = f.expires_at;
+		snprintf(flow, sizeof(flow), "%s", f.flow_id);
+		job_flow_clear(&f);
+		PTS_DEBUG("Plex sign-in: still waiting for approval of code %s", pin.code);
+		goto poll;
+	case 0:
+		break;
+	default:
 		job_auth_state(w, "plex", NULL, "error", "Internal error: see the log");
 		return job_end(w, -1);
 	}
@@ -131,7 +218,12 @@ pts_job_auth_plex(struct pts_wctx *w, json_object *args)
 	PTS_INFO("Plex sign-in: waiting for approval of code %s (expires in %lld s)", pin.code,
 	    (long long)(pin.expires_at - pts_now()));
 
+poll:
 	for (;;) {
+		if (polled++ > 0 && pts_wctx_yield_due(w)) {
+			rc = PTS_JOB_YIELD; /* the next --cron run polls on */
+			goto done;
+		}
 		if (pts_wctx_sleep(w, PTS_PLEXTV_POLL_MS) != 0) {
 			PTS_INFO("Plex sign-in stopped");
 			rc = 1;
@@ -143,7 +235,7 @@ pts_job_auth_plex(struct pts_wctx *w, json_object *args)
 			rc = 0;
 			goto done;
 		}
-		r = pts_plextv_pin_check(w, client_id, &pin);
+		r = pts_plextv_pin_check(w, client_id, &pin, &status);
 		if (r == PTS_HTTP_CANCELLED) {
 			rc = 1;
 			goto done;
@@ -155,10 +247,17 @@ pts_job_auth_plex(struct pts_wctx *w, json_object *args)
 			continue;
 		}
 		/* plex.tv forgets an expired PIN: 404. */
-		if (r == PTS_HTTP_HTTP_ERROR) {
+		if (r == PTS_HTTP_HTTP_ERROR && status == 404) {
 			PTS_INFO("Plex sign-in: plex.tv no longer knows the PIN: it expired");
 			job_auth_state(w, "plex", flow, "expired", "The code expired: start again");
 			rc = 0;
+			goto done;
+		}
+		/* Any other refusal repeats on every check: say so now. 5xx and 429 pass. */
+		if (r == PTS_HTTP_HTTP_ERROR && status >= 400 && status < 500 && status != 429) {
+			job_why(r, "plex.tv", why, sizeof(why));
+			job_auth_state(w, "plex", flow, "error", why);
+			PTS_ERROR("Plex sign-in: plex.tv refused the PIN check (HTTP %ld)", status);
 			goto done;
 		}
 		if (++failures >= JOB_AUTH_MAX_POLL_FAILURES) {
@@ -212,10 +311,12 @@ pts_job_auth_trakt(struct pts_wctx *w, json_object *args)
 	struct pts_trakt *t;
 	enum pts_http_result r;
 	enum pts_trakt_poll p;
+	struct job_flow f;
 	char why[256], *user = NULL;
-	int failures = 0, rc = -1;
+	int failures = 0, polled = 0, rc = -1;
 
 	(void)args;
+	memset(&d, 0, sizeof(d));
 	if (pts_wctx_cancelled(w))
 		return job_end(w, 1);
 	t = pts_trakt_open(w);
@@ -226,6 +327,22 @@ pts_job_auth_trakt(struct pts_wctx *w, json_object *args)
 			PTS_ERROR("Trakt client secret (setting trakt_client_secret) is not set");
 		pts_trakt_close(t);
 		return job_end(w, -1);
+	}
+	switch (job_flow_resume(w, "trakt", &f)) {
+	case 1:
+		snprintf(d.device_code, sizeof(d.device_code), "%s", f.flow_id);
+		snprintf(d.user_code, sizeof(d.user_code), "%s", f.code);
+		snprintf(d.verification_url, sizeof(d.verification_url), "%s", f.url ? f.url : "");
+		d.interval = f.interval > 0 && f.interval < 3600 ? (int)f.interval : 5;
+		d.expires_at = f.expires_at;
+		job_flow_clear(&f);
+		PTS_DEBUG("Trakt sign-in: still waiting for code %s", d.user_code);
+		goto poll;
+	case 0:
+		break;
+	default:
+		job_auth_state(w, "trakt", NULL, "error", "Internal error: see the log");
+		goto done;
 	}
 	PTS_INFO("Trakt sign-in: asking Trakt for a device code");
 	r = pts_trakt_device_start(t, &d);
@@ -255,7 +372,12 @@ pts_job_auth_trakt(struct pts_wctx *w, json_object *args)
 	PTS_INFO("Trakt sign-in: enter code %s at %s (expires in %lld s)", d.user_code,
 	    d.verification_url, (long long)(d.expires_at - pts_now()));
 
+poll:
 	for (;;) {
+		if (polled++ > 0 && pts_wctx_yield_due(w)) {
+			rc = PTS_JOB_YIELD; /* the next --cron run polls on */
+			goto done;
+		}
 		if (pts_wctx_sleep(w, (int64_t)d.interval * 1000) != 0) {
 			PTS_INFO("Trakt sign-in stopped");
 			rc = 1;
@@ -287,7 +409,8 @@ pts_job_auth_trakt(struct pts_wctx *w, json_object *args)
 			goto done;
 		case PTS_TRAKT_POLL_DENIED:
 			PTS_INFO("Trakt sign-in: the request was denied on Trakt");
-			job_auth_state(w, "trakt", d.device_code, "error", "denied");
+			job_auth_state(w, "trakt", d.device_code, "error",
+			    "The sign-in was declined on Trakt: start again");
 			rc = 0;
 			goto done;
 		case PTS_TRAKT_POLL_INVALID:

@@ -61,8 +61,8 @@ pts_ledger_blocked(sqlite3 *db, const char *action, const char *item_key, int64_
 	int64_t m = pts_ledger_minute(watched_at);
 
 	if (pts_db_int(db, &n, 0, "SELECT COUNT(*) FROM changes WHERE action = ? AND item_key = ?"
-	    " AND watched_at >= ? AND watched_at < ? AND result IN ('done','pending','unknown')",
-	    "ssii", action, item_key, m, m + 60) != 0)
+	    " AND watched_at >= ? AND watched_at < ? AND result IN ('done','pending','unknown')"
+	    " AND undone_by IS NULL", "ssii", action, item_key, m, m + 60) != 0)
 		return -1;
 	return n > 0;
 }

@@ -52,8 +52,8 @@ int pts_ledger_settle_batch(sqlite3 *db, int64_t batch_id, const char *result, c
 
 /*
  * 1 when this action on this item at this minute was already done, or is in a batch whose
- * outcome is not known yet (pending/unknown) — either way it must not be sent again. 0 when
- * not, -1 on a database error.
+ * outcome is not known yet (pending/unknown) — either way it must not be sent again. A change
+ * an undo took back (undone_by set) no longer counts. 0 when not, -1 on a database error.
  */
 int pts_ledger_blocked(sqlite3 *db, const char *action, const char *item_key, int64_t watched_at);
 

@@ -3,9 +3,14 @@
  *
  *   pts-worker                 run as a daemon in the foreground (one per data folder)
  *   pts-worker --once [--dry-run] [--full]
- *                              run one sync now in the foreground and exit (cron, tests)
+ *                              run one sync now in the foreground and exit (tests, by hand)
+ *   pts-worker --cron          do whatever is due (queued jobs, sign-in polling, the
+ *                              scheduled sync) and exit: cron every minute, no daemon
+ *   --user NAME (or PTS_USER)  started as root: become NAME once the data folder, database
+ *                              and lock are open
  *
- * Exit status: 0 ok, 1 failure, 2 usage, 3 another worker holds the data folder.
+ * Exit status: 0 ok, 1 failure, 2 usage, 3 another worker holds the data folder (--cron
+ * then exits 0 without a word: the daemon or the previous run is doing the work).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,12 +22,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cron.h"
 #include "db.h"
 #include "heartbeat.h"
 #include "http.h"
 #include "jobs.h"
 #include "log.h"
 #include "paths.h"
+#include "privdrop.h"
 #include "progress.h"
 #include "ratelimit.h"
 #include "runner.h"
@@ -66,33 +73,58 @@ worker_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* One worker per data folder: an flock on <data>/worker.lock held for the process life. */
+/*
+ * One worker per data folder: an flock on <data>/worker.lock held for the process life.
+ * quiet: say nothing when it is taken (--cron). fd, -2 when taken, -1 on error.
+ */
 static int
-worker_lock(void)
+worker_lock(int quiet)
 {
 	char path[PTS_PATH_MAX];
 	int fd;
 
 	if (pts_paths_join(path, sizeof(path), "worker.lock") != 0)
 		return -1;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		pts_log_raw(PTS_LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		pts_log_raw(PTS_LOG_ERROR, "another pts-worker is already running for %s",
-		    pts_paths_data_dir());
+		if (!quiet)
+			pts_log_raw(PTS_LOG_ERROR, "another pts-worker is already running for %s",
+			    pts_paths_data_dir());
 		close(fd);
 		return -2;
 	}
 	return fd; /* kept open (and locked) until exit */
 }
 
+/*
+ * Started as root with a user to become: the data folder and the files root opens in it
+ * (lock, database and its WAL companions) must be that user's before root touches them, so
+ * the job children, which reopen the database after the drop, can. 0 or -1 (logged).
+ */
+static int
+worker_prepare_files(const struct pts_privdrop *pd)
+{
+	char path[PTS_PATH_MAX];
+
+	if (pts_privdrop_prepare_data(pd) != 0 ||
+	    pts_paths_join(path, sizeof(path), "worker.lock") != 0 ||
+	    pts_privdrop_give_file(pd, path, 1) != 0)
+		return -1;
+	return 0;
+}
+
 static void
 worker_usage(FILE *f)
 {
-	fprintf(f, "usage: pts-worker [--once [--dry-run] [--full]]\n"
+	fprintf(f, "usage: pts-worker [--user NAME] [--once [--dry-run] [--full] | --cron]\n"
+	    "  (no mode)   the daemon, in the foreground\n"
+	    "  --once      run one sync now and exit\n"
+	    "  --cron      do what is due (jobs, sign-in polling, the schedule) and exit\n"
+	    "  --user NAME started as root: run as NAME (also PTS_USER)\n"
 	    "  Environment: PTS_DATA_DIR (default ./var) and the upstream URLs in docs/API.md.\n");
 }
 
@@ -175,12 +207,20 @@ int
 main(int argc, char **argv)
 {
 	char dbpath[PTS_PATH_MAX];
+	struct pts_privdrop pd;
 	sqlite3 *db = NULL;
-	int once = 0, dry_run = 0, full = 0, lockfd, rc, i;
+	const char *user = NULL;
+	int once = 0, cron = 0, dry_run = 0, full = 0, lockfd, rc, i;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--once") == 0)
 			once = 1;
+		else if (strcmp(argv[i], "--cron") == 0)
+			cron = 1;
+		else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc && argv[i + 1][0] != '\0')
+			user = argv[++i];
+		else if (strncmp(argv[i], "--user=", 7) == 0 && argv[i][7] != '\0')
+			user = argv[i] + 7;
 		else if (strcmp(argv[i], "--dry-run") == 0)
 			dry_run = 1;
 		else if (strcmp(argv[i], "--full") == 0)
@@ -201,13 +241,21 @@ main(int argc, char **argv)
 		fprintf(stderr, "pts-worker: --dry-run and --full go with --once\n");
 		return 2;
 	}
-	pts_log_init("pts-worker", getenv("PTS_DEBUG") ? PTS_LOG_DEBUG : PTS_LOG_INFO);
-	worker_signals();
-	if (pts_paths_ensure_data_dir() != 0 || pts_paths_db(dbpath, sizeof(dbpath)) != 0)
+	if (once && cron) {
+		fprintf(stderr, "pts-worker: --once and --cron are two different modes: pick one\n");
+		return 2;
+	}
+	/* Cron mails whatever is printed: a pass with nothing wrong prints nothing. */
+	pts_log_init("pts-worker", getenv("PTS_DEBUG") ? PTS_LOG_DEBUG :
+	    cron ? PTS_LOG_WARN : PTS_LOG_INFO);
+	if (pts_privdrop_lookup(user, &pd) != 0)
 		return 1;
-	lockfd = worker_lock();
+	worker_signals();
+	if (worker_prepare_files(&pd) != 0 || pts_paths_db(dbpath, sizeof(dbpath)) != 0)
+		return 1;
+	lockfd = worker_lock(cron);
 	if (lockfd == -2)
-		return 3;
+		return cron ? 0 : 3;
 	if (lockfd < 0)
 		return 1;
 	/* Before any fork: curl's global state, and the Trakt rate limiter in shared memory
@@ -218,13 +266,23 @@ main(int argc, char **argv)
 	}
 	if (pts_db_open(dbpath, &db) != 0)
 		return 1;
+	/* Everything that needs root is open: from here on, the configured user. */
+	if (pts_privdrop_drop(&pd) != 0) {
+		pts_db_close(db);
+		return 1;
+	}
 	pts_log_attach(db);
 	if (pts_heartbeat_start(db) != 0) {
 		pts_db_close(db);
 		return 1;
 	}
-	rc = once ? worker_once(db, dry_run, full) : worker_daemon(db, dbpath);
-	pts_heartbeat_stop(db);
+	if (cron)
+		rc = pts_cron_run(db, &worker_term);
+	else
+		rc = once ? worker_once(db, dry_run, full) : worker_daemon(db, dbpath);
+	/* After a --cron pass the heartbeat stays: health shows when the last pass ran. */
+	if (!cron)
+		pts_heartbeat_stop(db);
 	pts_log_attach(NULL);
 	pts_db_close(db);
 	pts_http_global_cleanup();

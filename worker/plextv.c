@@ -154,7 +154,8 @@ pts_plextv_pin_create(struct pts_wctx *w, const char *client_id, struct pts_plex
 }
 
 enum pts_http_result
-pts_plextv_pin_check(struct pts_wctx *w, const char *client_id, struct pts_plextv_pin *pin)
+pts_plextv_pin_check(struct pts_wctx *w, const char *client_id, struct pts_plextv_pin *pin,
+    long *status)
 {
 	struct pts_http_req req = { .w = w, .svc = PTS_HTTP_PLEXTV, .method = "GET",
 	    .flags = PTS_HTTP_QUIET_4XX };
@@ -163,6 +164,7 @@ pts_plextv_pin_check(struct pts_wctx *w, const char *client_id, struct pts_plext
 	enum pts_http_result r;
 	char path[64], *url;
 
+	*status = 0;
 	snprintf(path, sizeof(path), "/api/v2/pins/%lld", (long long)pin->id);
 	url = pts_http_url(pts_http_base(PTS_HTTP_PLEXTV), path, NULL);
 	req.url = url;
@@ -174,6 +176,7 @@ pts_plextv_pin_check(struct pts_wctx *w, const char *client_id, struct pts_plext
 	}
 	memset(&got, 0, sizeof(got));
 	r = pts_http_do(&req, &resp);
+	*status = resp.status;
 	if (r == PTS_HTTP_OK) {
 		if (pts_plextv_parse_pin(resp.json, pts_now(), &got) != 0 || got.id != pin->id) {
 			PTS_ERROR("plex.tv answered the PIN check with an unexpected shape");

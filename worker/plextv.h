@@ -55,9 +55,12 @@ struct curl_slist *pts_plextv_headers(const char *client_id, const char *token);
 enum pts_http_result pts_plextv_pin_create(struct pts_wctx *w, const char *client_id,
     struct pts_plextv_pin *pin);
 
-/* Check a PIN once: sets pin->auth_token when approved. PTS_HTTP_HTTP_ERROR 404: gone. */
+/*
+ * Check a PIN once: sets pin->auth_token when approved. *status is the HTTP status of the
+ * last answer (0: none); PTS_HTTP_HTTP_ERROR with 404 means plex.tv forgot the PIN (expired).
+ */
 enum pts_http_result pts_plextv_pin_check(struct pts_wctx *w, const char *client_id,
-    struct pts_plextv_pin *pin);
+    struct pts_plextv_pin *pin, long *status);
 
 /* Parse a pin answer into pin (pure; now = the current epoch). 0 or -1 when malformed. */
 int pts_plextv_parse_pin(json_object *j, int64_t now, struct pts_plextv_pin *pin);

@@ -13,11 +13,14 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "dupes.h"
 #include "jobs.h"
 #include "job_net.h"
+#include "job_webhook.h"
 #include "jsonx.h"
 #include "log.h"
 #include "syncrun.h"
+#include "undo.h"
 #include "wctx.h"
 
 /* Children at once: one per lane, and there are few lanes. */
@@ -38,6 +41,10 @@ static const struct runner_kind runner_kinds[] = {
 	{ PTS_JOB_AUTH_TRAKT, "trakt", pts_job_auth_trakt },
 	{ PTS_JOB_SIGNOUT_TRAKT, "trakt", pts_job_signout_trakt },
 	{ PTS_JOB_TRAKT_HISTORY_REFRESH, "trakt", pts_job_trakt_history_refresh },
+	{ PTS_JOB_UNDO, "trakt", pts_undo_job },
+	{ PTS_JOB_TRAKT_DUPES_SCAN, "trakt", pts_dupes_scan_job },
+	{ PTS_JOB_TRAKT_DUPES_REMOVE, "trakt", pts_dupes_remove_job },
+	{ PTS_JOB_WEBHOOK_SCROBBLE, "trakt", pts_job_webhook_scrobble },
 	{ PTS_JOB_AUTH_PLEX, "plex_auth", pts_job_auth_plex },
 	{ PTS_JOB_LIBRARIES_REFRESH, "plex", pts_job_libraries_refresh },
 	{ PTS_JOB_PLEX_IN_PROGRESS_REFRESH, "plex", pts_job_plex_in_progress_refresh },
@@ -51,6 +58,7 @@ struct runner_child {
 };
 
 static struct runner_child runner_children[RUNNER_MAX_CHILDREN];
+static int64_t runner_yield_budget_ms;
 
 static const struct runner_kind *
 runner_find(const char *kind)
@@ -191,9 +199,7 @@ pts_runner_start_ready(sqlite3 *db, const char *dbpath, volatile sig_atomic_t *t
 		if (slot == RUNNER_MAX_CHILDREN)
 			break;
 		/* Claim it before forking, so a restart never runs it twice at once. */
-		if (pts_db_run(db, "UPDATE jobs SET state = 'running', started_at = ?,"
-		    " attempts = attempts + 1 WHERE id = ? AND state = 'queued'", "ii", pts_now(),
-		    ready[i].id) != 0 || sqlite3_changes(db) != 1)
+		if (pts_runner_claim(db, ready[i].id) != 0)
 			continue;
 		pid = fork();
 		if (pid < 0) {
@@ -210,6 +216,22 @@ pts_runner_start_ready(sqlite3 *db, const char *dbpath, volatile sig_atomic_t *t
 		started++;
 	}
 	return started;
+}
+
+int
+pts_runner_claim(sqlite3 *db, int64_t job_id)
+{
+	if (pts_db_run(db, "UPDATE jobs SET state = 'running', started_at = ?,"
+	    " attempts = attempts + 1 WHERE id = ? AND state = 'queued'", "ii", pts_now(),
+	    job_id) != 0)
+		return -1;
+	return sqlite3_changes(db) == 1 ? 0 : 1;
+}
+
+void
+pts_runner_set_yield_budget(int64_t budget_ms)
+{
+	runner_yield_budget_ms = budget_ms;
 }
 
 void
@@ -275,8 +297,11 @@ pts_runner_shutdown(sqlite3 *db)
 static void
 runner_record(sqlite3 *db, int64_t job_id, int rc, int term)
 {
-	if (rc == 1 && term) {
-		/* Interrupted by a shutdown: it runs again at the next start; not an attempt. */
+	if ((rc == 1 && term) || rc == PTS_JOB_YIELD) {
+		/*
+		 * Interrupted by a shutdown, or paused until the next --cron run: it runs again
+		 * then; not an attempt.
+		 */
 		(void)pts_db_run(db, "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0)"
 		    " WHERE id = ?", "i", job_id);
 		return;
@@ -311,6 +336,8 @@ pts_runner_run_job(sqlite3 *db, int64_t job_id, volatile sig_atomic_t *term)
 	sqlite3_finalize(st);
 	if (k == NULL) {
 		PTS_ERROR("job %lld: not found or of an unknown kind", (long long)job_id);
+		(void)pts_db_run(db, "UPDATE jobs SET state = 'failed', finished_at = ?, error ="
+		    " 'unknown kind' WHERE id = ?", "ii", pts_now(), job_id);
 		json_object_put(args);
 		return -1;
 	}
@@ -321,6 +348,8 @@ pts_runner_run_job(sqlite3 *db, int64_t job_id, volatile sig_atomic_t *term)
 	w->job_id = job_id;
 	w->run_id = run_id;
 	w->term = term;
+	if (runner_yield_budget_ms > 0)
+		w->yield_at_ms = pts_now_ms() + runner_yield_budget_ms;
 	rc = k->fn(w, args ? args : NULL);
 	runner_record(db, job_id, rc, term != NULL && *term);
 	json_object_put(args);

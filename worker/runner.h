@@ -34,9 +34,21 @@ void pts_runner_shutdown(sqlite3 *db);
 
 /*
  * Run one job in this process (used by children, --once and --cron): marks it running, runs
- * the handler, records done/failed/cancelled or re-queues it after a SIGTERM. Returns the
- * handler's result (0, 1, -1).
+ * the handler, records done/failed/cancelled or re-queues it after a SIGTERM or a yield.
+ * Returns the handler's result (0, 1, -1, PTS_JOB_YIELD); a job of an unknown kind fails.
  */
 int pts_runner_run_job(sqlite3 *db, int64_t job_id, volatile sig_atomic_t *term);
+
+/*
+ * Claim a queued job for this process (state 'running', one more attempt), as the daemon
+ * does before it forks. 0 claimed, 1 when it is no longer queued, -1 on error.
+ */
+int pts_runner_claim(sqlite3 *db, int64_t job_id);
+
+/*
+ * --cron: jobs that can pause (sign-in flows) hand back after budget_ms of a run_job call
+ * (0, the default, never). Set once before running jobs.
+ */
+void pts_runner_set_yield_budget(int64_t budget_ms);
 
 #endif

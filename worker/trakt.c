@@ -20,6 +20,8 @@
 #define TRAKT_STORE_TRIES 5
 #define TRAKT_STORE_RETRY_MS 500
 #define TRAKT_NUM_LEN 24
+/* Largest added/deleted count believed from a write's answer (far above any account's plays). */
+#define TRAKT_COUNT_MAX 100000000
 
 /* ==== Small helpers ==== */
 
@@ -425,7 +427,8 @@ pts_trakt_ensure_token(struct pts_trakt *t)
 	}
 	if (t->token_lifetime > 0 && t->token_lifetime / 10 < margin)
 		margin = t->token_lifetime / 10;
-	if (t->token_expires_at == 0 || t->token_expires_at - now >= margin)
+	/* Still valid only with more than the margin left: at its expiry second it is dead. */
+	if (t->token_expires_at == 0 || t->token_expires_at - now > margin)
 		return PTS_HTTP_OK;
 	PTS_INFO("Trakt sign-in %s: refreshing it",
 	    t->token_expires_at <= now ? "has expired" : "expires soon");
@@ -1155,6 +1158,19 @@ trakt_flag_numbered(json_object *nf, struct pts_trakt_hist_item *items, size_t n
 	}
 }
 
+/*
+ * A count of a write's answer, kept within 0..TRAKT_COUNT_MAX: a negative or absurd number
+ * from the wire must not drive the arithmetic of trakt_flag_numbered() (found by fuzzing:
+ * "episodes": -9e18 overflowed it).
+ */
+static int64_t
+trakt_count(json_object *counts, const char *key)
+{
+	int64_t v = pts_json_int(counts, key, 0);
+
+	return v < 0 ? 0 : v > TRAKT_COUNT_MAX ? TRAKT_COUNT_MAX : v;
+}
+
 int
 pts_trakt_parse_sync_result(json_object *j, const char *count_key,
     struct pts_trakt_hist_item *items, size_t n, struct pts_trakt_hist_result *res)
@@ -1165,8 +1181,8 @@ pts_trakt_parse_sync_result(json_object *j, const char *count_key,
 	memset(res, 0, sizeof(*res));
 	if (counts == NULL)
 		return -1;
-	res->movies = pts_json_int(counts, "movies", 0);
-	res->episodes = pts_json_int(counts, "episodes", 0);
+	res->movies = trakt_count(counts, "movies");
+	res->episodes = trakt_count(counts, "episodes");
 	if (nf != NULL) {
 		trakt_flag_not_found(trakt_arr(nf, "movies"), items, n, PTS_TRAKT_MOVIE, 0);
 		trakt_flag_not_found(trakt_arr(nf, "episodes"), items, n, PTS_TRAKT_EPISODE, 0);
@@ -1232,12 +1248,21 @@ enum pts_http_result
 pts_trakt_history_remove_ids(struct pts_trakt *t, const int64_t *ids, size_t n,
     int64_t *deleted)
 {
+	return pts_trakt_history_remove_ids_nf(t, ids, n, deleted, NULL);
+}
+
+enum pts_http_result
+pts_trakt_history_remove_ids_nf(struct pts_trakt *t, const int64_t *ids, size_t n,
+    int64_t *deleted, unsigned char *missing)
+{
 	struct pts_http_resp resp;
 	enum pts_http_result r;
 	json_object *body, *arr;
-	size_t i;
+	size_t i, k;
 
 	*deleted = 0;
+	if (missing != NULL && n > 0)
+		memset(missing, 0, n);
 	if (n == 0)
 		return PTS_HTTP_OK;
 	if (n > PTS_TRAKT_BATCH_MAX)
@@ -1247,17 +1272,81 @@ pts_trakt_history_remove_ids(struct pts_trakt *t, const int64_t *ids, size_t n,
 	for (i = 0; i < n; i++)
 		json_object_array_add(arr, json_object_new_int64(ids[i]));
 	json_object_object_add(body, "ids", arr);
-	r = trakt_call(t, "POST", "/sync/history/remove", NULL, body, PTS_HTTP_NON_IDEMPOTENT,
-	    &resp);
+	/* Removing a play by its id is idempotent (a second time it is not_found): retry. */
+	r = trakt_call(t, "POST", "/sync/history/remove", NULL, body, 0, &resp);
 	json_object_put(body);
 	if (r == PTS_HTTP_OK) {
 		json_object *d = trakt_obj(resp.json, "deleted");
+		json_object *nf = trakt_arr(trakt_obj(resp.json, "not_found"), "ids");
 
 		if (d == NULL)
 			r = PTS_HTTP_UNKNOWN;
 		else
 			*deleted = pts_json_int(d, "movies", 0) + pts_json_int(d, "episodes", 0);
+		for (k = 0; r == PTS_HTTP_OK && missing != NULL && nf != NULL &&
+		    k < json_object_array_length(nf); k++) {
+			int64_t id = json_object_get_int64(json_object_array_get_idx(nf, k));
+
+			for (i = 0; i < n; i++)
+				if (ids[i] == id)
+					missing[i] = 1;
+		}
 	}
 	pts_http_resp_free(&resp);
 	return r;
+}
+
+enum pts_http_result
+pts_trakt_list_remove(struct pts_trakt *t, const char *list, struct pts_trakt_hist_item *items,
+    size_t n, struct pts_trakt_hist_result *res)
+{
+	struct pts_http_resp resp;
+	enum pts_http_result r;
+	json_object *body, *shows = NULL;
+	char path[48];
+	size_t i;
+
+	memset(res, 0, sizeof(*res));
+	if (n > PTS_TRAKT_BATCH_MAX)
+		return PTS_HTTP_BAD_RESPONSE;
+	body = pts_trakt_history_body(items, n);
+	if (body == NULL)
+		return PTS_HTTP_NETWORK;
+	/* Whole shows (no season, no episode) are not history items: add them here. */
+	for (i = 0; i < n; i++) {
+		json_object *o;
+
+		if (items[i].kind != PTS_TRAKT_EPISODE || items[i].season >= 0 ||
+		    items[i].episode >= 0 || pts_ids_empty(&items[i].show_ids))
+			continue;
+		if (shows == NULL && !json_object_object_get_ex(body, "shows", &shows)) {
+			shows = json_object_new_array();
+			json_object_object_add(body, "shows", shows);
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "ids", trakt_ids_json(&items[i].show_ids));
+		json_object_array_add(shows, o);
+		items[i].not_found = 0;
+	}
+	if (json_object_object_length(body) == 0) {
+		json_object_put(body);
+		res->not_found = n;
+		return PTS_HTTP_OK;
+	}
+	snprintf(path, sizeof(path), "/sync/%s/remove", list);
+	/* Taking an item off a list twice is harmless: retried like any idempotent call. */
+	r = trakt_call(t, "POST", path, NULL, body, 0, &resp);
+	json_object_put(body);
+	if (r == PTS_HTTP_OK &&
+	    pts_trakt_parse_sync_result(resp.json, "deleted", items, n, res) != 0)
+		r = PTS_HTTP_UNKNOWN;
+	pts_http_resp_free(&resp);
+	return r;
+}
+
+enum pts_http_result
+pts_trakt_call(struct pts_trakt *t, const char *method, const char *path,
+    const char *const *query, json_object *body, unsigned flags, struct pts_http_resp *resp)
+{
+	return trakt_call(t, method, path, query, body, flags, resp);
 }

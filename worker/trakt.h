@@ -268,6 +268,19 @@ enum pts_http_result pts_trakt_history_remove(struct pts_trakt *t,
 /* Remove plays by history id. */
 enum pts_http_result pts_trakt_history_remove_ids(struct pts_trakt *t, const int64_t *ids,
     size_t n, int64_t *deleted);
+/*
+ * The same, and missing[i] (n bytes, may be NULL) = 1 for each id Trakt listed in
+ * not_found.ids (already gone). Removing by id is idempotent, so failed attempts are retried.
+ */
+enum pts_http_result pts_trakt_history_remove_ids_nf(struct pts_trakt *t, const int64_t *ids,
+    size_t n, int64_t *deleted, unsigned char *missing);
+/*
+ * POST /sync/{list}/remove ("ratings", "watchlist"), with the body and answer of a history
+ * remove (watched_at 0: not sent); an episode item with season and episode -1 stands for its
+ * whole show (shows[].ids). Items Trakt did not find are flagged not_found.
+ */
+enum pts_http_result pts_trakt_list_remove(struct pts_trakt *t, const char *list,
+    struct pts_trakt_hist_item *items, size_t n, struct pts_trakt_hist_result *res);
 
 /*
  * Read an add/remove answer (pure): count_key "added" or "deleted"; flags items named in
@@ -278,5 +291,13 @@ int pts_trakt_parse_sync_result(json_object *j, const char *count_key,
 
 /* Parse a Trakt ids object (pure): bad or empty imdb ids are dropped. */
 void pts_trakt_parse_ids(json_object *ids, struct pts_ids *out);
+
+/*
+ * One authenticated API call for the modules built on this client (trakt_lists.c): path on
+ * PTS_TRAKT_API_URL, query pairs (may be NULL), body (may be NULL; borrowed), PTS_HTTP_*
+ * flags. A 401 refreshes the token once and tries again. The caller frees resp.
+ */
+enum pts_http_result pts_trakt_call(struct pts_trakt *t, const char *method, const char *path,
+    const char *const *query, json_object *body, unsigned flags, struct pts_http_resp *resp);
 
 #endif

@@ -37,6 +37,12 @@ pts_wctx_cancelled(struct pts_wctx *w)
 }
 
 int
+pts_wctx_yield_due(const struct pts_wctx *w)
+{
+	return w->yield_at_ms > 0 && pts_now_ms() >= w->yield_at_ms;
+}
+
+int
 pts_wctx_sleep(struct pts_wctx *w, int64_t ms)
 {
 	int64_t end = pts_now_ms() + ms;

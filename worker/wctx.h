@@ -25,6 +25,7 @@ struct pts_wctx {
 	volatile sig_atomic_t *term; /* set by SIGTERM/SIGINT: finish the step and exit */
 	int64_t cancel_read_ms;  /* when the cancel flag was last read */
 	int cancelled;           /* sticky once seen */
+	int64_t yield_at_ms;     /* --cron: a sign-in flow pauses after this (0 = never) */
 };
 
 /* The process-wide context (set up by main). */
@@ -32,6 +33,12 @@ extern struct pts_wctx pts_wctx_global;
 
 /* 1 when the current job must stop (its cancel flag, or SIGTERM), else 0. Cheap to call often. */
 int pts_wctx_cancelled(struct pts_wctx *w);
+
+/*
+ * 1 when a job that can pause (a sign-in flow waiting for the person) should hand back now
+ * and continue at the next --cron run: it then returns PTS_JOB_YIELD. Never in the daemon.
+ */
+int pts_wctx_yield_due(const struct pts_wctx *w);
 
 /* Sleep ms in short slices; returns 1 as soon as the job is cancelled, else 0. */
 int pts_wctx_sleep(struct pts_wctx *w, int64_t ms);
@@ -44,8 +51,10 @@ void pts_wctx_set_waiting(struct pts_wctx *w, int64_t until, const char *reason)
 
 /*
  * Job handlers: run one job of a kind; args is the job's JSON arguments (borrowed).
- * Return 0 done, 1 cancelled, -1 failed (the cause already logged).
+ * Return 0 done, 1 cancelled, -1 failed (the cause already logged), or PTS_JOB_YIELD: not
+ * finished, queue it again (its state is in the database; see pts_wctx_yield_due()).
  */
+#define PTS_JOB_YIELD 2
 typedef int (*pts_job_fn)(struct pts_wctx *w, json_object *args);
 
 #endif

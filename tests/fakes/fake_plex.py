@@ -167,6 +167,14 @@ class FakePlex(FakeApp):
         r.add("GET PUT", r"/:/scrobble", self.authed(self.h_scrobble))
         r.add("GET PUT", r"/:/unscrobble", self.authed(self.h_unscrobble))
         r.add("GET PUT", r"/:/rate", self.authed(self.h_rate))
+        r.add("GET PUT", r"/:/progress", self.authed(self.h_progress))
+        r.add("GET", r"/library/sections/([^/]+)/collections", self.authed(self.h_collections))
+        r.add("POST", r"/library/collections", self.authed(self.h_collection_create))
+        r.add("GET", r"/library/collections/([^/]+)/children",
+              self.authed(self.h_collection_children))
+        r.add("PUT", r"/library/collections/([^/]+)/items", self.authed(self.h_collection_add))
+        r.add("DELETE", r"/library/collections/([^/]+)/items/([^/]+)",
+              self.authed(self.h_collection_remove))
         r.add("GET", r"/status/sessions/history/all", self.authed(self.h_history))
         r.add("GET", r"/status/sessions", self.authed(
             lambda req: self.reply(req, {"size": 0})))
@@ -189,7 +197,8 @@ class FakePlex(FakeApp):
             for it in plex["items"]:
                 self.items[it["ratingKey"]] = it
                 self.order.append(it)
-            self.scrobbles, self.unscrobbles, self.rates = [], [], []
+            self.scrobbles, self.unscrobbles, self.rates, self.progress = [], [], [], []
+            self._set_collections(plex.get("collections", []))
             self.plays = []
             for it in sorted((i for i in self.order if i.get("viewCount")),
                              key=lambda i: i.get("lastViewedAt", 0)):
@@ -231,10 +240,12 @@ class FakePlex(FakeApp):
                 else:
                     st["items"] = self.order
             st["plays"] = self.plays if req.query.get("plays") == "1" else len(self.plays)
+            st["collections"] = self.collections
             return json_response(st)   # serialised under the lock
 
     def set_state(self, patch):
-        check_keys(patch, {"token", "max_page", "sections", "items", "update_items", "plays"})
+        check_keys(patch, {"token", "max_page", "sections", "items", "update_items", "plays",
+                           "collections"})
         if "token" in patch:
             tok = want_str(patch, "token")
             with self.auth.lock:
@@ -276,6 +287,8 @@ class FakePlex(FakeApp):
                         it.pop(k, None)
                     else:
                         it[k] = v
+        if "collections" in patch:
+            self._set_collections(patch["collections"])
         if "plays" in patch:
             plays = patch["plays"]
             if not isinstance(plays, list) or not all(
@@ -515,6 +528,136 @@ class FakePlex(FakeApp):
             self._changed()
         return empty_response(200)
 
+    def h_progress(self, req):
+        """Resume point: viewOffset = time (ms); 0 clears it. Watched state is not touched."""
+        rk = self.lib_key(req)
+        try:
+            t = int(req.query.get("time", ""))
+        except ValueError:
+            raise HttpError(400, {"error": "time (ms) must be an integer"})
+        if t < 0:
+            raise HttpError(400, {"error": "time must be >= 0"})
+        with self.lock:
+            it = self.item_or_404(rk)
+            if t == 0:
+                it.pop("viewOffset", None)
+            else:
+                it["viewOffset"] = t
+            self.progress.append({"ratingKey": rk, "time": t,
+                                  "state": req.query.get("state")})
+            self._changed()
+        return empty_response(200)
+
+    # ---- collections (a Plex watchlist stand-in: a named collection per section) --------
+
+    def _set_collections(self, cols):
+        """[{ratingKey?, title, librarySectionID, items: [rk]}] -> self.collections."""
+        if not isinstance(cols, list) or not all(
+                isinstance(c, dict) and isinstance(c.get("title"), str)
+                and isinstance(c.get("librarySectionID"), int)
+                and isinstance(c.get("items", []), list) for c in cols):
+            raise HttpError(400, {"error": "collections: list of {title, librarySectionID, "
+                                           "items: [ratingKey]}"})
+        self.collections = []
+        self.next_collection = 900000
+        for c in cols:
+            self._new_collection(c["title"], c["librarySectionID"], c.get("items", []),
+                                 c.get("ratingKey"))
+
+    def _new_collection(self, title, section, items, rk=None):
+        sec = self.section(str(section))
+        if rk is None:
+            self.next_collection += 1
+            rk = str(self.next_collection)
+        col = {"ratingKey": str(rk), "title": title, "librarySectionID": int(section),
+               "subtype": "show" if sec["type"] == "show" else "movie",
+               "addedAt": int(now()), "items": []}
+        self.collections.append(col)
+        self._collection_add(col, items)
+        return col
+
+    def _collection_add(self, col, rks):
+        for rk in rks:
+            it = self.items.get(str(rk))
+            if it is None or it["librarySectionID"] != col["librarySectionID"] \
+                    or it["type"] != col["subtype"]:
+                raise HttpError(400, {"error": "item %s cannot join this collection" % rk})
+            if str(rk) not in col["items"]:
+                col["items"].append(str(rk))
+
+    def _collection_or_404(self, rk):
+        for c in self.collections:
+            if c["ratingKey"] == rk:
+                return c
+        raise HttpError(404, {"error": "no such collection"})
+
+    @staticmethod
+    def _uri_keys(uri):
+        """server://<machine>/com.plexapp.plugins.library/library/metadata/1,2 -> [1, 2]."""
+        prefix = "server://%s/%s/library/metadata/" % (MACHINE_ID, LIBRARY_ID)
+        if not uri or not uri.startswith(prefix):
+            raise HttpError(400, {"error": "uri must be " + prefix + "RK[,RK...]"})
+        keys = [k for k in uri[len(prefix):].split(",") if k]
+        if not keys:
+            raise HttpError(400, {"error": "uri names no item"})
+        return keys
+
+    def _render_collection(self, c):
+        return {"ratingKey": c["ratingKey"], "key": "/library/collections/%s/children"
+                % c["ratingKey"], "guid": "collection://%s" % c["ratingKey"],
+                "type": "collection", "title": c["title"], "subtype": c["subtype"],
+                "smart": "0", "librarySectionID": c["librarySectionID"],
+                "childCount": str(len(c["items"])), "addedAt": c["addedAt"],
+                "updatedAt": c["addedAt"]}
+
+    def h_collections(self, req, key):
+        with self.lock:
+            self.section(key)
+            out = [self._render_collection(c) for c in self.collections
+                   if str(c["librarySectionID"]) == key]
+            mc = {"size": len(out), "totalSize": len(out), "offset": 0,
+                  "librarySectionID": int(key) if key.isdigit() else key}
+            if out:
+                mc["Metadata"] = out
+            return self.reply(req, mc)
+
+    def h_collection_create(self, req):
+        title = req.query.get("title")
+        if not title:
+            raise HttpError(400, {"error": "title required"})
+        if req.query.get("smart", "0") != "0":
+            raise HttpError(400, {"error": "smart collections are not supported by the fake"})
+        section = req.qint("sectionId", None, 0)
+        if section is None:
+            raise HttpError(400, {"error": "sectionId required"})
+        with self.lock:
+            keys = self._uri_keys(req.query.get("uri")) if req.query.get("uri") else []
+            col = self._new_collection(title, section, keys)
+            self._changed()
+            return self.reply(req, {"size": 1, "Metadata": [self._render_collection(col)]})
+
+    def h_collection_children(self, req, rk):
+        with self.lock:
+            col = self._collection_or_404(rk)
+            lst = [self.items[k] for k in col["items"] if k in self.items]
+            return self.page_reply(req, lst, {"key": rk, "title1": col["title"]},
+                                   req.query.get("includeGuids") == "1")
+
+    def h_collection_add(self, req, rk):
+        with self.lock:
+            col = self._collection_or_404(rk)
+            self._collection_add(col, self._uri_keys(req.query.get("uri")))
+            self._changed()
+            return self.reply(req, {"size": 1, "Metadata": [self._render_collection(col)]})
+
+    def h_collection_remove(self, req, rk, item):
+        with self.lock:
+            col = self._collection_or_404(rk)
+            if item in col["items"]:
+                col["items"].remove(item)
+            self._changed()
+            return self.reply(req, {"size": 1, "Metadata": [self._render_collection(col)]})
+
     def h_history(self, req):
         filters = [f for f in parse_filters(req) if f[0] in ("viewedAt", "librarySectionID")]
         with self.lock:
@@ -549,9 +692,9 @@ class FakePlex(FakeApp):
         with self.lock:
             return json_response({"scrobbles": list(self.scrobbles),
                                   "unscrobbles": list(self.unscrobbles),
-                                  "rates": list(self.rates)})
+                                  "rates": list(self.rates), "progress": list(self.progress)})
 
     def c_scrobbles_reset(self, req):
         with self.lock:
-            self.scrobbles, self.unscrobbles, self.rates = [], [], []
+            self.scrobbles, self.unscrobbles, self.rates, self.progress = [], [], [], []
         return json_response({"ok": True})

@@ -92,6 +92,7 @@ class FakeTrakt(TraktListsMixin, FakeApp):
         r.add("POST", r"/sync/watchlist/remove", api(self.h_watchlist_remove, auth=True))
         r.add("GET", r"/sync/playback(?:/(movies|episodes))?", api(self.h_playback, auth=True))
         r.add("DELETE", r"/sync/playback/(\d+)", api(self.h_playback_delete, auth=True))
+        r.add("POST", r"/scrobble/pause", api(self.h_scrobble_pause, auth=True))
         r.add("GET", r"/users/settings", api(self.h_settings, auth=True))
         r.add("GET", r"/search/(imdb|tmdb|tvdb|trakt)/([^/]+)", api(self.h_search))
         c = self.control_router

@@ -375,6 +375,64 @@ class FakesTest(unittest.TestCase):
         r = self.trakt("DELETE", "/sync/playback/%d" % pb[0]["id"], token="lists")
         self.assertEqual(r.status, 204)
 
+    def test_trakt_scrobble_pause(self):
+        self.ctl("trakt", "/_control/state", {"enforce_post_rate": False})
+        self.token("pause")
+        r = self.trakt("POST", "/scrobble/pause", {"movie": {"ids": {"trakt": 3}},
+                                                   "progress": 42.5}, "pause")
+        self.assertEqual((r.status, r.json()["action"], r.json()["progress"]),
+                         (201, "pause", 42.5))
+        r = self.trakt("POST", "/scrobble/pause", {"show": {"ids": {"tvdb": 268592}},
+                                                   "episode": {"season": 2, "number": 1},
+                                                   "progress": 20}, "pause")
+        self.assertEqual(r.status, 201)
+        pb = self.trakt("GET", "/sync/playback", token="pause").json()
+        movies = [p for p in pb if p["type"] == "movie"]
+        self.assertEqual([(p["movie"]["ids"]["trakt"], p["progress"]) for p in movies],
+                         [(3, 42.5)], "one resume point per item, replaced")
+        self.assertEqual(len(pb), 3)
+        self.assertEqual(self.trakt("POST", "/scrobble/pause", {"movie": {"ids": {"trakt": 999}},
+                                                               "progress": 5}, "pause").status,
+                         404)
+        self.assertEqual(self.trakt("POST", "/scrobble/pause", {"movie": {"ids": {"trakt": 3}},
+                                                               "progress": 101}, "pause").status,
+                         422)
+
+    def test_plex_progress_and_collections(self):
+        lib = "identifier=com.plexapp.plugins.library"
+        self.assertEqual(self.plex("/:/progress?key=55&time=60000&state=stopped&" + lib,
+                                   method="PUT").status, 200)
+        it = self.ctl("plex", "/_control/state?ratingKeys=55")["items"][0]
+        self.assertEqual(it["viewOffset"], 60000)
+        self.assertNotIn("viewCount", it)
+        self.assertEqual(self.ctl("plex", "/_control/scrobbles")["progress"],
+                         [{"ratingKey": "55", "time": 60000, "state": "stopped"}])
+        self.assertEqual(self.plex("/:/progress?key=55&time=x&" + lib, method="PUT").status, 400)
+        # Collections: none, create one, add, list, remove.
+        r = self.plex("/library/sections/1/collections").json()["MediaContainer"]
+        self.assertNotIn("Metadata", r)
+        mid = self.plex("/identity").json()["MediaContainer"]["machineIdentifier"]
+        uri = "server://%s/com.plexapp.plugins.library/library/metadata/" % mid
+        r = self.plex("/library/collections?type=1&title=Watchlist&smart=0&sectionId=1&uri="
+                      + uri + "101", method="POST")
+        self.assertEqual(r.status, 200)
+        crk = r.json()["MediaContainer"]["Metadata"][0]["ratingKey"]
+        self.assertEqual(self.plex("/library/collections/%s/items?uri=%s102,104" % (crk, uri),
+                                   method="PUT").status, 200)
+        kids = self.plex("/library/collections/%s/children" % crk).json()["MediaContainer"]
+        self.assertEqual([m["ratingKey"] for m in kids["Metadata"]], ["101", "102", "104"])
+        self.assertEqual(self.plex("/library/collections/%s/items/102" % crk,
+                                   method="DELETE").status, 200)
+        cols = self.plex("/library/sections/1/collections").json()["MediaContainer"]["Metadata"]
+        self.assertEqual([(c["title"], c["childCount"]) for c in cols], [("Watchlist", "2")])
+        # A show cannot join a movie collection; other sections have their own.
+        self.assertEqual(self.plex("/library/collections/%s/items?uri=%s300" % (crk, uri),
+                                   method="PUT").status, 400)
+        self.ctl("plex", "/_control/state", {"collections": [
+            {"title": "Watchlist", "librarySectionID": 2, "items": ["300"]}]})
+        st = self.ctl("plex", "/_control/state?items=0")["collections"]
+        self.assertEqual([(c["librarySectionID"], c["items"]) for c in st], [(2, ["300"])])
+
     def test_plex_state_update_items(self):
         self.ctl("plex", "/_control/state", {"update_items": [
             {"ratingKey": "57", "viewCount": 1, "lastViewedAt": 1600000000}]})

@@ -266,3 +266,35 @@ class TraktListsMixin:
                 raise HttpError(404, {"error": "no such playback"})
             self.activity[("movies", "paused_at")] = now()
         return empty_response(204)
+
+    def h_scrobble_pause(self, req):
+        """POST /scrobble/pause {movie | episode | show+episode, progress}: the item's
+        playback entry becomes this position, paused now (one entry per item)."""
+        body = req.json_object()
+        progress = body.get("progress")
+        if isinstance(progress, bool) or not isinstance(progress, (int, float)) \
+                or not 0 <= progress <= 100:
+            raise HttpError(422, {"error": "progress must be a number 0..100"})
+        if isinstance(body.get("movie"), dict):
+            ref = {"type": "movie", "movie": body["movie"]}
+        elif isinstance(body.get("episode"), dict):
+            ref = {"type": "episode", "episode": body["episode"], "show": body.get("show")}
+        else:
+            raise HttpError(400, {"error": "movie or episode required"})
+        with self.lock:
+            try:
+                movie, show, ep = resolve_ref(self.catalog, ref)
+            except (ValueError, AttributeError, TypeError):
+                raise HttpError(404, {"error": "not found"})
+            ref_id = id(movie or ep)
+            self.playback = [p for p in self.playback if id(p["movie"] or p["ep"]) != ref_id]
+            pid = max([p["id"] for p in self.playback] + [0]) + 1
+            t = now()
+            self.playback.append({"id": pid, "progress": progress, "paused_at": t,
+                                  "movie": movie, "show": show, "ep": ep})
+            self.activity[("movies" if movie is not None else "episodes", "paused_at")] = t
+            out = self._render_ref({"id": pid, "action": "pause", "progress": progress,
+                                    "sharing": {"twitter": False, "tumblr": False}},
+                                   movie, show, ep, None)
+            out.pop("type", None)
+            return json_response(out, 201)

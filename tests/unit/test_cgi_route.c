@@ -71,17 +71,22 @@ static void
 test_table(void)
 {
 	const struct route *a, *b;
-	int dup = 0, public = 0;
+	int dup = 0, public = 0, unguarded = 0;
 
 	for (a = route_table; a->pattern != NULL; a++) {
-		if (a->flags & ROUTE_PUBLIC)
+		/* A route without login must be health, login, or carry the webhook token. */
+		if ((a->flags & ROUTE_PUBLIC) && !(a->flags & ROUTE_TOKEN))
 			public++;
+		/* Only a token stands in for the CSRF rule. */
+		if ((a->flags & ROUTE_NOCSRF) && !(a->flags & ROUTE_TOKEN))
+			unguarded++;
 		for (b = a + 1; b->pattern != NULL; b++)
 			if (a->method == b->method && strcmp(a->pattern, b->pattern) == 0)
 				dup++;
 	}
 	TAP_OK(dup == 0, "no method + pattern twice in the table");
-	TAP_OK(public == 2, "only health and login are public");
+	TAP_OK(public == 2, "only health and login are public without a token");
+	TAP_OK(unguarded == 0, "every route without the CSRF rule needs the webhook token");
 }
 
 static void

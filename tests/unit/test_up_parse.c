@@ -484,6 +484,14 @@ test_history_body(void)
 	TAP_OK(pts_trakt_parse_sync_result(j, "added", it, 3, &res) == -1,
 	    "the wrong count key is refused");
 	json_object_put(j);
+	/* Found by fuzzing (tests/fuzz/fuzz_trakt): a huge negative count overflowed. */
+	memset(&it[2], 0, sizeof(it[2]));
+	ep_by_show(&it[2], 81189, 0, 1, 1, 1);
+	j = parse("{\"added\": {\"movies\": -1, \"episodes\": -9223372036854775808},"
+	    " \"not_found\": {\"episodes\": [{\"number\": 1}]}}");
+	TAP_OK(pts_trakt_parse_sync_result(j, "added", it, 3, &res) == 0 && res.movies == 0 &&
+	    res.episodes == 0 && it[2].not_found, "negative counts read as 0 (no overflow)");
+	json_object_put(j);
 	unsetenv("TZ");
 	tzset();
 }

@@ -1,0 +1,123 @@
+/*
+ * h_webhooks.c - the Plex webhook: POST /api/webhooks/plex?token=... (Plex posts each event
+ * there), and for the dashboard GET /api/webhooks/plex (the URL to paste into Plex) and
+ * POST /api/webhooks/plex/rotate (a new token; the old URL stops working).
+ *
+ * By the time the POST handler runs, app.c has checked the token and turned the multipart
+ * body's "payload" part into ctx->body. A media.scrobble of a movie or an episode becomes a
+ * webhook_scrobble job with its own run (trigger 'webhook'), both in one transaction: 202.
+ * Every other event is answered 200 and forgotten.
+ */
+#include "handler.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "hooktoken.h"
+#include "jobs.h"
+#include "jsonx.h"
+#include "log.h"
+#include "plexhook.h"
+#include "settings.h"
+
+#define WEBHOOK_PATH "/api/webhooks/plex"
+
+/* Queue the job and its run. 0 with the ids set, or -1. */
+static int
+webhook_queue(sqlite3 *db, json_object *args, int dry_run, int64_t *job_id, int64_t *run_id)
+{
+	int64_t now = pts_now();
+
+	pts_json_add_bool(args, "dry_run", dry_run);
+	if (pts_db_begin(db) != 0)
+		return -1;
+	if (pts_jobs_enqueue(db, PTS_JOB_WEBHOOK_SCROBBLE, json_object_to_json_string_ext(args,
+	    JSON_C_TO_STRING_PLAIN), job_id) != 0 ||
+	    pts_db_run(db, "INSERT INTO runs(job_id, trigger, status, created_at, started_at,"
+	    " dry_run) VALUES(?, 'webhook', 'queued', ?, ?, ?)", "iiii", *job_id, now, now,
+	    (int64_t)(dry_run != 0)) != 0)
+		goto fail;
+	*run_id = sqlite3_last_insert_rowid(db);
+	if (pts_db_run(db, "UPDATE jobs SET run_id = ? WHERE id = ?", "ii", *run_id, *job_id) != 0 ||
+	    pts_db_commit(db) != 0)
+		goto fail;
+	return 0;
+fail:
+	pts_db_rollback(db);
+	return -1;
+}
+
+void
+h_webhook_plex_post(struct hctx *ctx)
+{
+	json_object *args = NULL, *o;
+	const char *why = NULL;
+	int64_t job_id = 0, run_id = 0;
+
+	switch (plexhook_read(ctx->body, pts_now(), &args, &why)) {
+	case PLEXHOOK_IGNORE:
+		o = json_object_new_object();
+		pts_json_add_bool(o, "ok", 1);
+		pts_json_add_str(o, "ignored", why);
+		resp_json(ctx->resp, 200, o);
+		return;
+	case PLEXHOOK_BAD:
+		pts_log(PTS_LOG_WARN, "webhook: unusable Plex payload: %s", why);
+		resp_bad_field(ctx->resp, "bad_request", "payload", why);
+		return;
+	case PLEXHOOK_QUEUE:
+		break;
+	}
+	if (webhook_queue(ctx->db, args, pts_settings_get_bool(ctx->db, "dry_run"), &job_id,
+	    &run_id) != 0) {
+		json_object_put(args);
+		resp_internal(ctx->resp);
+		return;
+	}
+	json_object_put(args);
+	o = json_object_new_object();
+	pts_json_add_int(o, "job_id", job_id);
+	pts_json_add_int(o, "run_id", run_id);
+	resp_json(ctx->resp, 202, o);
+}
+
+/* {"url_path": "/api/webhooks/plex?token=...", "token": "..."} */
+static void
+webhook_answer(struct hctx *ctx, const char *token)
+{
+	char path[sizeof(WEBHOOK_PATH) + HOOKTOKEN_HEX + 16];
+	json_object *o = json_object_new_object();
+
+	snprintf(path, sizeof(path), "%s?token=%s", WEBHOOK_PATH, token);
+	pts_json_add_str(o, "url_path", path);
+	pts_json_add_str(o, "token", token);
+	resp_json(ctx->resp, 200, o);
+	explicit_bzero(path, sizeof(path));
+}
+
+void
+h_webhook_plex_get(struct hctx *ctx)
+{
+	char token[HOOKTOKEN_HEX + 1];
+
+	if (hooktoken_get(ctx->db, token, sizeof(token)) != 0) {
+		resp_internal(ctx->resp);
+		return;
+	}
+	webhook_answer(ctx, token);
+	explicit_bzero(token, sizeof(token));
+}
+
+void
+h_webhook_plex_rotate_post(struct hctx *ctx)
+{
+	char token[HOOKTOKEN_HEX + 1];
+
+	if (hooktoken_rotate(ctx->db, token, sizeof(token)) != 0) {
+		resp_internal(ctx->resp);
+		return;
+	}
+	webhook_answer(ctx, token);
+	explicit_bzero(token, sizeof(token));
+}

@@ -1,0 +1,196 @@
+/*
+ * privdrop.c - become an unprivileged user after the root-only set-up.
+ */
+#include "privdrop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "paths.h"
+
+/* Room getpwnam_r may need for one passwd entry. */
+#define PRIVDROP_PWBUF 16384
+
+int
+pts_privdrop_lookup(const char *name, struct pts_privdrop *p)
+{
+	struct passwd pw, *res = NULL;
+	char *buf;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (name == NULL || *name == '\0')
+		name = pts_env("PTS_USER", NULL);
+	if (name == NULL)
+		return 0;
+	if (strlen(name) >= sizeof(p->name)) {
+		pts_log_raw(PTS_LOG_ERROR, "user name too long: %.40s...", name);
+		return -1;
+	}
+	if ((buf = malloc(PRIVDROP_PWBUF)) == NULL) {
+		pts_log_raw(PTS_LOG_ERROR, "out of memory looking up user %s", name);
+		return -1;
+	}
+	rc = getpwnam_r(name, &pw, buf, PRIVDROP_PWBUF, &res);
+	if (res == NULL) {
+		pts_log_raw(PTS_LOG_ERROR, "unknown user '%s'%s%s", name, rc ? ": " : "",
+		    rc ? strerror(rc) : "");
+		free(buf);
+		return -1;
+	}
+	memcpy(p->name, name, strlen(name) + 1);
+	p->uid = pw.pw_uid;
+	p->gid = pw.pw_gid;
+	free(buf);
+	if (geteuid() != 0) {
+		if (p->uid == geteuid())
+			return 0; /* already that user: nothing to drop */
+		pts_log_raw(PTS_LOG_ERROR, "--user %s needs root (running as uid %ld): start as"
+		    " root, or leave the option out to run as yourself", name, (long)geteuid());
+		return -1;
+	}
+	p->due = p->uid != 0;
+	return 0;
+}
+
+int
+pts_privdrop_prepare_dir(const struct pts_privdrop *p, const char *dir)
+{
+	struct stat st;
+
+	if (!p->due)
+		return 0;
+	if (mkdir(dir, 0700) == 0) {
+		if (lchown(dir, p->uid, p->gid) != 0) {
+			pts_log_raw(PTS_LOG_ERROR, "chown %s to %s: %s", dir, p->name, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (errno != EEXIST) {
+		pts_log_raw(PTS_LOG_ERROR, "cannot create data folder %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		pts_log_raw(PTS_LOG_ERROR, "data folder %s is not a folder", dir);
+		return -1;
+	}
+	/*
+	 * Root never chowns a folder it did not make (PTS_DATA_DIR=/etc would be a disaster):
+	 * the owner fixes it once, or lets the program create the folder.
+	 */
+	if (st.st_uid != p->uid || (st.st_mode & S_IRWXU) != S_IRWXU) {
+		pts_log_raw(PTS_LOG_ERROR, "data folder %s must belong to user %s (it belongs to"
+		    " uid %ld): chown -R %s %s", dir, p->name, (long)st.st_uid, p->name, dir);
+		return -1;
+	}
+	return 0;
+}
+
+int
+pts_privdrop_give_file(const struct pts_privdrop *p, const char *path, int create)
+{
+	struct stat st;
+	int fd;
+
+	if (!p->due)
+		return 0;
+	/* The folder is the user's: what sits in it may be a trap for root. Never follow. */
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (create ? O_CREAT : 0),
+	    0600);
+	if (fd < 0) {
+		if (!create && errno == ENOENT)
+			return 0;
+		pts_log_raw(PTS_LOG_ERROR, "cannot open %s for user %s: %s", path, p->name,
+		    errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		pts_log_raw(PTS_LOG_ERROR, "%s is not a plain file (or has other links): refusing"
+		    " to hand it to %s", path, p->name);
+		close(fd);
+		return -1;
+	}
+	if ((st.st_uid != p->uid || st.st_gid != p->gid) && fchown(fd, p->uid, p->gid) != 0) {
+		pts_log_raw(PTS_LOG_ERROR, "chown %s to %s: %s", path, p->name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+pts_privdrop_prepare_data(const struct pts_privdrop *p)
+{
+	static const char *const files[] = { "pts.db", "pts.db-wal", "pts.db-shm" };
+	char path[PTS_PATH_MAX];
+	size_t i;
+
+	if (!p->due)
+		return pts_paths_ensure_data_dir();
+	if (pts_privdrop_prepare_dir(p, pts_paths_data_dir()) != 0)
+		return -1;
+	/*
+	 * The database first: SQLite, running as root, gives the -wal and -shm files it
+	 * creates to the database file's owner.
+	 */
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (pts_paths_join(path, sizeof(path), files[i]) != 0 ||
+		    pts_privdrop_give_file(p, path, i == 0) != 0)
+			return -1;
+	return 0;
+}
+
+int
+pts_privdrop_give_socket(const struct pts_privdrop *p, const char *path)
+{
+	if (!p->due)
+		return 0;
+	if (lchown(path, p->uid, p->gid) != 0) {
+		pts_log_raw(PTS_LOG_ERROR, "chown %s to %s: %s", path, p->name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+pts_privdrop_drop(const struct pts_privdrop *p)
+{
+	if (!p->due)
+		return 0;
+	/* Group first: once the uid is gone, the right to change groups is gone too. */
+	if (setgid(p->gid) != 0) {
+		pts_log_raw(PTS_LOG_ERROR, "setgid(%ld): %s", (long)p->gid, strerror(errno));
+		return -1;
+	}
+	if (initgroups(p->name, p->gid) != 0) {
+		pts_log_raw(PTS_LOG_ERROR, "initgroups(%s): %s", p->name, strerror(errno));
+		return -1;
+	}
+	if (setuid(p->uid) != 0) {
+		pts_log_raw(PTS_LOG_ERROR, "setuid(%ld): %s", (long)p->uid, strerror(errno));
+		return -1;
+	}
+	/* Prove it: root must be gone for good (saved ids included). */
+	if (setuid(0) == 0 || seteuid(0) == 0) {
+		pts_log_raw(PTS_LOG_ERROR, "regained root after dropping to %s: aborting", p->name);
+		abort();
+	}
+	if (getuid() != p->uid || geteuid() != p->uid || getgid() != p->gid ||
+	    getegid() != p->gid) {
+		pts_log_raw(PTS_LOG_ERROR, "ids after dropping to %s are not %ld:%ld", p->name,
+		    (long)p->uid, (long)p->gid);
+		return -1;
+	}
+	pts_log_raw(PTS_LOG_INFO, "running as user %s (uid %ld, gid %ld)", p->name, (long)p->uid,
+	    (long)p->gid);
+	return 0;
+}

@@ -1,0 +1,453 @@
+"""Ratings, watchlist and playback progress through the real pts-worker --once against the fakes.
+
+What the default corpus holds (tests/fakes/README.md):
+  ratings    Trakt: TRON: Legacy (Plex 101, 4K copy 302) and The Dark Knight (102, 4K copy 301)
+             rated 10. Plex: TRON 10, Léon (113) 9.
+  watchlist  Trakt: TRON and The Dark Knight. Plex: no collection (tests make one).
+  playback   Trakt: Batman Begins (103) 10 % paused in 2015 (Plex: 7.1 %, no lastViewedAt);
+             Breaking Bad S00E01 65.5 % (watched in Plex since). Plex: The 100 S02E01 (204)
+             at 33.3 %, nothing on Trakt.
+The Plex side of the watchlist is a collection named by the setting watchlist_collection in
+each library (worker/sync_watchlist.h). Every sync here runs with sync_direction "both"
+unless a test says otherwise.
+"""
+import json
+import os
+import subprocess
+import time
+import unittest
+
+from fakes import Fakes
+from stack import BUILD
+from syncenv import SyncEnv
+
+CGI = os.path.join(BUILD, "cgi", "pts-cgi")
+
+FAKES = None
+FAST = {"PTS_TRAKT_POST_INTERVAL_MS": "0"}
+FEATURE_ACTIONS = ("rate_trakt", "rate_plex", "watchlist_add_trakt", "watchlist_remove_trakt",
+                   "watchlist_add_plex", "watchlist_remove_plex", "playback_trakt",
+                   "playback_plex")
+# Upstream writes the features make (calls counted by the fakes).
+TRAKT_WRITES = ("POST /sync/ratings", "POST /sync/ratings/remove", "POST /sync/watchlist",
+                "POST /sync/watchlist/remove", "POST /scrobble/pause")
+PLEX_WRITES = ("PUT /:/rate", "PUT /:/progress", "POST /library/collections")
+
+
+def setUpModule():
+    global FAKES
+    FAKES = Fakes().start()
+
+
+def tearDownModule():
+    FAKES.stop()
+
+
+def trakt_state(key):
+    return FAKES.get("trakt", "/_control/state?keys=" + key)[key]
+
+
+def trakt_ratings():
+    """{trakt id: rating} of movies."""
+    return {r["movie"]["ids"]["trakt"]: r["rating"] for r in trakt_state("ratings")
+            if r["type"] == "movie"}
+
+
+def trakt_watchlist():
+    return sorted((w["type"], (w.get("movie") or w.get("show"))["ids"]["trakt"])
+                  for w in trakt_state("watchlist"))
+
+
+def trakt_playback():
+    """{("movie", trakt id) | ("episode", show trakt id, season, number): (progress, paused_at)}"""
+    out = {}
+    for p in trakt_state("playback"):
+        if p["type"] == "movie":
+            key = ("movie", p["movie"]["ids"]["trakt"])
+        else:
+            key = ("episode", p["show"]["ids"]["trakt"], p["episode"]["season"],
+                   p["episode"]["number"])
+        out[key] = (p["progress"], p["paused_at"])
+    return out
+
+
+def plex_items(*rks):
+    items = FAKES.get("plex", "/_control/state?ratingKeys=" + ",".join(rks))["items"]
+    return {it["ratingKey"]: it for it in items}
+
+
+def collections():
+    """{section id: sorted member rating keys} of the Plex collections named Watchlist."""
+    st = FAKES.get("plex", "/_control/state?items=0")
+    return {c["librarySectionID"]: sorted(c["items"]) for c in st["collections"]
+            if c["title"] == "Watchlist"}
+
+
+def api(s, method, path, body=None):
+    """One request to pts-cgi in plain CGI mode on the env's data folder -> (status, JSON)."""
+    data = json.dumps(body).encode() if body is not None else b""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PTS_DATA_DIR": s.data,
+           "GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": method, "REQUEST_URI": path,
+           "QUERY_STRING": "", "HTTP_HOST": "127.0.0.1:8080", "CONTENT_TYPE": "application/json",
+           "CONTENT_LENGTH": str(len(data)), "HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
+    r = subprocess.run([CGI], input=data, env=env, capture_output=True, timeout=30)
+    head, _, body = r.stdout.partition(b"\r\n\r\n")
+    status = int(head.split(b"\r\n")[0].split()[1])
+    return status, json.loads(body)
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t))
+
+
+class FeatureCase(unittest.TestCase):
+    def setUp(self):
+        FAKES.reset()
+        FAKES.post("trakt", "/_control/state", {"enforce_post_rate": False})
+        self.envs = []
+
+    def tearDown(self):
+        for s in self.envs:
+            s.close()
+
+    def env(self, **settings):
+        vals = {"sync_direction": "both", "sync_watched": False}
+        vals.update(settings)
+        s = SyncEnv(FAKES, settings=vals)
+        self.envs.append(s)
+        return s
+
+    def sync(self, s, *args, errors=0):
+        r = s.once(*args, env=FAST)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        run = s.run_row()
+        self.assertEqual(run["status"], "ok", r.stderr[-3000:])
+        self.assertEqual(run["errors"], errors, r.stderr[-3000:])
+        return run
+
+    def fail_next(self, svc, what, n=4):
+        """The next n requests matching what fail with 500 (every try of one write)."""
+        FAKES.post(svc, "/_control/faults", {"only": [what], "fail_next": [500] * n})
+
+    def changes(self, s, run):
+        rows = s.rows("SELECT action, type, title, show, season, episode, result, detail"
+                      " FROM changes WHERE run_id = ? ORDER BY id", run["id"])
+        return [r for r in rows if r["action"] in FEATURE_ACTIONS]
+
+    def actions(self, s, run):
+        return sorted((c["action"], c["title"]) for c in self.changes(s, run))
+
+    def writes(self):
+        t, p = FAKES.calls("trakt")["calls"], FAKES.calls("plex")["calls"]
+        out = {k: t.get(k, 0) for k in TRAKT_WRITES if t.get(k)}
+        out.update({k: p.get(k, 0) for k in PLEX_WRITES if p.get(k)})
+        out.update({k: n for k, n in p.items() if k.startswith(("PUT /library/collections",
+                                                                  "DELETE /library/"))})
+        return out
+
+    def assert_stable(self, s):
+        """A second sync changes nothing and writes nothing."""
+        for svc in ("plex", "trakt"):
+            FAKES.post(svc, "/_control/calls/reset")
+        run = self.sync(s)
+        self.assertEqual(self.changes(s, run), [])
+        self.assertEqual(self.writes(), {})
+        for col in ("ratings_changed", "watchlist_changed", "playback_changed"):
+            self.assertEqual(run[col], 0, col)
+
+
+class TestRatings(FeatureCase):
+    def test_both_ways_then_stable(self):
+        s = self.env(sync_ratings=True, sync_watched=True)
+        run = self.sync(s)
+        self.assertEqual(self.actions(s, run), [
+            ("rate_plex", "TRON: Legacy"), ("rate_plex", "The Dark Knight"),
+            ("rate_plex", "The Dark Knight"), ("rate_trakt", "Léon")])
+        self.assertTrue(all(c["result"] == "done" for c in self.changes(s, run)))
+        self.assertEqual(run["ratings_changed"], 4)
+        # Plex → Trakt: Léon's 9; Trakt → Plex: every copy of The Dark Knight and the 4K TRON.
+        self.assertEqual(trakt_ratings(), {1: 10, 6: 10, 1213: 9})
+        rates = {r["ratingKey"]: r["rating"]
+                 for r in FAKES.get("plex", "/_control/scrobbles")["rates"]}
+        self.assertEqual(rates, {"102": 10.0, "301": 10.0, "302": 10.0})
+        leon = [c for c in self.changes(s, run) if c["action"] == "rate_trakt"][0]
+        self.assertEqual(json.loads(leon["detail"]), {"rating": 9, "was": None})
+        # One batch for the Trakt side.
+        self.assertEqual(FAKES.calls("trakt")["calls"].get("POST /sync/ratings"), 1)
+        # The watched sync ran as well.
+        self.assertEqual(run["added_to_trakt"], 17)
+        # The API shows the counter and what each change set.
+        st, body = api(s, "GET", "/api/runs?limit=1")
+        self.assertEqual(st, 200)
+        self.assertEqual(body["runs"][0]["ratings_changed"], 4)
+        st, body = api(s, "GET", "/api/runs/%d/changes" % run["id"])
+        leon = [c for c in body["changes"] if c["action"] == "rate_trakt"]
+        self.assertEqual([c["detail"] for c in leon], [{"rating": 9, "was": None}])
+        self.assert_stable(s)
+
+    def test_settings_are_validated(self):
+        s = self.env()
+        st, body = api(s, "PUT", "/api/settings", {"ratings_conflict": "oldest",
+                                                   "watchlist_collection": "",
+                                                   "watchlist_remove_max_percent": 101})
+        self.assertEqual(st, 400)
+        self.assertEqual(sorted(body["error"]["fields"]), [
+            "ratings_conflict", "watchlist_collection", "watchlist_remove_max_percent"])
+        st, body = api(s, "PUT", "/api/settings", {"ratings_conflict": "trakt",
+                                                   "watchlist_collection": "À voir",
+                                                   "watchlist_remove_max_percent": 0})
+        self.assertEqual(st, 200)
+        self.assertEqual((body["ratings_conflict"], body["watchlist_collection"],
+                          body["watchlist_remove_max_percent"]), ("trakt", "À voir", 0))
+
+    def test_plex_scale_rounds_and_unrated_is_not_a_rating(self):
+        s = self.env(sync_ratings=True, sync_direction="plex_to_trakt")
+        # Half stars round; 0 is "unrated" in Plex.
+        FAKES.post("plex", "/_control/state", {"update_items": [
+            {"ratingKey": "104", "userRating": 7.5}, {"ratingKey": "106", "userRating": 0.0},
+            {"ratingKey": "113", "userRating": None}]})
+        self.sync(s)
+        self.assertEqual(trakt_ratings(), {1: 10, 6: 10, 1204: 8})
+        # A rating taken away in Plex is not taken off Trakt.
+        FAKES.post("plex", "/_control/state", {"update_items": [
+            {"ratingKey": "104", "userRating": None}]})
+        run = self.sync(s)
+        self.assertEqual(trakt_ratings(), {1: 10, 6: 10, 1204: 8})
+        self.assertEqual(FAKES.calls("trakt")["calls"].get("POST /sync/ratings/remove", 0), 0)
+        self.assertEqual(self.changes(s, run), [])
+
+    def test_conflicts_newest_wins(self):
+        s = self.env(sync_ratings=True)
+        self.sync(s)
+        # Léon changed in Plex after the last sync: Plex is newer → Trakt follows.
+        FAKES.post("plex", "/_control/state", {"update_items": [
+            {"ratingKey": "113", "userRating": 6.0}]})
+        run = self.sync(s)
+        self.assertEqual(self.actions(s, run), [("rate_trakt", "Léon")])
+        self.assertEqual(trakt_ratings()[1213], 6)
+        # TRON re-rated on Trakt now; Plex's 10 is older → both Plex copies follow.
+        ratings = [r for r in trakt_state("ratings") if r["movie"]["ids"]["trakt"] != 1]
+        ratings.append({"type": "movie", "rating": 7, "rated_at": iso(time.time()),
+                        "movie": {"ids": {"trakt": 1}}})
+        FAKES.post("trakt", "/_control/state", {"ratings": ratings})
+        FAKES.post("plex", "/_control/scrobbles/reset")
+        run = self.sync(s)
+        self.assertEqual(self.actions(s, run), [("rate_plex", "TRON: Legacy"),
+                                                ("rate_plex", "TRON: Legacy")])
+        self.assertEqual({k: v["userRating"] for k, v in plex_items("101", "302").items()},
+                         {"101": 7.0, "302": 7.0})
+        self.assertEqual(trakt_ratings()[1], 7)
+        self.assert_stable(s)
+
+    def test_conflict_rule_setting(self):
+        s = self.env(sync_ratings=True, ratings_conflict="plex")
+        self.sync(s)
+        ratings = [r for r in trakt_state("ratings") if r["movie"]["ids"]["trakt"] != 1]
+        ratings.append({"type": "movie", "rating": 3, "rated_at": iso(time.time()),
+                        "movie": {"ids": {"trakt": 1}}})
+        FAKES.post("trakt", "/_control/state", {"ratings": ratings})
+        run = self.sync(s)
+        # Plex always wins: its 10 goes back to Trakt, Plex is not touched.
+        self.assertEqual(self.actions(s, run), [("rate_trakt", "TRON: Legacy")])
+        self.assertEqual(trakt_ratings()[1], 10)
+        self.assertEqual(plex_items("101")["101"]["userRating"], 10.0)
+
+
+    def test_failed_write_is_counted_and_made_next_time(self):
+        s = self.env(sync_ratings=True)
+        self.fail_next("plex", "PUT /:/rate", 4)
+        run = self.sync(s, errors=1)
+        results = sorted((c["action"], c["result"]) for c in self.changes(s, run))
+        self.assertEqual(results, [("rate_plex", "done"), ("rate_plex", "done"),
+                                   ("rate_plex", "failed"), ("rate_trakt", "done")])
+        FAKES.post("plex", "/_control/faults/reset")
+        run = self.sync(s)
+        self.assertEqual([(c["action"], c["result"]) for c in self.changes(s, run)],
+                         [("rate_plex", "done")])
+        self.assert_stable(s)
+
+
+class TestWatchlist(FeatureCase):
+    def setUp(self):
+        super().setUp()
+        # Plex's watchlist: Amélie in Movies, Breaking Bad in TV Shows.
+        FAKES.post("plex", "/_control/state", {"collections": [
+            {"title": "Watchlist", "librarySectionID": 1, "items": ["104"]},
+            {"title": "Watchlist", "librarySectionID": 2, "items": ["300"]}]})
+
+    def test_both_ways_additions_removals_then_stable(self):
+        s = self.env(sync_watchlist=True)
+        run = self.sync(s)
+        self.assertEqual(self.actions(s, run), [
+            ("watchlist_add_plex", "TRON: Legacy"), ("watchlist_add_plex", "The Dark Knight"),
+            ("watchlist_add_trakt", "Amélie"), ("watchlist_add_trakt", "Breaking Bad")])
+        self.assertEqual(run["watchlist_changed"], 4)
+        self.assertEqual(trakt_watchlist(), [("movie", 1), ("movie", 6), ("movie", 1204),
+                                             ("show", 1)])
+        # The first copy (Movies, not 4K Movies) joined the collection.
+        self.assertEqual(collections(), {1: ["101", "102", "104"], 2: ["300"]})
+        show = [c for c in self.changes(s, run) if c["title"] == "Breaking Bad"][0]
+        self.assertEqual(show["type"], "show")
+        self.assertEqual(json.loads(show["detail"]), {"collection": "Watchlist"})
+        self.assert_stable(s)
+
+        # Removed in Plex (The Dark Knight) and on Trakt (Amélie): each side follows.
+        FAKES.post("plex", "/_control/state", {"collections": [
+            {"title": "Watchlist", "librarySectionID": 1, "items": ["101", "104"]},
+            {"title": "Watchlist", "librarySectionID": 2, "items": ["300"]}]})
+        wl = [w for w in trakt_state("watchlist") if (w.get("movie") or {}).get(
+            "ids", {}).get("trakt") != 1204]
+        FAKES.post("trakt", "/_control/state", {"watchlist": wl})
+        run = self.sync(s)
+        self.assertEqual(self.actions(s, run), [("watchlist_remove_plex", "Amélie"),
+                                                ("watchlist_remove_trakt", "The Dark Knight")])
+        self.assertEqual(trakt_watchlist(), [("movie", 1), ("show", 1)])
+        self.assertEqual(collections()[1], ["101"])
+        self.assert_stable(s)
+
+    def test_failed_removal_is_not_taken_for_an_addition(self):
+        s = self.env(sync_watchlist=True)
+        self.sync(s)
+        wl = [w for w in trakt_state("watchlist") if (w.get("movie") or {}).get(
+            "ids", {}).get("trakt") != 1204]
+        FAKES.post("trakt", "/_control/state", {"watchlist": wl})
+        self.fail_next("plex", "DELETE /library/collections", 4)
+        run = self.sync(s, errors=1)
+        self.assertEqual([(c["action"], c["result"]) for c in self.changes(s, run)],
+                         [("watchlist_remove_plex", "failed")])
+        self.assertIn("104", collections()[1])
+        # Amélie is still in Plex and not on Trakt: it was removed on Trakt, not added in Plex.
+        FAKES.post("plex", "/_control/faults/reset")
+        run = self.sync(s)
+        self.assertEqual(self.actions(s, run), [("watchlist_remove_plex", "Amélie")])
+        self.assertNotIn(("movie", 1204), trakt_watchlist())
+        self.assert_stable(s)
+
+    def test_new_collection_and_one_way(self):
+        FAKES.post("plex", "/_control/state", {"collections": []})
+        s = self.env(sync_watchlist=True, sync_direction="trakt_to_plex",
+                     watchlist_collection="To Watch")
+        run = self.sync(s)
+        self.assertEqual(self.actions(s, run), [("watchlist_add_plex", "TRON: Legacy"),
+                                                ("watchlist_add_plex", "The Dark Knight")])
+        cols = FAKES.get("plex", "/_control/state?items=0")["collections"]
+        self.assertEqual([(c["title"], c["librarySectionID"], sorted(c["items"]))
+                          for c in cols], [("To Watch", 1, ["101", "102"])])
+        self.assertEqual(FAKES.calls("trakt")["calls"].get("POST /sync/watchlist", 0), 0)
+        self.assert_stable(s)
+
+    def test_removal_guard(self):
+        s = self.env(sync_watchlist=True)
+        self.sync(s)
+        self.assertEqual(len(trakt_watchlist()), 4)
+        # The collection is gone (renamed, deleted): that is not four removals.
+        FAKES.post("plex", "/_control/state", {"collections": []})
+        r = s.once(env=FAST)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        run = s.run_row()
+        self.assertEqual(self.changes(s, run), [])
+        self.assertEqual(len(trakt_watchlist()), 4)
+        self.assertIn("none removed", r.stderr)
+        self.assertEqual(FAKES.calls("trakt")["calls"].get("POST /sync/watchlist/remove", 0), 0)
+        # Still refused on the next run (the memory was kept) ...
+        run = self.sync(s)
+        self.assertEqual(self.changes(s, run), [])
+        # ... until the share allows it.
+        s.set("watchlist_remove_max_percent", 100)
+        run = self.sync(s)
+        self.assertEqual(len([c for c in self.changes(s, run)
+                              if c["action"] == "watchlist_remove_trakt"]), 4)
+        self.assertEqual(trakt_watchlist(), [])
+        self.assert_stable(s)
+
+
+class TestPlayback(FeatureCase):
+    def test_both_ways_then_stable(self):
+        s = self.env(sync_playback=True)
+        run = self.sync(s)
+        self.assertEqual(self.actions(s, run), [("playback_plex", "Batman Begins"),
+                                                ("playback_trakt", "The 48")])
+        # Plex 7.1 % (age unknown) < Trakt's 10 %: forward to 10 % of 8,400,000 ms.
+        self.assertEqual(plex_items("103")["103"]["viewOffset"], 840000)
+        ep = trakt_playback()[("episode", 2001, 2, 1)]
+        self.assertAlmostEqual(ep[0], 33.33, places=2)
+        # Breaking Bad S00E01 was watched in Plex after Trakt's pause: left alone.
+        self.assertNotIn("330", [p["ratingKey"] for p in
+                                 FAKES.get("plex", "/_control/scrobbles")["progress"]])
+        self.assertEqual(run["playback_changed"], 2)
+        self.assert_stable(s)
+
+    def test_newer_wins_never_moving_a_newer_position_back(self):
+        s = self.env(sync_playback=True)
+        self.sync(s)
+        # Batman Begins paused on Trakt now at 50 %: newer than Plex's → Plex follows.
+        pb = [p for p in trakt_state("playback") if p["type"] != "movie"]
+        pb.append({"type": "movie", "progress": 50, "paused_at": iso(time.time()),
+                   "movie": {"ids": {"trakt": 3}}})
+        FAKES.post("trakt", "/_control/state", {"playback": pb})
+        run = self.sync(s)
+        self.assertEqual(self.actions(s, run), [("playback_plex", "Batman Begins")])
+        self.assertEqual(plex_items("103")["103"]["viewOffset"], 4200000)
+        # Watched further in Plex since (a newer position): Trakt follows, Plex keeps it.
+        FAKES.post("plex", "/_control/state", {"update_items": [
+            {"ratingKey": "103", "viewOffset": 5040000}]})
+        run = self.sync(s)
+        self.assertEqual(self.actions(s, run), [("playback_trakt", "Batman Begins")])
+        self.assertAlmostEqual(trakt_playback()[("movie", 3)][0], 60.0, places=2)
+        self.assertEqual(plex_items("103")["103"]["viewOffset"], 5040000)
+        # An older Trakt position (paused long ago, further on) never moves Plex back or on.
+        pb = [p for p in trakt_state("playback") if p["type"] != "movie"]
+        pb.append({"type": "movie", "progress": 80, "paused_at": "2015-01-01T00:00:00.000Z",
+                   "movie": {"ids": {"trakt": 3}}})
+        FAKES.post("trakt", "/_control/state", {"playback": pb})
+        FAKES.post("plex", "/_control/scrobbles/reset")
+        run = self.sync(s)
+        self.assertEqual(self.actions(s, run), [("playback_trakt", "Batman Begins")])
+        self.assertEqual(plex_items("103")["103"]["viewOffset"], 5040000)
+        self.assertEqual(FAKES.get("plex", "/_control/scrobbles")["progress"], [])
+        self.assertAlmostEqual(trakt_playback()[("movie", 3)][0], 60.0, places=2)
+        self.assert_stable(s)
+
+    def test_position_older_than_a_trakt_play_is_not_sent(self):
+        s = self.env(sync_playback=True, sync_watched=True)
+        # The 100 S02E01: finished on Trakt (a play now) after Plex's position was set.
+        FAKES.post("plex", "/_control/state", {"update_items": [
+            {"ratingKey": "204", "lastViewedAt": int(time.time()) - 86400}]})
+        hist = FAKES.get("trakt", "/_control/state?keys=history")["history"]
+        hist.append({"type": "episode", "watched_at": iso(time.time() - 60),
+                     "show": {"ids": {"trakt": 2001}}, "episode": {"season": 2, "number": 1}})
+        FAKES.post("trakt", "/_control/state", {"history": hist})
+        run = self.sync(s)
+        self.assertNotIn(("playback_trakt", "The 48"), self.actions(s, run))
+        self.assertNotIn(("episode", 2001, 2, 1), trakt_playback())
+
+
+class TestDryRun(FeatureCase):
+    def test_dry_run_writes_nothing(self):
+        FAKES.post("plex", "/_control/state", {"collections": [
+            {"title": "Watchlist", "librarySectionID": 1, "items": ["104"]}]})
+        s = self.env(sync_ratings=True, sync_watchlist=True, sync_playback=True,
+                     sync_watched=True)
+        before = {k: trakt_state(k) for k in ("ratings", "watchlist", "playback")}
+        run = self.sync(s, "--dry-run")
+        planned = self.changes(s, run)
+        self.assertEqual(sorted({c["action"] for c in planned}), [
+            "playback_plex", "playback_trakt", "rate_plex", "rate_trakt",
+            "watchlist_add_plex", "watchlist_add_trakt"])
+        self.assertTrue(all(c["result"] == "planned" for c in planned))
+        self.assertEqual(run["dry_run"], 1)
+        self.assertEqual((run["ratings_changed"], run["watchlist_changed"],
+                          run["playback_changed"]), (4, 3, 2))
+        self.assertEqual(self.writes(), {})
+        self.assertEqual({k: trakt_state(k) for k in before}, before)
+        self.assertEqual(collections(), {1: ["104"]})
+        self.assertEqual(s.rows("SELECT * FROM plex_seen"), [])
+        self.assertEqual(s.rows("SELECT * FROM watchlist_state"), [])
+        # The real run afterwards makes exactly the planned changes.
+        run = self.sync(s)
+        self.assertEqual(sorted((c["action"], c["title"]) for c in self.changes(s, run)),
+                         sorted((c["action"], c["title"]) for c in planned))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,377 @@
+/*
+ * feature.c - the feature set the engine drives, and what the features share.
+ */
+#include "feature.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "plan.h"
+#include "settings.h"
+
+static const struct pts_feature *const feat_all[] = {
+	&pts_feature_ratings,
+	&pts_feature_watchlist,
+	&pts_feature_playback,
+	NULL
+};
+
+/* ==== The engine's side ==== */
+
+int
+pts_feat_any_enabled(sqlite3 *db)
+{
+	size_t i;
+
+	for (i = 0; feat_all[i] != NULL; i++)
+		if (pts_settings_get_bool(db, feat_all[i]->setting))
+			return 1;
+	return 0;
+}
+
+size_t
+pts_feat_open(struct pts_feat_set *s, const struct pts_feat_env *env)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->env = *env;
+	for (i = 0; feat_all[i] != NULL && s->n < PTS_FEAT_MAX; i++) {
+		const struct pts_feature *f = feat_all[i];
+		void *st = NULL;
+
+		if (!pts_settings_get_bool(env->w->db, f->setting))
+			continue;
+		if (pts_wctx_cancelled(env->w))
+			break;
+		if (f->open(&s->env, &st) != 0) {
+			PTS_ERROR("%s: cannot start; this sync goes on without it", f->name);
+			env->run->errors++;
+			continue;
+		}
+		s->f[s->n] = f;
+		s->state[s->n++] = st;
+	}
+	return s->n;
+}
+
+/* Close feature i and drop it from the set. */
+static void
+feat_drop(struct pts_feat_set *s, size_t i)
+{
+	s->f[i]->close(s->state[i]);
+	memmove(&s->f[i], &s->f[i + 1], (s->n - i - 1) * sizeof(s->f[0]));
+	memmove(&s->state[i], &s->state[i + 1], (s->n - i - 1) * sizeof(s->state[0]));
+	s->n--;
+}
+
+void
+pts_feat_library(struct pts_feat_set *s, const char *section, int is_show)
+{
+	size_t i = 0;
+
+	snprintf(s->section, sizeof(s->section), "%s", section);
+	while (i < s->n) {
+		if (s->f[i]->library(s->state[i], section, is_show) != 0) {
+			PTS_ERROR("%s: stopped for this sync (library %s could not be read)",
+			    s->f[i]->name, section);
+			s->env.run->errors++;
+			feat_drop(s, i);
+			continue;
+		}
+		i++;
+	}
+}
+
+int
+pts_feat_item(struct pts_feat_set *s, enum pts_feat_kind kind, const struct pts_plex_item *it,
+    const struct pts_ids *ids, int season, int episode, const char *key)
+{
+	struct pts_feat_item fi;
+	char show_key[PTS_LEDGER_KEY_LEN];
+	size_t i;
+
+	if (s->n == 0)
+		return 0;
+	if (key == NULL) {
+		if (pts_feat_key_show(ids, show_key, sizeof(show_key)) != 0)
+			return 0;
+		key = show_key;
+	}
+	fi.kind = kind;
+	fi.plex = it;
+	fi.ids = ids;
+	fi.season = season;
+	fi.episode = episode;
+	fi.key = key;
+	fi.section = s->section;
+	for (i = 0; i < s->n; i++)
+		if (s->f[i]->item(s->state[i], &fi) != 0)
+			return -1;
+	return 0;
+}
+
+int
+pts_feat_apply(struct pts_feat_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		int rc;
+
+		if (pts_wctx_cancelled(s->env.w))
+			return 1;
+		rc = s->f[i]->apply(s->state[i]);
+		if (rc == 1)
+			return 1;
+		if (rc < 0) {
+			PTS_ERROR("%s: not completed", s->f[i]->name);
+			s->env.run->errors++;
+		}
+	}
+	(void)pts_syncrun_save_counts(s->env.run);
+	return 0;
+}
+
+void
+pts_feat_close(struct pts_feat_set *s)
+{
+	while (s->n > 0)
+		feat_drop(s, s->n - 1);
+}
+
+/* ==== Helpers ==== */
+
+int
+pts_feat_key_show(const struct pts_ids *ids, char *buf, size_t len)
+{
+	if (ids->tvdb > 0)
+		snprintf(buf, len, "show:tvdb:%lld", (long long)ids->tvdb);
+	else if (ids->imdb[0] != '\0')
+		snprintf(buf, len, "show:imdb:%s", ids->imdb);
+	else if (ids->tmdb > 0)
+		snprintf(buf, len, "show:tmdb:%lld", (long long)ids->tmdb);
+	else if (ids->trakt > 0)
+		snprintf(buf, len, "show:trakt:%lld", (long long)ids->trakt);
+	else
+		return -1;
+	return 0;
+}
+
+int
+pts_feat_index_build(struct pts_feat_index *x, const struct pts_tlist *l)
+{
+	size_t i;
+
+	memset(x, 0, sizeof(*x));
+	if (pts_idx_init(&x->movies, l->n) != 0 || pts_idx_init(&x->shows, l->n) != 0 ||
+	    pts_idx_init(&x->epshows, 64) != 0 || pts_idx_init(&x->eps, l->n) != 0)
+		goto fail;
+	for (i = 0; i < l->n; i++) {
+		const struct pts_tlist_entry *e = &l->v[i];
+		int32_t slot;
+
+		switch (e->kind) {
+		case PTS_TLIST_MOVIE:
+			if (pts_idx_put_ids(&x->movies, &e->ids, (int32_t)i) != 0)
+				goto fail;
+			break;
+		case PTS_TLIST_SHOW:
+			if (pts_idx_put_ids(&x->shows, &e->ids, (int32_t)i) != 0)
+				goto fail;
+			break;
+		case PTS_TLIST_EPISODE:
+			slot = pts_idx_get_ids(&x->epshows, &e->ids);
+			if (slot < 0) {
+				slot = x->nslots++;
+				if (pts_idx_put_ids(&x->epshows, &e->ids, slot) != 0)
+					goto fail;
+			}
+			if (pts_idx_put(&x->eps, PTS_IDX_EPISODE, pts_idx_episode(slot, e->season,
+			    e->episode), (int32_t)i) != 0)
+				goto fail;
+			break;
+		case PTS_TLIST_SEASON:
+			break;
+		}
+	}
+	return 0;
+fail:
+	pts_feat_index_free(x);
+	return -1;
+}
+
+int32_t
+pts_feat_index_find(const struct pts_feat_index *x, enum pts_feat_kind kind,
+    const struct pts_ids *ids, int season, int episode)
+{
+	int32_t slot;
+
+	switch (kind) {
+	case PTS_FEAT_MOVIE:
+		return pts_idx_get_ids(&x->movies, ids);
+	case PTS_FEAT_SHOW:
+		return pts_idx_get_ids(&x->shows, ids);
+	case PTS_FEAT_EPISODE:
+		if (season < 0 || episode < 0 || (slot = pts_idx_get_ids(&x->epshows, ids)) < 0)
+			return -1;
+		return pts_idx_get(&x->eps, PTS_IDX_EPISODE, pts_idx_episode(slot, season, episode));
+	}
+	return -1;
+}
+
+void
+pts_feat_index_free(struct pts_feat_index *x)
+{
+	pts_idx_free(&x->movies);
+	pts_idx_free(&x->shows);
+	pts_idx_free(&x->epshows);
+	pts_idx_free(&x->eps);
+	x->nslots = 0;
+}
+
+const char *
+pts_feat_kind_name(enum pts_feat_kind kind)
+{
+	return kind == PTS_FEAT_MOVIE ? "movie" : kind == PTS_FEAT_SHOW ? "show" : "episode";
+}
+
+int
+pts_feat_record(const struct pts_feat_env *env, int64_t batch, const struct pts_feat_change *c,
+    const char *result, int64_t *id)
+{
+	struct pts_change ch;
+	char ids[256];
+	int64_t row = 0;
+
+	pts_plan_ids_json(c->ids, ids, sizeof(ids));
+	memset(&ch, 0, sizeof(ch));
+	ch.action = c->action;
+	ch.type = pts_feat_kind_name(c->kind);
+	ch.item_key = c->key;
+	ch.title = c->title;
+	ch.show = c->show;
+	ch.season = c->kind == PTS_FEAT_EPISODE ? c->season : -1;
+	ch.episode = c->kind == PTS_FEAT_EPISODE ? c->episode : -1;
+	ch.year = c->year;
+	ch.ids = ids;
+	if (pts_ledger_record(env->w->db, env->run->id, batch, &ch, result, &row) != 0)
+		return -1;
+	if (c->detail != NULL && pts_db_run(env->w->db, "UPDATE changes SET detail = ? WHERE id = ?",
+	    "si", c->detail, row) != 0)
+		return -1;
+	if (id != NULL)
+		*id = row;
+	return 0;
+}
+
+int
+pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remove,
+    struct pts_feat_tw *w, size_t n, int64_t *changed)
+{
+	struct pts_tlist_item items[PTS_TLIST_BATCH];
+	int64_t rows[PTS_TLIST_BATCH];
+	sqlite3 *db = env->w->db;
+	size_t from, i, k;
+
+	for (from = 0; from < n; from += k) {
+		int64_t batch = 0;
+		enum pts_http_result r;
+		const char *res;
+		char label[64];
+
+		k = n - from < PTS_TLIST_BATCH ? n - from : PTS_TLIST_BATCH;
+		if (pts_wctx_cancelled(env->w))
+			return 1;
+		if (pts_db_begin(db) != 0 || pts_ledger_open_batch(db, env->run->id, "trakt_lists",
+		    &batch) != 0)
+			goto dbfail;
+		for (i = 0; i < k; i++) {
+			struct pts_feat_tw *x = &w[from + i];
+
+			x->change.detail = x->detail[0] ? x->detail : NULL;
+			if (pts_feat_record(env, batch, &x->change, "pending", &rows[i]) != 0)
+				goto dbfail;
+			items[i] = x->item;
+		}
+		if (pts_db_commit(db) != 0)
+			goto dbfail;
+		snprintf(label, sizeof(label), "Trakt %s%s", list, remove ? " (removing)" : "");
+		pts_progress_item(&env->run->progress, label);
+		(void)pts_progress_flush(&env->run->progress, 0);
+		r = pts_tlist_write(env->trakt, list, remove, items, k);
+		if (pts_db_begin(db) != 0)
+			return -1;
+		for (i = 0; i < k && r == PTS_HTTP_OK; i++) {
+			struct pts_feat_tw *x = &w[from + i];
+
+			if (items[i].not_found) {
+				env->run->not_found++;
+				PTS_WARN("%s: not found on Trakt: %s", list, x->change.title ?
+				    x->change.title : x->change.key);
+			} else {
+				x->ok = 1;
+				(*changed)++;
+			}
+			if (pts_ledger_set_result(db, rows[i], items[i].not_found ? "not_found" :
+			    "done") != 0)
+				goto dbfail;
+		}
+		res = r == PTS_HTTP_OK ? "done" : r == PTS_HTTP_UNKNOWN ? "unknown" : "failed";
+		if (pts_ledger_settle_batch(db, batch, res, "settled") != 0 || pts_db_commit(db) != 0)
+			goto dbfail;
+		if (r == PTS_HTTP_CANCELLED)
+			return 1;
+		if (r != PTS_HTTP_OK) {
+			PTS_ERROR("%s: Trakt did not take %zu items (%s)", list, k,
+			    pts_http_result_name(r));
+			env->run->errors += (int64_t)k;
+			/* Refused (auth, account): the next batch would be too. */
+			if (r == PTS_HTTP_HTTP_ERROR)
+				return -1;
+		}
+	}
+	return 0;
+dbfail:
+	pts_db_rollback(db);
+	return -1;
+}
+
+int
+pts_feat_trakt_plan(const struct pts_feat_env *env, struct pts_feat_tw *w, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	if (pts_db_begin(env->w->db) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		w[i].change.detail = w[i].detail[0] ? w[i].detail : NULL;
+		if (pts_feat_record(env, 0, &w[i].change, "planned", NULL) != 0) {
+			pts_db_rollback(env->w->db);
+			return -1;
+		}
+	}
+	return pts_db_commit(env->w->db);
+}
+
+int
+pts_feat_save_count(const struct pts_feat_env *env, const char *column, int64_t n)
+{
+	static const char *const cols[] = { "ratings_changed", "watchlist_changed",
+	    "playback_changed", NULL };
+	char sql[96];
+	size_t i;
+
+	for (i = 0; cols[i] != NULL; i++)
+		if (strcmp(cols[i], column) == 0)
+			break;
+	if (cols[i] == NULL)
+		return -1;
+	snprintf(sql, sizeof(sql), "UPDATE runs SET %s = ? WHERE id = ?", cols[i]);
+	return pts_db_run(env->w->db, sql, "ii", n, env->run->id);
+}

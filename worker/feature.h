@@ -1,0 +1,177 @@
+/*
+ * feature.h - the optional parts of a sync (ratings, watchlist, playback progress) and the
+ * one interface the engine drives them through.
+ *
+ * The engine (engine.c) opens the features whose setting is on once it has read Trakt's
+ * watched state; each reads its Trakt list then. While the engine scans Plex it announces
+ * every library (pts_feat_library) and hands every matched item to the features
+ * (pts_feat_item: movies, shows and episodes with the ids it matched them by). After its own
+ * watched writes it asks each feature to decide and write (pts_feat_apply), where a feature:
+ *
+ *   - writes only the directions sync_direction allows (env.to_trakt, env.to_plex);
+ *   - in a dry run records every change as 'planned' and writes nothing, local state included;
+ *   - records each change in the run's ledger (changes rows: action, type, title, result,
+ *     and a JSON detail such as {"rating": 8, "was": 6});
+ *   - checks pts_wctx_cancelled() between writes and returns 1 when stopped;
+ *   - counts its writes (or planned writes) in runs.<name>_changed, failures in run->errors
+ *     and items Trakt does not know in run->not_found.
+ *
+ * A feature that cannot read what it needs (its Trakt list, a Plex collection) sits the rest
+ * of the run out, with an error logged and counted: a list read half is never taken for a
+ * list that shrank.
+ */
+#ifndef PTS_FEATURE_H
+#define PTS_FEATURE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guid.h"
+#include "idindex.h"
+#include "ledger.h"
+#include "plex.h"
+#include "syncrun.h"
+#include "trakt.h"
+#include "trakt_lists.h"
+#include "wctx.h"
+
+/* Features the engine can hold. */
+#define PTS_FEAT_MAX 4
+
+enum pts_feat_kind {
+	PTS_FEAT_MOVIE,
+	PTS_FEAT_SHOW,
+	PTS_FEAT_EPISODE
+};
+
+/* What a feature may use; everything borrowed from the engine for the run. */
+struct pts_feat_env {
+	struct pts_wctx *w;
+	struct pts_run *run;
+	struct pts_plex *plex;
+	struct pts_trakt *trakt;
+	int to_trakt, to_plex;
+	/* Trakt's last play of a movie or episode (epoch, 0: none); from the watched state. */
+	int64_t (*last_watched)(void *ctx, enum pts_feat_kind kind, const struct pts_ids *ids,
+	    int season, int episode);
+	void *ctx;
+};
+
+/* One matched Plex item, as the engine hands it over (valid during the call only). */
+struct pts_feat_item {
+	enum pts_feat_kind kind;
+	const struct pts_plex_item *plex;
+	const struct pts_ids *ids;           /* the movie's or show's; episodes: their show's */
+	int season, episode;                 /* -1 unless an episode */
+	const char *key;                     /* canonical item key (ledger keys; shows "show:…") */
+	const char *section;                 /* the library being scanned */
+};
+
+struct pts_feature {
+	const char *name;                    /* "ratings": log lines; runs.<name>_changed */
+	const char *setting;                 /* the boolean setting that turns it on */
+	/* Read the Trakt side. 0, or -1 (logged): the feature sits this run out. */
+	int (*open)(const struct pts_feat_env *env, void **state);
+	/* A library is next. 0, or -1 (logged): the feature stops for this run. */
+	int (*library)(void *state, const char *section, int is_show);
+	/* One item. 0, or -1 when out of memory. */
+	int (*item)(void *state, const struct pts_feat_item *it);
+	/* Decide and write. 0, 1 cancelled, -1 failed (logged). */
+	int (*apply)(void *state);
+	void (*close)(void *state);          /* NULL safe */
+};
+
+extern const struct pts_feature pts_feature_ratings;
+extern const struct pts_feature pts_feature_watchlist;
+extern const struct pts_feature pts_feature_playback;
+
+/* ==== The engine's side ==== */
+
+struct pts_feat_set {
+	const struct pts_feature *f[PTS_FEAT_MAX];
+	void *state[PTS_FEAT_MAX];
+	size_t n;
+	char section[PTS_PLEX_KEY_LEN];
+	struct pts_feat_env env;
+};
+
+/* 1 when the setting of some feature is on. */
+int pts_feat_any_enabled(sqlite3 *db);
+
+/* Open every enabled feature (zeroes s first). Returns how many are open. */
+size_t pts_feat_open(struct pts_feat_set *s, const struct pts_feat_env *env);
+
+/* Announce a library; a feature that fails is closed. */
+void pts_feat_library(struct pts_feat_set *s, const char *section, int is_show);
+
+/* Hand over one matched item (key may be NULL for shows: made here). 0, or -1 (no memory). */
+int pts_feat_item(struct pts_feat_set *s, enum pts_feat_kind kind,
+    const struct pts_plex_item *it, const struct pts_ids *ids, int season, int episode,
+    const char *key);
+
+/* Let each feature write. 0, or 1 when cancelled (failures are logged and counted). */
+int pts_feat_apply(struct pts_feat_set *s);
+
+void pts_feat_close(struct pts_feat_set *s);
+
+/* ==== Helpers for the features ==== */
+
+/* "show:tvdb:81189" (tvdb, then imdb, tmdb, trakt). 0, or -1 with no id. */
+int pts_feat_key_show(const struct pts_ids *ids, char *buf, size_t len);
+
+/* Trakt list entries found by the ids of a Plex item (movies, shows, episodes apart). */
+struct pts_feat_index {
+	struct pts_idx movies, shows, epshows, eps;
+	int32_t nslots;
+};
+int pts_feat_index_build(struct pts_feat_index *x, const struct pts_tlist *l);
+/* The entry's position in the list, or -1. */
+int32_t pts_feat_index_find(const struct pts_feat_index *x, enum pts_feat_kind kind,
+    const struct pts_ids *ids, int season, int episode);
+void pts_feat_index_free(struct pts_feat_index *x);
+
+/* One change of a feature for the ledger. */
+struct pts_feat_change {
+	const char *action;                  /* "rate_trakt", "watchlist_add_plex", ... */
+	enum pts_feat_kind kind;
+	const char *key;
+	const struct pts_ids *ids;           /* the movie's or show's */
+	int season, episode, year;
+	const char *title, *show;
+	const char *detail;                  /* JSON text or NULL */
+};
+
+/* Record a change (batch 0: none) with result; *id (may be NULL) gets its row. 0 or -1. */
+int pts_feat_record(const struct pts_feat_env *env, int64_t batch,
+    const struct pts_feat_change *c, const char *result, int64_t *id);
+
+/* One item of a Trakt list write, with its change. */
+struct pts_feat_tw {
+	struct pts_feat_change change;       /* change.detail: set from detail by the writer */
+	char detail[320];                    /* JSON text, "" for none */
+	struct pts_tlist_item item;
+	int ok;                              /* out: 1 when Trakt took it */
+	size_t tag;                          /* the caller's */
+};
+
+/*
+ * Send w[0..n) to POST /sync/<list>[/remove] in batches of PTS_TLIST_BATCH, each batch
+ * recorded (batch service "trakt_lists", changes 'pending') before it is sent and settled
+ * after: done, not_found (counted in run->not_found), failed or unknown (counted in
+ * run->errors). *changed grows by the items done. 0, 1 cancelled, -1 failed (a refused write:
+ * the rest is not sent).
+ */
+int pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remove,
+    struct pts_feat_tw *w, size_t n, int64_t *changed);
+
+/* A dry run: record w[0..n) as 'planned' in one transaction. 0 or -1. */
+int pts_feat_trakt_plan(const struct pts_feat_env *env, struct pts_feat_tw *w, size_t n);
+
+/* runs.<column> = n for the run. column is one of the feature counters. 0 or -1. */
+int pts_feat_save_count(const struct pts_feat_env *env, const char *column, int64_t n);
+
+/* "movie", "show", "episode". */
+const char *pts_feat_kind_name(enum pts_feat_kind kind);
+
+#endif

@@ -1,0 +1,568 @@
+/*
+ * sync_watchlist.c - the watchlist feature (Trakt watchlist ↔ a Plex collection).
+ */
+#include "sync_watchlist.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "jsonx.h"
+#include "log.h"
+#include "plex_lists.h"
+#include "settings.h"
+
+#define WL_GROUP_LEN (PTS_LEDGER_KEY_LEN + 24)
+#define WL_TITLE_MAX 256
+#define WL_RK_LEN 40
+
+struct wl_section {
+	char key[PTS_PLEX_KEY_LEN];
+	int is_show;
+	char collection[WL_RK_LEN];  /* its rating key; "" when the library has none */
+	char **members;              /* rating keys in the collection, sorted */
+	size_t nmembers, cap;
+};
+
+/* One Plex movie or show that is on some watchlist (or was, at the last sync). */
+struct wl_obs {
+	char group[WL_GROUP_LEN];    /* "t:<pos>" when on Trakt's watchlist, else the item key */
+	char key[PTS_LEDGER_KEY_LEN];
+	size_t seq;
+	enum pts_feat_kind kind;
+	struct pts_ids ids;
+	int year;
+	char *rating_key, *title;
+	int sec;                     /* its library in secs[] */
+	int in_plex, prev;
+	int32_t tpos;
+};
+
+/* One item (its copies g[first .. first+n)) and where it ends up. */
+struct wl_group {
+	size_t first, n;
+	int in_trakt, in_plex, prev;
+	int final_trakt, final_plex;
+	size_t plex_copies;          /* copies in a collection */
+	size_t plex_removed;         /* of those, taken out by this run */
+};
+
+/* A Plex write: add (one copy) or remove (every copy in a collection). */
+struct wl_pw {
+	struct wl_obs *o;
+	struct wl_group *g;
+	int remove;
+};
+
+struct watchlist {
+	struct pts_feat_env env;
+	struct pts_tlist trakt;
+	struct pts_feat_index idx;
+	char title[WL_TITLE_MAX];
+	int max_percent;
+	struct wl_section secs[PTS_WATCHLIST_MAX_SECTIONS];
+	size_t nsecs;
+	int cur;                     /* the library being scanned, -1 none */
+	char **prev;                 /* watchlist_state keys, sorted */
+	size_t nprev;
+	struct wl_obs *v;
+	size_t n, cap;
+	size_t plex_size;            /* items in the collections looked at */
+	char machine[PTS_PLEXL_MACHINE_LEN];
+	int64_t changed;
+};
+
+int
+pts_watchlist_removals_allowed(size_t removals, size_t size, int percent)
+{
+	size_t allowed;
+
+	if (removals == 0)
+		return 1;
+	if (percent <= 0)
+		return 0;
+	if (percent >= 100)
+		return 1;
+	allowed = size * (size_t)percent / 100;
+	return removals <= (allowed > 0 ? allowed : 1);
+}
+
+static int
+wl_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+wl_has(char **v, size_t n, const char *s)
+{
+	return n > 0 && bsearch(&s, v, n, sizeof(*v), wl_strcmp) != NULL;
+}
+
+static void
+wl_close(void *p)
+{
+	struct watchlist *s = p;
+	size_t i, j;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nsecs; i++) {
+		for (j = 0; j < s->secs[i].nmembers; j++)
+			free(s->secs[i].members[j]);
+		free(s->secs[i].members);
+	}
+	for (i = 0; i < s->nprev; i++)
+		free(s->prev[i]);
+	free(s->prev);
+	for (i = 0; i < s->n; i++) {
+		free(s->v[i].rating_key);
+		free(s->v[i].title);
+	}
+	free(s->v);
+	pts_tlist_free(&s->trakt);
+	pts_feat_index_free(&s->idx);
+	free(s);
+}
+
+/* The keys the last sync left on both watchlists. 0 or -1. */
+static int
+wl_load_prev(struct watchlist *s)
+{
+	sqlite3_stmt *st = pts_db_prepare(s->env.w->db, "SELECT item_key FROM watchlist_state");
+	size_t cap = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+
+		if (k == NULL)
+			continue;
+		if (s->nprev == cap) {
+			char **v;
+
+			cap = cap ? cap * 2 : 64;
+			if ((v = realloc(s->prev, cap * sizeof(*v))) == NULL)
+				break;
+			s->prev = v;
+		}
+		if ((s->prev[s->nprev] = strdup(k)) == NULL)
+			break;
+		s->nprev++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (s->nprev > 1)
+		qsort(s->prev, s->nprev, sizeof(*s->prev), wl_strcmp);
+	return 0;
+}
+
+static int
+wl_open(const struct pts_feat_env *env, void **state)
+{
+	struct watchlist *s = calloc(1, sizeof(*s));
+	enum pts_http_result r;
+	char *title;
+	size_t i, other = 0;
+
+	if (s == NULL)
+		return -1;
+	s->env = *env;
+	s->cur = -1;
+	title = pts_settings_get_str(env->w->db, "watchlist_collection");
+	snprintf(s->title, sizeof(s->title), "%s", title && title[0] ? title : "Watchlist");
+	free(title);
+	s->max_percent = (int)pts_settings_get_int(env->w->db, "watchlist_remove_max_percent");
+	r = pts_tlist_watchlist(env->trakt, &s->trakt);
+	if (r != PTS_HTTP_OK) {
+		PTS_ERROR("watchlist: cannot read the watchlist from Trakt (%s)",
+		    pts_http_result_name(r));
+		goto fail;
+	}
+	if (pts_feat_index_build(&s->idx, &s->trakt) != 0 || wl_load_prev(s) != 0)
+		goto fail;
+	for (i = 0; i < s->trakt.n; i++)
+		other += s->trakt.v[i].kind != PTS_TLIST_MOVIE && s->trakt.v[i].kind != PTS_TLIST_SHOW;
+	PTS_INFO("watchlist: %zu on Trakt%s; Plex side: collection \"%s\"", s->trakt.n,
+	    other ? " (episodes and seasons stay on Trakt only)" : "", s->title);
+	*state = s;
+	return 0;
+fail:
+	wl_close(s);
+	return -1;
+}
+
+static int
+wl_member(void *ctx, const struct pts_plex_item *it)
+{
+	struct wl_section *sec = ctx;
+
+	if (sec->nmembers == sec->cap) {
+		size_t cap = sec->cap ? sec->cap * 2 : 64;
+		char **v = realloc(sec->members, cap * sizeof(*v));
+
+		if (v == NULL)
+			return 1;
+		sec->members = v;
+		sec->cap = cap;
+	}
+	if ((sec->members[sec->nmembers] = strdup(it->rating_key)) == NULL)
+		return 1;
+	sec->nmembers++;
+	return 0;
+}
+
+static int
+wl_library(void *p, const char *section, int is_show)
+{
+	struct watchlist *s = p;
+	struct wl_section *sec;
+	enum pts_http_result r;
+
+	if (s->nsecs == PTS_WATCHLIST_MAX_SECTIONS)
+		return -1;
+	sec = &s->secs[s->nsecs];
+	memset(sec, 0, sizeof(*sec));
+	snprintf(sec->key, sizeof(sec->key), "%s", section);
+	sec->is_show = is_show;
+	s->cur = (int)s->nsecs++;
+	r = pts_plexl_collection_find(s->env.plex, section, s->title, sec->collection,
+	    sizeof(sec->collection));
+	if (r != PTS_HTTP_OK) {
+		PTS_ERROR("watchlist: cannot list the collections of library %s (%s)", section,
+		    pts_http_result_name(r));
+		return -1;
+	}
+	if (sec->collection[0] == '\0')
+		return 0;
+	r = pts_plexl_collection_items(s->env.plex, sec->collection, wl_member, sec);
+	if (r != PTS_HTTP_OK) {
+		PTS_ERROR("watchlist: cannot read collection \"%s\" of library %s (%s)", s->title,
+		    section, pts_http_result_name(r));
+		return -1;
+	}
+	if (sec->nmembers > 1)
+		qsort(sec->members, sec->nmembers, sizeof(*sec->members), wl_strcmp);
+	s->plex_size += sec->nmembers;
+	return 0;
+}
+
+static int
+wl_item(void *p, const struct pts_feat_item *it)
+{
+	struct watchlist *s = p;
+	struct wl_section *sec;
+	struct wl_obs *o;
+	int32_t tpos;
+	int in_plex, prev;
+
+	if (it->kind == PTS_FEAT_EPISODE || s->cur < 0)
+		return 0;
+	sec = &s->secs[s->cur];
+	/* Movies belong in movie libraries' collections, shows in show libraries'. */
+	if ((it->kind == PTS_FEAT_SHOW) != (sec->is_show != 0))
+		return 0;
+	in_plex = wl_has(sec->members, sec->nmembers, it->plex->rating_key);
+	tpos = pts_feat_index_find(&s->idx, it->kind, it->ids, -1, -1);
+	prev = wl_has(s->prev, s->nprev, it->key);
+	if (!in_plex && tpos < 0 && !prev)
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct wl_obs *v = realloc(s->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		s->v = v;
+		s->cap = cap;
+	}
+	o = &s->v[s->n];
+	memset(o, 0, sizeof(*o));
+	if (tpos >= 0)
+		snprintf(o->group, sizeof(o->group), "t:%d:%ld", (int)it->kind, (long)tpos);
+	else
+		snprintf(o->group, sizeof(o->group), "k:%s", it->key);
+	snprintf(o->key, sizeof(o->key), "%s", it->key);
+	o->seq = s->n;
+	o->kind = it->kind;
+	o->ids = *it->ids;
+	o->year = it->plex->year;
+	o->rating_key = strdup(it->plex->rating_key);
+	o->title = it->plex->title ? strdup(it->plex->title) : NULL;
+	if (o->rating_key == NULL) {
+		free(o->title);
+		return -1;
+	}
+	o->sec = s->cur;
+	o->in_plex = in_plex;
+	o->prev = prev;
+	o->tpos = tpos;
+	s->n++;
+	return 0;
+}
+
+static int
+wl_cmp(const void *a, const void *b)
+{
+	const struct wl_obs *x = a, *y = b;
+	int c = strcmp(x->group, y->group);
+
+	return c != 0 ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void
+wl_change(const struct watchlist *s, const struct wl_obs *o, const char *action,
+    struct pts_feat_change *c, char *detail, size_t dlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->action = action;
+	c->kind = o->kind;
+	c->key = o->key;
+	c->ids = &o->ids;
+	c->season = c->episode = -1;
+	c->year = o->year;
+	c->title = o->title;
+	if (detail != NULL) {
+		json_object *d = json_object_new_object();
+
+		pts_json_add_str(d, "collection", s->title);
+		snprintf(detail, dlen, "%s", json_object_to_json_string_ext(d,
+		    JSON_C_TO_STRING_PLAIN));
+		json_object_put(d);
+		c->detail = detail;
+	}
+}
+
+static void
+wl_tw(const struct watchlist *s, struct wl_obs *o, const char *action, struct pts_feat_tw *x)
+{
+	memset(x, 0, sizeof(*x));
+	wl_change(s, o, action, &x->change, x->detail, sizeof(x->detail));
+	x->item.kind = o->kind == PTS_FEAT_SHOW ? PTS_TLIST_SHOW : PTS_TLIST_MOVIE;
+	x->item.ids = o->ids;
+	x->item.season = x->item.episode = -1;
+}
+
+/* The machine identifier item URIs need (read once). 0 or -1. */
+static int
+wl_machine(struct watchlist *s)
+{
+	enum pts_http_result r;
+
+	if (s->machine[0] != '\0')
+		return 0;
+	r = pts_plexl_machine_id(s->env.plex, s->machine, sizeof(s->machine));
+	if (r != PTS_HTTP_OK) {
+		PTS_ERROR("watchlist: cannot read Plex's machine identifier (%s)",
+		    pts_http_result_name(r));
+		return -1;
+	}
+	return 0;
+}
+
+/* One Plex write with its change. 0, 1 cancelled, -1 database failure. */
+static int
+wl_plex_one(struct watchlist *s, struct wl_pw *x)
+{
+	struct wl_section *sec = &s->secs[x->o->sec];
+	struct pts_feat_change c;
+	char detail[WL_TITLE_MAX + 32];
+	enum pts_http_result r = PTS_HTTP_OK;
+	int64_t row = 0;
+	const char *rk = x->o->rating_key;
+
+	if (pts_wctx_cancelled(s->env.w))
+		return 1;
+	wl_change(s, x->o, x->remove ? PTS_ACT_WATCHLIST_REMOVE_PLEX : PTS_ACT_WATCHLIST_ADD_PLEX,
+	    &c, detail, sizeof(detail));
+	if (pts_feat_record(&s->env, 0, &c, "pending", &row) != 0)
+		return -1;
+	pts_progress_item(&s->env.run->progress, x->o->title);
+	if (x->remove) {
+		r = pts_plexl_collection_remove(s->env.plex, sec->collection, rk);
+	} else if (wl_machine(s) != 0) {
+		r = PTS_HTTP_NETWORK;
+	} else if (sec->collection[0] == '\0') {
+		r = pts_plexl_collection_create(s->env.plex, sec->key, sec->is_show ?
+		    PTS_PLEX_TYPE_SHOW : PTS_PLEX_TYPE_MOVIE, s->title, s->machine, &rk, 1,
+		    sec->collection, sizeof(sec->collection));
+		if (r == PTS_HTTP_OK)
+			PTS_INFO("watchlist: created collection \"%s\" in library %s", s->title,
+			    sec->key);
+		/* No answer: it may exist now; look before the next item makes a second one. */
+		else if (r == PTS_HTTP_UNKNOWN)
+			(void)pts_plexl_collection_find(s->env.plex, sec->key, s->title,
+			    sec->collection, sizeof(sec->collection));
+	} else {
+		r = pts_plexl_collection_add(s->env.plex, sec->collection, s->machine, &rk, 1);
+	}
+	if (r == PTS_HTTP_OK) {
+		s->changed++;
+		/* Off the Plex watchlist once every copy is out of its collection. */
+		if (!x->remove)
+			x->g->final_plex = 1;
+		else if (++x->g->plex_removed == x->g->plex_copies)
+			x->g->final_plex = 0;
+		(void)pts_ledger_set_result(s->env.w->db, row, "done");
+		return 0;
+	}
+	PTS_WARN("watchlist: could not %s %s %s collection \"%s\" (%s)", x->remove ? "take" : "put",
+	    x->o->title ? x->o->title : x->o->key, x->remove ? "out of" : "into", s->title,
+	    pts_http_result_name(r));
+	s->env.run->errors++;
+	(void)pts_ledger_set_result(s->env.w->db, row, r == PTS_HTTP_UNKNOWN ? "unknown" :
+	    "failed");
+	return r == PTS_HTTP_CANCELLED ? 1 : 0;
+}
+
+/* Remember what is on both watchlists now. 0 or -1. */
+static int
+wl_store_state(struct watchlist *s, struct wl_group *gs, size_t ng)
+{
+	sqlite3 *db = s->env.w->db;
+	size_t i, k;
+
+	if (pts_db_begin(db) != 0)
+		return -1;
+	for (i = 0; i < ng; i++) {
+		struct wl_group *g = &gs[i];
+
+		if (g->final_trakt && g->final_plex) {
+			if (pts_db_run(db, "INSERT INTO watchlist_state(item_key, synced_at) VALUES(?, ?)"
+			    " ON CONFLICT(item_key) DO NOTHING", "si", s->v[g->first].key, pts_now()) != 0)
+				goto fail;
+		} else if (!g->final_trakt && !g->final_plex) {
+			for (k = g->first; k < g->first + g->n; k++)
+				if (s->v[k].prev && pts_db_run(db, "DELETE FROM watchlist_state WHERE"
+				    " item_key = ?", "s", s->v[k].key) != 0)
+					goto fail;
+		}
+		/* Sides that still disagree (a refused or failed write): the memory stays. */
+	}
+	return pts_db_commit(db);
+fail:
+	pts_db_rollback(db);
+	return -1;
+}
+
+static int
+wl_apply(void *p)
+{
+	struct watchlist *s = p;
+	struct wl_group *gs = NULL;
+	struct pts_feat_tw *add_t = NULL, *rm_t = NULL;
+	struct wl_pw *pw = NULL;
+	size_t i, j, k, ng = 0, nat = 0, nrt = 0, npw = 0, nrp = 0, nrp_items = 0;
+	int rc = 0;
+
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), wl_cmp);
+	if (s->n > 0 && ((gs = calloc(s->n, sizeof(*gs))) == NULL ||
+	    (add_t = calloc(s->n, sizeof(*add_t))) == NULL ||
+	    (rm_t = calloc(s->n, sizeof(*rm_t))) == NULL ||
+	    (pw = calloc(s->n, sizeof(*pw))) == NULL)) {
+		rc = -1;
+		goto done;
+	}
+	for (i = 0; i < s->n; i = j) {
+		struct wl_group *g = &gs[ng++];
+
+		for (j = i + 1; j < s->n && strcmp(s->v[j].group, s->v[i].group) == 0; j++)
+			;
+		g->first = i;
+		g->n = j - i;
+		g->in_trakt = s->v[i].tpos >= 0;
+		for (k = i; k < j; k++) {
+			g->in_plex |= s->v[k].in_plex;
+			g->plex_copies += s->v[k].in_plex != 0;
+			g->prev |= s->v[k].prev;
+		}
+		g->final_trakt = g->in_trakt;
+		g->final_plex = g->in_plex;
+	}
+	/* Removals first, for the guard. */
+	for (i = 0; i < ng; i++) {
+		struct wl_group *g = &gs[i];
+
+		if (g->in_trakt && !g->in_plex && g->prev && s->env.to_trakt) {
+			wl_tw(s, &s->v[g->first], PTS_ACT_WATCHLIST_REMOVE_TRAKT, &rm_t[nrt]);
+			rm_t[nrt++].tag = i;
+		}
+		if (!g->in_trakt && g->in_plex && g->prev && s->env.to_plex) {
+			nrp_items++;
+			for (k = g->first; k < g->first + g->n; k++)
+				if (s->v[k].in_plex)
+					pw[npw++] = (struct wl_pw){ &s->v[k], g, 1 };
+		}
+	}
+	nrp = npw;
+	if (!pts_watchlist_removals_allowed(nrt, s->trakt.n, s->max_percent)) {
+		PTS_WARN("watchlist: %zu of %zu Trakt watchlist entries would be removed, more than"
+		    " watchlist_remove_max_percent (%d%%) allows: none removed. Check the Plex"
+		    " collection \"%s\", or raise the setting", nrt, s->trakt.n, s->max_percent,
+		    s->title);
+		nrt = 0;
+	}
+	if (!pts_watchlist_removals_allowed(nrp_items, s->plex_size, s->max_percent)) {
+		PTS_WARN("watchlist: %zu of %zu items would leave the Plex collection \"%s\", more"
+		    " than watchlist_remove_max_percent (%d%%) allows: none removed", nrp_items,
+		    s->plex_size, s->title, s->max_percent);
+		npw = nrp = 0;
+	}
+	for (i = 0; i < ng; i++) {
+		struct wl_group *g = &gs[i];
+
+		if (!g->in_trakt && g->in_plex && !g->prev && s->env.to_trakt) {
+			wl_tw(s, &s->v[g->first], PTS_ACT_WATCHLIST_ADD_TRAKT, &add_t[nat]);
+			add_t[nat++].tag = i;
+		}
+		if (g->in_trakt && !g->in_plex && !g->prev && s->env.to_plex)
+			pw[npw++] = (struct wl_pw){ &s->v[g->first], g, 0 };
+	}
+	PTS_INFO("watchlist: Trakt +%zu -%zu, Plex collection +%zu -%zu", nat, nrt, npw - nrp,
+	    nrp);
+	if (s->env.run->dry_run) {
+		struct pts_feat_change c;
+		char detail[WL_TITLE_MAX + 32];
+
+		rc = pts_feat_trakt_plan(&s->env, add_t, nat);
+		if (rc == 0)
+			rc = pts_feat_trakt_plan(&s->env, rm_t, nrt);
+		for (i = 0; rc == 0 && i < npw; i++) {
+			wl_change(s, pw[i].o, pw[i].remove ? PTS_ACT_WATCHLIST_REMOVE_PLEX :
+			    PTS_ACT_WATCHLIST_ADD_PLEX, &c, detail, sizeof(detail));
+			rc = pts_feat_record(&s->env, 0, &c, "planned", NULL);
+		}
+		s->changed = (int64_t)(nat + nrt + npw);
+		goto done;
+	}
+	rc = pts_feat_trakt_write(&s->env, "watchlist", 0, add_t, nat, &s->changed);
+	if (rc == 0)
+		rc = pts_feat_trakt_write(&s->env, "watchlist", 1, rm_t, nrt, &s->changed);
+	for (i = 0; rc == 0 && i < npw; i++)
+		rc = wl_plex_one(s, &pw[i]);
+	/* Where each item ended up on Trakt. */
+	for (k = 0; k < nat; k++)
+		if (add_t[k].ok)
+			gs[add_t[k].tag].final_trakt = 1;
+	for (k = 0; k < nrt; k++)
+		if (rm_t[k].ok)
+			gs[rm_t[k].tag].final_trakt = 0;
+	if (wl_store_state(s, gs, ng) != 0 && rc == 0)
+		rc = -1;
+done:
+	(void)pts_feat_save_count(&s->env, "watchlist_changed", s->changed);
+	free(gs);
+	free(add_t);
+	free(rm_t);
+	free(pw);
+	return rc;
+}
+
+const struct pts_feature pts_feature_watchlist = {
+	"watchlist", "sync_watchlist", wl_open, wl_library, wl_item, wl_apply, wl_close
+};

@@ -1,0 +1,627 @@
+/*
+ * undo.c - an undo run: find what a run wrote to Trakt, take it back, record it all.
+ *
+ *   finding   the plays' history ids: GET /sync/history/{movies|episodes} with start_at and
+ *             end_at around their times, in windows as reconcile.c reads them (an account's
+ *             whole history is never read); a play matches on item and minute
+ *   removing  POST /sync/history/remove {"ids": [...]} in batches, then the ratings and
+ *             watchlist entries by item
+ *
+ * When an item has several plays in the same minute, the one with the lowest history id is
+ * taken: the engine only adds a play for an item Trakt had no play of, so any other play of
+ * that minute was posted later (by another tool, or a second time) and has a higher id.
+ * Each change takes one play, and each play is taken once.
+ */
+#include "undo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "http.h"
+#include "jobs.h"
+#include "jsonx.h"
+#include "ledger.h"
+#include "log.h"
+#include "progress.h"
+#include "reconcile.h"
+#include "trakt.h"
+
+/* Longest ids JSON text read per change. */
+#define UNDO_IDS_MAX 4096
+
+/*
+ * What each change action is taken back with. Keep in step with PTS_UNDO_ACTIONS_SQL
+ * (common/jobs.h). list NULL: a play, removed by history id; else the Trakt list the item
+ * is taken off.
+ */
+struct undo_action {
+	const char *action;
+	const char *undo;
+	const char *list;
+};
+
+static const struct undo_action undo_actions[] = {
+	{ PTS_ACT_ADD_PLAY_TRAKT, "remove_play_trakt", NULL },
+	{ "rate_trakt", "remove_rating_trakt", "ratings" },
+	{ "watchlist_add_trakt", "remove_watchlist_trakt", "watchlist" },
+	{ NULL, NULL, NULL }
+};
+
+struct undo_item {
+	int64_t change_id;           /* the original change */
+	const struct undo_action *act;
+	char *type, *item_key, *title, *show, *ids_json;
+	int season, episode, year;   /* -1, -1, 0 when none */
+	int64_t watched_at;
+	struct pts_ids ids;          /* the movie's, or the show's */
+	int is_episode, is_show;
+	int64_t history_id;          /* a play: the one to remove; 0 when not on Trakt */
+	int64_t row;                 /* its change row in the undo run */
+};
+
+struct undo {
+	struct pts_wctx *w;
+	int64_t run_id, target;
+	int dry_run;
+	struct pts_trakt *trakt;
+	struct undo_item *v;
+	size_t n;
+	int64_t removed, not_found, errors;
+	struct pts_progress progress;
+};
+
+static const struct undo_action *
+undo_action_find(const char *action)
+{
+	const struct undo_action *a;
+
+	for (a = undo_actions; action != NULL && a->action != NULL; a++)
+		if (strcmp(a->action, action) == 0)
+			return a;
+	return NULL;
+}
+
+static char *
+undo_col(sqlite3_stmt *st, int col)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+
+	return s ? strdup(s) : NULL;
+}
+
+static void
+undo_free(struct undo *u)
+{
+	size_t i;
+
+	for (i = 0; i < u->n; i++) {
+		free(u->v[i].type);
+		free(u->v[i].item_key);
+		free(u->v[i].title);
+		free(u->v[i].show);
+		free(u->v[i].ids_json);
+	}
+	free(u->v);
+	u->v = NULL;
+	u->n = 0;
+	pts_trakt_close(u->trakt);
+	u->trakt = NULL;
+}
+
+/* ==== Loading ==== */
+
+/*
+ * Forget what an earlier, interrupted attempt of this undo left unsettled; keep (and count)
+ * what it settled: those originals are already marked undone. 0 or -1.
+ */
+static int
+undo_reset(struct undo *u)
+{
+	sqlite3 *db = u->w->db;
+
+	if (u->dry_run)
+		return pts_db_run(db, "DELETE FROM changes WHERE run_id = ?", "i", u->run_id);
+	if (pts_db_run(db, "DELETE FROM changes WHERE run_id = ? AND result NOT IN"
+	    " ('done','not_found')", "i", u->run_id) != 0 ||
+	    pts_db_int(db, &u->removed, 0, "SELECT COUNT(*) FROM changes WHERE run_id = ? AND"
+	    " result = 'done'", "i", u->run_id) != 0 ||
+	    pts_db_int(db, &u->not_found, 0, "SELECT COUNT(*) FROM changes WHERE run_id = ? AND"
+	    " result = 'not_found'", "i", u->run_id) != 0)
+		return -1;
+	return 0;
+}
+
+/* The target run's changes still to take back, in the order they were made. 0 or -1. */
+static int
+undo_load(struct undo *u)
+{
+	sqlite3_stmt *st = pts_db_prepare(u->w->db, "SELECT id, action, type, item_key, title,"
+	    " show, COALESCE(season, -1), COALESCE(episode, -1), COALESCE(year, 0),"
+	    " COALESCE(watched_at, 0), ids FROM changes WHERE run_id = ? AND result = 'done' AND"
+	    " undone_by IS NULL AND action IN " PTS_UNDO_ACTIONS_SQL " ORDER BY id LIMIT ?");
+	size_t cap = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, u->target);
+	sqlite3_bind_int(st, 2, PTS_UNDO_MAX_CHANGES);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct undo_item *it;
+		json_object *j;
+
+		if (u->n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			struct undo_item *nv = realloc(u->v, ncap * sizeof(*nv));
+
+			if (nv == NULL)
+				break;
+			u->v = nv;
+			cap = ncap;
+		}
+		it = &u->v[u->n];
+		memset(it, 0, sizeof(*it));
+		it->change_id = sqlite3_column_int64(st, 0);
+		it->act = undo_action_find((const char *)sqlite3_column_text(st, 1));
+		it->type = undo_col(st, 2);
+		it->item_key = undo_col(st, 3);
+		it->title = undo_col(st, 4);
+		it->show = undo_col(st, 5);
+		it->season = sqlite3_column_int(st, 6);
+		it->episode = sqlite3_column_int(st, 7);
+		it->year = sqlite3_column_int(st, 8);
+		it->watched_at = sqlite3_column_int64(st, 9);
+		it->ids_json = undo_col(st, 10);
+		u->n++;
+		if (it->act == NULL || it->type == NULL)
+			continue;    /* cannot happen: the query names the actions */
+		it->is_episode = strcmp(it->type, "episode") == 0;
+		it->is_show = strcmp(it->type, "show") == 0;
+		j = it->ids_json ? pts_json_parse(it->ids_json, strlen(it->ids_json), UNDO_IDS_MAX,
+		    NULL) : NULL;
+		pts_trakt_parse_ids(j, &it->ids);
+		json_object_put(j);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		PTS_ERROR("cannot read the changes of run %lld", (long long)u->target);
+		return -1;
+	}
+	return 0;
+}
+
+/* ==== Finding the plays ==== */
+
+/* Plays (not list entries) in time order, movies first: the order windows are read in. */
+static int
+undo_cmp(const void *a, const void *b)
+{
+	const struct undo_item *x = *(struct undo_item *const *)a;
+	const struct undo_item *y = *(struct undo_item *const *)b;
+
+	if (x->is_episode != y->is_episode)
+		return x->is_episode - y->is_episode;
+	if (x->watched_at != y->watched_at)
+		return x->watched_at < y->watched_at ? -1 : 1;
+	return x->change_id < y->change_id ? -1 : x->change_id > y->change_id;
+}
+
+static int
+undo_same_play(const struct undo_item *it, const struct pts_trakt_play *p)
+{
+	if (pts_ledger_minute(p->watched_at) != pts_ledger_minute(it->watched_at))
+		return 0;
+	if (it->is_episode)
+		return p->is_episode && p->season == it->season && p->episode == it->episode &&
+		    pts_ids_match(&p->show_ids, &it->ids);
+	return !p->is_episode && pts_ids_match(&p->ids, &it->ids);
+}
+
+/* 1 when an earlier play of the list (same minute: they sit just before i) took this id. */
+static int
+undo_taken(struct undo_item **list, size_t i, int64_t id)
+{
+	int64_t m = pts_ledger_minute(list[i]->watched_at);
+
+	while (i-- > 0 && list[i]->is_episode == list[i + 1]->is_episode &&
+	    pts_ledger_minute(list[i]->watched_at) == m)
+		if (list[i]->history_id == id)
+			return 1;
+	return 0;
+}
+
+/* Read the history for list[from, to) and give each item the lowest free matching id. */
+static enum pts_http_result
+undo_window(struct undo *u, struct undo_item **list, size_t from, size_t to)
+{
+	struct pts_trakt_plays plays;
+	enum pts_http_result r;
+	size_t i, k;
+
+	r = pts_trakt_history(u->trakt, list[from]->is_episode ? "episodes" : "movies",
+	    pts_ledger_minute(list[from]->watched_at) - 60,
+	    pts_ledger_minute(list[to - 1]->watched_at) + 120, 0, &plays);
+	if (r != PTS_HTTP_OK)
+		return r;
+	for (i = from; i < to; i++) {
+		int64_t best = 0;
+
+		for (k = 0; k < plays.n; k++) {
+			const struct pts_trakt_play *p = &plays.v[k];
+
+			if (p->history_id > 0 && (best == 0 || p->history_id < best) &&
+			    undo_same_play(list[i], p) && !undo_taken(list, i, p->history_id))
+				best = p->history_id;
+		}
+		list[i]->history_id = best;
+	}
+	pts_trakt_plays_free(&plays);
+	return PTS_HTTP_OK;
+}
+
+/* Give every play its history id (0: not on Trakt). 0, 1 cancelled, -1 failed. */
+static int
+undo_find_plays(struct undo *u)
+{
+	struct undo_item **list = calloc(u->n ? u->n : 1, sizeof(*list));
+	size_t n = 0, i, from;
+	int rc = 0;
+
+	if (list == NULL)
+		return -1;
+	for (i = 0; i < u->n; i++)
+		if (u->v[i].act != NULL && u->v[i].act->list == NULL && u->v[i].watched_at > 0)
+			list[n++] = &u->v[i];
+	qsort(list, n, sizeof(*list), undo_cmp);
+	for (from = 0; from < n && rc == 0;) {
+		size_t to = from + 1;
+		enum pts_http_result r;
+
+		while (to < n && list[to]->is_episode == list[from]->is_episode &&
+		    list[to]->watched_at - list[from]->watched_at <= PTS_RECONCILE_WINDOW_S)
+			to++;
+		if (pts_wctx_cancelled(u->w)) {
+			rc = 1;
+			break;
+		}
+		r = undo_window(u, list, from, to);
+		if (r == PTS_HTTP_CANCELLED || pts_wctx_cancelled(u->w))
+			rc = 1;
+		else if (r != PTS_HTTP_OK) {
+			PTS_ERROR("cannot read Trakt's history to find the plays (%s)",
+			    pts_http_result_name(r));
+			rc = -1;
+		}
+		from = to;
+	}
+	free(list);
+	return rc;
+}
+
+/* ==== Recording and settling ==== */
+
+static int
+undo_save_counts(struct undo *u)
+{
+	return pts_db_run(u->w->db, "UPDATE runs SET removed_from_trakt = ?, not_found = ?,"
+	    " errors = ? WHERE id = ?", "iiii", u->removed, u->not_found, u->errors, u->run_id);
+}
+
+/*
+ * One row per item in the undo run: 'planned' (dry run) or 'pending', or 'not_found' for a
+ * play Trakt no longer has; such an original is marked undone at once (nothing left to take
+ * back). One transaction. 0 or -1.
+ */
+static int
+undo_record(struct undo *u)
+{
+	sqlite3 *db = u->w->db;
+	size_t i;
+
+	if (pts_db_begin(db) != 0)
+		return -1;
+	for (i = 0; i < u->n; i++) {
+		struct undo_item *it = &u->v[i];
+		struct pts_change c;
+		int gone;
+		const char *result;
+
+		if (it->act == NULL)
+			continue;
+		gone = it->act->list == NULL && it->history_id == 0;
+		result = gone ? "not_found" : u->dry_run ? "planned" : "pending";
+		memset(&c, 0, sizeof(c));
+		c.action = it->act->undo;
+		c.type = it->type;
+		c.item_key = it->item_key;
+		c.title = it->title;
+		c.show = it->show;
+		c.season = it->season;
+		c.episode = it->episode;
+		c.year = it->year;
+		c.watched_at = it->watched_at;
+		c.ids = it->ids_json;
+		if (pts_ledger_record(db, u->run_id, 0, &c, result, &it->row) != 0 ||
+		    (it->history_id > 0 && pts_db_run(db, "UPDATE changes SET history_id = ?"
+		    " WHERE id = ?", "ii", it->history_id, it->row) != 0))
+			goto fail;
+		if (gone) {
+			u->not_found++;
+			if (!u->dry_run && pts_db_run(db, "UPDATE changes SET undone_by = ? WHERE id = ?",
+			    "ii", u->run_id, it->change_id) != 0)
+				goto fail;
+			pts_progress_advance(&u->progress, 1);
+		} else if (u->dry_run) {
+			u->removed++;
+			pts_progress_advance(&u->progress, 1);
+		}
+	}
+	if (undo_save_counts(u) != 0 || pts_db_commit(db) != 0)
+		goto fail;
+	(void)pts_progress_flush(&u->progress, 1);
+	return 0;
+fail:
+	pts_db_rollback(db);
+	return -1;
+}
+
+/*
+ * Settle a batch: missing[i] / not_found flags say "Trakt did not have it". Gone either way,
+ * so the original is marked undone. failed: the call failed, nothing is known to be gone.
+ */
+static int
+undo_settle(struct undo *u, struct undo_item **b, size_t k, const unsigned char *missing,
+    int failed)
+{
+	sqlite3 *db = u->w->db;
+	size_t i;
+
+	if (pts_db_begin(db) != 0)
+		return -1;
+	for (i = 0; i < k; i++) {
+		const char *result = failed ? "failed" : missing[i] ? "not_found" : "done";
+
+		if (pts_ledger_set_result(db, b[i]->row, result) != 0 ||
+		    (!failed && pts_db_run(db, "UPDATE changes SET undone_by = ? WHERE id = ?", "ii",
+		    u->run_id, b[i]->change_id) != 0))
+			goto fail;
+		if (failed)
+			u->errors++;
+		else if (missing[i])
+			u->not_found++;
+		else
+			u->removed++;
+	}
+	if (undo_save_counts(u) != 0 || pts_db_commit(db) != 0)
+		goto fail;
+	pts_progress_advance(&u->progress, (int64_t)k);
+	(void)pts_progress_flush(&u->progress, 0);
+	return 0;
+fail:
+	pts_db_rollback(db);
+	return -1;
+}
+
+/* What a failed remove call means for the rest: 1 stop (auth, account), 0 go on. */
+static int
+undo_fatal(enum pts_http_result r)
+{
+	return r == PTS_HTTP_HTTP_ERROR;
+}
+
+/* Remove the plays found, by history id. 0, 1 cancelled, -1 failed. */
+static int
+undo_remove_plays(struct undo *u)
+{
+	struct undo_item *b[PTS_UNDO_BATCH];
+	int64_t ids[PTS_UNDO_BATCH], deleted;
+	unsigned char missing[PTS_UNDO_BATCH];
+	size_t i = 0, k;
+	int stop = 0;
+
+	while (i < u->n) {
+		enum pts_http_result r;
+
+		for (k = 0; i < u->n && k < PTS_UNDO_BATCH; i++)
+			if (u->v[i].act != NULL && u->v[i].act->list == NULL && u->v[i].history_id > 0) {
+				b[k] = &u->v[i];
+				ids[k++] = u->v[i].history_id;
+			}
+		if (k == 0)
+			break;
+		if (pts_wctx_cancelled(u->w))
+			return 1;
+		if (stop) {
+			if (undo_settle(u, b, k, missing, 1) != 0)
+				return -1;
+			continue;
+		}
+		pts_progress_item(&u->progress, "removing plays from Trakt");
+		r = pts_trakt_history_remove_ids_nf(u->trakt, ids, k, &deleted, missing);
+		if (r == PTS_HTTP_CANCELLED)
+			return 1;
+		if (r != PTS_HTTP_OK) {
+			PTS_ERROR("Trakt did not remove %zu plays (%s)", k, pts_http_result_name(r));
+			stop = undo_fatal(r);
+		}
+		if (undo_settle(u, b, k, missing, r != PTS_HTTP_OK) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Take the ratings / watchlist entries off their lists, by item. Same returns. */
+static int
+undo_remove_listed(struct undo *u, const struct undo_action *act)
+{
+	struct undo_item *b[PTS_UNDO_BATCH];
+	struct pts_trakt_hist_item items[PTS_UNDO_BATCH];
+	unsigned char missing[PTS_UNDO_BATCH];
+	struct pts_trakt_hist_result res;
+	size_t i = 0, k, j;
+	int stop = 0;
+
+	while (i < u->n) {
+		enum pts_http_result r;
+
+		for (k = 0; i < u->n && k < PTS_UNDO_BATCH; i++) {
+			struct undo_item *it = &u->v[i];
+
+			if (it->act != act)
+				continue;
+			memset(&items[k], 0, sizeof(items[k]));
+			if (it->is_episode || it->is_show) {
+				items[k].kind = PTS_TRAKT_EPISODE;
+				items[k].show_ids = it->ids;
+				items[k].season = it->is_show ? -1 : it->season;
+				items[k].episode = it->is_show ? -1 : it->episode;
+			} else {
+				items[k].kind = PTS_TRAKT_MOVIE;
+				items[k].ids = it->ids;
+			}
+			b[k++] = it;
+		}
+		if (k == 0)
+			break;
+		if (pts_wctx_cancelled(u->w))
+			return 1;
+		if (!stop) {
+			pts_progress_item(&u->progress, act->undo);
+			r = pts_trakt_list_remove(u->trakt, act->list, items, k, &res);
+			if (r == PTS_HTTP_CANCELLED)
+				return 1;
+			if (r != PTS_HTTP_OK) {
+				PTS_ERROR("Trakt did not take %zu entries off the %s (%s)", k, act->list,
+				    pts_http_result_name(r));
+				stop = undo_fatal(r);
+			}
+		} else {
+			r = PTS_HTTP_HTTP_ERROR;
+		}
+		for (j = 0; j < k; j++)
+			missing[j] = items[j].not_found != 0;
+		if (undo_settle(u, b, k, missing, r != PTS_HTTP_OK) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ==== The run ==== */
+
+static int
+undo_run(struct undo *u)
+{
+	const struct undo_action *a;
+	int rc;
+
+	if (undo_reset(u) != 0 || undo_load(u) != 0)
+		return -1;
+	u->progress.overall_total = (int64_t)u->n;
+	PTS_INFO("%zu changes of run %lld to take back", u->n, (long long)u->target);
+	if (u->n == 0)
+		return 0;
+	if ((u->trakt = pts_trakt_open(u->w)) == NULL)
+		return -1;
+	if (pts_trakt_ensure_token(u->trakt) != PTS_HTTP_OK) {
+		PTS_ERROR("Trakt is not signed in (or the sign-in expired): authorize Trakt in Settings");
+		return -1;
+	}
+	pts_progress_phase(&u->progress, "undo: finding");
+	if ((rc = undo_find_plays(u)) != 0)
+		return rc;
+	if (undo_record(u) != 0)
+		return -1;
+	if (u->dry_run)
+		return 0;
+	pts_progress_phase(&u->progress, "undo: removing");
+	if ((rc = undo_remove_plays(u)) != 0)
+		return rc;
+	for (a = undo_actions; a->action != NULL; a++)
+		if (a->list != NULL && (rc = undo_remove_listed(u, a)) != 0)
+			return rc;
+	return 0;
+}
+
+/* The run's end: status, message, counters; the target is marked undone after an ok end. */
+static int
+undo_finish(struct undo *u, int rc)
+{
+	sqlite3 *db = u->w->db;
+	const char *status;
+	char msg[160];
+
+	/* Rows never sent: a later attempt finds their plays again. */
+	(void)pts_db_run(db, "DELETE FROM changes WHERE run_id = ? AND result = 'pending'", "i",
+	    u->run_id);
+	(void)pts_progress_flush(&u->progress, 1);
+	(void)undo_save_counts(u);
+	if (rc == 1 && u->w->term != NULL && *u->w->term) {
+		(void)pts_db_run(db, "UPDATE runs SET status = 'queued', message = ? WHERE id = ?",
+		    "si", "interrupted by a worker shutdown", u->run_id);
+		PTS_INFO("undo interrupted: it resumes when the worker starts again");
+		return 1;
+	}
+	if (rc == 1) {
+		status = "cancelled";
+		snprintf(msg, sizeof(msg), "stopped on request: undo again to take back the rest");
+	} else if (rc < 0) {
+		status = "failed";
+		snprintf(msg, sizeof(msg), "the undo failed: see the log");
+	} else if (u->errors > 0) {
+		status = "failed";
+		snprintf(msg, sizeof(msg), "%lld could not be taken back: undo again to retry",
+		    (long long)u->errors);
+		rc = -1;
+	} else {
+		status = "ok";
+		snprintf(msg, sizeof(msg), "%s run %lld: %lld %s Trakt, %lld already gone",
+		    u->dry_run ? "dry run of an undo of" : "undid", (long long)u->target,
+		    (long long)u->removed, u->dry_run ? "to remove from" : "removed from",
+		    (long long)u->not_found);
+	}
+	(void)pts_db_run(db, "UPDATE runs SET status = ?, finished_at = ?, message = ? WHERE id = ?",
+	    "sisi", status, pts_now(), msg, u->run_id);
+	if (strcmp(status, "ok") == 0 && !u->dry_run)
+		(void)pts_db_run(db, "UPDATE runs SET undone_by = ? WHERE id = ?", "ii", u->run_id,
+		    u->target);
+	if (!u->dry_run && u->removed > 0)
+		(void)pts_jobs_enqueue_once(db, PTS_JOB_TRAKT_HISTORY_REFRESH, NULL, NULL);
+	PTS_INFO("undo %s: %s", status, msg);
+	return rc;
+}
+
+int
+pts_undo_job(struct pts_wctx *w, json_object *args)
+{
+	struct undo u;
+	int64_t dry = 0;
+	int rc;
+
+	(void)args;
+	memset(&u, 0, sizeof(u));
+	u.w = w;
+	u.run_id = w->run_id;
+	if (u.run_id == 0 || pts_db_int(w->db, &u.target, 0, "SELECT COALESCE(undo_of, 0) FROM runs"
+	    " WHERE id = ?", "i", u.run_id) != 0 || u.target == 0 ||
+	    pts_db_int(w->db, &dry, 0, "SELECT dry_run FROM runs WHERE id = ?", "i", u.run_id) != 0) {
+		PTS_ERROR("undo job %lld has no run to undo", (long long)w->job_id);
+		return -1;
+	}
+	u.dry_run = dry != 0;
+	if (pts_db_run(w->db, "UPDATE runs SET status = 'running', started_at = COALESCE(started_at,"
+	    " ?), message = NULL WHERE id = ?", "ii", pts_now(), u.run_id) != 0 ||
+	    pts_progress_begin(&u.progress, w->db, u.run_id) != 0)
+		return -1;
+	pts_log_set_run(u.run_id);
+	PTS_INFO("undo of run %lld started%s", (long long)u.target, u.dry_run ? " (dry run)" : "");
+	rc = undo_run(&u);
+	if (rc < 0 && pts_wctx_cancelled(w))
+		rc = 1;
+	rc = undo_finish(&u, rc);
+	pts_http_flush_counters(w->db, 1);
+	pts_log_set_run(0);
+	undo_free(&u);
+	return rc;
+}
