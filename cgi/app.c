@@ -223,29 +223,13 @@ app_body(const struct route *rt, struct req *rq, struct resp *rs, json_object **
 	return 0;
 }
 
-void
-app_handle(struct req *rq, struct resp *rs)
+/* Everything after the route lookup: the edge rules, then the handler. */
+static void
+app_route(const struct route *rt, int64_t id, struct req *rq, struct resp *rs)
 {
-	char allow[ROUTE_ALLOW_MAX];
-	const struct route *rt = NULL;
 	struct hctx ctx = { 0 };
 	json_object *fields;
-	int64_t id = 0;
 
-	if (rq->has_path)
-		rt = route_lookup(rq->method, rq->path, &id, allow, sizeof(allow));
-	else
-		allow[0] = '\0';
-	if (rt == NULL) {
-		if (allow[0] != '\0') {
-			resp_error(rs, 405, "method_not_allowed", "this path does not take that method",
-			    NULL);
-			(void)resp_header(rs, "Allow", allow);
-		} else {
-			resp_error(rs, 404, "not_found", "no such API path", NULL);
-		}
-		return;
-	}
 	if (app_login_rule(rt, rq, rs) != 0 || app_csrf_rule(rt, rq, rs) != 0 ||
 	    app_token_rule(rt, rq, rs) != 0 || app_body(rt, rq, rs, &ctx.body) != 0)
 		return;
@@ -271,6 +255,36 @@ app_handle(struct req *rq, struct resp *rs)
 		/* A handler that failed mid-transaction must not leave the write lock held. */
 		pts_db_rollback(ctx.db);
 	}
+}
+
+void
+app_handle(struct req *rq, struct resp *rs)
+{
+	char allow[ROUTE_ALLOW_MAX];
+	const struct route *rt = NULL;
+	sqlite3 *db;
+	int64_t id = 0;
+
+	if (rq->has_path)
+		rt = route_lookup(rq->method, rq->path, &id, allow, sizeof(allow));
+	else
+		allow[0] = '\0';
+	if (rt == NULL) {
+		if (allow[0] != '\0') {
+			resp_error(rs, 405, "method_not_allowed", "this path does not take that method",
+			    NULL);
+			(void)resp_header(rs, "Allow", allow);
+		} else {
+			resp_error(rs, 404, "not_found", "no such API path", NULL);
+		}
+		return;
+	}
+	/* A deferred BEGIN: the first read takes the snapshot every later read shares. */
+	if ((rt->flags & ROUTE_SNAPSHOT) && (db = dbc_get()) != NULL)
+		(void)pts_db_exec(db, "BEGIN");
+	app_route(rt, id, rq, rs);
+	if ((rt->flags & ROUTE_SNAPSHOT) && (db = dbc_peek()) != NULL)
+		pts_db_rollback(db);
 	if (rs->status == 0) {
 		pts_log(PTS_LOG_ERROR, "%s /api/%s: the handler gave no answer", rq->method_name,
 		    rq->path);

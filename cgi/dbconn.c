@@ -26,6 +26,12 @@ dbc_get(void)
 	return dbc_db;
 }
 
+sqlite3 *
+dbc_peek(void)
+{
+	return dbc_db;
+}
+
 void
 dbc_close(void)
 {

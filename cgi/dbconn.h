@@ -11,6 +11,8 @@
 
 /* The open handle, opening it now if needed; NULL when the database is unavailable. */
 sqlite3 *dbc_get(void);
+/* The handle if it is open now, else NULL (never opens one). */
+sqlite3 *dbc_peek(void);
 /* Close the handle (NULL safe to call twice); the next dbc_get() reopens. */
 void dbc_close(void);
 

@@ -15,28 +15,89 @@
 static void
 progress_idle(struct hctx *ctx)
 {
-	sqlite3_stmt *st = pts_db_prepare(ctx->db, "SELECT " ROWS_RUN_COLUMNS
+	sqlite3_stmt *st = pts_db_cached(ctx->db, "SELECT " ROWS_RUN_COLUMNS
 	    " FROM runs ORDER BY id DESC LIMIT 1");
 	json_object *o;
 	int rc;
 
 	if (st == NULL || (rc = rows_step(ctx->db, st)) < 0) {
-		sqlite3_finalize(st);
+		pts_db_done(st);
 		resp_internal(ctx->resp);
 		return;
 	}
 	o = json_object_new_object();
 	pts_json_add_str(o, "state", "idle");
 	json_object_object_add(o, "last_run", rc == SQLITE_ROW ? rows_run(st) : NULL);
-	sqlite3_finalize(st);
+	pts_db_done(st);
 	resp_json(ctx->resp, 200, o);
 }
 
-/* The last PROGRESS_MAX_SAMPLES samples, oldest first. NULL on a db error. */
+/*
+ * The samples array last built by this process, and what it was built from. The worker
+ * appends a sample a second while the dashboard polls several times a second, so most polls
+ * reuse it (shared by reference count) instead of reading and formatting 120 rows again.
+ * Samples are only ever appended to a run, or all deleted when it restarts: the newest
+ * sample's id and time name the whole set.
+ */
+static struct {
+	int64_t run_id, last_id;
+	double last_t;
+	json_object *samples;
+} progress_cache;
+
+/* The newest sample of run_id: *id 0 when there is none. 0 or -1. */
+static int
+progress_newest(sqlite3 *db, int64_t run_id, int64_t *id, double *t)
+{
+	sqlite3_stmt *st = pts_db_cached(db, "SELECT id, t FROM rate_samples WHERE run_id = ?"
+	    " ORDER BY id DESC LIMIT 1");
+	int rc;
+
+	*id = 0;
+	*t = 0;
+	if (st == NULL || sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK) {
+		pts_db_done(st);
+		return -1;
+	}
+	rc = rows_step(db, st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		*t = sqlite3_column_double(st, 1);
+	}
+	pts_db_done(st);
+	return rc < 0 ? -1 : 0;
+}
+
+static json_object *progress_samples_read(sqlite3 *db, int64_t run_id);
+
+/* The last PROGRESS_MAX_SAMPLES samples, oldest first (a new reference). NULL on error. */
 static json_object *
 progress_samples(sqlite3 *db, int64_t run_id)
 {
-	sqlite3_stmt *st = pts_db_prepare(db, "SELECT t, rate FROM (SELECT id, t, rate"
+	json_object *a;
+	int64_t id;
+	double t;
+
+	if (progress_newest(db, run_id, &id, &t) != 0)
+		return NULL;
+	if (progress_cache.samples != NULL && progress_cache.run_id == run_id &&
+	    progress_cache.last_id == id && progress_cache.last_t == t)
+		return json_object_get(progress_cache.samples);
+	if ((a = progress_samples_read(db, run_id)) == NULL)
+		return NULL;
+	json_object_put(progress_cache.samples);
+	progress_cache.samples = json_object_get(a);
+	progress_cache.run_id = run_id;
+	progress_cache.last_id = id;
+	progress_cache.last_t = t;
+	return a;
+}
+
+/* Read and format the samples (see progress_samples). NULL on a db error. */
+static json_object *
+progress_samples_read(sqlite3 *db, int64_t run_id)
+{
+	sqlite3_stmt *st = pts_db_cached(db, "SELECT t, rate FROM (SELECT id, t, rate"
 	    " FROM rate_samples WHERE run_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id");
 	json_object *a;
 	int rc;
@@ -45,7 +106,7 @@ progress_samples(sqlite3 *db, int64_t run_id)
 		return NULL;
 	if (sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK ||
 	    sqlite3_bind_int(st, 2, PROGRESS_MAX_SAMPLES) != SQLITE_OK) {
-		sqlite3_finalize(st);
+		pts_db_done(st);
 		return NULL;
 	}
 	a = json_object_new_array();
@@ -56,7 +117,7 @@ progress_samples(sqlite3 *db, int64_t run_id)
 		rows_add_real_col(s, "rate", st, 1, 2);
 		json_object_array_add(a, s);
 	}
-	sqlite3_finalize(st);
+	pts_db_done(st);
 	if (rc < 0) {
 		json_object_put(a);
 		return NULL;
@@ -142,13 +203,13 @@ h_progress_get(struct hctx *ctx)
 		progress_idle(ctx);
 		return;
 	}
-	st = pts_db_prepare(ctx->db, "SELECT phase, lib_title, lib_done, lib_total, overall_done,"
+	st = pts_db_cached(ctx->db, "SELECT phase, lib_title, lib_done, lib_total, overall_done,"
 	    " overall_total, current_item, rate_per_s, started_ms, wait_until, wait_reason"
 	    " FROM progress WHERE run_id = ?");
 	if (st == NULL || sqlite3_bind_int64(st, 1, run_id) != SQLITE_OK ||
 	    (rc = rows_step(ctx->db, st)) < 0 ||
 	    (samples = progress_samples(ctx->db, run_id)) == NULL) {
-		sqlite3_finalize(st);
+		pts_db_done(st);
 		resp_internal(ctx->resp);
 		return;
 	}
@@ -159,7 +220,7 @@ h_progress_get(struct hctx *ctx)
 		json_object_object_add(o, "run_id", NULL);
 	pts_json_add_str(o, "state", pts_sync_state_name(state));
 	progress_fill(o, st, rc == SQLITE_ROW, state == PTS_SYNC_QUEUED ? "queued" : "starting");
-	sqlite3_finalize(st);
+	pts_db_done(st);
 	json_object_object_add(o, "samples", samples);
 	resp_json(ctx->resp, 200, o);
 }

@@ -20,7 +20,7 @@
 static json_object *
 status_auth(sqlite3 *db, const char *service, int with_expiry)
 {
-	sqlite3_stmt *st = pts_db_prepare(db, "SELECT state, user, token_expires_at FROM auth"
+	sqlite3_stmt *st = pts_db_cached(db, "SELECT state, user, token_expires_at FROM auth"
 	    " WHERE service = ?");
 	json_object *o;
 	int rc;
@@ -29,7 +29,7 @@ status_auth(sqlite3 *db, const char *service, int with_expiry)
 		return NULL;
 	if (sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    (rc = rows_step(db, st)) < 0) {
-		sqlite3_finalize(st);
+		pts_db_done(st);
 		return NULL;
 	}
 	o = json_object_new_object();
@@ -48,7 +48,7 @@ status_auth(sqlite3 *db, const char *service, int with_expiry)
 		if (with_expiry)
 			json_object_object_add(o, "expires_at", NULL);
 	}
-	sqlite3_finalize(st);
+	pts_db_done(st);
 	return o;
 }
 

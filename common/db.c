@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 
 #include "log.h"
 #include "schema.sql.h"
+
+static void db_cache_drop(sqlite3 *db);
 
 /* Touch the file with mode 0600 before SQLite opens it, so it is never world-readable. */
 static int
@@ -90,6 +93,7 @@ pts_db_open(const char *path, sqlite3 **out)
 	    pts_db_exec(db, "PRAGMA synchronous = NORMAL") != 0 ||
 	    pts_db_exec(db, "PRAGMA foreign_keys = ON") != 0 ||
 	    db_migrate(db) != 0) {
+		db_cache_drop(db);
 		sqlite3_close(db);
 		return -1;
 	}
@@ -100,8 +104,10 @@ pts_db_open(const char *path, sqlite3 **out)
 void
 pts_db_close(sqlite3 *db)
 {
-	if (db != NULL)
+	if (db != NULL) {
+		db_cache_drop(db);
 		sqlite3_close(db);
+	}
 }
 
 int
@@ -148,6 +154,127 @@ pts_db_prepare(sqlite3 *db, const char *sql)
 	return st;
 }
 
+/* ==== Prepared-statement cache ==== */
+
+/* Statements kept per process: each program asks a few dozen distinct queries. */
+#define DB_STMT_CACHE 64
+
+struct db_cached {
+	sqlite3 *db;           /* NULL: free slot */
+	char *sql;
+	sqlite3_stmt *st;
+	int busy;              /* handed out, not given back yet */
+	uint64_t used;         /* for least-recently-used eviction */
+};
+
+static struct db_cached db_cache[DB_STMT_CACHE];
+static uint64_t db_cache_tick;
+static int db_cache_atfork;
+
+/*
+ * In a child after fork(): the entries are the parent's connections' statements, which the
+ * child must never touch (SQLite handles do not cross a fork). Forget them unfinalized; only
+ * our copies of their SQL text are freed. (Both programs are single-threaded, so free() is
+ * safe here.)
+ */
+static void
+db_cache_forget(void)
+{
+	size_t i;
+
+	for (i = 0; i < DB_STMT_CACHE; i++)
+		free(db_cache[i].sql);
+	memset(db_cache, 0, sizeof(db_cache));
+}
+
+static void
+db_cache_free(struct db_cached *c)
+{
+	sqlite3_finalize(c->st);
+	free(c->sql);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Finalize every cached statement of db (before it is closed). */
+static void
+db_cache_drop(sqlite3 *db)
+{
+	size_t i;
+
+	for (i = 0; i < DB_STMT_CACHE; i++)
+		if (db_cache[i].db == db)
+			db_cache_free(&db_cache[i]);
+}
+
+sqlite3_stmt *
+pts_db_cached(sqlite3 *db, const char *sql)
+{
+	struct db_cached *slot = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t i;
+
+	for (i = 0; i < DB_STMT_CACHE; i++) {
+		struct db_cached *c = &db_cache[i];
+
+		if (c->db == db && !c->busy && strcmp(c->sql, sql) == 0) {
+			c->busy = 1;
+			c->used = ++db_cache_tick;
+			return c->st;
+		}
+	}
+	if (!db_cache_atfork) {
+		db_cache_atfork = pthread_atfork(NULL, NULL, db_cache_forget) == 0 ? 1 : -1;
+		if (db_cache_atfork < 0)
+			pts_log_raw(PTS_LOG_WARN, "db: pthread_atfork failed: statements not cached");
+	}
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		pts_log_raw(PTS_LOG_ERROR, "db: prepare: %s (in: %.80s)", sqlite3_errmsg(db), sql);
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	/* A free slot, else the least recently used one not handed out. */
+	for (i = 0; i < DB_STMT_CACHE; i++) {
+		struct db_cached *c = &db_cache[i];
+
+		if (c->db == NULL) {
+			slot = c;
+			break;
+		}
+		if (!c->busy && (slot == NULL || c->used < slot->used))
+			slot = c;
+	}
+	if (slot == NULL || db_cache_atfork < 0)
+		return st;  /* uncached: pts_db_done() finalizes it */
+	if (slot->db != NULL)
+		db_cache_free(slot);
+	if ((slot->sql = strdup(sql)) == NULL)
+		return st;
+	slot->db = db;
+	slot->st = st;
+	slot->busy = 1;
+	slot->used = ++db_cache_tick;
+	return st;
+}
+
+void
+pts_db_done(sqlite3_stmt *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < DB_STMT_CACHE; i++) {
+		if (db_cache[i].st == st) {
+			/* reset ends the statement's read (or write) at once; the result was seen. */
+			(void)sqlite3_reset(st);
+			(void)sqlite3_clear_bindings(st);
+			db_cache[i].busy = 0;
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
 int
 pts_db_bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
 {
@@ -187,10 +314,10 @@ pts_db_bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
 static sqlite3_stmt *
 db_prepare_bound(sqlite3 *db, const char *sql, const char *fmt, va_list ap)
 {
-	sqlite3_stmt *st = pts_db_prepare(db, sql);
+	sqlite3_stmt *st = pts_db_cached(db, sql);
 
 	if (st != NULL && pts_db_bindv(st, fmt, ap) != 0) {
-		sqlite3_finalize(st);
+		pts_db_done(st);
 		return NULL;
 	}
 	return st;
@@ -212,10 +339,10 @@ pts_db_run(sqlite3 *db, const char *sql, const char *fmt, ...)
 		;
 	if (rc != SQLITE_DONE) {
 		pts_log_raw(PTS_LOG_ERROR, "db: %s (in: %.80s)", sqlite3_errmsg(db), sql);
-		sqlite3_finalize(st);
+		pts_db_done(st);
 		return -1;
 	}
-	sqlite3_finalize(st);
+	pts_db_done(st);
 	return 0;
 }
 
@@ -237,10 +364,10 @@ pts_db_int(sqlite3 *db, int64_t *out, int64_t dflt, const char *sql, const char 
 		*out = sqlite3_column_int64(st, 0);
 	else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		pts_log_raw(PTS_LOG_ERROR, "db: %s (in: %.80s)", sqlite3_errmsg(db), sql);
-		sqlite3_finalize(st);
+		pts_db_done(st);
 		return -1;
 	}
-	sqlite3_finalize(st);
+	pts_db_done(st);
 	return 0;
 }
 
@@ -261,15 +388,15 @@ pts_db_text(sqlite3 *db, char **out, const char *sql, const char *fmt, ...)
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
 		*out = strdup((const char *)sqlite3_column_text(st, 0));
 		if (*out == NULL) {
-			sqlite3_finalize(st);
+			pts_db_done(st);
 			return -1;
 		}
 	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		pts_log_raw(PTS_LOG_ERROR, "db: %s (in: %.80s)", sqlite3_errmsg(db), sql);
-		sqlite3_finalize(st);
+		pts_db_done(st);
 		return -1;
 	}
-	sqlite3_finalize(st);
+	pts_db_done(st);
 	return 0;
 }
 

@@ -37,8 +37,20 @@ void pts_db_rollback(sqlite3 *db);
 sqlite3_stmt *pts_db_prepare(sqlite3 *db, const char *sql);
 
 /*
+ * A statement from the process's cache of prepared statements (prepared on first use with
+ * SQLITE_PREPARE_PERSISTENT): parsing and planning a query costs more than running most of
+ * ours. The caller binds and steps it, then hands it back with pts_db_done() (never
+ * sqlite3_finalize). NULL on error (logged). The same SQL in use twice at once gets a second,
+ * uncached statement. pts_db_close() finalizes a connection's cached statements.
+ */
+sqlite3_stmt *pts_db_cached(sqlite3 *db, const char *sql);
+/* Give a pts_db_cached() statement back: reset, bindings cleared (NULL safe). */
+void pts_db_done(sqlite3_stmt *st);
+
+/*
  * Run one statement with text/int64 bindings given by a format string: 's' = const char *
- * (NULL binds NULL), 'i' = int64_t, 'n' = NULL. Returns 0 or -1 (logged).
+ * (NULL binds NULL), 'i' = int64_t, 'n' = NULL. Returns 0 or -1 (logged). This function and
+ * the two after it use the statement cache (pts_db_cached).
  */
 int pts_db_run(sqlite3 *db, const char *sql, const char *fmt, ...);
 

@@ -97,7 +97,7 @@ pts_jobs_stop_sync(sqlite3 *db)
 int
 pts_jobs_sync_state(sqlite3 *db, enum pts_sync_state *state, int64_t *run_id)
 {
-	sqlite3_stmt *st = pts_db_prepare(db, "SELECT state, cancel, COALESCE(run_id, 0) FROM jobs"
+	sqlite3_stmt *st = pts_db_cached(db, "SELECT state, cancel, COALESCE(run_id, 0) FROM jobs"
 	    " WHERE kind IN ('sync','undo') AND state IN ('queued','running') ORDER BY id LIMIT 1");
 	int rc;
 
@@ -116,10 +116,10 @@ pts_jobs_sync_state(sqlite3 *db, enum pts_sync_state *state, int64_t *run_id)
 		*run_id = sqlite3_column_int64(st, 2);
 	} else if (rc != SQLITE_DONE) {
 		pts_log_raw(PTS_LOG_ERROR, "db: sync state: %s", sqlite3_errmsg(db));
-		sqlite3_finalize(st);
+		pts_db_done(st);
 		return -1;
 	}
-	sqlite3_finalize(st);
+	pts_db_done(st);
 	return 0;
 }
 

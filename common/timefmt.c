@@ -14,8 +14,12 @@ pts_time_iso(int64_t epoch, char *buf, size_t len)
 	time_t t = (time_t)epoch;
 	struct tm tm;
 
-	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	/* snprintf, not strftime: glibc's strftime re-reads /etc/localtime on every call. */
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
 		snprintf(buf, len, "1970-01-01T00:00:00Z");
+	else
+		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 void
@@ -25,8 +29,11 @@ pts_time_iso_ms(int64_t ms, char *buf, size_t len)
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 
-	if (gmtime_r(&t, &tm) == NULL || strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
 		snprintf(base, sizeof(base), "1970-01-01T00:00:00");
+	else
+		snprintf(base, sizeof(base), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	snprintf(buf, len, "%s.%03dZ", base, (int)(ms % 1000));
 }
 

@@ -517,7 +517,7 @@ const runsPoll = poller(loadRuns, () => (busy(syncState) ? 4000 : 20000), () => 
 $('#runs-reload').addEventListener('click', () => runsPoll.run());
 
 const MAX_CHANGES = 2000;
-const ACTIONS = { remove_play_trakt: 'Removed from Trakt history', remove_rating_trakt: 'Rating removed on Trakt', remove_watchlist_trakt: 'Taken off Trakt watchlist', add_play_trakt: 'Added to Trakt history', mark_watched_plex: 'Marked watched in Plex', add_rating_trakt: 'Rated on Trakt', rate_plex: 'Rated in Plex', add_watchlist_trakt: 'Added to Trakt watchlist' };
+const ACTIONS = { remove_play_trakt: 'Removed from Trakt history', remove_rating_trakt: 'Rating removed on Trakt', restore_rating_trakt: 'Earlier rating put back on Trakt', remove_watchlist_trakt: 'Taken off Trakt watchlist', add_play_trakt: 'Added to Trakt history', mark_watched_plex: 'Marked watched in Plex', add_rating_trakt: 'Rated on Trakt', rate_plex: 'Rated in Plex', add_watchlist_trakt: 'Added to Trakt watchlist' };
 function itemTitle(c) {
   if (c.type === 'episode' || c.show) return (c.show ? c.show + ' · ' : '') + sxe(c.season, c.episode) + (c.title ? ' · ' + c.title : '');
   return (c.title || 'Untitled') + (c.year ? ' (' + c.year + ')' : '');

@@ -263,18 +263,26 @@ dupes_rm_load(sqlite3 *db, struct dupes_rm *d)
 {
 	sqlite3_stmt *st = pts_db_prepare(db, "SELECT id, type, watched_at, history_ids FROM"
 	    " trakt_dupes ORDER BY type, watched_at, id LIMIT ?");
+	size_t cap = 0;
 	int rc;
 
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int(st, 1, PTS_DUPES_MAX_GROUPS);
-	d->g = calloc(PTS_DUPES_MAX_GROUPS, sizeof(*d->g));
-	if (d->g == NULL) {
-		sqlite3_finalize(st);
-		return -1;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct dupes_group *g = &d->g[d->n];
+		struct dupes_group *g;
+
+		if (d->n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct dupes_group *nv = realloc(d->g, ncap * sizeof(*nv));
+
+			if (nv == NULL)
+				break;
+			d->g = nv;
+			cap = ncap;
+		}
+		g = &d->g[d->n];
+		memset(g, 0, sizeof(*g));
 
 		g->row = sqlite3_column_int64(st, 0);
 		g->is_episode = strcmp((const char *)sqlite3_column_text(st, 1), "episode") == 0;

@@ -17,6 +17,7 @@
  */
 #include "engine.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,23 @@ struct engine {
 	struct pts_feat_set feats;   /* the optional features that are on */
 };
 
+/* Log a run-level failure and keep the first one as the run's message. */
+static void eng_fail(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+eng_fail(struct engine *e, const char *fmt, ...)
+{
+	char msg[PTS_RUN_MESSAGE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	PTS_ERROR("%s", msg);
+	if (e->run->message[0] == '\0')
+		snprintf(e->run->message, sizeof(e->run->message), "%s", msg);
+}
+
 /* ==== Setup ==== */
 
 static int
@@ -106,7 +124,7 @@ eng_libraries(struct engine *e)
 		return 0;
 	/* Nothing picked: every movie and show library of the server. */
 	if (pts_plex_sections(e->plex, &secs, &n) != PTS_HTTP_OK) {
-		PTS_ERROR("cannot list Plex's libraries");
+		eng_fail(e, "cannot list Plex's libraries");
 		return -1;
 	}
 	for (i = 0; i < n && e->nlibs < ENGINE_MAX_LIBS; i++) {
@@ -185,7 +203,7 @@ eng_read_trakt(struct engine *e)
 
 	if (pts_trakt_watched_movies(e->trakt, &e->movies) != PTS_HTTP_OK ||
 	    pts_trakt_watched_shows(e->trakt, &e->shows) != PTS_HTTP_OK) {
-		PTS_ERROR("cannot read the watched state from Trakt");
+		eng_fail(e, "cannot read the watched state from Trakt");
 		return -1;
 	}
 	if (pts_idx_init(&e->movie_idx, e->movies.n * 3) != 0 ||
@@ -434,7 +452,8 @@ eng_scan_library(struct engine *e, struct eng_lib *l)
 	if (r == PTS_HTTP_CANCELLED || pts_wctx_cancelled(e->w))
 		return 1;
 	if (r != PTS_HTTP_OK) {
-		PTS_ERROR("cannot read library %s from Plex (%s)", l->title, pts_http_result_name(r));
+		eng_fail(e, "cannot read library %s from Plex (%s)", l->title,
+		    pts_http_result_name(r));
 		return -1;
 	}
 	return 0;
@@ -832,7 +851,7 @@ eng_count(struct engine *e)
 
 		if (pts_plex_count(e->plex, l->key, l->is_show ? PTS_PLEX_TYPE_EPISODE :
 		    PTS_PLEX_TYPE_MOVIE, NULL, &l->total) != PTS_HTTP_OK) {
-			PTS_ERROR("cannot count the items of %s", l->title);
+			eng_fail(e, "cannot count the items of %s", l->title);
 			return -1;
 		}
 		e->run->progress.overall_total += l->total;
@@ -859,7 +878,8 @@ eng_sync(struct engine *e)
 
 	pts_progress_phase(&e->run->progress, "checking");
 	if (pts_trakt_ensure_token(e->trakt) != PTS_HTTP_OK) {
-		PTS_ERROR("Trakt is not signed in (or the sign-in expired): authorize Trakt in Settings");
+		eng_fail(e, "Trakt is not signed in (or the sign-in expired): authorize Trakt in"
+		    " Settings");
 		return -1;
 	}
 	if (eng_libraries(e) != 0)
@@ -966,7 +986,7 @@ pts_engine_run(struct pts_wctx *w, struct pts_run *run)
 	e->plex = pts_plex_open(w);
 	e->trakt = e->plex ? pts_trakt_open(w) : NULL;
 	if (e->plex == NULL || e->trakt == NULL) {
-		PTS_ERROR("Plex and Trakt must both be set up in Settings before a sync");
+		eng_fail(e, "Plex and Trakt must both be set up in Settings before a sync");
 		eng_free(e);
 		free(e);
 		return -1;

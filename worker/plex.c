@@ -18,6 +18,8 @@
 #define PLEX_MAX_QUERY 20
 /* Longest string we accept for a number given as text. */
 #define PLEX_NUM_LEN 24
+/* Latest time taken from Plex (9999-12-31T23:59:59Z). */
+#define PLEX_EPOCH_MAX 253402300799LL
 
 /* ==== Field helpers: Plex sends numbers as numbers in JSON, but be lenient ==== */
 
@@ -66,6 +68,18 @@ plex_int(json_object *o, const char *key, int64_t dflt)
 	}
 }
 
+/*
+ * A time field: epoch seconds within 0..PLEX_EPOCH_MAX, else 0 (absent). Times feed the
+ * ledger's minute arithmetic; a wild value from the wire must not overflow it.
+ */
+static int64_t
+plex_epoch(json_object *o, const char *key)
+{
+	int64_t v = plex_int(o, key, 0);
+
+	return v > 0 && v <= PLEX_EPOCH_MAX ? v : 0;
+}
+
 static double
 plex_double(json_object *o, const char *key, double dflt)
 {
@@ -111,11 +125,13 @@ pts_plex_parse_item(json_object *m, struct pts_plex_item *it)
 	it->view_count = plex_int(m, "viewCount", 0);
 	if (it->view_count < 0)
 		it->view_count = 0;
-	it->last_viewed_at = plex_int(m, "lastViewedAt", 0);
+	it->last_viewed_at = plex_epoch(m, "lastViewedAt");
 	it->view_offset = plex_int(m, "viewOffset", 0);
 	it->duration = plex_int(m, "duration", 0);
-	it->added_at = plex_int(m, "addedAt", 0);
-	it->updated_at = plex_int(m, "updatedAt", 0);
+	if (it->view_offset < 0 || it->duration < 0)
+		it->view_offset = it->duration = 0;
+	it->added_at = plex_epoch(m, "addedAt");
+	it->updated_at = plex_epoch(m, "updatedAt");
 	it->user_rating = plex_double(m, "userRating", -1);
 	if (it->user_rating < 0 || it->user_rating > 10)
 		it->user_rating = -1;

@@ -80,7 +80,8 @@ pts_syncrun_job(struct pts_wctx *w, json_object *args)
 	else if (rc == 0)
 		syncrun_finish(w, &run, "ok", NULL);
 	else
-		syncrun_finish(w, &run, "failed", "the sync failed: see the log");
+		syncrun_finish(w, &run, "failed", run.message[0] ? run.message :
+		    "the sync failed: see the log");
 	pts_log_set_run(0);
 	free(trigger);
 	return rc;

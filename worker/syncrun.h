@@ -15,6 +15,9 @@
 #include "progress.h"
 #include "wctx.h"
 
+/* Longest failure message kept on a run. */
+#define PTS_RUN_MESSAGE_MAX 256
+
 /* Counters of one run, written to the runs row at the end (and as it goes). */
 struct pts_run {
 	int64_t id;
@@ -22,6 +25,8 @@ struct pts_run {
 	const char *trigger;
 	int64_t added_to_trakt, added_to_plex, not_found, unmatched, errors;
 	struct pts_progress progress;
+	/* Why a failed run failed, for the runs row (the first cause the engine met). */
+	char message[PTS_RUN_MESSAGE_MAX];
 };
 
 /* Job handler for PTS_JOB_SYNC (args: {"dry_run": bool, "full": bool}). */

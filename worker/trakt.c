@@ -22,6 +22,8 @@
 #define TRAKT_NUM_LEN 24
 /* Largest added/deleted count believed from a write's answer (far above any account's plays). */
 #define TRAKT_COUNT_MAX 100000000
+/* Latest epoch believed from Trakt (9999-12-31T23:59:59Z). */
+#define TRAKT_EPOCH_MAX 253402300799LL
 
 /* ==== Small helpers ==== */
 
@@ -298,7 +300,8 @@ pts_trakt_parse_token(json_object *j, int64_t now, struct pts_trakt_token *tok)
 	memset(tok, 0, sizeof(*tok));
 	if (!trakt_token_ok(a) || !trakt_token_ok(r))
 		return -1;
-	if (created <= 0)
+	/* A created_at past year 9999 is not a time (found by fuzzing: it overflowed below). */
+	if (created <= 0 || created > TRAKT_EPOCH_MAX)
 		created = now;
 	if (in > 0 && in < 100LL * 365 * 86400) {
 		tok->lifetime = in;
@@ -1292,54 +1295,6 @@ pts_trakt_history_remove_ids_nf(struct pts_trakt *t, const int64_t *ids, size_t 
 					missing[i] = 1;
 		}
 	}
-	pts_http_resp_free(&resp);
-	return r;
-}
-
-enum pts_http_result
-pts_trakt_list_remove(struct pts_trakt *t, const char *list, struct pts_trakt_hist_item *items,
-    size_t n, struct pts_trakt_hist_result *res)
-{
-	struct pts_http_resp resp;
-	enum pts_http_result r;
-	json_object *body, *shows = NULL;
-	char path[48];
-	size_t i;
-
-	memset(res, 0, sizeof(*res));
-	if (n > PTS_TRAKT_BATCH_MAX)
-		return PTS_HTTP_BAD_RESPONSE;
-	body = pts_trakt_history_body(items, n);
-	if (body == NULL)
-		return PTS_HTTP_NETWORK;
-	/* Whole shows (no season, no episode) are not history items: add them here. */
-	for (i = 0; i < n; i++) {
-		json_object *o;
-
-		if (items[i].kind != PTS_TRAKT_EPISODE || items[i].season >= 0 ||
-		    items[i].episode >= 0 || pts_ids_empty(&items[i].show_ids))
-			continue;
-		if (shows == NULL && !json_object_object_get_ex(body, "shows", &shows)) {
-			shows = json_object_new_array();
-			json_object_object_add(body, "shows", shows);
-		}
-		o = json_object_new_object();
-		json_object_object_add(o, "ids", trakt_ids_json(&items[i].show_ids));
-		json_object_array_add(shows, o);
-		items[i].not_found = 0;
-	}
-	if (json_object_object_length(body) == 0) {
-		json_object_put(body);
-		res->not_found = n;
-		return PTS_HTTP_OK;
-	}
-	snprintf(path, sizeof(path), "/sync/%s/remove", list);
-	/* Taking an item off a list twice is harmless: retried like any idempotent call. */
-	r = trakt_call(t, "POST", path, NULL, body, 0, &resp);
-	json_object_put(body);
-	if (r == PTS_HTTP_OK &&
-	    pts_trakt_parse_sync_result(resp.json, "deleted", items, n, res) != 0)
-		r = PTS_HTTP_UNKNOWN;
 	pts_http_resp_free(&resp);
 	return r;
 }

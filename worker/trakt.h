@@ -274,13 +274,6 @@ enum pts_http_result pts_trakt_history_remove_ids(struct pts_trakt *t, const int
  */
 enum pts_http_result pts_trakt_history_remove_ids_nf(struct pts_trakt *t, const int64_t *ids,
     size_t n, int64_t *deleted, unsigned char *missing);
-/*
- * POST /sync/{list}/remove ("ratings", "watchlist"), with the body and answer of a history
- * remove (watched_at 0: not sent); an episode item with season and episode -1 stands for its
- * whole show (shows[].ids). Items Trakt did not find are flagged not_found.
- */
-enum pts_http_result pts_trakt_list_remove(struct pts_trakt *t, const char *list,
-    struct pts_trakt_hist_item *items, size_t n, struct pts_trakt_hist_result *res);
 
 /*
  * Read an add/remove answer (pure): count_key "added" or "deleted"; flags items named in

@@ -11,6 +11,12 @@
  * taken: the engine only adds a play for an item Trakt had no play of, so any other play of
  * that minute was posted later (by another tool, or a second time) and has a higher id.
  * Each change takes one play, and each play is taken once.
+ *
+ * A rating the run set on Trakt is put back to what Trakt had before (the change's detail
+ * "was"), or removed when Trakt had none. A watchlist entry the run added is taken off, and
+ * the watchlist memory of the item is forgotten, so the next sync sees it as new on Plex (and
+ * adds it again, as with plays) instead of as removed on Trakt (which would take it out of
+ * the Plex collection).
  */
 #include "undo.h"
 
@@ -26,34 +32,50 @@
 #include "log.h"
 #include "progress.h"
 #include "reconcile.h"
+#include "sync_ratings.h"
+#include "sync_watchlist.h"
 #include "trakt.h"
+#include "trakt_lists.h"
 
 /* Longest ids JSON text read per change. */
 #define UNDO_IDS_MAX 4096
 
+/* Longest detail JSON text read per change. */
+#define UNDO_DETAIL_MAX 1024
+
 /*
  * What each change action is taken back with. Keep in step with PTS_UNDO_ACTIONS_SQL
- * (common/jobs.h). list NULL: a play, removed by history id; else the Trakt list the item
- * is taken off.
+ * (common/jobs.h). list NULL: a play, removed by history id; else the Trakt list written
+ * (remove 1: the item taken off it; 0: the item written back, a rating put back).
  */
 struct undo_action {
 	const char *action;
 	const char *undo;
 	const char *list;
+	int remove;
 };
 
-static const struct undo_action undo_actions[] = {
-	{ PTS_ACT_ADD_PLAY_TRAKT, "remove_play_trakt", NULL },
-	{ "rate_trakt", "remove_rating_trakt", "ratings" },
-	{ "watchlist_add_trakt", "remove_watchlist_trakt", "watchlist" },
-	{ NULL, NULL, NULL }
+static const struct undo_action undo_play =
+	{ PTS_ACT_ADD_PLAY_TRAKT, "remove_play_trakt", NULL, 1 };
+static const struct undo_action undo_rating =
+	{ PTS_ACT_RATE_TRAKT, "remove_rating_trakt", "ratings", 1 };
+/* rate_trakt over an earlier Trakt rating: that rating is written back instead. */
+static const struct undo_action undo_rating_back =
+	{ PTS_ACT_RATE_TRAKT, "restore_rating_trakt", "ratings", 0 };
+static const struct undo_action undo_watchlist =
+	{ PTS_ACT_WATCHLIST_ADD_TRAKT, "remove_watchlist_trakt", "watchlist", 1 };
+
+/* How a change action is taken back (its first entry here), then the list writes in order. */
+static const struct undo_action *const undo_actions[] = {
+	&undo_play, &undo_rating, &undo_rating_back, &undo_watchlist, NULL
 };
 
 struct undo_item {
 	int64_t change_id;           /* the original change */
 	const struct undo_action *act;
-	char *type, *item_key, *title, *show, *ids_json;
+	char *type, *item_key, *title, *show, *ids_json, *detail;
 	int season, episode, year;   /* -1, -1, 0 when none */
+	int rating, was;             /* rate_trakt: the rating set, the one before (0: none) */
 	int64_t watched_at;
 	struct pts_ids ids;          /* the movie's, or the show's */
 	int is_episode, is_show;
@@ -68,18 +90,19 @@ struct undo {
 	struct pts_trakt *trakt;
 	struct undo_item *v;
 	size_t n;
-	int64_t removed, not_found, errors;
+	int64_t removed, ratings, watchlist; /* plays removed; ratings, entries taken back */
+	int64_t not_found, errors;
 	struct pts_progress progress;
 };
 
 static const struct undo_action *
 undo_action_find(const char *action)
 {
-	const struct undo_action *a;
+	const struct undo_action *const *a;
 
-	for (a = undo_actions; action != NULL && a->action != NULL; a++)
-		if (strcmp(a->action, action) == 0)
-			return a;
+	for (a = undo_actions; action != NULL && *a != NULL; a++)
+		if (strcmp((*a)->action, action) == 0)
+			return *a;
 	return NULL;
 }
 
@@ -102,6 +125,7 @@ undo_free(struct undo *u)
 		free(u->v[i].title);
 		free(u->v[i].show);
 		free(u->v[i].ids_json);
+		free(u->v[i].detail);
 	}
 	free(u->v);
 	u->v = NULL;
@@ -126,7 +150,12 @@ undo_reset(struct undo *u)
 	if (pts_db_run(db, "DELETE FROM changes WHERE run_id = ? AND result NOT IN"
 	    " ('done','not_found')", "i", u->run_id) != 0 ||
 	    pts_db_int(db, &u->removed, 0, "SELECT COUNT(*) FROM changes WHERE run_id = ? AND"
-	    " result = 'done'", "i", u->run_id) != 0 ||
+	    " result = 'done' AND action = 'remove_play_trakt'", "i", u->run_id) != 0 ||
+	    pts_db_int(db, &u->ratings, 0, "SELECT COUNT(*) FROM changes WHERE run_id = ? AND"
+	    " result = 'done' AND action IN ('remove_rating_trakt','restore_rating_trakt')", "i",
+	    u->run_id) != 0 ||
+	    pts_db_int(db, &u->watchlist, 0, "SELECT COUNT(*) FROM changes WHERE run_id = ? AND"
+	    " result = 'done' AND action = 'remove_watchlist_trakt'", "i", u->run_id) != 0 ||
 	    pts_db_int(db, &u->not_found, 0, "SELECT COUNT(*) FROM changes WHERE run_id = ? AND"
 	    " result = 'not_found'", "i", u->run_id) != 0)
 		return -1;
@@ -139,7 +168,7 @@ undo_load(struct undo *u)
 {
 	sqlite3_stmt *st = pts_db_prepare(u->w->db, "SELECT id, action, type, item_key, title,"
 	    " show, COALESCE(season, -1), COALESCE(episode, -1), COALESCE(year, 0),"
-	    " COALESCE(watched_at, 0), ids FROM changes WHERE run_id = ? AND result = 'done' AND"
+	    " COALESCE(watched_at, 0), ids, detail FROM changes WHERE run_id = ? AND result = 'done' AND"
 	    " undone_by IS NULL AND action IN " PTS_UNDO_ACTIONS_SQL " ORDER BY id LIMIT ?");
 	size_t cap = 0;
 	int rc;
@@ -174,6 +203,7 @@ undo_load(struct undo *u)
 		it->year = sqlite3_column_int(st, 8);
 		it->watched_at = sqlite3_column_int64(st, 9);
 		it->ids_json = undo_col(st, 10);
+		it->detail = undo_col(st, 11);
 		u->n++;
 		if (it->act == NULL || it->type == NULL)
 			continue;    /* cannot happen: the query names the actions */
@@ -183,6 +213,17 @@ undo_load(struct undo *u)
 		    NULL) : NULL;
 		pts_trakt_parse_ids(j, &it->ids);
 		json_object_put(j);
+		if (strcmp(it->act->action, PTS_ACT_RATE_TRAKT) == 0) {
+			j = it->detail ? pts_json_parse(it->detail, strlen(it->detail),
+			    UNDO_DETAIL_MAX, NULL) : NULL;
+			it->rating = (int)pts_json_int(j, "rating", 0);
+			it->was = (int)pts_json_int(j, "was", 0);
+			json_object_put(j);
+			if (it->was >= 1 && it->was <= 10)
+				it->act = &undo_rating_back;
+			else
+				it->was = 0;
+		}
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -302,11 +343,44 @@ undo_find_plays(struct undo *u)
 
 /* ==== Recording and settling ==== */
 
+/* The run's counters: plays in removed_from_trakt, the rest in the features' columns. */
 static int
 undo_save_counts(struct undo *u)
 {
-	return pts_db_run(u->w->db, "UPDATE runs SET removed_from_trakt = ?, not_found = ?,"
-	    " errors = ? WHERE id = ?", "iiii", u->removed, u->not_found, u->errors, u->run_id);
+	return pts_db_run(u->w->db, "UPDATE runs SET removed_from_trakt = ?, ratings_changed = ?,"
+	    " watchlist_changed = ?, not_found = ?, errors = ? WHERE id = ?", "iiiiii", u->removed,
+	    u->ratings, u->watchlist, u->not_found, u->errors, u->run_id);
+}
+
+/* One more change taken back (or planned to be). */
+static void
+undo_count(struct undo *u, const struct undo_item *it)
+{
+	if (it->act->list == NULL)
+		u->removed++;
+	else if (strcmp(it->act->list, "ratings") == 0)
+		u->ratings++;
+	else
+		u->watchlist++;
+}
+
+/* The undo row's detail: a rating's new and old value; a watchlist entry's as it was. */
+static int
+undo_record_detail(sqlite3 *db, const struct undo_item *it)
+{
+	char buf[64];
+	const char *detail = it->detail;
+
+	if (strcmp(it->act->action, PTS_ACT_RATE_TRAKT) == 0) {
+		if (it->was > 0)
+			snprintf(buf, sizeof(buf), "{\"rating\": %d, \"was\": %d}", it->was, it->rating);
+		else
+			snprintf(buf, sizeof(buf), "{\"rating\": null, \"was\": %d}", it->rating);
+		detail = buf;
+	}
+	if (detail == NULL)
+		return 0;
+	return pts_db_run(db, "UPDATE changes SET detail = ? WHERE id = ?", "si", detail, it->row);
 }
 
 /*
@@ -345,7 +419,8 @@ undo_record(struct undo *u)
 		c.ids = it->ids_json;
 		if (pts_ledger_record(db, u->run_id, 0, &c, result, &it->row) != 0 ||
 		    (it->history_id > 0 && pts_db_run(db, "UPDATE changes SET history_id = ?"
-		    " WHERE id = ?", "ii", it->history_id, it->row) != 0))
+		    " WHERE id = ?", "ii", it->history_id, it->row) != 0) ||
+		    undo_record_detail(db, it) != 0)
 			goto fail;
 		if (gone) {
 			u->not_found++;
@@ -354,7 +429,7 @@ undo_record(struct undo *u)
 				goto fail;
 			pts_progress_advance(&u->progress, 1);
 		} else if (u->dry_run) {
-			u->removed++;
+			undo_count(u, it);
 			pts_progress_advance(&u->progress, 1);
 		}
 	}
@@ -387,12 +462,17 @@ undo_settle(struct undo *u, struct undo_item **b, size_t k, const unsigned char 
 		    (!failed && pts_db_run(db, "UPDATE changes SET undone_by = ? WHERE id = ?", "ii",
 		    u->run_id, b[i]->change_id) != 0))
 			goto fail;
+		/* Off the Trakt watchlist again: to the watchlist sync the item is new on Plex. */
+		if (!failed && strcmp(b[i]->act->action, PTS_ACT_WATCHLIST_ADD_TRAKT) == 0 &&
+		    b[i]->item_key != NULL && pts_db_run(db, "DELETE FROM watchlist_state WHERE"
+		    " item_key = ?", "s", b[i]->item_key) != 0)
+			goto fail;
 		if (failed)
 			u->errors++;
 		else if (missing[i])
 			u->not_found++;
 		else
-			u->removed++;
+			undo_count(u, b[i]);
 	}
 	if (undo_save_counts(u) != 0 || pts_db_commit(db) != 0)
 		goto fail;
@@ -452,53 +532,51 @@ undo_remove_plays(struct undo *u)
 	return 0;
 }
 
-/* Take the ratings / watchlist entries off their lists, by item. Same returns. */
+/*
+ * Write the items of one list action: ratings removed or put back, watchlist entries taken
+ * off, by item, in batches. Same returns.
+ */
 static int
-undo_remove_listed(struct undo *u, const struct undo_action *act)
+undo_write_listed(struct undo *u, const struct undo_action *act)
 {
-	struct undo_item *b[PTS_UNDO_BATCH];
-	struct pts_trakt_hist_item items[PTS_UNDO_BATCH];
-	unsigned char missing[PTS_UNDO_BATCH];
-	struct pts_trakt_hist_result res;
+	struct undo_item *b[PTS_TLIST_BATCH];
+	struct pts_tlist_item items[PTS_TLIST_BATCH];
+	unsigned char missing[PTS_TLIST_BATCH];
 	size_t i = 0, k, j;
 	int stop = 0;
 
 	while (i < u->n) {
 		enum pts_http_result r;
 
-		for (k = 0; i < u->n && k < PTS_UNDO_BATCH; i++) {
+		for (k = 0; i < u->n && k < PTS_TLIST_BATCH; i++) {
 			struct undo_item *it = &u->v[i];
 
 			if (it->act != act)
 				continue;
 			memset(&items[k], 0, sizeof(items[k]));
-			if (it->is_episode || it->is_show) {
-				items[k].kind = PTS_TRAKT_EPISODE;
-				items[k].show_ids = it->ids;
-				items[k].season = it->is_show ? -1 : it->season;
-				items[k].episode = it->is_show ? -1 : it->episode;
-			} else {
-				items[k].kind = PTS_TRAKT_MOVIE;
-				items[k].ids = it->ids;
-			}
+			items[k].kind = it->is_episode ? PTS_TLIST_EPISODE : it->is_show ?
+			    PTS_TLIST_SHOW : PTS_TLIST_MOVIE;
+			items[k].ids = it->ids;
+			items[k].season = it->season;
+			items[k].episode = it->episode;
+			items[k].rating = act->remove ? 0 : it->was;
 			b[k++] = it;
 		}
 		if (k == 0)
 			break;
 		if (pts_wctx_cancelled(u->w))
 			return 1;
+		r = PTS_HTTP_HTTP_ERROR;
 		if (!stop) {
 			pts_progress_item(&u->progress, act->undo);
-			r = pts_trakt_list_remove(u->trakt, act->list, items, k, &res);
+			r = pts_tlist_write(u->trakt, act->list, act->remove, items, k);
 			if (r == PTS_HTTP_CANCELLED)
 				return 1;
 			if (r != PTS_HTTP_OK) {
-				PTS_ERROR("Trakt did not take %zu entries off the %s (%s)", k, act->list,
+				PTS_ERROR("Trakt did not take back %zu %s entries (%s)", k, act->list,
 				    pts_http_result_name(r));
 				stop = undo_fatal(r);
 			}
-		} else {
-			r = PTS_HTTP_HTTP_ERROR;
 		}
 		for (j = 0; j < k; j++)
 			missing[j] = items[j].not_found != 0;
@@ -513,7 +591,7 @@ undo_remove_listed(struct undo *u, const struct undo_action *act)
 static int
 undo_run(struct undo *u)
 {
-	const struct undo_action *a;
+	const struct undo_action *const *a;
 	int rc;
 
 	if (undo_reset(u) != 0 || undo_load(u) != 0)
@@ -538,8 +616,8 @@ undo_run(struct undo *u)
 	pts_progress_phase(&u->progress, "undo: removing");
 	if ((rc = undo_remove_plays(u)) != 0)
 		return rc;
-	for (a = undo_actions; a->action != NULL; a++)
-		if (a->list != NULL && (rc = undo_remove_listed(u, a)) != 0)
+	for (a = undo_actions; *a != NULL; a++)
+		if ((*a)->list != NULL && (rc = undo_write_listed(u, *a)) != 0)
 			return rc;
 	return 0;
 }
@@ -550,7 +628,7 @@ undo_finish(struct undo *u, int rc)
 {
 	sqlite3 *db = u->w->db;
 	const char *status;
-	char msg[160];
+	char msg[200], what[120];
 
 	/* Rows never sent: a later attempt finds their plays again. */
 	(void)pts_db_run(db, "DELETE FROM changes WHERE run_id = ? AND result = 'pending'", "i",
@@ -576,10 +654,13 @@ undo_finish(struct undo *u, int rc)
 		rc = -1;
 	} else {
 		status = "ok";
-		snprintf(msg, sizeof(msg), "%s run %lld: %lld %s Trakt, %lld already gone",
-		    u->dry_run ? "dry run of an undo of" : "undid", (long long)u->target,
-		    (long long)u->removed, u->dry_run ? "to remove from" : "removed from",
-		    (long long)u->not_found);
+		snprintf(what, sizeof(what), "%lld plays", (long long)u->removed);
+		if (u->ratings > 0 || u->watchlist > 0)
+			snprintf(what + strlen(what), sizeof(what) - strlen(what), ", %lld ratings and"
+			    " %lld watchlist entries", (long long)u->ratings, (long long)u->watchlist);
+		snprintf(msg, sizeof(msg), "%s run %lld: %s %s Trakt, %lld already gone",
+		    u->dry_run ? "dry run of an undo of" : "undid", (long long)u->target, what,
+		    u->dry_run ? "to take back on" : "taken back on", (long long)u->not_found);
 	}
 	(void)pts_db_run(db, "UPDATE runs SET status = ?, finished_at = ?, message = ? WHERE id = ?",
 	    "sisi", status, pts_now(), msg, u->run_id);

@@ -3,12 +3,14 @@
  *
  * The run's ledger says what it wrote: its changes with result 'done' that no undo took back
  * yet. Plays are removed by their Trakt history id, never by item, so other plays of the same
- * item (at other times, or posted by other tools) stay. Ratings and watchlist entries are
- * taken off by item (Trakt keeps one of each per item).
+ * item (at other times, or posted by other tools) stay. A rating the run set is put back to
+ * Trakt's earlier one (or removed when there was none); a watchlist entry it added is taken
+ * off. Both by item: Trakt keeps one of each per item.
  *
  * The undo is a run of its own (trigger 'undo', runs.undo_of = the run): its changes are
- * remove_* rows with result 'planned' (dry run), 'done', 'not_found' (already gone from
- * Trakt) or 'failed'. Original changes that are gone from Trakt get undone_by, so the ledger
+ * remove_play_trakt, remove_rating_trakt, restore_rating_trakt and remove_watchlist_trakt
+ * rows with result 'planned' (dry run), 'done', 'not_found' (already gone from Trakt) or
+ * 'failed'. Original changes that are gone from Trakt get undone_by, so the ledger
  * lets a later sync add them again (with Plex → Trakt it will, unless the item is marked
  * unwatched in Plex); the original run gets undone_by when the undo ended ok.
  */

@@ -35,6 +35,9 @@ fuzz_item(void *ctx, const struct pts_plex_item *it)
 	pts_ids_str(&it->show_ids, buf, sizeof(buf));
 	(void)pts_ledger_key_movie(&it->ids, key, sizeof(key));
 	(void)pts_ledger_key_episode(&it->show_ids, it->season, it->episode, key, sizeof(key));
+	/* The times the engine does minute arithmetic on. */
+	(void)pts_ledger_minute(it->last_viewed_at);
+	(void)pts_ledger_minute(it->added_at);
 	(*n)++;
 	/* Stop now and then, as a cancelled listing does. */
 	return it->year == 1999;

@@ -146,9 +146,11 @@ class TestDemo(unittest.TestCase):
         with urllib.request.urlopen(got["verification_url"], data=form, timeout=10) as resp:
             page = resp.read().decode()
         self.assertIn("Approved", page)
-        wait_for(lambda: self.get("/api/auth/trakt")["state"] == "authorized",
-                 timeout=FLOW_TIMEOUT_S, step=0.3, what="Trakt authorized")
-        self.assertEqual(self.get("/api/auth/trakt")["user"], "traktuser")
+        # The user name is read after the tokens are stored: wait for both.
+        got = wait_for(lambda: (lambda a: a if a["state"] == "authorized" and a["user"] else None)(
+            self.get("/api/auth/trakt")), timeout=FLOW_TIMEOUT_S, step=0.3,
+            what="Trakt authorized with a user")
+        self.assertEqual(got["user"], "traktuser")
 
         # A sync: the fakes are slowed down so the progress moves while it runs.
         run_id = self.post("/api/sync")["run_id"]

@@ -311,6 +311,8 @@ class TestAuthProblems(SyncCase):
         self.assertEqual(s.run_row()["status"], "failed")
         msgs = " ".join(r["message"] for r in s.rows("SELECT message FROM log"))
         self.assertIn("Settings", msgs)
+        # The run says why it failed, for the Sync History tab.
+        self.assertIn("Settings", s.run_row()["message"])
 
 
 if __name__ == "__main__":

@@ -197,7 +197,9 @@ class LogCheck:
             log = f.read()
         self.assertIn("worker started", log)
         for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error"):
-            self.assertNotIn(bad, log)
+            at = log.find(bad)
+            self.assertEqual(at, -1, "sanitizer report in the stack's output:\n" +
+                             log[max(0, at - 200):at + 1500])
 
 
 class TestUndo(LogCheck, StackCase):
@@ -334,6 +336,61 @@ class TestUndo(LogCheck, StackCase):
         self.assertEqual((again["status"], again["removed_from_trakt"]), ("ok", ADDED), again)
         self.assertEqual(history(), before)
         self.assertEqual(self.run_row(run["id"])["undone_by"], again["id"])
+
+    def test_8_ratings_and_watchlist(self):
+        """A rating over an earlier one is put back, a new one removed; watchlist entries the
+        run added come off Trakt and stay in the Plex collection."""
+        cat = FAKES.get("trakt", "/_control/state?keys=catalog")["catalog"]["movies"]
+        leon = next(m for m in cat if m["title"].startswith("Léon"))
+        st = FAKES.get("trakt", "/_control/state?keys=ratings")
+        FAKES.post("trakt", "/_control/state", {"ratings": st["ratings"] + [
+            {"type": "movie", "rating": 5, "rated_at": "2020-01-01T00:00:00.000Z",
+             "movie": {"ids": {"trakt": leon["ids"]["trakt"]}}}]})
+        FAKES.post("plex", "/_control/state", {"collections": [
+            {"title": "Watchlist", "librarySectionID": 1, "items": ["56", "104"]}]})
+        self.assertEqual(self.api("PUT", "/api/settings", {
+            "sync_ratings": True, "sync_watchlist": True, "ratings_conflict": "plex"})[0], 200)
+        try:
+            self._ratings_and_watchlist(leon)
+        finally:
+            self.api("PUT", "/api/settings", {"sync_ratings": False, "sync_watchlist": False,
+                                              "ratings_conflict": "newest"})
+            FAKES.post("plex", "/_control/state", {"collections": []})
+
+    def _ratings_and_watchlist(self, leon):
+        def lists():
+            st = FAKES.get("trakt", "/_control/state?keys=ratings,watchlist")
+            r = sorted((x["type"], x[x["type"]]["ids"]["trakt"], x["rating"])
+                       for x in st["ratings"])
+            w = sorted((x["type"], x[x["type"]]["ids"]["trakt"]) for x in st["watchlist"])
+            return r, w
+
+        before, hist = lists(), history()
+        self.assertIn(("movie", leon["ids"]["trakt"], 5), before[0])
+        run = self.sync(full=True)
+        self.assertEqual((run["ratings_changed"], run["watchlist_changed"]), (1, 2), run)
+        self.assertIn(("movie", leon["ids"]["trakt"], 9), lists()[0])
+        undo = self.undo(run["id"])
+        self.assertEqual((undo["status"], undo["removed_from_trakt"], undo["ratings_changed"],
+                          undo["watchlist_changed"]), ("ok", ADDED, 1, 2), undo)
+        self.assertEqual(lists(), before)
+        self.assertEqual(history(), hist)
+        got = {(c["action"], c["result"]) for c in self.changes(undo["id"])}
+        self.assertEqual(got, {("remove_play_trakt", "done"), ("restore_rating_trakt", "done"),
+                               ("remove_watchlist_trakt", "done")})
+        rating = next(c for c in self.changes(undo["id"]) if c["action"] == "restore_rating_trakt")
+        self.assertEqual(rating["detail"], {"rating": 5, "was": 9})
+        # The next sync adds them again (Plex still has them) and leaves the Plex collection
+        # alone: the undo made the items new on Plex, not removed on Trakt.
+        again = self.sync(full=True)
+        self.assertEqual(again["watchlist_changed"], 2, again)
+        acts = {c["action"] for c in self.changes(again["id"])}
+        self.assertNotIn("watchlist_remove_plex", acts)
+        coll = FAKES.get("plex", "/_control/state")["collections"]
+        self.assertEqual(sorted(next(c for c in coll if c["title"] == "Watchlist")["items"]),
+                         ["104", "56"])
+        self.undo(again["id"])
+        self.assertEqual(lists(), before)
 
 
 class TestDupes(LogCheck, StackCase):

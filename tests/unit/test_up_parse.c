@@ -316,6 +316,13 @@ test_trakt_misc(void)
 	    "no created_at: counted from now");
 	pts_trakt_token_clear(&tok);
 	json_object_put(j);
+	/* Found by fuzzing (tests/fuzz/fuzz_trakt): a huge created_at overflowed the expiry. */
+	j = parse("{\"access_token\": \"a\", \"refresh_token\": \"b\", \"expires_in\": 720,"
+	    " \"created_at\": 9223372036854775807}");
+	TAP_OK(pts_trakt_parse_token(j, 1000, &tok) == 0 && tok.expires_at == 1720,
+	    "a created_at past year 9999: counted from now");
+	pts_trakt_token_clear(&tok);
+	json_object_put(j);
 	j = parse("{\"access_token\": \"a\"}");
 	TAP_OK(pts_trakt_parse_token(j, 1000, &tok) == -1, "no refresh token: refused");
 	json_object_put(j);
