@@ -18,8 +18,7 @@
 /* How long a writer waits for the other program's transaction before SQLITE_BUSY. */
 #define PTS_DB_BUSY_TIMEOUT_MS 5000
 
-/* Current schema version (PRAGMA user_version). */
-#define PTS_DB_SCHEMA_VERSION 1
+/* The schema version (PRAGMA user_version) is the number of steps in schema.sql.h. */
 
 /* Open (creating 0600 and migrating if needed) the database at path. 0 or -1. */
 int pts_db_open(const char *path, sqlite3 **out);
