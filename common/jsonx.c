@@ -99,6 +99,29 @@ pts_json_bool(json_object *obj, const char *key, int dflt)
 	return json_object_get_boolean(v);
 }
 
+/* The member key when it has the given type, else NULL. */
+static json_object *
+json_member(json_object *obj, const char *key, enum json_type type)
+{
+	json_object *v;
+
+	if (obj == NULL || !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, type))
+		return NULL;
+	return v;
+}
+
+json_object *
+pts_json_obj(json_object *obj, const char *key)
+{
+	return json_member(obj, key, json_type_object);
+}
+
+json_object *
+pts_json_arr(json_object *obj, const char *key)
+{
+	return json_member(obj, key, json_type_array);
+}
+
 void
 pts_json_add_str(json_object *obj, const char *key, const char *val)
 {

@@ -22,6 +22,9 @@ json_object *pts_json_parse(const char *buf, size_t len, size_t max_len, const c
 const char *pts_json_str(json_object *obj, const char *key);
 int64_t pts_json_int(json_object *obj, const char *key, int64_t dflt);
 int pts_json_bool(json_object *obj, const char *key, int dflt);
+/* The member key when it is an object / an array (borrowed from obj), else NULL. */
+json_object *pts_json_obj(json_object *obj, const char *key);
+json_object *pts_json_arr(json_object *obj, const char *key);
 
 /* Add helpers that tolerate NULL strings (added as JSON null). */
 void pts_json_add_str(json_object *obj, const char *key, const char *val);

@@ -53,28 +53,6 @@ trakt_small(json_object *o, const char *key, int max, int dflt)
 	return v >= 0 && v <= max ? (int)v : dflt;
 }
 
-static json_object *
-trakt_obj(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_object))
-		return NULL;
-	return v;
-}
-
-static json_object *
-trakt_arr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_array))
-		return NULL;
-	return v;
-}
-
 /* Grow an array of elements of size `size` to hold one more. 0 or -1. */
 static int
 trakt_grow(void **v, size_t *cap, size_t n, size_t size)
@@ -578,7 +556,7 @@ pts_trakt_user(struct pts_trakt *t, char **username)
 	*username = NULL;
 	r = trakt_call(t, "GET", "/users/settings", NULL, NULL, 0, &resp);
 	if (r == PTS_HTTP_OK) {
-		const char *u = pts_json_str(trakt_obj(resp.json, "user"), "username");
+		const char *u = pts_json_str(pts_json_obj(resp.json, "user"), "username");
 
 		if (u == NULL || u[0] == '\0' || strlen(u) > PTS_TRAKT_TOKEN_MAX) {
 			PTS_ERROR("Trakt: /users/settings has no user name");
@@ -594,8 +572,8 @@ pts_trakt_user(struct pts_trakt *t, char **username)
 int
 pts_trakt_parse_last_activities(json_object *j, struct pts_trakt_activities *a)
 {
-	json_object *m = trakt_obj(j, "movies"), *e = trakt_obj(j, "episodes");
-	json_object *s = trakt_obj(j, "shows"), *se = trakt_obj(j, "seasons");
+	json_object *m = pts_json_obj(j, "movies"), *e = pts_json_obj(j, "episodes");
+	json_object *s = pts_json_obj(j, "shows"), *se = pts_json_obj(j, "seasons");
 
 	memset(a, 0, sizeof(*a));
 	if (j == NULL || !json_object_is_type(j, json_type_object))
@@ -708,7 +686,7 @@ pts_trakt_parse_watched_movies(json_object *page, struct pts_trakt_movies *out)
 		return -1;
 	n = json_object_array_length(page);
 	for (i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(page, i), *m = trakt_obj(e, "movie");
+		json_object *e = json_object_array_get_idx(page, i), *m = pts_json_obj(e, "movie");
 		struct pts_trakt_movie *mv;
 
 		if (m == NULL)
@@ -717,7 +695,7 @@ pts_trakt_parse_watched_movies(json_object *page, struct pts_trakt_movies *out)
 			return -1;
 		mv = &out->v[out->n++];
 		memset(mv, 0, sizeof(*mv));
-		pts_trakt_parse_ids(trakt_obj(m, "ids"), &mv->ids);
+		pts_trakt_parse_ids(pts_json_obj(m, "ids"), &mv->ids);
 		mv->title = trakt_title(pts_json_str(m, "title"));
 		mv->year = trakt_small(m, "year", 9999, 0);
 		mv->plays = trakt_small(e, "plays", 1000000, 0);
@@ -735,8 +713,8 @@ pts_trakt_parse_watched_shows(json_object *page, struct pts_trakt_shows *out)
 		return -1;
 	n = json_object_array_length(page);
 	for (i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(page, i), *s = trakt_obj(e, "show");
-		json_object *seasons = trakt_arr(e, "seasons");
+		json_object *e = json_object_array_get_idx(page, i), *s = pts_json_obj(e, "show");
+		json_object *seasons = pts_json_arr(e, "seasons");
 		struct pts_trakt_show *sh;
 		size_t si, sn = seasons ? json_object_array_length(seasons) : 0;
 
@@ -746,7 +724,7 @@ pts_trakt_parse_watched_shows(json_object *page, struct pts_trakt_shows *out)
 			return -1;
 		sh = &out->v[out->n++];
 		memset(sh, 0, sizeof(*sh));
-		pts_trakt_parse_ids(trakt_obj(s, "ids"), &sh->ids);
+		pts_trakt_parse_ids(pts_json_obj(s, "ids"), &sh->ids);
 		sh->title = trakt_title(pts_json_str(s, "title"));
 		sh->year = trakt_small(s, "year", 9999, 0);
 		sh->plays = trakt_small(e, "plays", 100000000, 0);
@@ -755,7 +733,7 @@ pts_trakt_parse_watched_shows(json_object *page, struct pts_trakt_shows *out)
 		sh->ep_first = out->neps;
 		for (si = 0; si < sn; si++) {
 			json_object *season = json_object_array_get_idx(seasons, si);
-			json_object *eps = trakt_arr(season, "episodes");
+			json_object *eps = pts_json_arr(season, "episodes");
 			int snum = trakt_small(season, "number", PTS_GUID_SEASON_MAX, -1);
 			size_t ei, en = eps ? json_object_array_length(eps) : 0;
 
@@ -857,8 +835,8 @@ pts_trakt_parse_history(json_object *page, size_t max_items, struct pts_trakt_pl
 	n = json_object_array_length(page);
 	for (i = 0; i < n && (max_items == 0 || out->n < max_items); i++) {
 		json_object *e = json_object_array_get_idx(page, i);
-		json_object *m = trakt_obj(e, "movie"), *ep = trakt_obj(e, "episode");
-		json_object *sh = trakt_obj(e, "show");
+		json_object *m = pts_json_obj(e, "movie"), *ep = pts_json_obj(e, "episode");
+		json_object *sh = pts_json_obj(e, "show");
 		const char *action = pts_json_str(e, "action");
 		struct pts_trakt_play *p;
 
@@ -873,13 +851,13 @@ pts_trakt_parse_history(json_object *page, size_t max_items, struct pts_trakt_pl
 		snprintf(p->action, sizeof(p->action), "%s", action ? action : "");
 		p->season = p->episode = -1;
 		if (m != NULL) {
-			pts_trakt_parse_ids(trakt_obj(m, "ids"), &p->ids);
+			pts_trakt_parse_ids(pts_json_obj(m, "ids"), &p->ids);
 			p->title = trakt_title(pts_json_str(m, "title"));
 			p->year = trakt_small(m, "year", 9999, 0);
 		} else {
 			p->is_episode = 1;
-			pts_trakt_parse_ids(trakt_obj(ep, "ids"), &p->ids);
-			pts_trakt_parse_ids(trakt_obj(sh, "ids"), &p->show_ids);
+			pts_trakt_parse_ids(pts_json_obj(ep, "ids"), &p->ids);
+			pts_trakt_parse_ids(pts_json_obj(sh, "ids"), &p->show_ids);
 			p->title = trakt_title(pts_json_str(ep, "title"));
 			p->show_title = trakt_title(pts_json_str(sh, "title"));
 			p->year = trakt_small(sh, "year", 9999, 0);
@@ -1090,7 +1068,7 @@ trakt_flag_not_found(json_object *list, struct pts_trakt_hist_item *items, size_
 	for (k = 0; k < len; k++) {
 		struct pts_ids nf;
 
-		pts_trakt_parse_ids(trakt_obj(json_object_array_get_idx(list, k), "ids"), &nf);
+		pts_trakt_parse_ids(pts_json_obj(json_object_array_get_idx(list, k), "ids"), &nf);
 		if (pts_ids_empty(&nf))
 			continue;
 		for (i = 0; i < n; i++) {
@@ -1114,7 +1092,7 @@ static void
 trakt_flag_numbered(json_object *nf, struct pts_trakt_hist_item *items, size_t n,
     int64_t added_episodes)
 {
-	json_object *seasons = trakt_arr(nf, "seasons"), *eps = trakt_arr(nf, "episodes");
+	json_object *seasons = pts_json_arr(nf, "seasons"), *eps = pts_json_arr(nf, "episodes");
 	int64_t sent = 0, flagged = 0, budget;
 	size_t i, k;
 
@@ -1130,7 +1108,7 @@ trakt_flag_numbered(json_object *nf, struct pts_trakt_hist_item *items, size_t n
 		const char *wa = pts_json_str(e, "watched_at");
 		int64_t num = pts_json_int(e, "number", -1), t = 0;
 
-		pts_trakt_parse_ids(trakt_obj(e, "ids"), &ids);
+		pts_trakt_parse_ids(pts_json_obj(e, "ids"), &ids);
 		if (!pts_ids_empty(&ids) || num < 0)
 			continue;
 		if (wa != NULL && pts_time_parse(wa, &t) != 0)
@@ -1178,7 +1156,7 @@ int
 pts_trakt_parse_sync_result(json_object *j, const char *count_key,
     struct pts_trakt_hist_item *items, size_t n, struct pts_trakt_hist_result *res)
 {
-	json_object *counts = trakt_obj(j, count_key), *nf = trakt_obj(j, "not_found");
+	json_object *counts = pts_json_obj(j, count_key), *nf = pts_json_obj(j, "not_found");
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
@@ -1187,9 +1165,9 @@ pts_trakt_parse_sync_result(json_object *j, const char *count_key,
 	res->movies = trakt_count(counts, "movies");
 	res->episodes = trakt_count(counts, "episodes");
 	if (nf != NULL) {
-		trakt_flag_not_found(trakt_arr(nf, "movies"), items, n, PTS_TRAKT_MOVIE, 0);
-		trakt_flag_not_found(trakt_arr(nf, "episodes"), items, n, PTS_TRAKT_EPISODE, 0);
-		trakt_flag_not_found(trakt_arr(nf, "shows"), items, n, PTS_TRAKT_EPISODE, 1);
+		trakt_flag_not_found(pts_json_arr(nf, "movies"), items, n, PTS_TRAKT_MOVIE, 0);
+		trakt_flag_not_found(pts_json_arr(nf, "episodes"), items, n, PTS_TRAKT_EPISODE, 0);
+		trakt_flag_not_found(pts_json_arr(nf, "shows"), items, n, PTS_TRAKT_EPISODE, 1);
 	}
 	trakt_flag_numbered(nf, items, n, res->episodes);
 	for (i = 0; i < n; i++)
@@ -1279,8 +1257,8 @@ pts_trakt_history_remove_ids_nf(struct pts_trakt *t, const int64_t *ids, size_t 
 	r = trakt_call(t, "POST", "/sync/history/remove", NULL, body, 0, &resp);
 	json_object_put(body);
 	if (r == PTS_HTTP_OK) {
-		json_object *d = trakt_obj(resp.json, "deleted");
-		json_object *nf = trakt_arr(trakt_obj(resp.json, "not_found"), "ids");
+		json_object *d = pts_json_obj(resp.json, "deleted");
+		json_object *nf = pts_json_arr(pts_json_obj(resp.json, "not_found"), "ids");
 
 		if (d == NULL)
 			r = PTS_HTTP_UNKNOWN;

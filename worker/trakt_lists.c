@@ -15,28 +15,6 @@
 
 /* ==== Reading ==== */
 
-static json_object *
-tlist_obj(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_object))
-		return NULL;
-	return v;
-}
-
-static json_object *
-tlist_arr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_array))
-		return NULL;
-	return v;
-}
-
 static int64_t
 tlist_time(json_object *o, const char *key)
 {
@@ -95,19 +73,19 @@ pts_tlist_parse(json_object *page, struct pts_tlist *out)
 		x.season = x.episode = -1;
 		if (strcmp(type, "movie") == 0) {
 			x.kind = PTS_TLIST_MOVIE;
-			pts_trakt_parse_ids(tlist_obj(tlist_obj(e, "movie"), "ids"), &x.ids);
+			pts_trakt_parse_ids(pts_json_obj(pts_json_obj(e, "movie"), "ids"), &x.ids);
 		} else if (strcmp(type, "show") == 0) {
 			x.kind = PTS_TLIST_SHOW;
-			pts_trakt_parse_ids(tlist_obj(tlist_obj(e, "show"), "ids"), &x.ids);
+			pts_trakt_parse_ids(pts_json_obj(pts_json_obj(e, "show"), "ids"), &x.ids);
 		} else if (strcmp(type, "season") == 0) {
 			x.kind = PTS_TLIST_SEASON;
-			pts_trakt_parse_ids(tlist_obj(tlist_obj(e, "show"), "ids"), &x.ids);
-			x.season = tlist_small(tlist_obj(e, "season"), "number", PTS_GUID_SEASON_MAX);
+			pts_trakt_parse_ids(pts_json_obj(pts_json_obj(e, "show"), "ids"), &x.ids);
+			x.season = tlist_small(pts_json_obj(e, "season"), "number", PTS_GUID_SEASON_MAX);
 		} else if (strcmp(type, "episode") == 0) {
-			json_object *ep = tlist_obj(e, "episode");
+			json_object *ep = pts_json_obj(e, "episode");
 
 			x.kind = PTS_TLIST_EPISODE;
-			pts_trakt_parse_ids(tlist_obj(tlist_obj(e, "show"), "ids"), &x.ids);
+			pts_trakt_parse_ids(pts_json_obj(pts_json_obj(e, "show"), "ids"), &x.ids);
 			x.season = tlist_small(ep, "season", PTS_GUID_SEASON_MAX);
 			x.episode = tlist_small(ep, "number", PTS_GUID_EPISODE_MAX);
 			if (x.season < 0 || x.episode < 0)
@@ -269,7 +247,7 @@ tlist_show_of(json_object *shows, struct tlist_group *g, size_t *ng, const struc
 static json_object *
 tlist_season_of(json_object *show, int number)
 {
-	json_object *seasons = tlist_arr(show, "seasons"), *s;
+	json_object *seasons = pts_json_arr(show, "seasons"), *s;
 	size_t i;
 
 	for (i = 0; i < json_object_array_length(seasons); i++) {
@@ -316,7 +294,7 @@ pts_tlist_body(struct pts_tlist_item *items, size_t n)
 			o = json_object_new_object();
 			pts_json_add_int(o, "number", it->episode);
 			tlist_add_extra(o, it);
-			json_object_array_add(tlist_arr(season, "episodes"), o);
+			json_object_array_add(pts_json_arr(season, "episodes"), o);
 			continue;
 		}
 		o = json_object_new_object();
@@ -348,9 +326,9 @@ tlist_flag(json_object *list, enum pts_tlist_kind kind, struct pts_tlist_item *i
 	for (k = 0; k < len; k++) {
 		json_object *e = json_object_array_get_idx(list, k);
 		struct pts_ids nf;
-		int whole = kind == PTS_TLIST_SHOW && tlist_arr(e, "seasons") == NULL;
+		int whole = kind == PTS_TLIST_SHOW && pts_json_arr(e, "seasons") == NULL;
 
-		pts_trakt_parse_ids(tlist_obj(e, "ids"), &nf);
+		pts_trakt_parse_ids(pts_json_obj(e, "ids"), &nf);
 		if (pts_ids_empty(&nf))
 			continue;
 		for (i = 0; i < n; i++) {
@@ -376,7 +354,7 @@ tlist_flag(json_object *list, enum pts_tlist_kind kind, struct pts_tlist_item *i
 static void
 tlist_flag_numbered(json_object *nf, struct pts_tlist_item *items, size_t n)
 {
-	json_object *seasons = tlist_arr(nf, "seasons"), *eps = tlist_arr(nf, "episodes");
+	json_object *seasons = pts_json_arr(nf, "seasons"), *eps = pts_json_arr(nf, "episodes");
 	size_t i, k;
 
 	for (k = 0; seasons != NULL && k < json_object_array_length(seasons); k++) {
@@ -391,7 +369,7 @@ tlist_flag_numbered(json_object *nf, struct pts_tlist_item *items, size_t n)
 		json_object *e = json_object_array_get_idx(eps, k);
 		int64_t num = pts_json_int(e, "number", -1);
 
-		if (tlist_obj(e, "ids") != NULL)
+		if (pts_json_obj(e, "ids") != NULL)
 			continue;
 		for (i = 0; i < n; i++)
 			if (items[i].kind == PTS_TLIST_EPISODE && !items[i].not_found &&
@@ -406,13 +384,13 @@ int
 pts_tlist_parse_result(json_object *j, const char *count_key, struct pts_tlist_item *items,
     size_t n)
 {
-	json_object *nf = tlist_obj(j, "not_found");
+	json_object *nf = pts_json_obj(j, "not_found");
 
-	if (tlist_obj(j, count_key) == NULL)
+	if (pts_json_obj(j, count_key) == NULL)
 		return -1;
 	if (nf != NULL) {
-		tlist_flag(tlist_arr(nf, "movies"), PTS_TLIST_MOVIE, items, n);
-		tlist_flag(tlist_arr(nf, "shows"), PTS_TLIST_SHOW, items, n);
+		tlist_flag(pts_json_arr(nf, "movies"), PTS_TLIST_MOVIE, items, n);
+		tlist_flag(pts_json_arr(nf, "shows"), PTS_TLIST_SHOW, items, n);
 		tlist_flag_numbered(nf, items, n);
 	}
 	return 0;
