@@ -15,6 +15,20 @@
 /* Most keys one PUT may select (a Plex server has a handful of libraries). */
 #define LIBRARIES_MAX_SELECTED 1000
 
+static json_object *
+libraries_item(sqlite3_stmt *st, void *arg)
+{
+	json_object *l = json_object_new_object();
+
+	(void)arg;
+	rows_add_text(l, "key", st, 0);
+	rows_add_text(l, "title", st, 1);
+	rows_add_text(l, "type", st, 2);
+	rows_add_int(l, "count", st, 3);
+	pts_json_add_bool(l, "selected", sqlite3_column_int(st, 4));
+	return l;
+}
+
 /* Answer the list: {"libraries": [...], "fetched_at"}. */
 static void
 libraries_answer(struct hctx *ctx)
@@ -23,27 +37,13 @@ libraries_answer(struct hctx *ctx)
 	    " FROM libraries WHERE present = 1 ORDER BY CAST(key AS INTEGER), key");
 	json_object *o, *a;
 	int64_t fetched = 0;
-	int rc;
 
 	if (st == NULL || rows_meta_epoch(ctx->db, "libraries_fetched_at", &fetched) != 0) {
 		sqlite3_finalize(st);
 		resp_internal(ctx->resp);
 		return;
 	}
-	a = json_object_new_array();
-	while ((rc = rows_step(ctx->db, st)) == SQLITE_ROW) {
-		json_object *l = json_object_new_object();
-
-		rows_add_text(l, "key", st, 0);
-		rows_add_text(l, "title", st, 1);
-		rows_add_text(l, "type", st, 2);
-		rows_add_int(l, "count", st, 3);
-		pts_json_add_bool(l, "selected", sqlite3_column_int(st, 4));
-		json_object_array_add(a, l);
-	}
-	sqlite3_finalize(st);
-	if (rc < 0) {
-		json_object_put(a);
+	if ((a = rows_array(ctx->db, st, libraries_item, NULL, 0, NULL)) == NULL) {
 		resp_internal(ctx->resp);
 		return;
 	}

@@ -8,13 +8,30 @@
 #include "rows.h"
 #include "timefmt.h"
 
+/* One log line as JSON; *arg (int64_t) follows the last id seen. */
+static json_object *
+log_entry(sqlite3_stmt *st, void *arg)
+{
+	json_object *e = json_object_new_object();
+	char ts[PTS_TIME_ISO_LEN];
+	int64_t *last = arg;
+
+	*last = sqlite3_column_int64(st, 0);
+	pts_json_add_int(e, "id", *last);
+	pts_time_iso_ms(sqlite3_column_int64(st, 1), ts, sizeof(ts));
+	pts_json_add_str(e, "ts", ts);
+	rows_add_text(e, "level", st, 2);
+	rows_add_int(e, "run_id", st, 3);
+	rows_add_text(e, "message", st, 4);
+	return e;
+}
+
 void
 h_log_get(struct hctx *ctx)
 {
 	int64_t after = query_get(&ctx->q, "after"), last = after, run_id = 0;
 	sqlite3_stmt *st;
 	json_object *o, *a;
-	int rc;
 
 	if (query_isset(&ctx->q, "run_id"))
 		run_id = query_get(&ctx->q, "run_id");
@@ -31,23 +48,7 @@ h_log_get(struct hctx *ctx)
 		resp_internal(ctx->resp);
 		return;
 	}
-	a = json_object_new_array();
-	while ((rc = rows_step(ctx->db, st)) == SQLITE_ROW) {
-		json_object *e = json_object_new_object();
-		char ts[PTS_TIME_ISO_LEN];
-
-		last = sqlite3_column_int64(st, 0);
-		pts_json_add_int(e, "id", last);
-		pts_time_iso_ms(sqlite3_column_int64(st, 1), ts, sizeof(ts));
-		pts_json_add_str(e, "ts", ts);
-		rows_add_text(e, "level", st, 2);
-		rows_add_int(e, "run_id", st, 3);
-		rows_add_text(e, "message", st, 4);
-		json_object_array_add(a, e);
-	}
-	sqlite3_finalize(st);
-	if (rc < 0) {
-		json_object_put(a);
+	if ((a = rows_array(ctx->db, st, log_entry, &last, 0, NULL)) == NULL) {
 		resp_internal(ctx->resp);
 		return;
 	}

@@ -49,6 +49,25 @@ plex_maybe_refresh(sqlite3 *db, int64_t fetched)
 	return 1;
 }
 
+/* One entry of the plex_in_progress cache. */
+static json_object *
+plex_item(sqlite3_stmt *st, void *arg)
+{
+	json_object *i = json_object_new_object();
+
+	(void)arg;
+	rows_add_text(i, "type", st, 0);
+	rows_add_text(i, "title", st, 1);
+	rows_add_text(i, "show", st, 2);
+	rows_add_int(i, "season", st, 3);
+	rows_add_int(i, "episode", st, 4);
+	rows_add_int(i, "year", st, 5);
+	rows_add_real_col(i, "progress_percent", st, 6, 1);
+	rows_add_time(i, "last_viewed_at", st, 7);
+	rows_add_text(i, "poster", st, 8);
+	return i;
+}
+
 void
 h_plex_in_progress_get(struct hctx *ctx)
 {
@@ -56,31 +75,14 @@ h_plex_in_progress_get(struct hctx *ctx)
 	    " year, progress_percent, last_viewed_at, poster FROM plex_in_progress ORDER BY pos");
 	json_object *o, *a;
 	int64_t fetched = 0;
-	int rc, refreshing;
+	int refreshing;
 
 	if (st == NULL || rows_meta_epoch(ctx->db, "plex_in_progress_fetched_at", &fetched) != 0) {
 		sqlite3_finalize(st);
 		resp_internal(ctx->resp);
 		return;
 	}
-	a = json_object_new_array();
-	while ((rc = rows_step(ctx->db, st)) == SQLITE_ROW) {
-		json_object *i = json_object_new_object();
-
-		rows_add_text(i, "type", st, 0);
-		rows_add_text(i, "title", st, 1);
-		rows_add_text(i, "show", st, 2);
-		rows_add_int(i, "season", st, 3);
-		rows_add_int(i, "episode", st, 4);
-		rows_add_int(i, "year", st, 5);
-		rows_add_real_col(i, "progress_percent", st, 6, 1);
-		rows_add_time(i, "last_viewed_at", st, 7);
-		rows_add_text(i, "poster", st, 8);
-		json_object_array_add(a, i);
-	}
-	sqlite3_finalize(st);
-	if (rc < 0) {
-		json_object_put(a);
+	if ((a = rows_array(ctx->db, st, plex_item, NULL, 0, NULL)) == NULL) {
 		resp_internal(ctx->resp);
 		return;
 	}

@@ -10,25 +10,26 @@
 /* Most changes returned for one run; a longer list says "truncated": true. */
 #define RUNS_MAX_CHANGES 5000
 
+static json_object *
+runs_item(sqlite3_stmt *st, void *arg)
+{
+	(void)arg;
+	return rows_run(st);
+}
+
 void
 h_runs_get(struct hctx *ctx)
 {
 	sqlite3_stmt *st = pts_db_prepare(ctx->db, "SELECT " ROWS_RUN_COLUMNS
 	    " FROM runs ORDER BY id DESC LIMIT ?");
 	json_object *o, *a;
-	int rc;
 
 	if (st == NULL || sqlite3_bind_int64(st, 1, query_get(&ctx->q, "limit")) != SQLITE_OK) {
 		sqlite3_finalize(st);
 		resp_internal(ctx->resp);
 		return;
 	}
-	a = json_object_new_array();
-	while ((rc = rows_step(ctx->db, st)) == SQLITE_ROW)
-		json_object_array_add(a, rows_run(st));
-	sqlite3_finalize(st);
-	if (rc < 0) {
-		json_object_put(a);
+	if ((a = rows_array(ctx->db, st, runs_item, NULL, 0, NULL)) == NULL) {
 		resp_internal(ctx->resp);
 		return;
 	}
@@ -58,10 +59,11 @@ runs_detail(json_object *c, sqlite3_stmt *st, int col)
 
 /* One change row as JSON. */
 static json_object *
-runs_change(sqlite3_stmt *st)
+runs_change(sqlite3_stmt *st, void *arg)
 {
 	json_object *c = json_object_new_object();
 
+	(void)arg;
 	rows_add_text(c, "action", st, 0);
 	rows_add_text(c, "type", st, 1);
 	rows_add_text(c, "title", st, 2);
@@ -82,7 +84,7 @@ h_runs_changes_get(struct hctx *ctx)
 	sqlite3_stmt *st;
 	json_object *o, *a;
 	int64_t exists = 0;
-	int rc, n = 0, truncated = 0;
+	int truncated = 0;
 
 	if (pts_db_int(ctx->db, &exists, 0, "SELECT COUNT(*) FROM runs WHERE id = ?", "i",
 	    ctx->id) != 0) {
@@ -102,17 +104,8 @@ h_runs_changes_get(struct hctx *ctx)
 		resp_internal(ctx->resp);
 		return;
 	}
-	a = json_object_new_array();
-	while ((rc = rows_step(ctx->db, st)) == SQLITE_ROW) {
-		if (++n > RUNS_MAX_CHANGES) {
-			truncated = 1;
-			break;
-		}
-		json_object_array_add(a, runs_change(st));
-	}
-	sqlite3_finalize(st);
-	if (rc < 0) {
-		json_object_put(a);
+	a = rows_array(ctx->db, st, runs_change, NULL, RUNS_MAX_CHANGES, &truncated);
+	if (a == NULL) {
 		resp_internal(ctx->resp);
 		return;
 	}

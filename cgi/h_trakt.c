@@ -30,6 +30,25 @@ trakt_ids(sqlite3_stmt *st, int col)
 	return ids;
 }
 
+/* One play of the trakt_history cache. */
+static json_object *
+trakt_item(sqlite3_stmt *st, void *arg)
+{
+	json_object *i = json_object_new_object();
+
+	(void)arg;
+	rows_add_time(i, "watched_at", st, 0);
+	rows_add_text(i, "type", st, 1);
+	rows_add_text(i, "title", st, 2);
+	rows_add_text(i, "show", st, 3);
+	rows_add_int(i, "season", st, 4);
+	rows_add_int(i, "episode", st, 5);
+	rows_add_int(i, "year", st, 6);
+	json_object_object_add(i, "ids", trakt_ids(st, 7));
+	rows_add_text(i, "poster", st, 8);
+	return i;
+}
+
 void
 h_trakt_history_get(struct hctx *ctx)
 {
@@ -37,7 +56,6 @@ h_trakt_history_get(struct hctx *ctx)
 	    " episode, year, ids, poster FROM trakt_history ORDER BY pos LIMIT ?");
 	json_object *o, *a;
 	int64_t fetched = 0;
-	int rc;
 
 	if (st == NULL || sqlite3_bind_int64(st, 1, query_get(&ctx->q, "limit")) != SQLITE_OK ||
 	    rows_meta_epoch(ctx->db, "trakt_history_fetched_at", &fetched) != 0) {
@@ -45,24 +63,7 @@ h_trakt_history_get(struct hctx *ctx)
 		resp_internal(ctx->resp);
 		return;
 	}
-	a = json_object_new_array();
-	while ((rc = rows_step(ctx->db, st)) == SQLITE_ROW) {
-		json_object *i = json_object_new_object();
-
-		rows_add_time(i, "watched_at", st, 0);
-		rows_add_text(i, "type", st, 1);
-		rows_add_text(i, "title", st, 2);
-		rows_add_text(i, "show", st, 3);
-		rows_add_int(i, "season", st, 4);
-		rows_add_int(i, "episode", st, 5);
-		rows_add_int(i, "year", st, 6);
-		json_object_object_add(i, "ids", trakt_ids(st, 7));
-		rows_add_text(i, "poster", st, 8);
-		json_object_array_add(a, i);
-	}
-	sqlite3_finalize(st);
-	if (rc < 0) {
-		json_object_put(a);
+	if ((a = rows_array(ctx->db, st, trakt_item, NULL, 0, NULL)) == NULL) {
 		resp_internal(ctx->resp);
 		return;
 	}

@@ -126,3 +126,28 @@ rows_step(sqlite3 *db, sqlite3_stmt *st)
 	pts_log(PTS_LOG_ERROR, "db: %s", sqlite3_errmsg(db));
 	return -1;
 }
+
+json_object *
+rows_array(sqlite3 *db, sqlite3_stmt *st, rows_item_fn fn, void *arg, int max, int *truncated)
+{
+	json_object *a = json_object_new_array();
+	int rc, n = 0;
+
+	if (truncated != NULL)
+		*truncated = 0;
+	while ((rc = rows_step(db, st)) == SQLITE_ROW) {
+		if (max > 0 && ++n > max) {
+			if (truncated != NULL)
+				*truncated = 1;
+			rc = SQLITE_DONE;
+			break;
+		}
+		json_object_array_add(a, fn(st, arg));
+	}
+	sqlite3_finalize(st);
+	if (rc < 0) {
+		json_object_put(a);
+		return NULL;
+	}
+	return a;
+}

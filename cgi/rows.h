@@ -39,4 +39,15 @@ int rows_meta_epoch(sqlite3 *db, const char *key, int64_t *out);
 /* sqlite3_step() that logs a failure: SQLITE_ROW or SQLITE_DONE, or -1 on an error. */
 int rows_step(sqlite3 *db, sqlite3_stmt *st);
 
+/* Make the JSON element for the current row of st (arg passed through). */
+typedef json_object *(*rows_item_fn)(sqlite3_stmt *st, void *arg);
+
+/*
+ * Step st to its end and collect fn(st, arg) for each row into a new array (the caller's).
+ * At most max rows (0: no limit); *truncated (may be NULL) says whether more were there.
+ * st is finalized either way. NULL on a database error (logged).
+ */
+json_object *rows_array(sqlite3 *db, sqlite3_stmt *st, rows_item_fn fn, void *arg, int max,
+    int *truncated);
+
 #endif
