@@ -71,6 +71,7 @@ struct engine {
 	int to_trakt, to_plex;
 	struct eng_lib libs[ENGINE_MAX_LIBS];
 	int nlibs;
+	int libs_guessed;           /* libs came from the checkpoint, not Plex */
 	struct pts_trakt_movies movies;
 	struct pts_trakt_shows shows;
 	struct pts_idx movie_idx, show_idx, ep_idx;
@@ -102,14 +103,51 @@ eng_fail(struct engine *e, const char *fmt, ...)
 
 /* ==== Setup ==== */
 
+/*
+ * The libraries of the last good run, from the checkpoint ("key:m,key:s"): lets a no-change
+ * resync skip asking Plex for its sections. 1 when some were read, else 0.
+ */
 static int
-eng_libraries(struct engine *e)
+eng_libraries_from_ckpt(struct engine *e, const struct pts_ckpt *ck)
+{
+	const char *p = ck->libs;
+
+	while (*p != '\0' && e->nlibs < ENGINE_MAX_LIBS) {
+		size_t klen = strcspn(p, ":,");
+		struct eng_lib *l = &e->libs[e->nlibs];
+
+		if (klen == 0 || klen >= sizeof(l->key) || p[klen] != ':' ||
+		    (p[klen + 1] != 'm' && p[klen + 1] != 's')) {
+			e->nlibs = 0;
+			return 0;
+		}
+		memcpy(l->key, p, klen);
+		l->key[klen] = '\0';
+		snprintf(l->title, sizeof(l->title), "library %.*s", (int)klen, p);
+		l->is_show = p[klen + 1] == 's';
+		e->nlibs++;
+		p += klen + 2;
+		if (*p == ',')
+			p++;
+	}
+	return e->nlibs > 0;
+}
+
+/*
+ * The libraries to sync: those chosen in Settings, else every movie and show library of the
+ * server. With ck (a quick check may follow), nothing chosen is answered from the checkpoint
+ * instead of Plex; e->libs_guessed then says a full run must call this again without ck.
+ */
+static int
+eng_libraries(struct engine *e, const struct pts_ckpt *ck)
 {
 	sqlite3_stmt *st = pts_db_prepare(e->w->db, "SELECT key, title, type FROM libraries"
 	    " WHERE selected = 1 AND present = 1 AND type IN ('movie','show') ORDER BY key");
 	struct pts_plex_section *secs = NULL;
 	size_t n = 0, i;
 
+	e->nlibs = 0;
+	e->libs_guessed = 0;
 	if (st == NULL)
 		return -1;
 	while (e->nlibs < ENGINE_MAX_LIBS && sqlite3_step(st) == SQLITE_ROW) {
@@ -122,6 +160,10 @@ eng_libraries(struct engine *e)
 	sqlite3_finalize(st);
 	if (e->nlibs > 0)
 		return 0;
+	if (ck != NULL && eng_libraries_from_ckpt(e, ck)) {
+		e->libs_guessed = 1;
+		return 0;
+	}
 	/* Nothing picked: every movie and show library of the server. */
 	if (pts_plex_sections(e->plex, &secs, &n) != PTS_HTTP_OK) {
 		eng_fail(e, "cannot list Plex's libraries");
@@ -151,7 +193,8 @@ eng_libs_key(const struct engine *e, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (i = 0; i < e->nlibs && off < len; i++) {
-		int n = snprintf(buf + off, len - off, "%s%s", i ? "," : "", e->libs[i].key);
+		int n = snprintf(buf + off, len - off, "%s%s:%c", i ? "," : "", e->libs[i].key,
+		    e->libs[i].is_show ? 's' : 'm');
 
 		if (n > 0)
 			off += (size_t)n;
@@ -868,7 +911,7 @@ eng_sync(struct engine *e)
 	struct pts_ckpt ck;
 	char *dir;
 	int64_t started = pts_now(), last_mark = 0;
-	int rc, i, have_ck, wrote;
+	int rc, i, have_ck, quick, wrote;
 
 	memset(&acts, 0, sizeof(acts));
 	dir = pts_settings_get_str(e->w->db, "sync_direction");
@@ -882,10 +925,11 @@ eng_sync(struct engine *e)
 		    " Settings");
 		return -1;
 	}
-	if (eng_libraries(e) != 0)
-		return -1;
 	have_ck = pts_ckpt_load(e->w->db, &ck);
-	if (have_ck == 1 && !e->run->full && !pts_feat_any_enabled(e->w->db)) {
+	quick = have_ck == 1 && !e->run->full && !pts_feat_any_enabled(e->w->db);
+	if (eng_libraries(e, quick ? &ck : NULL) != 0)
+		return -1;
+	if (quick) {
 		rc = eng_unchanged(e, &ck, &acts);
 		if (rc == 1) {
 			PTS_INFO("nothing changed on Plex or Trakt since the last sync: done");
@@ -898,6 +942,9 @@ eng_sync(struct engine *e)
 		if (pts_wctx_cancelled(e->w))
 			return 1;
 		if (rc < 0)
+			return -1;
+		/* Something changed: the full run reads the server's real library list. */
+		if (e->libs_guessed && eng_libraries(e, NULL) != 0)
 			return -1;
 	}
 

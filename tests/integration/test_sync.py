@@ -108,12 +108,30 @@ class TestPlexToTrakt(SyncCase):
         self.assertEqual(run2["added_to_trakt"], 0)
         total = sum(self.calls().values())
         self.assertLessEqual(total, 5, self.calls())
+        # Nothing chosen in Settings: the last run's libraries are counted, no sections call.
+        self.assertNotIn("GET /library/sections", FAKES.calls("plex")["calls"])
 
         # --full forces the heavy reads and still adds nothing.
         run3 = self.sync_ok(s, "--full")
         self.assertEqual(plays(), after)
         self.assertEqual(run3["items_scanned"], PLEX_ITEMS)
         self.assertEqual(run3["added_to_trakt"], 0)
+
+    def test_new_plex_view_after_a_sync_is_picked_up(self):
+        s = self.env()
+        self.sync_ok(s)
+        before = plays()
+        now = int(time.time())
+        FAKES.post("plex", "/_control/state", {"update_items": [
+            {"ratingKey": "55", "viewCount": 1, "lastViewedAt": now}]})
+        run = self.sync_ok(s)
+        added = plays() - before
+        self.assertEqual(sum(added.values()), 1, added)
+        self.assertEqual(run["added_to_trakt"], 1)
+        self.assertEqual(run["items_scanned"], PLEX_ITEMS, "a change means a full read")
+        after = plays()
+        self.sync_ok(s)
+        self.assertEqual(plays(), after, "and the next resync adds nothing")
 
     def test_watched_at_is_plex_last_viewed_in_utc(self):
         s = self.env()
