@@ -152,3 +152,12 @@ pts_json_add_time(json_object *obj, const char *key, int64_t epoch)
 	pts_time_iso(epoch, buf, sizeof(buf));
 	json_object_object_add(obj, key, json_object_new_string(buf));
 }
+
+void
+pts_json_add_nonempty(json_object *obj, const char *key, json_object *arr)
+{
+	if (json_object_array_length(arr) > 0)
+		json_object_object_add(obj, key, arr);
+	else
+		json_object_put(arr);
+}

@@ -31,5 +31,7 @@ void pts_json_add_str(json_object *obj, const char *key, const char *val);
 void pts_json_add_int(json_object *obj, const char *key, int64_t val);
 void pts_json_add_bool(json_object *obj, const char *key, int val);
 void pts_json_add_time(json_object *obj, const char *key, int64_t epoch); /* 0 → null */
+/* Add arr under key when it has elements, else release it: arr is consumed either way. */
+void pts_json_add_nonempty(json_object *obj, const char *key, json_object *arr);
 
 #endif

@@ -1043,18 +1043,9 @@ pts_trakt_history_body(struct pts_trakt_hist_item *items, size_t n)
 			json_object_array_add(shows, show);
 		}
 	}
-	if (json_object_array_length(movies) > 0)
-		json_object_object_add(body, "movies", movies);
-	else
-		json_object_put(movies);
-	if (json_object_array_length(shows) > 0)
-		json_object_object_add(body, "shows", shows);
-	else
-		json_object_put(shows);
-	if (json_object_array_length(episodes) > 0)
-		json_object_object_add(body, "episodes", episodes);
-	else
-		json_object_put(episodes);
+	pts_json_add_nonempty(body, "movies", movies);
+	pts_json_add_nonempty(body, "shows", shows);
+	pts_json_add_nonempty(body, "episodes", episodes);
 	return body;
 }
 

@@ -303,14 +303,8 @@ pts_tlist_body(struct pts_tlist_item *items, size_t n)
 		json_object_array_add(it->kind == PTS_TLIST_MOVIE ? movies : shows, o);
 	}
 	free(g);
-	if (json_object_array_length(movies) > 0)
-		json_object_object_add(body, "movies", movies);
-	else
-		json_object_put(movies);
-	if (json_object_array_length(shows) > 0)
-		json_object_object_add(body, "shows", shows);
-	else
-		json_object_put(shows);
+	pts_json_add_nonempty(body, "movies", movies);
+	pts_json_add_nonempty(body, "shows", shows);
 	return body;
 }
 
