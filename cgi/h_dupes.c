@@ -164,9 +164,7 @@ h_trakt_dupes_scan_post(struct hctx *ctx)
 		dupes_conflict(ctx, "busy", "duplicate plays are being removed: scan when that ends");
 		return;
 	}
-	if (pts_db_int(ctx->db, &job_id, 0, "SELECT id FROM jobs WHERE kind = ? AND state ="
-	    " 'queued' ORDER BY id LIMIT 1", "s", PTS_JOB_TRAKT_DUPES_SCAN) != 0 ||
-	    (job_id == 0 && pts_jobs_enqueue(ctx->db, PTS_JOB_TRAKT_DUPES_SCAN, NULL, &job_id) != 0) ||
+	if (pts_jobs_enqueue_once_in(ctx->db, PTS_JOB_TRAKT_DUPES_SCAN, NULL, &job_id) != 0 ||
 	    pts_db_commit(ctx->db) != 0)
 		goto fail;
 	o = json_object_new_object();

@@ -30,25 +30,30 @@ pts_jobs_enqueue(sqlite3 *db, const char *kind, const char *args, int64_t *job_i
 }
 
 int
-pts_jobs_enqueue_once(sqlite3 *db, const char *kind, const char *args, int64_t *job_id)
+pts_jobs_enqueue_once_in(sqlite3 *db, const char *kind, const char *args, int64_t *job_id)
 {
 	int64_t id = 0;
 
-	if (pts_db_begin(db) != 0)
-		return -1;
 	if (pts_db_int(db, &id, 0, "SELECT id FROM jobs WHERE kind = ? AND state = 'queued'"
 	    " ORDER BY id LIMIT 1", "s", kind) != 0)
-		goto fail;
+		return -1;
 	if (id == 0 && pts_jobs_enqueue(db, kind, args, &id) != 0)
-		goto fail;
-	if (pts_db_commit(db) != 0)
-		goto fail;
+		return -1;
 	if (job_id != NULL)
 		*job_id = id;
 	return 0;
-fail:
-	pts_db_rollback(db);
-	return -1;
+}
+
+int
+pts_jobs_enqueue_once(sqlite3 *db, const char *kind, const char *args, int64_t *job_id)
+{
+	if (pts_db_begin(db) != 0)
+		return -1;
+	if (pts_jobs_enqueue_once_in(db, kind, args, job_id) != 0 || pts_db_commit(db) != 0) {
+		pts_db_rollback(db);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -52,6 +52,8 @@ int pts_jobs_enqueue(sqlite3 *db, const char *kind, const char *args, int64_t *j
  * up identical refreshes. *job_id gets the new or existing job. 0 or -1.
  */
 int pts_jobs_enqueue_once(sqlite3 *db, const char *kind, const char *args, int64_t *job_id);
+/* The same inside a transaction the caller holds (no BEGIN/COMMIT here). 0 or -1. */
+int pts_jobs_enqueue_once_in(sqlite3 *db, const char *kind, const char *args, int64_t *job_id);
 
 /*
  * Queue a sync: a job and its run row in one transaction. trigger is "manual" or "schedule".
