@@ -375,3 +375,9 @@ pts_feat_save_count(const struct pts_feat_env *env, const char *column, int64_t 
 	snprintf(sql, sizeof(sql), "UPDATE runs SET %s = ? WHERE id = ?", cols[i]);
 	return pts_db_run(env->w->db, sql, "ii", n, env->run->id);
 }
+
+char *
+pts_feat_dup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}

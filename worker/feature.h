@@ -174,4 +174,7 @@ int pts_feat_save_count(const struct pts_feat_env *env, const char *column, int6
 /* "movie", "show", "episode". */
 const char *pts_feat_kind_name(enum pts_feat_kind kind);
 
+/* A malloc'd copy of s, or NULL when s is NULL (or out of memory). */
+char *pts_feat_dup(const char *s);
+
 #endif

@@ -120,12 +120,6 @@ rt_library(void *p, const char *section, int is_show)
 	return pts_seen_section(&s->seen, s->env.w->db, section, pts_now());
 }
 
-static char *
-rt_dup(const char *x)
-{
-	return x ? strdup(x) : NULL;
-}
-
 static int
 rt_item(void *p, const struct pts_feat_item *it)
 {
@@ -164,9 +158,9 @@ rt_item(void *p, const struct pts_feat_item *it)
 	o->season = it->season;
 	o->episode = it->episode;
 	o->year = pi->year;
-	o->rating_key = rt_dup(pi->rating_key);
-	o->title = rt_dup(pi->title);
-	o->show = it->kind == PTS_FEAT_EPISODE ? rt_dup(pi->grandparent_title) : NULL;
+	o->rating_key = pts_feat_dup(pi->rating_key);
+	o->title = pts_feat_dup(pi->title);
+	o->show = it->kind == PTS_FEAT_EPISODE ? pts_feat_dup(pi->grandparent_title) : NULL;
 	if (o->rating_key == NULL) {
 		free(o->title);
 		free(o->show);
