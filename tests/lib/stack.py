@@ -56,6 +56,18 @@ class Stack:
 
     # ---- life ----
     def start(self):
+        # free_port() releases the port before nginx binds it: another test may take it in
+        # between. Only that failure is retried, on a new port; anything else is raised.
+        for attempt in range(3):
+            try:
+                return self._start()
+            except RuntimeError as e:
+                if "Address already in use" not in str(e) or attempt == 2:
+                    raise
+                self.port = free_port()
+                self.env["PTS_HTTP_PORT"] = str(self.port)
+
+    def _start(self):
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([os.path.join(TOP, "bootstrap"), "run"], env=self.env,
                                      stdout=self.log, stderr=subprocess.STDOUT,
@@ -63,6 +75,7 @@ class Stack:
         end = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < end:
             if self.proc.poll() is not None:
+                self.log.close()
                 raise RuntimeError("stack exited early:\n" + self.read_log())
             try:
                 st, body, _ = self.api("GET", "/api/health")
