@@ -181,6 +181,11 @@ class TestPasswordRules(EdgeCase):
             self.assertEqual(rows["dashboard_password"], stored, body)
             self.assertNotEqual(rows.get("sync_interval_hours"), "2")
         self.reset_attempts()
+        # The other fields are validated first: 400, and no password was checked.
+        got = api("PUT", "/api/settings", {"dashboard_password": "short",
+                                           "current_password": "wrong pw 3"}, headers=jar)
+        self.assertIn("dashboard_password", self.assertError(got, 400, "invalid_settings")["fields"])
+        self.assertEqual(STACK.query("SELECT COUNT(*) AS n FROM login_attempts")[0]["n"], 0)
         # A mask echoed back is no change: no current password needed.
         st, body, _ = api("PUT", "/api/settings", {"dashboard_password": {"set": True},
                                                    "sync_interval_hours": 6}, headers=jar)
