@@ -12,12 +12,16 @@ Everything listens on 127.0.0.1 only; the other Host names are only sent as head
 import concurrent.futures
 import json
 import os
+import signal
+import socket
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
 
 from fcgiclient import fcgi_request
-from stack import Stack
+from stack import BUILD, Stack
 
 STACK = None
 ALLOWED = "media.example"
@@ -154,6 +158,40 @@ class TestHostRule(EdgeCase):
             self.assertEqual(st, 200, (host, body))
             st, _, _ = fcgi_request(sock(STACK), "GET", "/api/health", headers={"Host": host})
             self.assertEqual(st, 200, host)
+
+
+class TestHostRuleFastCgiOnStdin(EdgeCase):
+    """The third way pts-cgi runs: its listening socket on standard input (systemd, spawn-fcgi)."""
+
+    def test_foreign_host_refused_allowed_name_answered(self):
+        tmp = tempfile.TemporaryDirectory(prefix="pts-hostrule-")
+        self.addCleanup(tmp.cleanup)
+        path = os.path.join(tmp.name, "pts-cgi.sock")
+        lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        lsock.bind(path)
+        lsock.listen(8)
+        env = dict(os.environ, PTS_DATA_DIR=os.path.join(tmp.name, "var"),
+                   PTS_ALLOWED_HOSTS="nas.lan")
+        env.pop("PTS_USER", None)
+        log = open(os.path.join(tmp.name, "cgi.log"), "w+")
+        self.addCleanup(log.close)
+        p = subprocess.Popen([os.path.join(BUILD, "cgi", "pts-cgi")], stdin=lsock.fileno(),
+                             stdout=log, stderr=subprocess.STDOUT, env=env)
+        lsock.close()
+
+        def stop():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=20)
+        self.addCleanup(stop)
+        st, _, raw = fcgi_request(path, "GET", "/api/settings", headers={"Host": "evil.example"})
+        self.assertEqual(st, 421, raw)
+        self.assertEqual(json.loads(raw)["error"]["code"], "misdirected")
+        for host in ("NAS.lan:8080", "127.0.0.1", "[::1]:80", "localhost"):
+            st, _, raw = fcgi_request(path, "GET", "/api/settings", headers={"Host": host})
+            self.assertEqual(st, 200, (host, raw))
+        log.seek(0)
+        self.assertIn("evil.example", log.read())
 
 
 class TestPasswordRules(EdgeCase):
