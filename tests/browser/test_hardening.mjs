@@ -153,6 +153,20 @@ await t.test('PTS_REQUIRE_PASSWORD=1: the dashboard opens on "choose a password"
   await page.keyboard.press('Escape');
   eq((await s2.api('GET', '/api/settings')).status, 401, 'a client without the session needs a login now');
   eq(b.errors.filter((e) => !/status of 4(00|01|03)/.test(e)), [], 'console errors');
+  // Signed out, five wrong passwords pause logins: the form says so (the right one waits too).
+  await b.ctx.clearCookies();
+  await page.reload();
+  await page.waitForSelector('#login[open]');
+  for (let i = 0; i < 5; i++) {
+    await page.fill('#login-pw', 'wrong ' + i);
+    await page.click('#login-form button[type=submit]');
+    await waitFor(async () => (await page.textContent('#login-err')) === 'Wrong password.', { what: 'wrong password ' + i });
+    await page.evaluate(() => { document.querySelector('#login-err').textContent = ''; });
+  }
+  await page.fill('#login-pw', PW);
+  await page.click('#login-form button[type=submit]');
+  await waitFor(async () => /^Too many wrong passwords\. Try again in \d+s\.$/.test(await page.textContent('#login-err')), { what: 'the pause message' });
+  assert(await page.isVisible('#login[open]'), 'still signed out');
   await s2.stop();
 }, { needs: ['open'], timeout: 90000 });
 
