@@ -4,6 +4,7 @@
 #include "app.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
@@ -19,12 +20,85 @@
 
 /* Name of the multipart part that holds a webhook's JSON (Plex's "payload"). */
 #define APP_PAYLOAD_PART "payload"
+/* Most characters of a refused Host header written to the log. */
+#define APP_LOG_HOST_MAX 80
 
 static void
 app_db_unavailable(struct resp *rs)
 {
 	resp_error(rs, 500, "db_unavailable", "the database cannot be opened; see the server log",
 	    NULL);
+}
+
+/*
+ * The Host rule (DNS rebinding, docs/API.md): before anything else, a request whose Host is
+ * not an IP literal, localhost or a name in PTS_ALLOWED_HOSTS gets 421 and changes nothing.
+ * 0 to go on, -1 when rs holds the answer.
+ */
+static int
+app_host_rule(const struct req *rq, struct resp *rs)
+{
+	if (edge_host_ok(rq->host, getenv("PTS_ALLOWED_HOSTS")))
+		return 0;
+	pts_log(PTS_LOG_WARN, "%s /api/%s: refused Host \"%.*s\": not an IP address, localhost"
+	    " or a name in PTS_ALLOWED_HOSTS", rq->method_name, rq->has_path ? rq->path : "",
+	    APP_LOG_HOST_MAX, rq->host ? rq->host : "(none)");
+	resp_error(rs, 421, "misdirected", "this service does not answer to that host name: use"
+	    " its IP address or localhost, or add the name to PTS_ALLOWED_HOSTS", NULL);
+	return -1;
+}
+
+/* Does this PUT /api/settings body set a (non-empty) dashboard password? */
+static int
+app_sets_password(json_object *body)
+{
+	json_object *v;
+
+	return json_object_is_type(body, json_type_object) &&
+	    json_object_object_get_ex(body, "dashboard_password", &v) &&
+	    json_object_is_type(v, json_type_string) && json_object_get_string_len(v) > 0;
+}
+
+/*
+ * PTS_REQUIRE_PASSWORD (docs/API.md): while it is on and no dashboard password is set, only
+ * the ROUTE_SETUP routes answer, and a ROUTE_SETUP_PW one when its body sets the password;
+ * everything else gets 403 password_required before its handler runs. Runs after the body
+ * was parsed. 0 to go on, -1 when rs holds the answer.
+ */
+static int
+app_password_required_rule(const struct route *rt, json_object *body, struct resp *rs)
+{
+	const char *env = getenv("PTS_REQUIRE_PASSWORD");
+	char *hash = NULL;
+	sqlite3 *db;
+	int req = edge_require_password(env, getenv("PTS_HTTP_ADDR"));
+
+	if (req < 0) {
+		pts_log(PTS_LOG_WARN, "PTS_REQUIRE_PASSWORD=%.16s is not 0 or 1: the password is"
+		    " required", env);
+		req = 1;
+	}
+	if (!req || (rt->flags & ROUTE_SETUP) ||
+	    ((rt->flags & ROUTE_SETUP_PW) && app_sets_password(body)))
+		return 0;
+	if ((db = dbc_get()) == NULL) {
+		app_db_unavailable(rs);
+		return -1;
+	}
+	if (session_password_hash(db, &hash) != 0) {
+		resp_internal(rs);
+		dbc_close();
+		return -1;
+	}
+	if (hash != NULL) {
+		explicit_bzero(hash, strlen(hash));
+		free(hash);
+		return 0;
+	}
+	resp_error(rs, 403, "password_required", "this dashboard is reachable from the network:"
+	    " choose a dashboard password first (PUT /api/settings {\"dashboard_password\"})",
+	    NULL);
+	return -1;
 }
 
 /* The login rule. 0 to go on, -1 when rs holds the answer. */
@@ -233,6 +307,10 @@ app_route(const struct route *rt, int64_t id, struct req *rq, struct resp *rs)
 	if (app_login_rule(rt, rq, rs) != 0 || app_csrf_rule(rt, rq, rs) != 0 ||
 	    app_token_rule(rt, rq, rs) != 0 || app_body(rt, rq, rs, &ctx.body) != 0)
 		return;
+	if (app_password_required_rule(rt, ctx.body, rs) != 0) {
+		json_object_put(ctx.body);
+		return;
+	}
 	fields = json_object_new_object();
 	if (query_parse(rq->query, rt->params, &ctx.q, fields) != 0) {
 		resp_error(rs, 400, "bad_request", "invalid query parameters", fields);
@@ -265,6 +343,8 @@ app_handle(struct req *rq, struct resp *rs)
 	sqlite3 *db;
 	int64_t id = 0;
 
+	if (app_host_rule(rq, rs) != 0)
+		return;
 	if (rq->has_path)
 		rt = route_lookup(rq->method, rq->path, &id, allow, sizeof(allow));
 	else

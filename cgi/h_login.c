@@ -4,26 +4,60 @@
  */
 #include "handler.h"
 
-#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "db.h"
+#include "edge.h"
 #include "jsonx.h"
 #include "log.h"
 #include "secret.h"
 #include "session.h"
+#include "throttle.h"
 
-/* A wrong password waits this long before the answer: guessing stays slow and uniform. */
-#define LOGIN_FAIL_DELAY_MS 300
-
-static void
-login_delay(void)
+int
+h_password_check(struct hctx *ctx, const char *password, const char *hash)
 {
-	struct timespec ts = { LOGIN_FAIL_DELAY_MS / 1000, (LOGIN_FAIL_DELAY_MS % 1000) * 1000000L };
+	int64_t attempt, retry;
+	char secs[24];
+	int rc = throttle_begin(ctx->db, pts_now_ms(), &attempt, &retry);
 
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	if (rc < 0) {
+		resp_internal(ctx->resp);
+		return -1;
+	}
+	if (rc == 0) {
+		/* Refused without looking at the password: a right one waits as well. */
+		snprintf(secs, sizeof(secs), "%lld", (long long)retry);
+		resp_error(ctx->resp, 429, "rate_limited", "too many wrong passwords: try again"
+		    " in a minute", NULL);
+		(void)resp_header(ctx->resp, "Retry-After", secs);
+		return -1;
+	}
+	if (!pts_secret_check_password(password, hash)) {
+		pts_log(PTS_LOG_WARN, "login: wrong dashboard password");
+		return 0;
+	}
+	if (throttle_forgive(ctx->db, attempt) != 0) {
+		resp_internal(ctx->resp);
+		return -1;
+	}
+	return 1;
+}
+
+/* The Secure attribute of the session cookie: PTS_COOKIE_SECURE, else the web server's HTTPS. */
+static int
+login_cookie_secure(const struct req *rq)
+{
+	const char *env = getenv("PTS_COOKIE_SECURE");
+	int secure = edge_cookie_secure(env, rq->https);
+
+	if (secure < 0) {
+		pts_log(PTS_LOG_WARN, "PTS_COOKIE_SECURE=%.16s is not auto, 0 or 1: using auto", env);
+		secure = rq->https;
+	}
+	return secure;
 }
 
 static void
@@ -33,7 +67,7 @@ login_ok(struct hctx *ctx, const char *token)
 	char cookie[256];
 
 	if (token != NULL) {
-		session_cookie(cookie, sizeof(cookie), token, ctx->req->https);
+		session_cookie(cookie, sizeof(cookie), token, login_cookie_secure(ctx->req));
 		(void)resp_header(ctx->resp, "Set-Cookie", cookie);
 	}
 	pts_json_add_bool(o, "ok", 1);
@@ -60,12 +94,12 @@ h_login_post(struct hctx *ctx)
 		login_ok(ctx, NULL); /* no password set: nothing to log in to */
 		return;
 	}
-	ok = pts_secret_check_password(password, hash);
+	ok = h_password_check(ctx, password, hash);
 	explicit_bzero(hash, strlen(hash));
 	free(hash);
-	if (!ok) {
-		pts_log(PTS_LOG_WARN, "login: wrong dashboard password");
-		login_delay();
+	if (ok < 0)
+		return;
+	if (ok == 0) {
 		resp_error(ctx->resp, 401, "unauthorized", "wrong password", NULL);
 		return;
 	}
@@ -87,7 +121,7 @@ h_logout_post(struct hctx *ctx)
 		resp_internal(ctx->resp);
 		return;
 	}
-	session_cookie(cookie, sizeof(cookie), NULL, ctx->req->https);
+	session_cookie(cookie, sizeof(cookie), NULL, login_cookie_secure(ctx->req));
 	(void)resp_header(ctx->resp, "Set-Cookie", cookie);
 	o = json_object_new_object();
 	pts_json_add_bool(o, "ok", 1);

@@ -35,6 +35,13 @@ typedef void (*handler_fn)(struct hctx *ctx);
  */
 int h_body_dry_run(struct hctx *ctx, int *dry_run);
 
+/*
+ * Check a password against the stored hash under the login throttle (h_login.c, throttle.h):
+ * 1 right, 0 wrong (counted; nothing answered yet), -1 when ctx->resp holds the answer
+ * (429 rate_limited with Retry-After while logins are refused, or 500).
+ */
+int h_password_check(struct hctx *ctx, const char *password, const char *hash);
+
 void h_health_get(struct hctx *ctx);
 void h_status_get(struct hctx *ctx);
 void h_settings_get(struct hctx *ctx);

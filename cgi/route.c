@@ -31,12 +31,12 @@ static const struct query_spec history_params[] = {
 };
 
 const struct route route_table[] = {
-	{ REQ_GET, "health", h_health_get, ROUTE_PUBLIC | ROUTE_NODB, NULL },
-	{ REQ_POST, "login", h_login_post, ROUTE_PUBLIC | ROUTE_BODY, NULL },
+	{ REQ_GET, "health", h_health_get, ROUTE_PUBLIC | ROUTE_NODB | ROUTE_SETUP, NULL },
+	{ REQ_POST, "login", h_login_post, ROUTE_PUBLIC | ROUTE_BODY | ROUTE_SETUP, NULL },
 	{ REQ_POST, "logout", h_logout_post, 0, NULL },
-	{ REQ_GET, "status", h_status_get, ROUTE_SNAPSHOT, NULL },
+	{ REQ_GET, "status", h_status_get, ROUTE_SNAPSHOT | ROUTE_SETUP, NULL },
 	{ REQ_GET, "settings", h_settings_get, 0, NULL },
-	{ REQ_PUT, "settings", h_settings_put, ROUTE_BODY, NULL },
+	{ REQ_PUT, "settings", h_settings_put, ROUTE_BODY | ROUTE_SETUP_PW, NULL },
 	{ REQ_POST, "sync", h_sync_post, 0, NULL },
 	{ REQ_POST, "sync/stop", h_sync_stop_post, 0, NULL },
 	{ REQ_GET, "progress", h_progress_get, ROUTE_SNAPSHOT, NULL },

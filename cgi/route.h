@@ -27,6 +27,12 @@
  * lock round instead of one per query). Only for handlers that never write.
  */
 #define ROUTE_SNAPSHOT 0x40
+/*
+ * PTS_REQUIRE_PASSWORD (app.c): the routes that answer while a password is required and none
+ * is set; ROUTE_SETUP_PW ones only when their JSON body sets dashboard_password.
+ */
+#define ROUTE_SETUP 0x80
+#define ROUTE_SETUP_PW 0x100
 
 /* Longest Allow header value ("GET, POST, PUT, DELETE"). */
 #define ROUTE_ALLOW_MAX 64

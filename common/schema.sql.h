@@ -107,7 +107,12 @@ static const char *const pts_schema_steps[] = {
 "CREATE TABLE plex_seen(rating_key TEXT NOT NULL, kind TEXT NOT NULL"
 "  CHECK(kind IN ('rating','offset')), value REAL NOT NULL, seen_at INTEGER NOT NULL DEFAULT 0,"
 "  PRIMARY KEY(rating_key, kind));"
-"CREATE TABLE watchlist_state(item_key TEXT PRIMARY KEY, synced_at INTEGER NOT NULL);"
+"CREATE TABLE watchlist_state(item_key TEXT PRIMARY KEY, synced_at INTEGER NOT NULL);",
+/*
+ * 4: login throttling for the whole service (cgi/throttle.h): one row per password attempt
+ * of the last minute that failed or is still being checked.
+ */
+"CREATE TABLE login_attempts(id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL);"
 };
 
 #define PTS_SCHEMA_STEPS (sizeof(pts_schema_steps) / sizeof(pts_schema_steps[0]))

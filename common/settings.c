@@ -61,6 +61,18 @@ check_printable(const char *v)
 	return NULL;
 }
 
+/* The dashboard password: at least PTS_PASSWORD_MIN characters (UTF-8 code points). */
+static const char *
+check_password(const char *v)
+{
+	size_t chars = 0;
+
+	for (; *v != '\0'; v++)
+		chars += ((unsigned char)*v & 0xc0) != 0x80;
+	return chars < PTS_PASSWORD_MIN ? "must be at least " PTS_STR(PTS_PASSWORD_MIN)
+	    " characters" : NULL;
+}
+
 const struct pts_setting pts_settings[] = {
 	{ "plex_url", PTS_SET_STRING, "", 0, PTS_SETTING_URL_MAX, NULL, check_url },
 	{ "trakt_client_id", PTS_SET_STRING, "", 1, 128, NULL, check_printable },
@@ -76,7 +88,7 @@ const struct pts_setting pts_settings[] = {
 	{ "watchlist_collection", PTS_SET_STRING, "Watchlist", 1, 128, NULL, check_title },
 	{ "watchlist_remove_max_percent", PTS_SET_INT, "25", 0, 100, NULL, NULL },
 	{ "dry_run", PTS_SET_BOOL, "0", 0, 0, NULL, NULL },
-	{ "dashboard_password", PTS_SET_PASSWORD, NULL, 1, 256, NULL, NULL },
+	{ "dashboard_password", PTS_SET_PASSWORD, NULL, 1, 256, NULL, check_password },
 	{ NULL, 0, NULL, 0, 0, NULL, NULL }
 };
 

@@ -33,6 +33,10 @@ struct pts_setting {
 
 /* Longest secret accepted (client secrets and API keys are far shorter). */
 #define PTS_SETTING_SECRET_MAX 512
+/* Fewest characters of a dashboard password ("" removes it). */
+#define PTS_PASSWORD_MIN 8
+#define PTS_STR_(x) #x
+#define PTS_STR(x) PTS_STR_(x)
 /* Longest URL accepted for plex_url. */
 #define PTS_SETTING_URL_MAX 2048
 

@@ -74,9 +74,10 @@ class ApiError extends Error {
   constructor(status, err) {
     super((err && err.message) || 'HTTP ' + status);
     this.status = status; this.code = err && err.code; this.fields = (err && err.fields) || null;
+    this.retryAfter = 0; // seconds, from a 429's Retry-After
   }
 }
-let locked = false; // a 401 was seen: wait for the login form
+let locked = false; // a 401 or password_required was seen: wait for the login or password form
 
 async function api(method, path, body, opts = {}) {
   const init = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' };
@@ -96,7 +97,9 @@ async function api(method, path, body, opts = {}) {
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
   if (res.ok) return data || {};
   const e = new ApiError(res.status, data && data.error);
+  e.retryAfter = parseInt(res.headers.get('Retry-After') || '0', 10) || 0;
   if (res.status === 401 && !opts.login) { showLogin(); throw e; }
+  if (res.status === 403 && e.code === 'password_required' && !opts.setup) { showChoosePassword(); throw e; }
   if (!opts.quiet && !(opts.expect || []).includes(res.status)) toast(e.message);
   throw e;
 }
@@ -152,7 +155,7 @@ for (const dlg of $$('dialog.modal')) {
   });
   dlg.addEventListener('click', (e) => {
     if (e.target.closest('[data-close]')) dlg.close();
-    else if (e.target === dlg && dlg.id !== 'login') dlg.close(); // backdrop
+    else if (e.target === dlg && dlg.id !== 'login' && dlg.id !== 'choose-pw') dlg.close(); // backdrop
   });
 }
 
@@ -176,13 +179,52 @@ $('#login-form').addEventListener('submit', async (e) => {
   try {
     await api('POST', '/api/login', { password: pw.value }, { login: true, quiet: true });
   } catch (err) {
-    setText('#login-err', err.status === 401 ? 'Wrong password.' : err.message);
+    setText('#login-err', err.status === 401 ? 'Wrong password.' : err.status === 429 ? tooMany(err) : err.message);
     pw.setAttribute('aria-invalid', 'true'); pw.select();
     return;
   }
   pw.value = ''; pw.removeAttribute('aria-invalid');
   locked = false;
   $('#login').close();
+  pollers.forEach((p) => p.run());
+});
+
+// The answer to a 429 rate_limited of the login throttle.
+function tooMany(err) {
+  return 'Too many wrong passwords. Try again in ' + (err.retryAfter ? fmtDur(err.retryAfter) : 'a minute') + '.';
+}
+
+/* ---- Choose a password (PTS_REQUIRE_PASSWORD: a dashboard reachable from the network) ---- */
+
+function showChoosePassword() {
+  locked = true;
+  pollers.forEach((p) => p.stop());
+  const dlg = $('#choose-pw');
+  if (dlg.open) return;
+  for (const d of $$('dialog[open]')) if (d !== dlg) d.close();
+  setText('#choose-pw-err', '');
+  openModal(dlg);
+  $('#choose-pw-1').focus();
+}
+$('#choose-pw').addEventListener('cancel', (e) => e.preventDefault());
+$('#choose-pw-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const a = $('#choose-pw-1'), b = $('#choose-pw-2');
+  setText('#choose-pw-err', '');
+  if ([...a.value].length < 8) { setText('#choose-pw-err', 'Use at least 8 characters.'); a.focus(); return; }
+  if (a.value !== b.value) { setText('#choose-pw-err', 'The two passwords differ.'); b.focus(); b.select(); return; }
+  try {
+    await api('PUT', '/api/settings', { dashboard_password: a.value }, { setup: true, quiet: true });
+    // Set: sign in with it at once, so the dashboard goes on where it was.
+    await api('POST', '/api/login', { password: a.value }, { login: true, quiet: true });
+  } catch (err) {
+    setText('#choose-pw-err', (err.fields && err.fields.dashboard_password) ? 'Password ' + err.fields.dashboard_password + '.' : err.message);
+    return;
+  }
+  a.value = ''; b.value = '';
+  locked = false;
+  $('#choose-pw').close();
+  toast('Password set.', 'info');
   pollers.forEach((p) => p.run());
 });
 
@@ -209,7 +251,8 @@ const tabs = $$('[role="tab"]');
 const tabName = (t) => t.id.slice(4);
 let activeTab = 'progress';
 function selectTab(name, focus) {
-  const tab = $('#tab-' + name) || tabs[0];
+  // name comes from location.hash, which anyone can write: compared, never used as a selector.
+  const tab = tabs.find((t) => tabName(t) === name) || tabs[0];
   activeTab = tabName(tab);
   for (const t of tabs) {
     const on = t === tab;
@@ -768,8 +811,28 @@ function fillSettings(s) {
     field(k).value = '';
     field(k).placeholder = set ? 'set · type to replace' : 'not set';
   }
-  $('#logout').hidden = !(settings.dashboard_password && settings.dashboard_password.set);
+  const pwSet = !!(settings.dashboard_password && settings.dashboard_password.set);
+  $('#logout').hidden = !pwSet;
+  $('#current-pw').hidden = !pwSet;
+  field('current_password').value = '';
+  plexUrlWarn();
 }
+
+// A plain http:// Plex URL to anything but this machine: the Plex token crosses the network
+// readable by anyone on the way (a LAN address too). Loopback is localhost, 127.0.0.0/8, ::1.
+function plexUrlPlain(v) {
+  let u;
+  try { u = new URL(String(v).trim()); } catch { return false; }
+  if (u.protocol !== 'http:') return false;
+  const host = u.hostname.toLowerCase().replace(/\.$/, '');
+  return !(host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host));
+}
+function plexUrlWarn() {
+  setText('#w-plex_url', plexUrlPlain(field('plex_url').value)
+    ? 'This is plain http:// to another machine: the Plex token travels unencrypted over the network. That is common on a home LAN; use https:// if your Plex server offers it.'
+    : '');
+}
+field('plex_url').addEventListener('input', plexUrlWarn);
 // The changed fields only; a secret only when something was typed.
 function settingsPatch(keys) {
   const p = {};
@@ -777,6 +840,8 @@ function settingsPatch(keys) {
   for (const k of BOOL_KEYS) if (field(k).checked !== !!settings[k]) p[k] = field(k).checked;
   for (const k of SECRET_KEYS) if (field(k).value !== '') p[k] = field(k).value;
   if (keys) for (const k of Object.keys(p)) if (!keys.includes(k)) delete p[k];
+  // Changing a password that is set needs the current one in the same request.
+  if ('dashboard_password' in p && settings.dashboard_password && settings.dashboard_password.set) p.current_password = field('current_password').value;
   return p;
 }
 // Saves (some of) the pending fields; false when the API refused them.
@@ -785,9 +850,12 @@ async function saveFields(keys) {
   if (!Object.keys(patch).length) return true;
   clearErrors();
   try {
-    await api('PUT', '/api/settings', patch, { expect: [400] });
+    await api('PUT', '/api/settings', patch, { expect: [400, 403, 429] });
   } catch (e) {
-    if (e.fields) showFieldErrors(e.fields); else if (e.status === 400) setText('#e-_form', e.message);
+    if (e.fields) showFieldErrors(e.fields);
+    else if ((e.status === 403 && e.code === 'forbidden' || e.status === 429) && 'current_password' in patch) {
+      showFieldErrors({ current_password: e.status === 429 ? tooMany(e) : patch.current_password ? 'The current password is wrong.' : 'Type the current password to change it.' });
+    } else if (e.status === 400 || e.status === 403 || e.status === 429) setText('#e-_form', e.message);
     return false;
   }
   fillSettings(await api('GET', '/api/settings'));

@@ -121,8 +121,10 @@ function diag(e) {
 /* ---- the stack ---------------------------------------------------------------------- */
 
 // Starts tests/browser/serve_stack.py; resolves with its URL once everything is up.
-export async function startStack({ name = 'stack', generate, corpus, settings = true } = {}) {
+// env: extra variables for the stack ({PTS_REQUIRE_PASSWORD: '1'}).
+export async function startStack({ name = 'stack', generate, corpus, settings = true, env: extra = {} } = {}) {
   const args = [path.join(HERE, 'serve_stack.py'), '--name', name];
+  for (const [k, v] of Object.entries(extra)) args.push('--env', k + '=' + v);
   if (generate) args.push('--generate', generate);
   if (corpus) args.push('--corpus', corpus);
   if (!settings) args.push('--no-settings');

@@ -2,7 +2,7 @@
 """The fakes and the real stack, for the browser tests (started by tests/browser/lib.mjs).
 
     python3 tests/browser/serve_stack.py [--name NAME] [--generate SPEC | --corpus FILE]
-                                         [--no-settings]
+                                         [--no-settings] [--env NAME=VALUE ...]
 
 Starts the fake upstream servers (tests/fakes/fakeup.py), then nginx + pts-cgi + pts-worker
 (tests/lib/stack.py, build from PTS_BUILD_DIR) with the upstream URLs pointing at the fakes,
@@ -79,6 +79,8 @@ def main():
     src.add_argument("--generate")
     src.add_argument("--corpus")
     ap.add_argument("--no-settings", action="store_true")
+    ap.add_argument("--env", action="append", default=[],
+                    help="NAME=VALUE for the stack's environment (PTS_REQUIRE_PASSWORD=1)")
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="pts-browser-")
@@ -93,6 +95,7 @@ def main():
         fakes_proc, fakes = start_fakes(tmp, args)
         env = {"PTS_PLEX_TV_URL": fakes["plextv"], "PTS_TRAKT_API_URL": fakes["trakt"],
                "PTS_TRAKT_AUTH_URL": fakes["trakt"], "PTS_TMDB_API_URL": fakes["tmdb"]}
+        env.update(kv.split("=", 1) for kv in args.env)
         os.makedirs(os.path.join(tmp, "var"))
         stack = Stack(env=env, data_dir=os.path.join(tmp, "var"))
         stack.start()

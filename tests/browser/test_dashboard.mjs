@@ -251,7 +251,7 @@ await t.test('with a dashboard password, a 401 shows the login form; login works
     // Remove the password with the browser's session (the API needs it now).
     const st = await page.evaluate(async () => (await fetch('/api/settings', {
       method: 'PUT', headers: { 'Content-Type': 'application/json', 'X-Requested-With': 'XMLHttpRequest' },
-      body: JSON.stringify({ dashboard_password: '' }),
+      body: JSON.stringify({ dashboard_password: '', current_password: 'open sesame 1' }),
     })).status);
     r = await s.api('GET', '/api/status');
     eq([st, r.status], [200, 200], 'password removed');

@@ -1,7 +1,7 @@
 /*
  * fuzz_request.c - the pts-cgi edge on hostile header and URL text: the query string against
  * every route's parameter table and the token lookup, the Cookie header and the session
- * token, Origin/Host, Content-Type and Content-Length checks, the UTF-8 check, the route
+ * token, the Host rule, Origin/Host, Content-Type and Content-Length checks, the UTF-8 check, the route
  * path and the route table. The input is split at '\n' into up to four fields, each of
  * them also tried in every role.
  */
@@ -52,6 +52,8 @@ fuzz_field(const char *s, const char *other)
 	}
 	(void)edge_xrw_ok(s);
 	(void)edge_origin_ok(s, other);
+	(void)edge_host_ok(s, other);
+	(void)edge_addr_loopback(s);
 	(void)edge_is_json(s);
 	(void)edge_content_length(s, &v);
 	(void)edge_utf8_ok(s, strlen(s));

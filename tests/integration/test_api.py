@@ -387,7 +387,9 @@ class TestLogin(ApiCase):
             self.assertError(api("GET", "/api/status", headers=jar), 401)
             st, hdrs, raw = STACK.request("POST", "/api/login", {"password": "correct horse"})
             jar = {"Cookie": hdrs["set-cookie"].split(";")[0]}
-            st, _, _ = api("PUT", "/api/settings", {"dashboard_password": ""}, headers=jar)
+            st, _, _ = api("PUT", "/api/settings", {"dashboard_password": "",
+                                                    "current_password": "correct horse"},
+                           headers=jar)
             self.assertEqual(st, 200)
         finally:
             STACK.db().execute("DELETE FROM settings WHERE key = 'dashboard_password'").connection.commit()

@@ -262,7 +262,7 @@ class TestMetrics(unittest.TestCase):
         self.assertEqual(m2["pts_runs_total"]["samples"][(("status", "ok"),)], 2)
 
     def test_needs_login_when_a_password_is_set(self):
-        st, body, _ = self.stack.api("PUT", "/api/settings", {"dashboard_password": "pw"})
+        st, body, _ = self.stack.api("PUT", "/api/settings", {"dashboard_password": "password 1"})
         self.assertEqual(st, 200, body)
         try:
             st, _, _ = self.stack.request("GET", "/api/metrics")

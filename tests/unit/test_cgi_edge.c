@@ -1,6 +1,7 @@
 /*
- * test_cgi_edge.c - pts-cgi header checks: X-Requested-With, Origin against Host, the JSON
- * content type and Content-Length.
+ * test_cgi_edge.c - pts-cgi header checks: the Host rule, X-Requested-With, Origin against
+ * Host, the JSON content type and Content-Length; the PTS_REQUIRE_PASSWORD and
+ * PTS_COOKIE_SECURE switches.
  */
 #include <stdint.h>
 #include <string.h>
@@ -43,6 +44,82 @@ test_origin(void)
 	TAP_OK(!edge_origin_ok("http://user@127.0.0.1:8080", "127.0.0.1:8080"),
 	    "userinfo refused");
 	TAP_OK(!edge_origin_ok("http://", ""), "empty authority refused");
+}
+
+static void
+test_host(void)
+{
+	const char *allowed = " Media.Example , nas.lan.,other.example";
+
+	TAP_OK(edge_host_ok("127.0.0.1:8080", NULL), "IPv4 literal with a port");
+	TAP_OK(edge_host_ok("192.168.1.10", NULL), "a LAN IPv4 literal without a port");
+	TAP_OK(edge_host_ok("0.0.0.0:80", NULL), "0.0.0.0 is a literal too");
+	TAP_OK(edge_host_ok("[::1]:8080", NULL), "bracketed IPv6 literal with a port");
+	TAP_OK(edge_host_ok("[fe80::1]", NULL), "bracketed IPv6 literal without a port");
+	TAP_OK(edge_host_ok("[::ffff:127.0.0.1]:1", NULL), "IPv4-mapped IPv6 literal");
+	TAP_OK(edge_host_ok("localhost:8080", NULL), "localhost");
+	TAP_OK(edge_host_ok("LocalHost", ""), "localhost without case, no port");
+	TAP_OK(edge_host_ok("localhost.:8080", NULL), "localhost with its trailing dot");
+	TAP_OK(!edge_host_ok("evil.example:8080", NULL), "a foreign name refused (the rebinding)");
+	TAP_OK(!edge_host_ok("evil.example:8080", ""), "a foreign name refused, empty list");
+	TAP_OK(!edge_host_ok("evil.example:8080", allowed), "a name not in the list refused");
+	TAP_OK(edge_host_ok("media.example:8080", allowed), "an allowed name, any port");
+	TAP_OK(edge_host_ok("MEDIA.EXAMPLE", allowed), "allowed names compare without case");
+	TAP_OK(edge_host_ok("nas.lan", allowed), "an allowed name written with a trailing dot");
+	TAP_OK(edge_host_ok("other.example.:443", allowed), "a Host with a trailing dot");
+	TAP_OK(!edge_host_ok("xmedia.example", allowed), "a longer name refused");
+	TAP_OK(!edge_host_ok("media.example.evil", allowed), "a suffixed name refused");
+	TAP_OK(!edge_host_ok("sub.media.example", allowed), "a subdomain refused");
+	TAP_OK(!edge_host_ok("media", allowed), "a prefix refused");
+	TAP_OK(!edge_host_ok("localhost.evil.example", NULL), "localhost as a label refused");
+	TAP_OK(!edge_host_ok("127.0.0.1.evil.example:80", NULL), "a dotted quad as labels refused");
+	TAP_OK(!edge_host_ok("127.0.0.1.nip.io", NULL), "a name spelling an address refused");
+	TAP_OK(!edge_host_ok("256.1.1.1", NULL), "an IPv4 part over 255 refused");
+	TAP_OK(!edge_host_ok("1.2.3", NULL), "three parts refused");
+	TAP_OK(!edge_host_ok("1.2.3.4.5", NULL), "five parts refused");
+	TAP_OK(!edge_host_ok("1..2.3", NULL), "an empty part refused");
+	TAP_OK(!edge_host_ok("0001.2.3.4", NULL), "a four-digit part refused");
+	TAP_OK(!edge_host_ok("[::1", NULL), "an unclosed bracket refused");
+	TAP_OK(!edge_host_ok("[::1]x", NULL), "junk after the bracket refused");
+	TAP_OK(!edge_host_ok("[evil.example]", "evil.example"), "a bracketed name refused");
+	TAP_OK(!edge_host_ok("[fe80::1%25eth0]", NULL), "a zone id refused");
+	TAP_OK(!edge_host_ok("::1", NULL), "IPv6 without brackets refused");
+	TAP_OK(!edge_host_ok("127.0.0.1:", NULL), "an empty port refused");
+	TAP_OK(!edge_host_ok("127.0.0.1:80a", NULL), "a non-numeric port refused");
+	TAP_OK(!edge_host_ok("127.0.0.1:123456", NULL), "a six-digit port refused");
+	TAP_OK(!edge_host_ok("localhost:80:80", NULL), "two ports refused");
+	TAP_OK(!edge_host_ok(NULL, allowed), "a missing Host refused");
+	TAP_OK(!edge_host_ok("", allowed), "an empty Host refused");
+	TAP_OK(!edge_host_ok(":8080", ",,"), "no host part refused, empty list entries");
+	TAP_OK(!edge_host_ok("", " , "), "blank entries never match");
+}
+
+static void
+test_switches(void)
+{
+	TAP_OK(edge_addr_loopback("127.0.0.1") && edge_addr_loopback("127.8.9.10"),
+	    "127.0.0.0/8 is loopback");
+	TAP_OK(edge_addr_loopback("[::1]") && edge_addr_loopback("::1"), "::1 is loopback");
+	TAP_OK(edge_addr_loopback("localhost"), "localhost is loopback");
+	TAP_OK(!edge_addr_loopback("0.0.0.0") && !edge_addr_loopback("[::]"),
+	    "the wildcard addresses are not");
+	TAP_OK(!edge_addr_loopback("192.168.1.10") && !edge_addr_loopback("nas.lan"),
+	    "a LAN address or a name is not");
+	TAP_OK(!edge_addr_loopback(NULL) && !edge_addr_loopback(""), "nothing is not");
+	TAP_OK(edge_require_password(NULL, NULL) == 0, "required: unset on the default address");
+	TAP_OK(edge_require_password("", "127.0.0.1") == 0, "required: empty on loopback");
+	TAP_OK(edge_require_password(NULL, "0.0.0.0") == 1, "required: unset on 0.0.0.0");
+	TAP_OK(edge_require_password(NULL, "[::]") == 1, "required: unset on [::]");
+	TAP_OK(edge_require_password("0", "0.0.0.0") == 0, "required: 0 wins on a wide address");
+	TAP_OK(edge_require_password("1", "127.0.0.1") == 1, "required: 1 wins on loopback");
+	TAP_OK(edge_require_password("yes", NULL) == -1, "required: another value is -1");
+	TAP_OK(edge_cookie_secure(NULL, 0) == 0 && edge_cookie_secure(NULL, 1) == 1,
+	    "cookie: unset follows HTTPS");
+	TAP_OK(edge_cookie_secure("auto", 0) == 0 && edge_cookie_secure("auto", 1) == 1,
+	    "cookie: auto follows HTTPS");
+	TAP_OK(edge_cookie_secure("1", 0) == 1, "cookie: 1 is Secure without HTTPS");
+	TAP_OK(edge_cookie_secure("0", 1) == 0, "cookie: 0 never");
+	TAP_OK(edge_cookie_secure("true", 1) == -1, "cookie: another value is -1");
 }
 
 static void
@@ -98,6 +175,8 @@ test_utf8(void)
 int
 main(void)
 {
+	test_host();
+	test_switches();
 	test_xrw();
 	test_origin();
 	test_ctype();

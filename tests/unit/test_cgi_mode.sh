@@ -19,6 +19,8 @@ FAILED=0
 # Nothing from the caller's environment may look like a request.
 unset GATEWAY_INTERFACE REQUEST_METHOD REQUEST_URI SCRIPT_NAME PATH_INFO QUERY_STRING \
 	CONTENT_TYPE CONTENT_LENGTH HTTP_X_REQUESTED_WITH HTTP_ORIGIN HTTP_HOST HTTP_COOKIE HTTPS
+# Nor may the switches of the edge be set from outside.
+unset PTS_ALLOWED_HOSTS PTS_REQUIRE_PASSWORD PTS_COOKIE_SECURE PTS_HTTP_ADDR
 
 ok() {
 	N=$((N + 1))
@@ -171,6 +173,53 @@ call GET /api/runs/abc/changes ""
 [ "$STATUS" = 404 ]
 ok $? "a non-numeric {id} is 404"
 
+# ---- the Host rule (DNS rebinding) ----
+call PUT /api/settings '{"sync_interval_hours": 9}' HTTP_HOST=evil.example:8080 \
+	HTTP_ORIGIN=http://evil.example:8080
+[ "$STATUS" = 421 ] && has '"code":"misdirected"'
+ok $? "a foreign Host with a matching Origin is 421 misdirected"
+call GET /api/settings ""
+[ "$STATUS" = 200 ] && ! has '"sync_interval_hours":9'
+ok $? "and nothing was saved"
+call GET /api/health "" HTTP_HOST=
+[ "$STATUS" = 421 ]
+ok $? "an empty Host is 421"
+call GET /api/nope "" HTTP_HOST=evil.example
+[ "$STATUS" = 421 ]
+ok $? "the Host rule comes before the route (421, not 404)"
+call GET /api/health "" HTTP_HOST='[::1]:8080'
+[ "$STATUS" = 200 ]
+ok $? "an IPv6 literal Host is fine"
+call GET /api/health "" HTTP_HOST=localhost
+[ "$STATUS" = 200 ]
+ok $? "localhost is fine"
+call GET /api/health "" HTTP_HOST=NAS.lan:8080 PTS_ALLOWED_HOSTS='media.example, nas.lan'
+[ "$STATUS" = 200 ]
+ok $? "a name in PTS_ALLOWED_HOSTS is fine, without case"
+call GET /api/health "" HTTP_HOST=nas.lan.evil:8080 PTS_ALLOWED_HOSTS='nas.lan'
+[ "$STATUS" = 421 ]
+ok $? "a name that only starts like an allowed one is 421"
+
+# ---- PTS_REQUIRE_PASSWORD (no password is set yet) ----
+call GET /api/settings "" PTS_HTTP_ADDR=0.0.0.0
+[ "$STATUS" = 403 ] && has '"code":"password_required"'
+ok $? "on a wide PTS_HTTP_ADDR the password is required by default (403 password_required)"
+call GET /api/status "" PTS_HTTP_ADDR=0.0.0.0
+[ "$STATUS" = 200 ]
+ok $? "status answers while the password is required"
+call GET /api/settings "" PTS_HTTP_ADDR='[::1]'
+[ "$STATUS" = 200 ]
+ok $? "on a loopback PTS_HTTP_ADDR it is not"
+call GET /api/settings "" PTS_HTTP_ADDR=0.0.0.0 PTS_REQUIRE_PASSWORD=0
+[ "$STATUS" = 200 ]
+ok $? "PTS_REQUIRE_PASSWORD=0 turns it off"
+call POST /api/sync '{}' PTS_REQUIRE_PASSWORD=1
+[ "$STATUS" = 403 ] && has '"code":"password_required"'
+ok $? "PTS_REQUIRE_PASSWORD=1 turns it on on loopback"
+call GET /api/runs "" PTS_REQUIRE_PASSWORD=yes
+[ "$STATUS" = 403 ] && grep -q 'PTS_REQUIRE_PASSWORD' "$TMP/err"
+ok $? "another value requires it, and says so in the log"
+
 # ---- the dashboard password ----
 call PUT /api/settings '{"dashboard_password": "hunter22"}'
 [ "$STATUS" = 200 ] && ! has 'hunter22' && has '"dashboard_password":{"set":true}'
@@ -200,6 +249,20 @@ ok $? "logout clears the cookie"
 call GET /api/status "" HTTP_COOKIE="$COOKIE"
 [ "$STATUS" = 401 ]
 ok $? "after logout the old cookie is refused"
+
+# ---- PTS_COOKIE_SECURE ----
+call POST /api/login '{"password": "hunter22"}'
+grep -q '^Set-Cookie: pts_session=' "$TMP/out" && ! grep -q 'Secure' "$TMP/out"
+ok $? "plain HTTP: the session cookie is not Secure by default"
+call POST /api/login '{"password": "hunter22"}' HTTPS=on
+grep -q '^Set-Cookie: pts_session=.*; Secure' "$TMP/out"
+ok $? "HTTPS=on from the web server: Secure (auto)"
+call POST /api/login '{"password": "hunter22"}' PTS_COOKIE_SECURE=1
+grep -q '^Set-Cookie: pts_session=.*; Secure' "$TMP/out"
+ok $? "PTS_COOKIE_SECURE=1: Secure over plain HTTP"
+call POST /api/login '{"password": "hunter22"}' PTS_COOKIE_SECURE=0 HTTPS=on
+[ "$STATUS" = 200 ] && ! grep -q 'Secure' "$TMP/out"
+ok $? "PTS_COOKIE_SECURE=0: never Secure"
 
 # ---- a database that cannot be opened ----
 : >"$TMP/file"

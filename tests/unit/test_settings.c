@@ -9,6 +9,7 @@
 #include "db.h"
 #include "jsonx.h"
 #include "log.h"
+#include "secret.h"
 #include "settings.h"
 #include "timefmt.h"
 #include "tap.h"
@@ -112,7 +113,7 @@ test_storage(void)
 
 	fields = json_object_new_object();
 	body = parse("{\"trakt_client_secret\": \"s3cr3t-value\", \"sync_interval_hours\": 12, \"trakt_client_id\": \"cid\","
-	    " \"dashboard_password\": \"hunter2\"}");
+	    " \"dashboard_password\": \"hunter22\"}");
 	TAP_OK(pts_settings_apply(db, body, fields) == 0, "valid update applied");
 	json_object_put(body);
 	json_object_put(fields);
@@ -142,6 +143,24 @@ test_storage(void)
 	free(s);
 	s = pts_settings_get_str(db, "dashboard_password");
 	TAP_OK(s && strstr(s, "hunter2") == NULL && s[0] == '$', "password stored as a crypt hash");
+	free(s);
+
+	/* At least 8 characters, counted as characters (UTF-8), not bytes. */
+	fields = json_object_new_object();
+	body = parse("{\"dashboard_password\": \"short77\"}");
+	TAP_OK(pts_settings_apply(db, body, fields) == 1, "a 7-character password refused");
+	TAP_STREQ(pts_json_str(fields, "dashboard_password"), "must be at least 8 characters",
+	    "the short password's reason");
+	json_object_put(body);
+	json_object_put(fields);
+	fields = json_object_new_object();
+	body = parse("{\"dashboard_password\": \"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\"}");
+	TAP_OK(pts_settings_apply(db, body, fields) == 1,
+	    "7 two-byte characters (14 bytes) refused");
+	json_object_put(body);
+	json_object_put(fields);
+	s = pts_settings_get_str(db, "dashboard_password");
+	TAP_OK(s && pts_secret_check_password("hunter22", s), "the refused ones changed nothing");
 	free(s);
 
 	fields = json_object_new_object();
