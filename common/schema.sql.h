@@ -107,7 +107,18 @@ static const char *const pts_schema_steps[] = {
 "CREATE TABLE plex_seen(rating_key TEXT NOT NULL, kind TEXT NOT NULL"
 "  CHECK(kind IN ('rating','offset')), value REAL NOT NULL, seen_at INTEGER NOT NULL DEFAULT 0,"
 "  PRIMARY KEY(rating_key, kind));"
-"CREATE TABLE watchlist_state(item_key TEXT PRIMARY KEY, synced_at INTEGER NOT NULL);"
+"CREATE TABLE watchlist_state(item_key TEXT PRIMARY KEY, synced_at INTEGER NOT NULL);",
+/*
+ * 4: sign-out races and retention. auth.gen counts sign-ins and sign-outs of a service: a job
+ * remembers the generation it started with and writes the auth row only while it is unchanged
+ * (worker/trakt.c, worker/job_net.c), so a sign-out always wins. The indexes serve the
+ * retention deletes (worker/retention.c) and the webhook merge (cgi/h_webhooks.c).
+ */
+"ALTER TABLE auth ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;"
+"CREATE INDEX log_run ON log(run_id);"
+"CREATE INDEX jobs_run ON jobs(run_id);"
+"CREATE INDEX jobs_kind_state ON jobs(kind, state);"
+"CREATE INDEX batches_run ON batches(run_id);"
 };
 
 #define PTS_SCHEMA_STEPS (sizeof(pts_schema_steps) / sizeof(pts_schema_steps[0]))

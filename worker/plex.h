@@ -53,7 +53,14 @@ struct pts_plex {
 	char client_id[PTS_PLEXTV_CLIENT_ID_LEN];
 	struct curl_slist *headers;          /* X-Plex-* (token included when signed in) */
 	int has_token;
+	int64_t auth_gen;                    /* auth.gen when the token was read (authgen.h) */
 };
+
+/*
+ * 1 while the Plex sign-in the client was opened with still holds (always without a token);
+ * 0 after a sign-out: the job is marked cancelled and no request may be sent.
+ */
+int pts_plex_still_signed_in(struct pts_plex *c);
 
 struct pts_plex_section {
 	char key[PTS_PLEX_KEY_LEN];
