@@ -541,6 +541,53 @@ plex_take_ids(void *ctx, const struct pts_plex_item *it)
 	return 1;
 }
 
+struct plex_ids_want {
+	const char *guid;
+	struct pts_ids *ids;
+	int match;
+};
+
+static int
+plex_take_ids_if(void *ctx, const struct pts_plex_item *it)
+{
+	struct plex_ids_want *want = ctx;
+
+	want->match = it->guid != NULL && strcmp(it->guid, want->guid) == 0;
+	if (want->match)
+		*want->ids = it->ids;
+	return 1;
+}
+
+enum pts_http_result
+pts_plex_item_ids_if(struct pts_plex *c, const char *rating_key, const char *expect_guid,
+    struct pts_ids *ids, int *match)
+{
+	struct plex_ids_want want = { expect_guid, ids, 0 };
+	struct pts_http_resp resp;
+	enum pts_http_result r;
+	char path[96];
+	int64_t count, total;
+
+	memset(ids, 0, sizeof(*ids));
+	*match = 0;
+	if (rating_key == NULL || rating_key[0] == '\0' || strlen(rating_key) > 32 ||
+	    strspn(rating_key, "0123456789") != strlen(rating_key) || expect_guid == NULL) {
+		PTS_WARN("Plex: bad ratingKey or no guid for a metadata lookup");
+		return PTS_HTTP_BAD_RESPONSE;
+	}
+	snprintf(path, sizeof(path), "/library/metadata/%s", rating_key);
+	r = plex_get(c, path, NULL, 0, -1, 0, 0, PTS_HTTP_QUIET_4XX, &resp);
+	if (r == PTS_HTTP_OK && pts_plex_parse_page(resp.json, plex_take_ids_if, &want, &count,
+	    &total) < 0)
+		r = PTS_HTTP_BAD_RESPONSE;
+	/* An item gone from here (404) is simply not the same item. */
+	if (r == PTS_HTTP_HTTP_ERROR && resp.status == 404)
+		r = PTS_HTTP_OK;
+	pts_http_resp_free(&resp);
+	*match = want.match;
+	return r;
+}
+
 enum pts_http_result
 pts_plex_item_ids(struct pts_plex *c, const char *rating_key, struct pts_ids *ids)
 {

@@ -133,6 +133,13 @@ enum pts_http_result pts_plex_continue_watching(struct pts_plex *c, pts_plex_ite
 /* The ids of one item (GET /library/metadata/{rating_key}), e.g. a show's for a poster. */
 enum pts_http_result pts_plex_item_ids(struct pts_plex *c, const char *rating_key,
     struct pts_ids *ids);
+/*
+ * The same, but only when the item's guid is expect_guid: a ratingKey from elsewhere (a
+ * webhook) is never taken for whatever item has that key here. *match is 1 when it was;
+ * ids stay empty otherwise.
+ */
+enum pts_http_result pts_plex_item_ids_if(struct pts_plex *c, const char *rating_key,
+    const char *expect_guid, struct pts_ids *ids, int *match);
 
 /* Mark an item watched (1) or unwatched (0). Plex stamps "now" as the view time. */
 enum pts_http_result pts_plex_scrobble(struct pts_plex *c, const char *rating_key, int watched);

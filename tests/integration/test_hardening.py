@@ -219,5 +219,217 @@ class TestSignOutRace(HardeningCase):
                          ["state"], "none")
 
 
+BB_SHOW_GUID = "plex://show/5d7768000000000000244014"   # Breaking Bad, ratingKey 300 here
+FOREIGN = "f00d" * 10                                 # another person's server
+
+
+class WebhookCase(HardeningCase):
+    def setUp(self):
+        super().setUp()
+        st, body, _ = self.stack.api("GET", "/api/webhooks/plex")
+        self.assertEqual(st, 200, body)
+        self.url = body["url_path"]
+
+    def payload(self, meta, server=None):
+        return {"event": "media.scrobble", "user": True, "owner": True,
+                "Account": {"id": 1, "title": "plexuser"},
+                "Server": {"title": "NAS", "uuid": server or self.machine},
+                "Player": {"local": True, "title": "Plex Web", "uuid": "p1"},
+                "Metadata": meta}
+
+    def hook(self, meta, server=None):
+        body, ct = multipart(self.payload(meta, server))
+        st, hdrs, data = self.stack.request("POST", self.url, raw=body,
+                                            headers={"Content-Type": ct})
+        return st, (json.loads(data) if data else None), hdrs
+
+    def scrobbled(self, meta, server=None):
+        st, body, _ = self.hook(meta, server)
+        self.assertEqual(st, 202, body)
+        return self.wait_run(body["run_id"])
+
+
+def bb_s01e05(when, grandparent_rk="22", guid_list=True):
+    """Breaking Bad S01E05 as another server reports it: its keys are not ours."""
+    meta = {"librarySectionType": "show", "ratingKey": "9905", "type": "episode",
+            "guid": "plex://episode/5d77680000000000002707ff",
+            "grandparentGuid": BB_SHOW_GUID, "grandparentRatingKey": grandparent_rk,
+            "grandparentTitle": "Breaking Bad", "parentIndex": 1, "index": 5,
+            "title": "Gray Matter", "lastViewedAt": when}
+    if guid_list:
+        meta["Guid"] = [{"id": "tvdb://349337"}, {"id": "tmdb://62190"}]
+    return meta
+
+
+def movie(rk, when, imdb=None):
+    m = {"librarySectionType": "movie", "ratingKey": str(rk), "type": "movie",
+         "guid": "plex://movie/5d7768%018x" % rk, "title": "Movie %s" % rk, "year": 2001,
+         "lastViewedAt": when}
+    if imdb:
+        m["Guid"] = [{"id": "imdb://" + imdb}]
+    return m
+
+
+class TestForeignServer(WebhookCase):
+    def added_episodes(self, before):
+        new = [p for p in FAKES.history() if play_key(p) not in before]
+        return [(p["show"]["title"], p["episode"]["season"], p["episode"]["number"])
+                for p in new if p["type"] == "episode"], new
+
+    def test_foreign_episode_uses_payload_ids_only(self):
+        before = plays()
+        FAKES.post("plex", "/_control/calls/reset")
+        run = self.scrobbled(bb_s01e05(int(time.time()) - 30), server=FOREIGN)
+        self.assertEqual((run["status"], run["added_to_trakt"]), ("ok", 1), run)
+        eps, new = self.added_episodes(before)
+        self.assertEqual(eps, [("Breaking Bad", 1, 5)], new)
+        calls = FAKES.calls("plex")["calls"]
+        self.assertNotIn("GET /library/metadata/22", calls, "a foreign key asked of our server")
+        self.assertTrue(self.log_has("another Plex server"))
+
+    def test_foreign_item_without_ids_is_ignored(self):
+        before = plays()
+        FAKES.post("plex", "/_control/calls/reset")
+        # Our ratingKey 102 is The Dark Knight: a foreign 102 without a Guid array is not it.
+        run = self.scrobbled(movie(102, int(time.time()) - 30), server=FOREIGN)
+        self.assertEqual((run["status"], run["added_to_trakt"], run["unmatched"]),
+                         ("ok", 0, 1), run)
+        run = self.scrobbled(bb_s01e05(int(time.time()) - 30, guid_list=False), server=FOREIGN)
+        self.assertEqual((run["status"], run["added_to_trakt"], run["unmatched"]),
+                         ("ok", 0, 1), run)
+        self.assertEqual(plays(), before)
+        calls = FAKES.calls("plex")["calls"]
+        self.assertFalse([c for c in calls if c.startswith("GET /library/metadata")], calls)
+        self.assertTrue(self.log_has("payload of another server's play"))
+
+    def test_our_server_key_with_another_guid_is_not_mapped(self):
+        before = plays()
+        FAKES.post("plex", "/_control/calls/reset")
+        # On our server, but our item 22 is The 100, not the payload's Breaking Bad.
+        run = self.scrobbled(bb_s01e05(int(time.time()) - 30))
+        self.assertEqual((run["status"], run["added_to_trakt"]), ("ok", 1), run)
+        eps, new = self.added_episodes(before)
+        self.assertEqual(eps, [("Breaking Bad", 1, 5)], new)
+        self.assertEqual(FAKES.calls("plex")["calls"].get("GET /library/metadata/22"), 1)
+        self.assertTrue(self.log_has("its guid differs"))
+
+
+class TestWebhookFlood(WebhookCase):
+    def test_flood_merges_and_sync_starts_promptly(self):
+        before = plays()
+        when = int(time.time()) - 20
+        answers = [self.hook(movie(102, when, imdb="tt0468569")) for _ in range(60)]
+        self.assertTrue(all(st == 202 for st, _, _ in answers), answers[:3])
+        runs = {b["run_id"] for _, b, _ in answers}
+        self.assertEqual(len(runs), 1, "60 identical scrobbles are one run")
+        self.assertEqual(sum(1 for _, b, _ in answers if b.get("merged")), 59)
+        jobs = self.stack.query("SELECT id FROM jobs WHERE kind = 'webhook_scrobble'")
+        self.assertEqual(len(jobs), 1)
+        t0 = time.time()
+        sync = self.sync(full=True)
+        wait_for(lambda: self.run_row(sync)["status"] != "queued", timeout=10, step=0.05,
+                 what="the manual sync started")
+        self.assertLess(time.time() - t0, 10)
+        self.assertEqual(self.wait_run(sync)["status"], "ok")
+        self.wait_run(runs.pop())
+        minute = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(when))
+        dk = [k for k, n in (plays() - before).items() if k[0] == "movie" and k[-1] == minute]
+        self.assertEqual(len(dk), 1)
+        self.assertEqual((plays() - before)[dk[0]], 1, "exactly one play of the flood")
+
+    def test_queue_cap_answers_busy(self):
+        # The first play is held in a long 429 wait, so the rest stay queued.
+        FAKES.post("trakt", "/_control/faults", {"only": ["POST /sync/history"],
+                                                 "fail_next": [429],
+                                                 "retry_after_s": HOLD_S})
+        when = int(time.time()) - 20
+        st, first, _ = self.hook(movie(8000, when, imdb="tt0468569"))
+        self.assertEqual(st, 202, first)
+        wait_for(lambda: self.stack.query("SELECT 1 FROM progress WHERE run_id = ? AND"
+                                          " wait_until IS NOT NULL", first["run_id"]),
+                 timeout=RUN_TIMEOUT, step=0.1, what="the first play waiting")
+        for i in range(50):
+            st, body, _ = self.hook(movie(8001 + i, when, imdb="tt%07d" % (100 + i)))
+            self.assertEqual(st, 202, (i, body))
+        st, body, hdrs = self.hook(movie(8100, when, imdb="tt0000999"))
+        self.assertEqual((st, body["error"]["code"]), (503, "busy"), body)
+        self.assertEqual(hdrs.get("retry-after"), "60")
+        queued = self.stack.query("SELECT COUNT(*) AS n FROM jobs WHERE kind ="
+                                  " 'webhook_scrobble' AND state = 'queued'")[0]["n"]
+        self.assertEqual(queued, 50)
+        # pts-cgi logs to stderr (the stack's log file), not the log table.
+        self.assertIn("plays are already waiting", self.stack.read_log())
+        # A manual sync still goes first once the lane is free.
+        conn = self.stack.db()
+        try:
+            conn.execute("UPDATE jobs SET cancel = 1 WHERE id = ?", (first["job_id"],))
+            conn.commit()
+        finally:
+            conn.close()
+        sync = self.sync(dry_run=True)
+        self.assertEqual(self.wait_run(sync)["status"], "ok")
+        left = self.stack.query("SELECT COUNT(*) AS n FROM jobs WHERE kind ="
+                                " 'webhook_scrobble' AND state = 'queued'")[0]["n"]
+        self.assertGreater(left, 40, "the sync ran before the queued webhook plays")
+
+
+class TestRetention(WebhookCase):
+    def test_old_runs_go_ledger_stays(self):
+        st, body, _ = self.stack.api("PUT", "/api/settings", {"history_keep_runs": 4})
+        self.assertEqual(st, 400, body)
+        self.assertIn("history_keep_runs", body["error"]["fields"])
+        self.set_setting("history_keep_runs", 5)
+        conn = self.stack.db()
+        try:
+            old = int(time.time()) - 8 * 86400
+            conn.execute("INSERT INTO jobs(kind, state, created_at, finished_at) VALUES"
+                         " ('libraries_refresh', 'done', ?, ?)", (old, old))
+            conn.execute("INSERT INTO jobs(kind, state, created_at, finished_at) VALUES"
+                         " ('libraries_refresh', 'done', ?, ?)", (int(time.time()),
+                                                                  int(time.time())))
+            conn.commit()
+        finally:
+            conn.close()
+        before = plays()
+        when = int(time.time()) - 40
+        first = self.scrobbled(movie(102, when, imdb="tt0468569"))
+        self.assertEqual(first["added_to_trakt"], 1, first)
+        self.set_setting("dry_run", True)
+        ids = [first["id"]]
+        for i in range(6):
+            run = self.scrobbled(movie(7001 + i, when, imdb="tt%07d" % (500 + i)))
+            self.assertEqual(run["dry_run"], 1)
+            ids.append(run["id"])
+        gone, kept = ids[:2], ids[2:]
+        left = [r["id"] for r in self.stack.query("SELECT id FROM runs ORDER BY id")]
+        self.assertEqual(left, kept)
+        st, body, _ = self.stack.api("GET", "/api/runs")
+        self.assertEqual([r["id"] for r in body["runs"]], kept[::-1])
+        for rid in gone:
+            st, body, _ = self.stack.api("GET", "/api/runs/%d/changes" % rid)
+            self.assertEqual((st, body["error"]["code"]), (404, "not_found"), rid)
+            for table in ("log", "jobs", "progress", "rate_samples"):
+                n = self.stack.query("SELECT COUNT(*) AS n FROM %s WHERE run_id = ?" % table,
+                                     rid)[0]["n"]
+                self.assertEqual(n, 0, (table, rid))
+        st, body, _ = self.stack.api("GET", "/api/runs/%d/changes" % kept[0])
+        self.assertEqual(st, 200)
+        self.assertEqual([c["result"] for c in body["changes"]], ["planned"])
+        # The dry run's planned change went; the play really sent stays in the ledger.
+        self.assertEqual(self.stack.query("SELECT COUNT(*) AS n FROM changes WHERE run_id = ?",
+                                          gone[1])[0]["n"], 0)
+        ledger = self.stack.query("SELECT result FROM changes WHERE run_id = ?", gone[0])
+        self.assertEqual([c["result"] for c in ledger], ["done"])
+        # Old run-less jobs went, recent ones stay.
+        free = self.stack.query("SELECT created_at FROM jobs WHERE run_id IS NULL")
+        self.assertEqual(len(free), 1, free)
+        self.assertTrue(self.log_has("retention: deleted"))
+        # The same play again (its run is gone): the kept ledger row still blocks it.
+        self.set_setting("dry_run", False)
+        again = self.scrobbled(movie(102, when, imdb="tt0468569"))
+        self.assertEqual((again["status"], again["added_to_trakt"]), ("ok", 0), again)
+        self.assertIn("already", again["message"])
+        self.assertEqual(sum((plays() - before).values()), 1)
+
 if __name__ == "__main__":
     unittest.main()
