@@ -25,8 +25,11 @@
 
 #define WEBHOOK_PATH "/api/webhooks/plex"
 /*
- * Scrobbles of the same item (same server, same ratingKey) within this many seconds are one
- * play: Plex (or a flaky proxy) repeating an event must not make one job each.
+ * Scrobbles of the same item (same server, same ratingKey, same dry_run) within this many
+ * seconds are one play: Plex (or a flaky proxy) repeating an event must not make one job
+ * each. The earlier job may be queued, running or done (a failed or cancelled one is not
+ * joined: the new event gets its chance); past the window the ledger still refuses a second
+ * copy of a play.
  */
 #define WEBHOOK_MERGE_S 300
 /*
@@ -61,8 +64,10 @@ webhook_queue(sqlite3 *db, json_object *args, int dry_run, int64_t *job_id, int6
 	if (pts_db_int(db, &same, 0, "SELECT id FROM jobs WHERE kind = '" PTS_JOB_WEBHOOK_SCROBBLE
 	    "' AND state IN ('queued','running','done') AND created_at >= ? AND"
 	    " json_extract(args, '$.metadata.ratingKey') = ? AND"
-	    " COALESCE(json_extract(args, '$.server_uuid'), '') = ? ORDER BY id DESC LIMIT 1",
-	    "iss", now - WEBHOOK_MERGE_S, key ? key : "", server ? server : "") != 0)
+	    " COALESCE(json_extract(args, '$.server_uuid'), '') = ? AND"
+	    " json_extract(args, '$.dry_run') = ? ORDER BY id DESC LIMIT 1", "issi",
+	    now - WEBHOOK_MERGE_S, key ? key : "", server ? server : "",
+	    (int64_t)(dry_run != 0)) != 0)
 		goto fail;
 	if (same != 0) {
 		*job_id = same;

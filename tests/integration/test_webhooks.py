@@ -157,6 +157,16 @@ class WebhookCase(unittest.TestCase):
     def jobs(self):
         return self.stack.query("SELECT * FROM jobs WHERE kind = 'webhook_scrobble'")
 
+    def age_jobs(self):
+        """Move the webhook jobs out of the merge window (cgi/h_webhooks.c, 5 minutes)."""
+        conn = self.stack.db()
+        try:
+            conn.execute("UPDATE jobs SET created_at = created_at - 301 WHERE kind ="
+                         " 'webhook_scrobble'")
+            conn.commit()
+        finally:
+            conn.close()
+
     def wait_run(self, run_id):
         def done():
             r = self.stack.query("SELECT * FROM runs WHERE id = ?", run_id)
@@ -306,7 +316,12 @@ class TestWebhookPlays(WebhookCase):
         st, body, _ = self.stack.api("GET", "/api/runs")
         self.assertEqual([r["trigger"] for r in body["runs"][:3]], ["webhook"] * 3)
 
-        # The same scrobble again (Plex retried, or a second hook): the ledger says no.
+        # The same scrobble again (Plex retried, or a second hook) joins the first job...
+        st, again, _ = self.hook(scrobble(movie_102(t_movie)))
+        self.assertEqual((st, again["run_id"], again.get("merged")), (202, run["id"], True))
+        self.assertEqual(len(self.jobs()), 3)
+        # ...and past the merge window (5 min) it gets a run of its own: the ledger says no.
+        self.age_jobs()
         run4 = self.scrobbled(movie_102(t_movie))
         self.assertEqual((run4["status"], run4["added_to_trakt"]), ("ok", 0), run4)
         self.assertIn("already", run4["message"])
@@ -382,6 +397,7 @@ class TestWebhookPlays(WebhookCase):
         self.assertEqual(sum(added.values()), 1, added)
         ch = self.stack.query("SELECT result FROM changes WHERE run_id = ?", run["id"])
         self.assertEqual([c["result"] for c in ch], ["done"])
+        self.age_jobs()
         run = self.scrobbled(movie_102(when))
         self.assertEqual(run["added_to_trakt"], 0)
         self.assertEqual(sum((plays() - before).values()), 1)
