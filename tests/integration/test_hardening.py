@@ -153,9 +153,14 @@ class TestSignOutRace(HardeningCase):
         # When the wait ends the token is refused (401): the old code refreshed and went on.
         FAKES.post("trakt", "/_control/expire_token", {"access_token": old})
         FAKES.post("trakt", "/_control/calls/reset")
+        # A Trakt job queued behind the sync (same lane).
+        st, queued, _ = self.stack.api("POST", "/api/trakt/history/refresh")
+        self.assertEqual(st, 202, queued)
         t0 = time.time()
         st, body, _ = self.stack.api("DELETE", "/api/auth/trakt")
         self.assertEqual((st, body["state"]), (200, "none"), body)
+        self.assertEqual(self.stack.query("SELECT state FROM jobs WHERE id = ?",
+                                          queued["job_id"])[0]["state"], "cancelled")
 
         run = self.wait_run(run_id, timeout=HOLD_S - 5)
         self.assertEqual(run["status"], "cancelled", run)
