@@ -19,6 +19,7 @@ import uuid
 
 from fakes import Fakes
 from stack import Stack, wait_for
+from syncenv import SyncEnv
 
 FAKES = None
 RUN_TIMEOUT = 60
@@ -435,6 +436,27 @@ class TestRetention(WebhookCase):
         self.assertEqual((again["status"], again["added_to_trakt"]), ("ok", 0), again)
         self.assertIn("already", again["message"])
         self.assertEqual(sum((plays() - before).values()), 1)
+
+class TestDryRunListCap(unittest.TestCase):
+    """A dry run lists at most 10000 planned changes (engine.c ENGINE_PLANNED_MAX)."""
+    PLANNED_MAX = 10000
+
+    def test_large_dry_run_counts_all_lists_the_cap(self):
+        spec = "movies=11500,shows=1,episodes=1,watched=1,on_trakt=0,unknown=0,seed=7"
+        with Fakes(generate=spec) as f:
+            env = SyncEnv(f)
+            try:
+                r = env.once("--dry-run", timeout=300)
+                run = env.run_row()
+                self.assertEqual(run["status"], "ok", r.stderr[-2000:])
+                self.assertGreater(run["added_to_trakt"], self.PLANNED_MAX, run)
+                listed = env.rows("SELECT COUNT(*) AS n FROM changes WHERE run_id = ?",
+                                  run["id"])[0]["n"]
+                self.assertEqual(listed, self.PLANNED_MAX)
+                self.assertTrue(env.rows("SELECT 1 FROM log WHERE message LIKE"
+                                         " '%planned changes are listed%'"))
+            finally:
+                env.close()
 
 if __name__ == "__main__":
     unittest.main()
