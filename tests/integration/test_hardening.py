@@ -81,7 +81,9 @@ class HardeningCase(unittest.TestCase):
         self.tok = FAKES.post("trakt", "/_control/token", {})
         conn = self.stack.db()
         try:
-            conn.execute("UPDATE jobs SET cancel = 1 WHERE state IN ('queued', 'running')")
+            # Queued jobs never start; running ones stop at their next step.
+            conn.execute("UPDATE jobs SET state = 'cancelled' WHERE state = 'queued'")
+            conn.execute("UPDATE jobs SET cancel = 1 WHERE state = 'running'")
             conn.commit()
         finally:
             conn.close()
