@@ -5,6 +5,7 @@
  */
 #include "handler.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,22 +16,37 @@
 #include "rows.h"
 
 /* Every flow and token column back to "nothing": a sign-out. */
+/*
+ * Every flow and token column back to "nothing": a sign-out. The generation moves on, so a
+ * job still holding the old token neither uses it again nor writes the row (worker/authgen.h).
+ */
 #define AUTH_CLEAR_SQL "UPDATE auth SET state = 'none', code = NULL, url = NULL," \
 	" flow_id = NULL, poll_interval = NULL, flow_expires_at = NULL, access_token = NULL," \
 	" refresh_token = NULL, token_expires_at = NULL, user = NULL, error = NULL," \
-	" updated_at = ? WHERE service = ?"
+	" gen = gen + 1, updated_at = ? WHERE service = ?"
+
+/*
+ * The job kinds that use a service's sign-in (SQL lists): a sign-out ends them. A sync and a
+ * webhook play use both services; the sign-out's own revocation job is not in either.
+ */
+#define AUTH_TRAKT_JOBS "('sync','undo','auth_trakt','trakt_history_refresh'," \
+	"'trakt_dupes_scan','trakt_dupes_remove','webhook_scrobble')"
+#define AUTH_PLEX_JOBS "('sync','auth_plex','libraries_refresh','plex_in_progress_refresh'," \
+	"'webhook_scrobble')"
 
 /* Names of the GET answer's members, per service. */
 struct auth_names {
 	const char *service;
 	const char *job_kind;
+	const char *jobs_sql;   /* AUTH_*_JOBS */
 	const char *code;   /* "code" / "user_code" */
 	const char *url;    /* "auth_url" / "verification_url" */
 };
 
-static const struct auth_names auth_plex = { "plex", PTS_JOB_AUTH_PLEX, "code", "auth_url" };
-static const struct auth_names auth_trakt = { "trakt", PTS_JOB_AUTH_TRAKT, "user_code",
-	"verification_url" };
+static const struct auth_names auth_plex = { "plex", PTS_JOB_AUTH_PLEX, AUTH_PLEX_JOBS, "code",
+	"auth_url" };
+static const struct auth_names auth_trakt = { "trakt", PTS_JOB_AUTH_TRAKT, AUTH_TRAKT_JOBS,
+	"user_code", "verification_url" };
 
 /* Ask running or queued flows of this kind to stop (inside the caller's transaction). */
 static int
@@ -38,6 +54,31 @@ auth_cancel_flows(sqlite3 *db, const char *kind)
 {
 	return pts_db_run(db, "UPDATE jobs SET cancel = 1 WHERE kind = ?"
 	    " AND state IN ('queued','running')", "s", kind);
+}
+
+/*
+ * A sign-out ends every job of the service (inside the caller's transaction): queued ones
+ * (and their runs) end 'cancelled' here and now; running ones get the cancel flag and stop at
+ * their next step, which the generation check makes come before any use of the old token.
+ */
+static int
+auth_end_jobs(sqlite3 *db, const struct auth_names *n)
+{
+	char sql[512];
+	int64_t now = pts_now();
+
+	snprintf(sql, sizeof(sql), "UPDATE runs SET status = 'cancelled', finished_at = ?,"
+	    " message = 'signed out of %s' WHERE status = 'queued' AND job_id IN (SELECT id FROM"
+	    " jobs WHERE state = 'queued' AND kind IN %s)", n->service, n->jobs_sql);
+	if (pts_db_run(db, sql, "i", now) != 0)
+		return -1;
+	snprintf(sql, sizeof(sql), "UPDATE jobs SET state = 'cancelled', cancel = 1,"
+	    " finished_at = ? WHERE state = 'queued' AND kind IN %s", n->jobs_sql);
+	if (pts_db_run(db, sql, "i", now) != 0)
+		return -1;
+	snprintf(sql, sizeof(sql), "UPDATE jobs SET cancel = 1 WHERE state = 'running'"
+	    " AND kind IN %s", n->jobs_sql);
+	return pts_db_run(db, sql, "");
 }
 
 static void
@@ -97,7 +138,7 @@ auth_start(struct hctx *ctx, const struct auth_names *n)
 	if (auth_cancel_flows(ctx->db, n->job_kind) != 0 ||
 	    pts_jobs_enqueue(ctx->db, n->job_kind, NULL, &job_id) != 0 ||
 	    pts_db_run(ctx->db, "UPDATE auth SET state = 'pending', code = NULL, url = NULL,"
-	    " flow_id = NULL, flow_expires_at = NULL, error = NULL, updated_at = ?"
+	    " flow_id = NULL, flow_expires_at = NULL, error = NULL, gen = gen + 1, updated_at = ?"
 	    " WHERE service = ?", "is", pts_now(), n->service) != 0 ||
 	    pts_db_commit(ctx->db) != 0)
 		goto fail;
@@ -111,8 +152,10 @@ fail:
 }
 
 /*
- * DELETE: stop flows and forget the tokens; for Trakt also queue the revocation, which needs
+ * DELETE: end the service's jobs and forget the tokens, in one transaction; for Trakt also
+ * queue the revocation of the token current now (pts-cgi does no network I/O), which needs
  * the token the row is about to lose (the worker scrubs it from the job's args once done).
+ * Plex has no documented way to revoke a token: it is forgotten, and no job uses it again.
  */
 static void
 auth_delete(struct hctx *ctx, const struct auth_names *n, int revoke)
@@ -136,7 +179,7 @@ auth_delete(struct hctx *ctx, const struct auth_names *n, int revoke)
 		if (rc != 0)
 			goto fail;
 	}
-	if (auth_cancel_flows(ctx->db, n->job_kind) != 0 ||
+	if (auth_end_jobs(ctx->db, n) != 0 ||
 	    pts_db_run(ctx->db, AUTH_CLEAR_SQL, "is", pts_now(), n->service) != 0 ||
 	    pts_db_commit(ctx->db) != 0)
 		goto fail;

@@ -6,7 +6,9 @@
  * By the time the POST handler runs, app.c has checked the token and turned the multipart
  * body's "payload" part into ctx->body. A media.scrobble of a movie or an episode becomes a
  * webhook_scrobble job with its own run (trigger 'webhook'), both in one transaction: 202.
- * Every other event is answered 200 and forgotten.
+ * A repeat of the same item within WEBHOOK_MERGE_S joins the earlier job (202, "merged":
+ * true); with WEBHOOK_QUEUE_MAX webhook jobs waiting, 503 busy. Every other event is
+ * answered 200 and forgotten.
  */
 #include "handler.h"
 
@@ -22,16 +24,66 @@
 #include "settings.h"
 
 #define WEBHOOK_PATH "/api/webhooks/plex"
+/*
+ * Scrobbles of the same item (same server, same ratingKey, same dry_run) within this many
+ * seconds are one play: Plex (or a flaky proxy) repeating an event must not make one job
+ * each. The earlier job may be queued, running or done (a failed or cancelled one is not
+ * joined: the new event gets its chance); past the window the ledger still refuses a second
+ * copy of a play.
+ */
+#define WEBHOOK_MERGE_S 300
+/*
+ * Webhook jobs queued at once. Past it the event is refused with 503 busy and Retry-After
+ * (and a log line): a flood never grows the queue without bound. Plays refused this way are
+ * still picked up by the next sync (they are watched in Plex).
+ */
+#define WEBHOOK_QUEUE_MAX 50
+#define WEBHOOK_BUSY_RETRY_S "60"
 
-/* Queue the job and its run. 0 with the ids set, or -1. */
+enum webhook_outcome {
+	WEBHOOK_QUEUED,
+	WEBHOOK_MERGED,   /* the ids are those of the earlier job of the same item */
+	WEBHOOK_BUSY      /* WEBHOOK_QUEUE_MAX webhook jobs are waiting */
+};
+
+/*
+ * Merge into a recent job of the same item, refuse when the queue is full, or queue the job
+ * and its run; all in one transaction. The outcome with the ids set, or -1.
+ */
 static int
 webhook_queue(sqlite3 *db, json_object *args, int dry_run, int64_t *job_id, int64_t *run_id)
 {
-	int64_t now = pts_now();
+	int64_t now = pts_now(), same = 0, queued = 0;
+	json_object *meta = pts_json_obj(args, "metadata");
+	const char *key = pts_json_str(meta, "ratingKey"), *server = pts_json_str(args,
+	    "server_uuid");
 
 	pts_json_add_bool(args, "dry_run", dry_run);
 	if (pts_db_begin(db) != 0)
 		return -1;
+	if (pts_db_int(db, &same, 0, "SELECT id FROM jobs WHERE kind = '" PTS_JOB_WEBHOOK_SCROBBLE
+	    "' AND state IN ('queued','running','done') AND created_at >= ? AND"
+	    " json_extract(args, '$.metadata.ratingKey') = ? AND"
+	    " COALESCE(json_extract(args, '$.server_uuid'), '') = ? AND"
+	    " json_extract(args, '$.dry_run') = ? ORDER BY id DESC LIMIT 1", "issi",
+	    now - WEBHOOK_MERGE_S, key ? key : "", server ? server : "",
+	    (int64_t)(dry_run != 0)) != 0)
+		goto fail;
+	if (same != 0) {
+		*job_id = same;
+		if (pts_db_int(db, run_id, 0, "SELECT COALESCE(run_id, 0) FROM jobs WHERE id = ?",
+		    "i", same) != 0)
+			goto fail;
+		pts_db_rollback(db);
+		return WEBHOOK_MERGED;
+	}
+	if (pts_db_int(db, &queued, 0, "SELECT COUNT(*) FROM jobs WHERE kind = '"
+	    PTS_JOB_WEBHOOK_SCROBBLE "' AND state = 'queued'", "") != 0)
+		goto fail;
+	if (queued >= WEBHOOK_QUEUE_MAX) {
+		pts_db_rollback(db);
+		return WEBHOOK_BUSY;
+	}
 	if (pts_jobs_enqueue(db, PTS_JOB_WEBHOOK_SCROBBLE, json_object_to_json_string_ext(args,
 	    JSON_C_TO_STRING_PLAIN), job_id) != 0 ||
 	    pts_db_run(db, "INSERT INTO runs(job_id, trigger, status, created_at, started_at,"
@@ -42,7 +94,7 @@ webhook_queue(sqlite3 *db, json_object *args, int dry_run, int64_t *job_id, int6
 	if (pts_db_run(db, "UPDATE jobs SET run_id = ? WHERE id = ?", "ii", *run_id, *job_id) != 0 ||
 	    pts_db_commit(db) != 0)
 		goto fail;
-	return 0;
+	return WEBHOOK_QUEUED;
 fail:
 	pts_db_rollback(db);
 	return -1;
@@ -54,6 +106,7 @@ h_webhook_plex_post(struct hctx *ctx)
 	json_object *args = NULL, *o;
 	const char *why = NULL;
 	int64_t job_id = 0, run_id = 0;
+	int rc;
 
 	switch (plexhook_read(ctx->body, pts_now(), &args, &why)) {
 	case PLEXHOOK_IGNORE:
@@ -69,16 +122,25 @@ h_webhook_plex_post(struct hctx *ctx)
 	case PLEXHOOK_QUEUE:
 		break;
 	}
-	if (webhook_queue(ctx->db, args, pts_settings_get_bool(ctx->db, "dry_run"), &job_id,
-	    &run_id) != 0) {
-		json_object_put(args);
+	rc = webhook_queue(ctx->db, args, pts_settings_get_bool(ctx->db, "dry_run"), &job_id,
+	    &run_id);
+	json_object_put(args);
+	if (rc < 0) {
 		resp_internal(ctx->resp);
 		return;
 	}
-	json_object_put(args);
+	if (rc == WEBHOOK_BUSY) {
+		pts_log(PTS_LOG_WARN, "webhook: %d plays are already waiting: this one is refused"
+		    " (the next sync adds it)", WEBHOOK_QUEUE_MAX);
+		(void)resp_header(ctx->resp, "Retry-After", WEBHOOK_BUSY_RETRY_S);
+		resp_error(ctx->resp, 503, "busy", "too many webhook plays are waiting", NULL);
+		return;
+	}
 	o = json_object_new_object();
 	pts_json_add_int(o, "job_id", job_id);
 	pts_json_add_int(o, "run_id", run_id);
+	if (rc == WEBHOOK_MERGED)
+		pts_json_add_bool(o, "merged", 1);
 	resp_json(ctx->resp, 202, o);
 }
 

@@ -115,8 +115,8 @@ enum plexhook_verdict
 plexhook_read(json_object *payload, int64_t now, json_object **args, const char **why)
 {
 	char kbuf[24], gbuf[24];
-	json_object *meta, *user, *account, *m, *a;
-	const char *event, *type, *key, *gkey, *who;
+	json_object *meta, *user, *account, *server, *m, *a;
+	const char *event, *type, *key, *gkey, *who, *uuid;
 
 	*args = NULL;
 	*why = NULL;
@@ -174,6 +174,11 @@ plexhook_read(json_object *payload, int64_t now, json_object **args, const char 
 	plexhook_copy_int(meta, m, "viewedAt", 1, INT64_C(253402300799));
 	a = json_object_new_object();
 	pts_json_add_int(a, "received_at", now);
+	/* Whose server played it: the worker compares it with ours (machineIdentifier). */
+	if (json_object_object_get_ex(payload, "Server", &server) &&
+	    (uuid = plexhook_string(server, "uuid")) != NULL && uuid[0] != '\0' &&
+	    strlen(uuid) <= PLEXHOOK_UUID_MAX && strspn(uuid, PLEXHOOK_UUID_CHARS) == strlen(uuid))
+		pts_json_add_str(a, "server_uuid", uuid);
 	/* The account's name, for the log line only. */
 	if (json_object_object_get_ex(payload, "Account", &account) &&
 	    (who = plexhook_string(account, "title")) != NULL)

@@ -6,7 +6,7 @@
  * webhook_scrobble job whose args keep the few Metadata fields the worker needs, in Plex's
  * own shape, so the worker reads them with the same parser as a library listing:
  *
- *   {"received_at": epoch, "account": s|null,
+ *   {"received_at": epoch, "account": s|null, "server_uuid": s (Server.uuid, when usable),
  *    "metadata": {"ratingKey", "type", "title", "year", "guid", "Guid": [{"id"}],
  *                 "grandparentTitle", "grandparentGuid", "grandparentRatingKey",
  *                 "parentIndex", "index", "lastViewedAt", "viewedAt"}}
@@ -27,6 +27,9 @@
 #define PLEXHOOK_STR_MAX 512
 /* Longest ratingKey (Plex's are decimal numbers). */
 #define PLEXHOOK_KEY_MAX 32
+/* Server.uuid: a machineIdentifier (40 hex digits on real servers). */
+#define PLEXHOOK_UUID_MAX 64
+#define PLEXHOOK_UUID_CHARS "0123456789abcdefABCDEF-"
 /* Guid entries copied (an item has three or four). */
 #define PLEXHOOK_MAX_GUIDS 16
 

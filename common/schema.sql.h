@@ -112,7 +112,18 @@ static const char *const pts_schema_steps[] = {
  * 4: login throttling for the whole service (cgi/throttle.h): one row per password attempt
  * of the last minute that failed or is still being checked.
  */
-"CREATE TABLE login_attempts(id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL);"
+"CREATE TABLE login_attempts(id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL);",
+/*
+ * 5: sign-out races and retention. auth.gen counts sign-ins and sign-outs of a service: a job
+ * remembers the generation it started with and writes the auth row only while it is unchanged
+ * (worker/trakt.c, worker/job_net.c), so a sign-out always wins. The indexes serve the
+ * retention deletes (worker/retention.c) and the webhook merge (cgi/h_webhooks.c).
+ */
+"ALTER TABLE auth ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;"
+"CREATE INDEX log_run ON log(run_id);"
+"CREATE INDEX jobs_run ON jobs(run_id);"
+"CREATE INDEX jobs_kind_state ON jobs(kind, state);"
+"CREATE INDEX batches_run ON batches(run_id);"
 };
 
 #define PTS_SCHEMA_STEPS (sizeof(pts_schema_steps) / sizeof(pts_schema_steps[0]))

@@ -45,6 +45,12 @@
 #define ENGINE_BATCH_DEFAULT 100
 /* Unmatched items named one by one in the log; the rest are counted. */
 #define ENGINE_LOG_UNMATCHED 50
+/*
+ * Planned changes a dry run records (the rest are counted in the run, not listed): more than
+ * GET /api/runs/{id}/changes lists (5000), so its "truncated" flag stays right, and a
+ * scheduled dry run of a large library does not add its whole plan to the database each time.
+ */
+#define ENGINE_PLANNED_MAX 10000
 /* Sends of one play whose batch turned out not applied, before we give up on it. */
 #define ENGINE_MAX_TRIES 5
 /* Longest item label shown as the current item. */
@@ -532,18 +538,21 @@ eng_record_planned(struct engine *e)
 
 	if (pts_db_begin(e->w->db) != 0)
 		return -1;
-	for (i = 0; i < e->add_trakt.n; i++) {
+	for (i = 0; i < e->add_trakt.n && i < ENGINE_PLANNED_MAX; i++) {
 		eng_change(&e->add_trakt.v[i], PTS_ACT_ADD_PLAY_TRAKT, ids, sizeof(ids), &c);
 		if (pts_ledger_record(e->w->db, e->run->id, 0, &c, "planned", NULL) != 0)
 			goto fail;
 	}
-	for (i = 0; i < e->mark_plex.n; i++) {
+	for (i = 0; i < e->mark_plex.n && e->add_trakt.n + i < ENGINE_PLANNED_MAX; i++) {
 		eng_change(&e->mark_plex.v[i], PTS_ACT_MARK_WATCHED_PLEX, ids, sizeof(ids), &c);
 		if (pts_ledger_record(e->w->db, e->run->id, 0, &c, "planned", NULL) != 0)
 			goto fail;
 	}
 	if (pts_db_commit(e->w->db) != 0)
 		goto fail;
+	if (e->add_trakt.n + e->mark_plex.n > ENGINE_PLANNED_MAX)
+		PTS_INFO("dry run: the first %d planned changes are listed, the rest only counted",
+		    ENGINE_PLANNED_MAX);
 	e->run->added_to_trakt = (int64_t)e->add_trakt.n;
 	e->run->added_to_plex = (int64_t)e->mark_plex.n;
 	PTS_INFO("dry run: would add %zu plays to Trakt and mark %zu items watched in Plex",

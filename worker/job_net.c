@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authgen.h"
 #include "db.h"
 #include "http.h"
 #include "jsonx.h"
@@ -72,19 +73,23 @@ job_why(enum pts_http_result r, const char *service, char *buf, size_t len)
 	}
 }
 
-/* Set state + error on an auth row; when flow_id is given only if it is still that flow. */
+/*
+ * Set state + error on an auth row, only while its generation is still gen (the one the flow
+ * started with: a sign-out or a newer sign-in since leaves the row alone); when flow_id is
+ * given also only if it is still that flow.
+ */
 static void
-job_auth_state(struct pts_wctx *w, const char *service, const char *flow_id, const char *state,
-    const char *error)
+job_auth_state(struct pts_wctx *w, int64_t gen, const char *service, const char *flow_id,
+    const char *state, const char *error)
 {
 	if (flow_id != NULL)
 		(void)pts_db_run(w->db, "UPDATE auth SET state = ?, error = ?, code = NULL, url = NULL,"
-		    " poll_interval = NULL, updated_at = ? WHERE service = ? AND flow_id = ?",
-		    "ssiss", state, error, pts_now(), service, flow_id);
+		    " poll_interval = NULL, updated_at = ? WHERE service = ? AND flow_id = ?"
+		    " AND gen = ?", "ssissi", state, error, pts_now(), service, flow_id, gen);
 	else
 		(void)pts_db_run(w->db, "UPDATE auth SET state = ?, error = ?, code = NULL, url = NULL,"
 		    " flow_id = NULL, poll_interval = NULL, flow_expires_at = NULL, updated_at = ?"
-		    " WHERE service = ?", "ssis", state, error, pts_now(), service);
+		    " WHERE service = ? AND gen = ?", "ssisi", state, error, pts_now(), service, gen);
 }
 
 /* ==== Sign-in flows that outlive their job ==== */
@@ -168,6 +173,7 @@ pts_job_auth_plex(struct pts_wctx *w, json_object *args)
 	enum pts_http_result r;
 	char *url = NULL, *user = NULL;
 	int failures = 0, polled = 0, rc = -1;
+	int64_t gen = pts_authgen_read(w, "plex");
 	long status;
 
 	(void)args;
@@ -175,7 +181,7 @@ pts_job_auth_plex(struct pts_wctx *w, json_object *args)
 	if (pts_wctx_cancelled(w))
 		return job_end(w, 1);
 	if (pts_plextv_client_id(w->db, client_id, sizeof(client_id)) != 0) {
-		job_auth_state(w, "plex", NULL, "error", "Internal error: see the log");
+		job_auth_state(w, gen, "plex", NULL, "error", "Internal error: see the log");
 		return job_end(w, -1);
 	}
 	switch (job_flow_resume(w, "plex", &f)) {
@@ -190,7 +196,7 @@ pts_job_auth_plex(struct pts_wctx *w, json_object *args)
 	case 0:
 		break;
 	default:
-		job_auth_state(w, "plex", NULL, "error", "Internal error: see the log");
+		job_auth_state(w, gen, "plex", NULL, "error", "Internal error: see the log");
 		return job_end(w, -1);
 	}
 	PTS_INFO("Plex sign-in: asking plex.tv for a PIN");
@@ -199,7 +205,7 @@ pts_job_auth_plex(struct pts_wctx *w, json_object *args)
 		if (r == PTS_HTTP_CANCELLED)
 			return job_end(w, 1);
 		job_why(r, "plex.tv", why, sizeof(why));
-		job_auth_state(w, "plex", NULL, "error", why);
+		job_auth_state(w, gen, "plex", NULL, "error", why);
 		PTS_ERROR("Plex sign-in failed: no PIN (%s)", pts_http_result_name(r));
 		return job_end(w, -1);
 	}
@@ -212,9 +218,14 @@ pts_job_auth_plex(struct pts_wctx *w, json_object *args)
 	}
 	if (pts_db_run(w->db, "UPDATE auth SET state = 'pending', code = ?, url = ?, flow_id = ?,"
 	    " poll_interval = ?, flow_expires_at = ?, error = NULL, updated_at = ?"
-	    " WHERE service = 'plex'", "sssiii", pin.code, url, flow,
-	    (int64_t)(PTS_PLEXTV_POLL_MS / 1000), pin.expires_at, pts_now()) != 0)
+	    " WHERE service = 'plex' AND gen = ?", "sssiiii", pin.code, url, flow,
+	    (int64_t)(PTS_PLEXTV_POLL_MS / 1000), pin.expires_at, pts_now(), gen) != 0)
 		goto fail_internal;
+	if (sqlite3_changes(w->db) == 0) {
+		PTS_INFO("Plex sign-in: signed out (or started again) meanwhile: this flow stops");
+		rc = 1;
+		goto done;
+	}
 	PTS_INFO("Plex sign-in: waiting for approval of code %s (expires in %lld s)", pin.code,
 	    (long long)(pin.expires_at - pts_now()));
 
@@ -231,7 +242,7 @@ poll:
 		}
 		if (pts_now() >= pin.expires_at) {
 			PTS_INFO("Plex sign-in: the code expired before it was approved");
-			job_auth_state(w, "plex", flow, "expired", "The code expired: start again");
+			job_auth_state(w, gen, "plex", flow, "expired", "The code expired: start again");
 			rc = 0;
 			goto done;
 		}
@@ -249,20 +260,20 @@ poll:
 		/* plex.tv forgets an expired PIN: 404. */
 		if (r == PTS_HTTP_HTTP_ERROR && status == 404) {
 			PTS_INFO("Plex sign-in: plex.tv no longer knows the PIN: it expired");
-			job_auth_state(w, "plex", flow, "expired", "The code expired: start again");
+			job_auth_state(w, gen, "plex", flow, "expired", "The code expired: start again");
 			rc = 0;
 			goto done;
 		}
 		/* Any other refusal repeats on every check: say so now. 5xx and 429 pass. */
 		if (r == PTS_HTTP_HTTP_ERROR && status >= 400 && status < 500 && status != 429) {
 			job_why(r, "plex.tv", why, sizeof(why));
-			job_auth_state(w, "plex", flow, "error", why);
+			job_auth_state(w, gen, "plex", flow, "error", why);
 			PTS_ERROR("Plex sign-in: plex.tv refused the PIN check (HTTP %ld)", status);
 			goto done;
 		}
 		if (++failures >= JOB_AUTH_MAX_POLL_FAILURES) {
 			job_why(r, "plex.tv", why, sizeof(why));
-			job_auth_state(w, "plex", flow, "error", why);
+			job_auth_state(w, gen, "plex", flow, "error", why);
 			PTS_ERROR("Plex sign-in: %d checks in a row failed: giving up", failures);
 			goto done;
 		}
@@ -280,8 +291,8 @@ poll:
 	if (pts_db_run(w->db, "UPDATE auth SET state = 'authorized', access_token = ?, user = ?,"
 	    " code = NULL, url = NULL, flow_id = NULL, poll_interval = NULL, flow_expires_at = NULL,"
 	    " token_expires_at = NULL, refresh_token = NULL, error = NULL, updated_at = ?"
-	    " WHERE service = 'plex' AND flow_id = ?", "ssis", pin.auth_token, user, pts_now(),
-	    flow) != 0)
+	    " WHERE service = 'plex' AND flow_id = ? AND gen = ?", "ssisi", pin.auth_token, user,
+	    pts_now(), flow, gen) != 0)
 		goto fail_internal;
 	if (sqlite3_changes(w->db) == 0)
 		PTS_WARN("Plex sign-in: approved, but the dashboard started another sign-in since:"
@@ -291,7 +302,7 @@ poll:
 	rc = 0;
 	goto done;
 fail_internal:
-	job_auth_state(w, "plex", NULL, "error", "Internal error: see the log");
+	job_auth_state(w, gen, "plex", NULL, "error", "Internal error: see the log");
 	rc = -1;
 done:
 	if (pin.auth_token != NULL)
@@ -314,6 +325,7 @@ pts_job_auth_trakt(struct pts_wctx *w, json_object *args)
 	struct job_flow f;
 	char why[256], *user = NULL;
 	int failures = 0, polled = 0, rc = -1;
+	int64_t gen = pts_authgen_read(w, "trakt");
 
 	(void)args;
 	memset(&d, 0, sizeof(d));
@@ -321,7 +333,7 @@ pts_job_auth_trakt(struct pts_wctx *w, json_object *args)
 		return job_end(w, 1);
 	t = pts_trakt_open(w);
 	if (t == NULL || t->client_secret == NULL) {
-		job_auth_state(w, "trakt", NULL, "error", "Set the Trakt client id and client secret"
+		job_auth_state(w, gen, "trakt", NULL, "error", "Set the Trakt client id and client secret"
 		    " in Settings first");
 		if (t != NULL)
 			PTS_ERROR("Trakt client secret (setting trakt_client_secret) is not set");
@@ -341,7 +353,7 @@ pts_job_auth_trakt(struct pts_wctx *w, json_object *args)
 	case 0:
 		break;
 	default:
-		job_auth_state(w, "trakt", NULL, "error", "Internal error: see the log");
+		job_auth_state(w, gen, "trakt", NULL, "error", "Internal error: see the log");
 		goto done;
 	}
 	PTS_INFO("Trakt sign-in: asking Trakt for a device code");
@@ -354,7 +366,7 @@ pts_job_auth_trakt(struct pts_wctx *w, json_object *args)
 		job_why(r, "Trakt", why, sizeof(why));
 		if (r == PTS_HTTP_HTTP_ERROR)
 			snprintf(why, sizeof(why), "Trakt refused the client id: check it in Settings");
-		job_auth_state(w, "trakt", NULL, "error", why);
+		job_auth_state(w, gen, "trakt", NULL, "error", why);
 		PTS_ERROR("Trakt sign-in failed: no device code (%s)", pts_http_result_name(r));
 		goto done;
 	}
@@ -364,9 +376,14 @@ pts_job_auth_trakt(struct pts_wctx *w, json_object *args)
 	}
 	if (pts_db_run(w->db, "UPDATE auth SET state = 'pending', code = ?, url = ?, flow_id = ?,"
 	    " poll_interval = ?, flow_expires_at = ?, error = NULL, updated_at = ?"
-	    " WHERE service = 'trakt'", "sssiii", d.user_code, d.verification_url, d.device_code,
-	    (int64_t)d.interval, d.expires_at, pts_now()) != 0) {
-		job_auth_state(w, "trakt", NULL, "error", "Internal error: see the log");
+	    " WHERE service = 'trakt' AND gen = ?", "sssiiii", d.user_code, d.verification_url,
+	    d.device_code, (int64_t)d.interval, d.expires_at, pts_now(), gen) != 0) {
+		job_auth_state(w, gen, "trakt", NULL, "error", "Internal error: see the log");
+		goto done;
+	}
+	if (sqlite3_changes(w->db) == 0) {
+		PTS_INFO("Trakt sign-in: signed out (or started again) meanwhile: this flow stops");
+		rc = 1;
 		goto done;
 	}
 	PTS_INFO("Trakt sign-in: enter code %s at %s (expires in %lld s)", d.user_code,
@@ -385,7 +402,7 @@ poll:
 		}
 		if (pts_now() >= d.expires_at) {
 			PTS_INFO("Trakt sign-in: the code expired before it was approved");
-			job_auth_state(w, "trakt", d.device_code, "expired",
+			job_auth_state(w, gen, "trakt", d.device_code, "expired",
 			    "The code expired: start again");
 			rc = 0;
 			goto done;
@@ -403,13 +420,13 @@ poll:
 			break;
 		case PTS_TRAKT_POLL_EXPIRED:
 			PTS_INFO("Trakt sign-in: the code expired");
-			job_auth_state(w, "trakt", d.device_code, "expired",
+			job_auth_state(w, gen, "trakt", d.device_code, "expired",
 			    "The code expired: start again");
 			rc = 0;
 			goto done;
 		case PTS_TRAKT_POLL_DENIED:
 			PTS_INFO("Trakt sign-in: the request was denied on Trakt");
-			job_auth_state(w, "trakt", d.device_code, "error",
+			job_auth_state(w, gen, "trakt", d.device_code, "error",
 			    "The sign-in was declined on Trakt: start again");
 			rc = 0;
 			goto done;
@@ -417,7 +434,7 @@ poll:
 		case PTS_TRAKT_POLL_USED:
 			PTS_ERROR("Trakt sign-in: Trakt says the device code is %s",
 			    p == PTS_TRAKT_POLL_USED ? "already used" : "unknown");
-			job_auth_state(w, "trakt", d.device_code, "error",
+			job_auth_state(w, gen, "trakt", d.device_code, "error",
 			    "Trakt did not accept the code: start again");
 			goto done;
 		case PTS_TRAKT_POLL_CANCELLED:
@@ -426,7 +443,7 @@ poll:
 		case PTS_TRAKT_POLL_ERROR:
 			if (++failures < JOB_AUTH_MAX_POLL_FAILURES)
 				continue;
-			job_auth_state(w, "trakt", d.device_code, "error",
+			job_auth_state(w, gen, "trakt", d.device_code, "error",
 			    "Trakt sign-in failed: see the log");
 			goto done;
 		}
@@ -436,7 +453,7 @@ poll:
 	r = pts_trakt_user(t, &user);
 	if (r == PTS_HTTP_OK)
 		(void)pts_db_run(w->db, "UPDATE auth SET user = ?, updated_at = ? WHERE service ="
-		    " 'trakt'", "si", user, pts_now());
+		    " 'trakt' AND gen = ?", "sii", user, pts_now(), gen);
 	else
 		PTS_WARN("Trakt sign-in: signed in, but the user name could not be read (%s)",
 		    pts_http_result_name(r));

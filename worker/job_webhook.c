@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "db.h"
 #include "http.h"
@@ -14,10 +15,15 @@
 #include "log.h"
 #include "plan.h"
 #include "plex.h"
+#include "plex_lists.h"
 #include "reconcile.h"
 #include "settings.h"
 #include "syncrun.h"
 #include "trakt.h"
+
+/* meta keys: our server's machineIdentifier and the plex_url it was read from. */
+#define WEBHOOK_META_MACHINE "plex_machine_id"
+#define WEBHOOK_META_MACHINE_URL "plex_machine_url"
 
 struct webhook {
 	struct pts_wctx *w;
@@ -26,7 +32,9 @@ struct webhook {
 	struct pts_trakt *trakt;
 	struct pts_plex_item it;         /* strings borrowed from the args */
 	int is_episode;
-	struct pts_ids ids;              /* the movie's, or the episode's show's */
+	int ours;                        /* the play is on our server (Server.uuid) */
+	int by_episode_ids;              /* an episode sent by its own ids (no show ids) */
+	struct pts_ids ids;              /* the movie's, or the episode's show's (or its own) */
 	int64_t watched_at;
 	char key[PTS_LEDGER_KEY_LEN];
 	char label[PTS_WEBHOOK_LABEL_MAX];
@@ -67,20 +75,106 @@ webhook_allowed(struct webhook *h)
 	return ok;
 }
 
-/* Ask Plex for an item's ids (a movie without a Guid array, an episode's show). 0 or -1. */
+/*
+ * Our server's machineIdentifier into buf: from meta while plex_url is the one it was read
+ * from, else from GET /identity (then cached). 0, or -1 when it cannot be known (logged).
+ */
 static int
-webhook_ask_plex(struct webhook *h, const char *rating_key, struct pts_ids *ids)
+webhook_our_server(struct webhook *h, char *buf, size_t len)
+{
+	char *url = pts_settings_get_str(h->w->db, "plex_url");
+	char *cached_url = pts_db_meta_get(h->w->db, WEBHOOK_META_MACHINE_URL);
+	char *cached = pts_db_meta_get(h->w->db, WEBHOOK_META_MACHINE);
+	enum pts_http_result r;
+	int rc = -1;
+
+	buf[0] = '\0';
+	if (url != NULL && cached_url != NULL && cached != NULL && cached[0] != '\0' &&
+	    strcmp(url, cached_url) == 0 && strlen(cached) < len) {
+		snprintf(buf, len, "%s", cached);
+		rc = 0;
+		goto done;
+	}
+	if (url == NULL || (h->plex == NULL && (h->plex = pts_plex_open(h->w)) == NULL))
+		goto done;
+	r = pts_plexl_machine_id(h->plex, buf, len);
+	if (r != PTS_HTTP_OK) {
+		PTS_WARN("webhook: cannot ask Plex which server it is (%s)", pts_http_result_name(r));
+		goto done;
+	}
+	if (pts_db_meta_set(h->w->db, WEBHOOK_META_MACHINE, buf) != 0 ||
+	    pts_db_meta_set(h->w->db, WEBHOOK_META_MACHINE_URL, url) != 0)
+		PTS_WARN("webhook: could not cache the server's machineIdentifier");
+	rc = 0;
+done:
+	free(url);
+	free(cached_url);
+	free(cached);
+	return rc;
+}
+
+/* h->ours: the payload's Server.uuid is our server's. A play of unknown origin is not ours. */
+static void
+webhook_whose(struct webhook *h, json_object *args)
+{
+	const char *uuid = pts_json_str(args, "server_uuid");
+	char mine[PTS_PLEXL_MACHINE_LEN];
+
+	h->ours = uuid != NULL && webhook_our_server(h, mine, sizeof(mine)) == 0 &&
+	    strcasecmp(uuid, mine) == 0;
+	if (!h->ours)
+		PTS_INFO("webhook: %s was played on %s: only the ids in the payload are used",
+		    h->label, uuid != NULL ? "another Plex server" : "an unnamed Plex server");
+}
+
+/*
+ * Ask our server for an item's ids (a movie without a Guid array, an episode's show), only
+ * when the play is on our server and our item under that key has the payload's guid.
+ * 0 with ids set, 1 not asked or not the same item (ids empty), -1 failed.
+ */
+static int
+webhook_ask_plex(struct webhook *h, const char *rating_key, const char *guid,
+    struct pts_ids *ids)
 {
 	enum pts_http_result r;
+	int match = 0;
 
+	memset(ids, 0, sizeof(*ids));
+	if (!h->ours || rating_key == NULL || guid == NULL)
+		return 1;
 	if (h->plex == NULL && (h->plex = pts_plex_open(h->w)) == NULL)
 		return -1;
-	r = pts_plex_item_ids(h->plex, rating_key, ids);
+	r = pts_plex_item_ids_if(h->plex, rating_key, guid, ids, &match);
 	if (r != PTS_HTTP_OK) {
 		PTS_ERROR("webhook: cannot ask Plex for the ids of item %s (%s)", rating_key,
 		    pts_http_result_name(r));
 		return -1;
 	}
+	if (!match) {
+		PTS_WARN("webhook: our item %s is not the one played (its guid differs): not used",
+		    rating_key);
+		return 1;
+	}
+	return 0;
+}
+
+/* An episode by its own ids (from the payload): its ledger key. 0 or -1. */
+static int
+webhook_key_episode_ids(const struct pts_ids *ids, char *buf, size_t len)
+{
+	char movie[PTS_LEDGER_KEY_LEN];
+	const char *id;
+	size_t n;
+
+	/* Same id preference as a movie's key, under its own prefix. */
+	if (pts_ledger_key_movie(ids, movie, sizeof(movie)) != 0)
+		return -1;
+	id = movie + strlen("movie:");
+	n = strlen(id);
+	if (n + sizeof("episode-ids:") > len)
+		return -1;
+	memcpy(buf, "episode-ids:", sizeof("episode-ids:") - 1);
+	memcpy(buf + sizeof("episode-ids:") - 1, id, n + 1);
 	return 0;
 }
 
@@ -96,21 +190,29 @@ webhook_match(struct webhook *h)
 
 	if (h->is_episode) {
 		h->ids = it->show_ids;   /* legacy guid or legacy grandparentGuid */
-		if (pts_ids_empty(&h->ids) && it->grandparent_rating_key != NULL &&
-		    webhook_ask_plex(h, it->grandparent_rating_key, &h->ids) != 0)
+		if (pts_ids_empty(&h->ids) && webhook_ask_plex(h, it->grandparent_rating_key,
+		    it->grandparent_guid, &h->ids) < 0)
 			return -1;
-		rc = it->season < 0 || it->episode < 0 ? -1 :
-		    pts_ledger_key_episode(&h->ids, it->season, it->episode, h->key, sizeof(h->key));
+		if (!pts_ids_empty(&h->ids)) {
+			rc = it->season < 0 || it->episode < 0 ? -1 : pts_ledger_key_episode(&h->ids,
+			    it->season, it->episode, h->key, sizeof(h->key));
+		} else {
+			/* No show ids we may use: the episode's own, from the payload. */
+			h->ids = it->ids;
+			h->by_episode_ids = 1;
+			rc = webhook_key_episode_ids(&h->ids, h->key, sizeof(h->key));
+		}
 	} else {
 		h->ids = it->ids;
 		/* A new-agent movie whose payload came without its Guid array. */
 		if (pts_ids_empty(&h->ids) && it->guid_kind == PTS_GUID_PLEX &&
-		    webhook_ask_plex(h, it->rating_key, &h->ids) != 0)
+		    webhook_ask_plex(h, it->rating_key, it->guid, &h->ids) < 0)
 			return -1;
 		rc = pts_ledger_key_movie(&h->ids, h->key, sizeof(h->key));
 	}
 	if (rc != 0) {
-		PTS_INFO("webhook: unmatched (no usable id): %s", h->label);
+		PTS_INFO("webhook: unmatched (no usable id%s): %s", h->ours ? "" :
+		    " in the payload of another server's play", h->label);
 		h->run.unmatched++;
 		h->message = "unmatched: the item has no id Trakt knows";
 		return 1;
@@ -239,7 +341,7 @@ webhook_send(struct webhook *h)
 	}
 	memset(&item, 0, sizeof(item));
 	item.kind = h->is_episode ? PTS_TRAKT_EPISODE : PTS_TRAKT_MOVIE;
-	if (h->is_episode)
+	if (h->is_episode && !h->by_episode_ids)
 		item.show_ids = h->ids;
 	else
 		item.ids = h->ids;
@@ -315,6 +417,7 @@ webhook_run(struct webhook *h, json_object *args)
 		PTS_INFO("webhook: %s", h->message);
 		return 0;
 	}
+	webhook_whose(h, args);
 	rc = webhook_match(h);
 	pts_progress_advance(&h->run.progress, 1);
 	(void)pts_progress_flush(&h->run.progress, 1);

@@ -10,6 +10,16 @@
  * in doubt) is never sent again. A later sync skips it twice over: its ledger check, and
  * Trakt's watched state that now shows the play.
  *
+ * Whose server: Plex sends the account's webhooks for plays on servers shared with it too,
+ * and a ratingKey means nothing outside its server. The payload's Server.uuid is compared
+ * with our server's machineIdentifier (GET /identity, cached in meta with the plex_url it
+ * belongs to). Our server is asked about an item (a new-agent movie without its Guid array,
+ * an episode's show) only when the play is on our server AND the item it has under that
+ * ratingKey carries the payload's guid. Otherwise only the payload's own ids are used: a
+ * movie's Guid array, an episode's show from a legacy grandparentGuid, or else the episode's
+ * own Guid array (sent to Trakt as the episode by its ids); with none of these the play is
+ * counted unmatched and logged, never written as some other item of ours.
+ *
  * The play's time: Plex's viewedAt or lastViewedAt when the payload has one no older than
  * PTS_WEBHOOK_VIEW_MAX_AGE_S before the webhook came, else the time it came (Plex stamps the
  * view as it sends the scrobble, so the two agree to the minute).

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authgen.h"
 #include "db.h"
 #include "jsonx.h"
 #include "log.h"
@@ -229,6 +230,7 @@ pts_plex_open(struct pts_wctx *w)
 		c->base[--n] = '\0';
 	if (pts_plextv_client_id(w->db, c->client_id, sizeof(c->client_id)) != 0)
 		goto fail;
+	c->auth_gen = pts_authgen_read(w, "plex");
 	if (pts_db_text(w->db, &token, "SELECT access_token FROM auth WHERE service = 'plex'"
 	    " AND state = 'authorized'", "") != 0)
 		goto fail;
@@ -259,6 +261,12 @@ pts_plex_close(struct pts_plex *c)
  * GET base + path + query with the client's headers, plus the container window when
  * size >= 0. The caller frees resp.
  */
+int
+pts_plex_still_signed_in(struct pts_plex *c)
+{
+	return !c->has_token || pts_authgen_current(c->w, "plex", c->auth_gen);
+}
+
 static enum pts_http_result
 plex_get(struct pts_plex *c, const char *path, const char *const *query, int64_t start,
     int64_t size, long timeout_s, long max_bytes, unsigned flags, struct pts_http_resp *resp)
@@ -272,6 +280,12 @@ plex_get(struct pts_plex *c, const char *path, const char *const *query, int64_t
 	size_t k = 0;
 	char *url = NULL;
 
+	memset(resp, 0, sizeof(*resp));
+	/* Signed out since the token was read: not sent (marks and lists alike). */
+	if (!pts_plex_still_signed_in(c)) {
+		snprintf(resp->error, sizeof(resp->error), "signed out of Plex");
+		return PTS_HTTP_CANCELLED;
+	}
 	for (; query != NULL && query[0] != NULL && k + 2 <= PLEX_MAX_QUERY - 4; query += 2) {
 		q[k++] = query[0];
 		q[k++] = query[1];
@@ -525,6 +539,53 @@ plex_take_ids(void *ctx, const struct pts_plex_item *it)
 {
 	*(struct pts_ids *)ctx = it->ids;
 	return 1;
+}
+
+struct plex_ids_want {
+	const char *guid;
+	struct pts_ids *ids;
+	int match;
+};
+
+static int
+plex_take_ids_if(void *ctx, const struct pts_plex_item *it)
+{
+	struct plex_ids_want *want = ctx;
+
+	want->match = it->guid != NULL && strcmp(it->guid, want->guid) == 0;
+	if (want->match)
+		*want->ids = it->ids;
+	return 1;
+}
+
+enum pts_http_result
+pts_plex_item_ids_if(struct pts_plex *c, const char *rating_key, const char *expect_guid,
+    struct pts_ids *ids, int *match)
+{
+	struct plex_ids_want want = { expect_guid, ids, 0 };
+	struct pts_http_resp resp;
+	enum pts_http_result r;
+	char path[96];
+	int64_t count, total;
+
+	memset(ids, 0, sizeof(*ids));
+	*match = 0;
+	if (rating_key == NULL || rating_key[0] == '\0' || strlen(rating_key) > 32 ||
+	    strspn(rating_key, "0123456789") != strlen(rating_key) || expect_guid == NULL) {
+		PTS_WARN("Plex: bad ratingKey or no guid for a metadata lookup");
+		return PTS_HTTP_BAD_RESPONSE;
+	}
+	snprintf(path, sizeof(path), "/library/metadata/%s", rating_key);
+	r = plex_get(c, path, NULL, 0, -1, 0, 0, PTS_HTTP_QUIET_4XX, &resp);
+	if (r == PTS_HTTP_OK && pts_plex_parse_page(resp.json, plex_take_ids_if, &want, &count,
+	    &total) < 0)
+		r = PTS_HTTP_BAD_RESPONSE;
+	/* An item gone from here (404) is simply not the same item. */
+	if (r == PTS_HTTP_HTTP_ERROR && resp.status == 404)
+		r = PTS_HTTP_OK;
+	pts_http_resp_free(&resp);
+	*match = want.match;
+	return r;
 }
 
 enum pts_http_result

@@ -53,7 +53,14 @@ struct pts_plex {
 	char client_id[PTS_PLEXTV_CLIENT_ID_LEN];
 	struct curl_slist *headers;          /* X-Plex-* (token included when signed in) */
 	int has_token;
+	int64_t auth_gen;                    /* auth.gen when the token was read (authgen.h) */
 };
+
+/*
+ * 1 while the Plex sign-in the client was opened with still holds (always without a token);
+ * 0 after a sign-out: the job is marked cancelled and no request may be sent.
+ */
+int pts_plex_still_signed_in(struct pts_plex *c);
 
 struct pts_plex_section {
 	char key[PTS_PLEX_KEY_LEN];
@@ -126,6 +133,13 @@ enum pts_http_result pts_plex_continue_watching(struct pts_plex *c, pts_plex_ite
 /* The ids of one item (GET /library/metadata/{rating_key}), e.g. a show's for a poster. */
 enum pts_http_result pts_plex_item_ids(struct pts_plex *c, const char *rating_key,
     struct pts_ids *ids);
+/*
+ * The same, but only when the item's guid is expect_guid: a ratingKey from elsewhere (a
+ * webhook) is never taken for whatever item has that key here. *match is 1 when it was;
+ * ids stay empty otherwise.
+ */
+enum pts_http_result pts_plex_item_ids_if(struct pts_plex *c, const char *rating_key,
+    const char *expect_guid, struct pts_ids *ids, int *match);
 
 /* Mark an item watched (1) or unwatched (0). Plex stamps "now" as the view time. */
 enum pts_http_result pts_plex_scrobble(struct pts_plex *c, const char *rating_key, int watched);

@@ -41,6 +41,10 @@ plexl_do(struct pts_plex *c, const char *method, const char *path, const char *c
 	char *url;
 
 	memset(resp, 0, sizeof(*resp));
+	if (!pts_plex_still_signed_in(c)) {
+		snprintf(resp->error, sizeof(resp->error), "signed out of Plex");
+		return PTS_HTTP_CANCELLED;
+	}
 	for (it = c->headers; it != NULL; it = it->next) {
 		if ((n = curl_slist_append(h, it->data)) == NULL) {
 			curl_slist_free_all(h);

@@ -19,6 +19,7 @@
 #include "job_webhook.h"
 #include "jsonx.h"
 #include "log.h"
+#include "retention.h"
 #include "syncrun.h"
 #include "undo.h"
 #include "wctx.h"
@@ -167,8 +168,12 @@ runner_child_main(const char *dbpath, int64_t job_id, volatile sig_atomic_t *ter
 int
 pts_runner_start_ready(sqlite3 *db, const char *dbpath, volatile sig_atomic_t *term)
 {
+	/*
+	 * Webhook plays last: a manual or scheduled sync (or a sign-out's revocation) queued
+	 * behind a burst of them starts as soon as its lane is free.
+	 */
 	sqlite3_stmt *st = pts_db_prepare(db, "SELECT id, kind FROM jobs WHERE state = 'queued'"
-	    " ORDER BY id LIMIT 32");
+	    " ORDER BY kind = '" PTS_JOB_WEBHOOK_SCROBBLE "', id LIMIT 32");
 	struct { int64_t id; const struct runner_kind *k; } ready[32];
 	int n = 0, i, started = 0;
 
@@ -352,6 +357,9 @@ pts_runner_run_job(sqlite3 *db, int64_t job_id, volatile sig_atomic_t *term)
 		w->yield_at_ms = pts_now_ms() + runner_yield_budget_ms;
 	rc = k->fn(w, args ? args : NULL);
 	runner_record(db, job_id, rc, term != NULL && *term);
+	/* A run ended (not merely paused or interrupted): the history beyond the limit goes. */
+	if (run_id != 0 && rc != PTS_JOB_YIELD && !(rc == 1 && term != NULL && *term))
+		(void)pts_retention_prune(db, 0);
 	json_object_put(args);
 	w->job_id = w->run_id = 0;
 	return rc;

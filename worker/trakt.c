@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "authgen.h"
 #include "db.h"
 #include "jsonx.h"
 #include "log.h"
@@ -125,6 +126,8 @@ pts_trakt_open(struct pts_wctx *w)
 		pts_trakt_close(t);
 		return NULL;
 	}
+	/* Read before the tokens: a sign-out between the two reads then stops every use. */
+	t->auth_gen = pts_authgen_read(w, "trakt");
 	st = pts_db_prepare(w->db, "SELECT access_token, refresh_token,"
 	    " COALESCE(token_expires_at, 0) FROM auth WHERE service = 'trakt' AND"
 	    " state = 'authorized'");
@@ -192,6 +195,11 @@ trakt_request(struct pts_trakt *t, const char *base, const char *method, const c
 	char *url, bearer[PTS_TRAKT_TOKEN_MAX + 16];
 
 	memset(resp, 0, sizeof(*resp));
+	/* Signed out since the token was read: it is not sent again (the job stops). */
+	if (auth && !pts_authgen_current(t->w, "trakt", t->auth_gen)) {
+		snprintf(resp->error, sizeof(resp->error), "signed out of Trakt");
+		return PTS_HTTP_CANCELLED;
+	}
 	if (auth && t->access_token == NULL) {
 		snprintf(resp->error, sizeof(resp->error), "not signed in to Trakt");
 		PTS_ERROR("Trakt %s %s: not signed in", method, path);
@@ -235,8 +243,12 @@ trakt_call(struct pts_trakt *t, const char *method, const char *path, const char
 		return r;
 	PTS_INFO("Trakt refused the access token (401): refreshing it once");
 	pts_http_resp_free(resp);
-	if (pts_trakt_refresh(t) != PTS_HTTP_OK) {
+	if ((r = pts_trakt_refresh(t)) != PTS_HTTP_OK) {
 		memset(resp, 0, sizeof(*resp));
+		if (r == PTS_HTTP_CANCELLED) {
+			snprintf(resp->error, sizeof(resp->error), "signed out of Trakt");
+			return r;
+		}
 		resp->status = 401;
 		snprintf(resp->error, sizeof(resp->error), "Trakt sign-in is no longer valid");
 		return PTS_HTTP_HTTP_ERROR;
@@ -294,6 +306,29 @@ pts_trakt_parse_token(json_object *j, int64_t now, struct pts_trakt_token *tok)
 	return 0;
 }
 
+/*
+ * A pair Trakt issued after the person signed out: revoke it now, or it stays valid with
+ * nobody able to revoke it. The job is already cancelled, so the request goes out under a
+ * context without the cancel flag (a revoke is short and safe to send).
+ */
+static void
+trakt_revoke_orphan(struct pts_trakt *t, const char *token)
+{
+	struct pts_wctx quiet, *saved = t->w;
+	enum pts_http_result r;
+
+	memset(&quiet, 0, sizeof(quiet));
+	quiet.db = saved->db;
+	t->w = &quiet;
+	r = pts_trakt_revoke(t, token);
+	t->w = saved;
+	if (r == PTS_HTTP_OK)
+		PTS_INFO("Trakt: the token issued after the sign-out was revoked");
+	else
+		PTS_WARN("Trakt: the token issued after the sign-out could not be revoked (%s)",
+		    pts_http_result_name(r));
+}
+
 int
 pts_trakt_store_tokens(struct pts_trakt *t, struct pts_trakt_token *tok)
 {
@@ -314,9 +349,20 @@ pts_trakt_store_tokens(struct pts_trakt *t, struct pts_trakt_token *tok)
 		if (pts_db_run(db, "UPDATE auth SET state = 'authorized', access_token = ?,"
 		    " refresh_token = ?, token_expires_at = ?, error = NULL, code = NULL, url = NULL,"
 		    " flow_id = NULL, poll_interval = NULL, flow_expires_at = NULL, updated_at = ?"
-		    " WHERE service = 'trakt'", "ssii", tok->access_token, tok->refresh_token,
-		    tok->expires_at, pts_now()) != 0 ||
-		    pts_db_meta_set(db, "trakt_token_lifetime", life) != 0 ||
+		    " WHERE service = 'trakt' AND gen = ?", "ssiii", tok->access_token,
+		    tok->refresh_token, tok->expires_at, pts_now(), t->auth_gen) != 0) {
+			pts_db_rollback(db);
+			continue;
+		}
+		if (sqlite3_changes(db) == 0) {
+			pts_db_rollback(db);
+			PTS_WARN("Trakt: signed out while new tokens were being issued: not stored");
+			trakt_revoke_orphan(t, tok->access_token);
+			pts_trakt_token_clear(tok);
+			t->w->cancelled = 1;
+			return 1;
+		}
+		if (pts_db_meta_set(db, "trakt_token_lifetime", life) != 0 ||
 		    pts_db_commit(db) != 0) {
 			pts_db_rollback(db);
 			continue;
@@ -339,9 +385,10 @@ pts_trakt_store_tokens(struct pts_trakt *t, struct pts_trakt_token *tok)
 static void
 trakt_mark_expired(struct pts_trakt *t, const char *why)
 {
+	/* Only the sign-in this job read: a sign-out (state 'none') stays a sign-out. */
 	(void)pts_db_run(t->w->db, "UPDATE auth SET state = 'expired', error = ?,"
-	    " access_token = NULL, refresh_token = NULL, updated_at = ? WHERE service = 'trakt'",
-	    "si", why, pts_now());
+	    " access_token = NULL, refresh_token = NULL, updated_at = ? WHERE service = 'trakt'"
+	    " AND gen = ?", "sii", why, pts_now(), t->auth_gen);
 	free(t->access_token);
 	free(t->refresh_token);
 	t->access_token = t->refresh_token = NULL;
@@ -355,6 +402,7 @@ pts_trakt_refresh(struct pts_trakt *t)
 	struct pts_trakt_token tok;
 	enum pts_http_result r;
 	json_object *body;
+	int stored;
 
 	if (t->refresh_token == NULL) {
 		PTS_ERROR("Trakt: no refresh token: sign in to Trakt again");
@@ -379,9 +427,9 @@ pts_trakt_refresh(struct pts_trakt *t)
 		if (pts_trakt_parse_token(resp.json, pts_now(), &tok) != 0) {
 			PTS_ERROR("Trakt: token refresh answer has no usable tokens");
 			r = PTS_HTTP_BAD_RESPONSE;
-		} else if (pts_trakt_store_tokens(t, &tok) != 0) {
+		} else if ((stored = pts_trakt_store_tokens(t, &tok)) != 0) {
 			pts_trakt_token_clear(&tok);
-			r = PTS_HTTP_BAD_RESPONSE;
+			r = stored > 0 ? PTS_HTTP_CANCELLED : PTS_HTTP_BAD_RESPONSE;
 		} else {
 			char when[PTS_TIME_ISO_LEN];
 
@@ -490,6 +538,7 @@ pts_trakt_device_poll(struct pts_trakt *t, struct pts_trakt_device *d)
 	enum pts_http_result r;
 	enum pts_trakt_poll p;
 	json_object *body = json_object_new_object();
+	int stored;
 
 	pts_json_add_str(body, "code", d->device_code);
 	pts_json_add_str(body, "client_id", t->client_id);
@@ -502,9 +551,9 @@ pts_trakt_device_poll(struct pts_trakt *t, struct pts_trakt_device *d)
 		if (pts_trakt_parse_token(resp.json, pts_now(), &tok) != 0) {
 			PTS_ERROR("Trakt: token answer has no usable tokens");
 			p = PTS_TRAKT_POLL_ERROR;
-		} else if (pts_trakt_store_tokens(t, &tok) != 0) {
+		} else if ((stored = pts_trakt_store_tokens(t, &tok)) != 0) {
 			pts_trakt_token_clear(&tok);
-			p = PTS_TRAKT_POLL_ERROR;
+			p = stored > 0 ? PTS_TRAKT_POLL_CANCELLED : PTS_TRAKT_POLL_ERROR;
 		} else {
 			p = PTS_TRAKT_POLL_AUTHORIZED;
 		}

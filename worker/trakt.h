@@ -62,6 +62,7 @@ struct pts_trakt {
 	char *refresh_token;
 	int64_t token_expires_at;
 	int64_t token_lifetime;  /* seconds, 0 when unknown */
+	int64_t auth_gen;        /* auth.gen when the tokens were read (worker/authgen.h) */
 };
 
 /* ==== Client ==== */
@@ -118,7 +119,10 @@ void pts_trakt_token_clear(struct pts_trakt_token *tok);
 /*
  * Store a new pair in the auth row ('authorized', flow fields cleared) in one transaction,
  * then adopt it in t (ownership of tok's strings moves to t). 0, or -1 when the database
- * refused (tok is left to the caller).
+ * refused (tok is left to the caller). Only while the auth row's generation is still the one
+ * read at pts_trakt_open(): after a sign-out (or a new sign-in) nothing is stored, the new
+ * pair is revoked on Trakt at once (nobody else knows it), the job is marked cancelled, and
+ * 1 is returned (tok cleared).
  */
 int pts_trakt_store_tokens(struct pts_trakt *t, struct pts_trakt_token *tok);
 

@@ -252,7 +252,8 @@ class CallCounter:
 
 FAULT_DEFAULTS = {
     "rate_5xx": 0.0,          # probability of 500/502/503/520 (not applied)
-    "rate_429": 0.0,          # probability of 429 + Retry-After: 1 (not applied)
+    "rate_429": 0.0,          # probability of 429 + Retry-After (not applied)
+    "retry_after_s": 1,       # the Retry-After of an injected 429 (a long one holds a client)
     "latency_ms": 0,          # delay before every answer
     "malformed_rate": 0.0,    # probability of 200 with truncated JSON (not applied)
     "oversized": False,       # every answer: 200 with a valid-looking > 20 MB body
@@ -295,6 +296,10 @@ class Faults:
                 raise HttpError(400, {"error": "unknown fault key", "key": key})
             if key in ("rate_5xx", "rate_429", "malformed_rate", "lost_answer_rate"):
                 clean[key] = _check_rate(key, val)
+            elif key == "retry_after_s":
+                if isinstance(val, bool) or not isinstance(val, int) or not 1 <= val <= 3600:
+                    raise HttpError(400, {"error": "retry_after_s must be 1..3600"})
+                clean[key] = val
             elif key == "latency_ms":
                 if isinstance(val, bool) or not isinstance(val, (int, float)) \
                         or not 0 <= val <= MAX_LATENCY_MS:
@@ -377,14 +382,14 @@ CLOUDFLARE_HTML = (
 )
 
 
-def error_status_response(status):
+def error_status_response(status, retry_after=1):
     """An injected error answer: JSON for 500/503/429, Cloudflare-ish HTML otherwise."""
     if status == 429:
-        until = iso_ms(now() + 1)
+        until = iso_ms(now() + retry_after)
         rl = {"name": "UNAUTHED_API_GET_LIMIT", "period": 300, "limit": 1000,
               "remaining": 0, "until": until}
         return json_response({"error": "rate limited (injected)"}, 429,
-                             {"Retry-After": "1", "X-Ratelimit": json.dumps(rl)})
+                             {"Retry-After": str(retry_after), "X-Ratelimit": json.dumps(rl)})
     if status in (500, 503) or status < 500:
         return json_response({"error": "injected fault %d" % status}, status)
     return Response(status, CLOUDFLARE_HTML % (status, status), "text/html; charset=UTF-8")
@@ -484,7 +489,7 @@ class FakeApp:
         if latency > 0:
             time.sleep(latency)
         if isinstance(action, int):
-            return error_status_response(action)
+            return error_status_response(action, self.faults.snapshot()["retry_after_s"])
         if action == "malformed":
             return Response(200, self.malformed_body, "application/json")
         if action == "oversized":

@@ -70,6 +70,12 @@ test_validation(void)
 	    "fractional interval refused");
 	TAP_OK(bad_count("{\"sync_interval_hours\": 0}", NULL, why, sizeof(why)) == 0,
 	    "interval 0 accepted");
+	TAP_OK(bad_count("{\"history_keep_runs\": 4}", "history_keep_runs", why, sizeof(why)) == 1,
+	    "history_keep_runs 4 refused (5-100000)");
+	TAP_OK(bad_count("{\"history_keep_runs\": 100001}", "history_keep_runs", why,
+	    sizeof(why)) == 1, "history_keep_runs 100001 refused");
+	TAP_OK(bad_count("{\"history_keep_runs\": 5}", NULL, why, sizeof(why)) == 0,
+	    "history_keep_runs 5 accepted");
 	TAP_OK(bad_count("{\"dry_run\": 1}", "dry_run", why, sizeof(why)) == 1,
 	    "boolean as a number refused");
 	TAP_OK(bad_count("{\"bogus\": 1}", "bogus", why, sizeof(why)) == 1 && strstr(why, "unknown"),
@@ -105,6 +111,7 @@ test_storage(void)
 	all = pts_settings_to_json(db);
 	TAP_STREQ(pts_json_str(all, "sync_direction"), "plex_to_trakt", "default direction");
 	TAP_OK(pts_json_int(all, "sync_interval_hours", -1) == 6, "default interval 6");
+	TAP_OK(pts_json_int(all, "history_keep_runs", -1) == 1000, "default history_keep_runs 1000");
 	TAP_OK(pts_json_bool(all, "sync_watched", 0) == 1, "sync_watched defaults true");
 	json_object_object_get_ex(all, "trakt_client_secret", &v);
 	json_object_object_get_ex(v, "set", &set);
