@@ -35,6 +35,7 @@
 #include "reconcile.h"
 #include "settings.h"
 #include "trakt.h"
+#include "utf8.h"
 
 /* Libraries one sync covers. */
 #define ENGINE_MAX_LIBS 64
@@ -96,6 +97,7 @@ eng_fail(struct engine *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	pts_utf8_trim(msg);   /* it may name a title or an upstream error: cut whole characters */
 	PTS_ERROR("%s", msg);
 	if (e->run->message[0] == '\0')
 		snprintf(e->run->message, sizeof(e->run->message), "%s", msg);
@@ -154,7 +156,7 @@ eng_libraries(struct engine *e, const struct pts_ckpt *ck)
 		struct eng_lib *l = &e->libs[e->nlibs++];
 
 		snprintf(l->key, sizeof(l->key), "%s", sqlite3_column_text(st, 0));
-		snprintf(l->title, sizeof(l->title), "%s", sqlite3_column_text(st, 1));
+		pts_utf8_copy(l->title, sizeof(l->title), (const char *)sqlite3_column_text(st, 1));
 		l->is_show = strcmp((const char *)sqlite3_column_text(st, 2), "show") == 0;
 	}
 	sqlite3_finalize(st);
@@ -166,7 +168,7 @@ eng_libraries(struct engine *e, const struct pts_ckpt *ck)
 	}
 	/* Nothing picked: every movie and show library of the server. */
 	if (pts_plex_sections(e->plex, &secs, &n) != PTS_HTTP_OK) {
-		eng_fail(e, "cannot list Plex's libraries");
+		eng_fail(e, "cannot list Plex's libraries: %s", pts_http_last_error());
 		return -1;
 	}
 	for (i = 0; i < n && e->nlibs < ENGINE_MAX_LIBS; i++) {
@@ -176,7 +178,7 @@ eng_libraries(struct engine *e, const struct pts_ckpt *ck)
 			continue;
 		l = &e->libs[e->nlibs++];
 		snprintf(l->key, sizeof(l->key), "%s", secs[i].key);
-		snprintf(l->title, sizeof(l->title), "%s", secs[i].title);
+		pts_utf8_copy(l->title, sizeof(l->title), secs[i].title);
 		l->is_show = strcmp(secs[i].type, "show") == 0;
 	}
 	free(secs);
@@ -246,7 +248,7 @@ eng_read_trakt(struct engine *e)
 
 	if (pts_trakt_watched_movies(e->trakt, &e->movies) != PTS_HTTP_OK ||
 	    pts_trakt_watched_shows(e->trakt, &e->shows) != PTS_HTTP_OK) {
-		eng_fail(e, "cannot read the watched state from Trakt");
+		eng_fail(e, "cannot read the watched state from Trakt: %s", pts_http_last_error());
 		return -1;
 	}
 	if (pts_idx_init(&e->movie_idx, e->movies.n * 3) != 0 ||
@@ -317,6 +319,7 @@ eng_progress_item(struct engine *e, const struct pts_plex_item *it, int is_episo
 		snprintf(label, sizeof(label), "%s (%d)", it->title ? it->title : "", it->year);
 	else
 		snprintf(label, sizeof(label), "%s", it->title ? it->title : "");
+	pts_utf8_trim(label);
 	pts_progress_item(&e->run->progress, label);
 	pts_progress_advance(&e->run->progress, 1);
 	(void)pts_progress_flush(&e->run->progress, 0);
@@ -495,8 +498,8 @@ eng_scan_library(struct engine *e, struct eng_lib *l)
 	if (r == PTS_HTTP_CANCELLED || pts_wctx_cancelled(e->w))
 		return 1;
 	if (r != PTS_HTTP_OK) {
-		eng_fail(e, "cannot read library %s from Plex (%s)", l->title,
-		    pts_http_result_name(r));
+		eng_fail(e, "cannot read library %s from Plex: %s", l->title,
+		    pts_http_last_error()[0] ? pts_http_last_error() : pts_http_result_name(r));
 		return -1;
 	}
 	return 0;
@@ -894,7 +897,8 @@ eng_count(struct engine *e)
 
 		if (pts_plex_count(e->plex, l->key, l->is_show ? PTS_PLEX_TYPE_EPISODE :
 		    PTS_PLEX_TYPE_MOVIE, NULL, &l->total) != PTS_HTTP_OK) {
-			eng_fail(e, "cannot count the items of %s", l->title);
+			eng_fail(e, "cannot count the items of %s: %s", l->title,
+			    pts_http_last_error());
 			return -1;
 		}
 		e->run->progress.overall_total += l->total;
@@ -921,8 +925,11 @@ eng_sync(struct engine *e)
 
 	pts_progress_phase(&e->run->progress, "checking");
 	if (pts_trakt_ensure_token(e->trakt) != PTS_HTTP_OK) {
-		eng_fail(e, "Trakt is not signed in (or the sign-in expired): authorize Trakt in"
-		    " Settings");
+		if (pts_http_last_was_redirect())
+			eng_fail(e, "cannot refresh the Trakt sign-in: %s", pts_http_last_error());
+		else
+			eng_fail(e, "Trakt is not signed in (or the sign-in expired): authorize Trakt"
+			    " in Settings");
 		return -1;
 	}
 	have_ck = pts_ckpt_load(e->w->db, &ck);

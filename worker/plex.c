@@ -13,6 +13,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "settings.h"
+#include "utf8.h"
 
 /* Query pairs a listing may carry (type, includeGuids, 3 filters, 2 paging) + NULL. */
 #define PLEX_MAX_QUERY 20
@@ -398,7 +399,7 @@ pts_plex_sections(struct pts_plex *c, struct pts_plex_section **out, size_t *n)
 			continue;
 		}
 		snprintf(s->key, sizeof(s->key), "%s", key);
-		snprintf(s->title, sizeof(s->title), "%s", title ? title : key);
+		pts_utf8_copy(s->title, sizeof(s->title), title ? title : key);
 		snprintf(s->type, sizeof(s->type), "%s", type);
 		snprintf(s->agent, sizeof(s->agent), "%s", agent ? agent : "");
 		(*n)++;

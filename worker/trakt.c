@@ -13,6 +13,7 @@
 #include "log.h"
 #include "settings.h"
 #include "timefmt.h"
+#include "utf8.h"
 
 /* Query pairs a paged request carries (extra + page + limit) + NULL. */
 #define TRAKT_MAX_QUERY 16
@@ -27,11 +28,11 @@
 
 /* ==== Small helpers ==== */
 
-/* strdup of at most PTS_TRAKT_TITLE_MAX bytes; NULL stays NULL. */
+/* A copy of at most PTS_TRAKT_TITLE_MAX bytes, cut at a character boundary; NULL stays NULL. */
 static char *
 trakt_title(const char *s)
 {
-	return s != NULL ? strndup(s, PTS_TRAKT_TITLE_MAX) : NULL;
+	return pts_utf8_dup(s, PTS_TRAKT_TITLE_MAX);
 }
 
 /* An ISO time field as epoch seconds; 0 when absent, null or malformed. */
