@@ -188,6 +188,8 @@ pts_plex_parse_page(json_object *root, pts_plex_item_fn fn, void *ctx, int64_t *
 	    !json_object_is_type(mc, json_type_object))
 		return -1;
 	*total = plex_int(mc, "totalSize", -1);
+	if (*total > PTS_PLEX_TOTAL_MAX)
+		*total = PTS_PLEX_TOTAL_MAX;   /* summed over libraries: no overflow */
 	if (!json_object_object_get_ex(mc, "Metadata", &md))
 		return 0;   /* an empty container has no Metadata at all */
 	if (!json_object_is_type(md, json_type_array))
