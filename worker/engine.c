@@ -85,6 +85,19 @@ struct engine {
 	struct pts_feat_set feats;   /* the optional features that are on */
 };
 
+/* Bytes of a library's name quoted in a run's message: the cause after it must fit too. */
+#define ENGINE_NAME_IN_MSG 64
+
+/* name cut to ENGINE_NAME_IN_MSG bytes at a character boundary, "..." marking a cut. */
+static const char *
+eng_short(const char *name, char *buf, size_t len)
+{
+	size_t n = pts_utf8_cut_len(name, strlen(name), ENGINE_NAME_IN_MSG);
+
+	snprintf(buf, len, "%.*s%s", (int)n, name, name[n] != '\0' ? "..." : "");
+	return buf;
+}
+
 /* Log a run-level failure and keep the first one as the run's message. */
 static void eng_fail(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -498,8 +511,11 @@ eng_scan_library(struct engine *e, struct eng_lib *l)
 	if (r == PTS_HTTP_CANCELLED || pts_wctx_cancelled(e->w))
 		return 1;
 	if (r != PTS_HTTP_OK) {
-		eng_fail(e, "cannot read library %s from Plex: %s", l->title,
-		    pts_http_last_error()[0] ? pts_http_last_error() : pts_http_result_name(r));
+		char name[ENGINE_NAME_IN_MSG + 4];
+
+		eng_fail(e, "cannot read library %s from Plex: %s", eng_short(l->title, name,
+		    sizeof(name)), pts_http_last_error()[0] ? pts_http_last_error() :
+		    pts_http_result_name(r));
 		return -1;
 	}
 	return 0;
@@ -897,8 +913,10 @@ eng_count(struct engine *e)
 
 		if (pts_plex_count(e->plex, l->key, l->is_show ? PTS_PLEX_TYPE_EPISODE :
 		    PTS_PLEX_TYPE_MOVIE, NULL, &l->total) != PTS_HTTP_OK) {
-			eng_fail(e, "cannot count the items of %s: %s", l->title,
-			    pts_http_last_error());
+			char name[ENGINE_NAME_IN_MSG + 4];
+
+			eng_fail(e, "cannot count the items of %s: %s", eng_short(l->title, name,
+			    sizeof(name)), pts_http_last_error());
 			return -1;
 		}
 		e->run->progress.overall_total += l->total;
