@@ -129,6 +129,7 @@ void
 h_settings_put(struct hctx *ctx)
 {
 	json_object *fields = json_object_new_object(), *o;
+	/* The guard goes right before the save: no check may refuse the PUT after it. */
 	int rc = settings_plex_url_guard(ctx->db, ctx->body) != 0 ? -1 :
 	    pts_settings_apply(ctx->db, ctx->body, fields);
 

@@ -75,14 +75,14 @@ pts_json_parse(const char *buf, size_t len, size_t max_len, const char **err)
 	}
 	if (pts_json_count_values(buf, len, pts_json_max_nodes()) > pts_json_max_nodes()) {
 		if (err != NULL)
-			*err = "JSON has too many values";
+			*err = PTS_JSON_ERR_TOO_MANY;
 		return NULL;
 	}
 	errno = 0;
 	tok = json_tokener_new_ex(PTS_JSON_MAX_DEPTH);
 	if (tok == NULL) {
 		if (err != NULL)
-			*err = "out of memory";
+			*err = PTS_JSON_ERR_OOM;
 		return NULL;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
@@ -91,7 +91,7 @@ pts_json_parse(const char *buf, size_t len, size_t max_len, const char **err)
 		enum json_tokener_error e = json_tokener_get_error(tok);
 
 		if (err != NULL)
-			*err = errno == ENOMEM ? "out of memory"
+			*err = errno == ENOMEM ? PTS_JSON_ERR_OOM
 			    : e == json_tokener_continue ? "JSON truncated"
 			    : e == json_tokener_error_depth ? "JSON nested too deeply"
 			    : "malformed JSON";

@@ -3,8 +3,8 @@
  *
  * Every JSON document from outside (request bodies, upstream answers) is parsed here with a
  * size cap and a depth cap, and must be one complete value with nothing but whitespace after it.
- * A document with more than pts_json_max_nodes() values is refused unparsed ("JSON has too many
- * values"); one that ran out of memory says "out of memory".
+ * A document with more than pts_json_max_nodes() values is refused unparsed
+ * (PTS_JSON_ERR_TOO_MANY); one that ran out of memory says PTS_JSON_ERR_OOM.
  * Ownership: a parsed object is the caller's (json_object_put); NULL on error, with a short
  * reason in err (static string) when err is not NULL.
  */
@@ -25,6 +25,10 @@
  * below it. The environment variable PTS_JSON_MAX_NODES lowers it (tests).
  */
 #define PTS_JSON_MAX_NODES 1000000
+
+/* The reasons pts_json_parse gives that callers act on (compare with strcmp). */
+#define PTS_JSON_ERR_TOO_MANY "JSON has too many values"
+#define PTS_JSON_ERR_OOM "out of memory"
 
 json_object *pts_json_parse(const char *buf, size_t len, size_t max_len, const char **err);
 

@@ -747,6 +747,8 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 	http_url_path(req->url, path, sizeof(path));
 	if (s->h == NULL && (s->h = curl_easy_init()) == NULL) {
 		snprintf(resp->error, sizeof(resp->error), "curl_easy_init failed");
+		snprintf(http_last_error, sizeof(http_last_error), "%s", resp->error);
+		http_last_redirect = 0;
 		PTS_ERROR("%s %s: %s", req->method, path, resp->error);
 		return PTS_HTTP_NETWORK;
 	}
@@ -841,14 +843,14 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 			if (resp->json != NULL)
 				break;
 			res = PTS_HTTP_BAD_RESPONSE;
-			if (perr != NULL && strcmp(perr, "out of memory") == 0) {
+			if (perr != NULL && strcmp(perr, PTS_JSON_ERR_OOM) == 0) {
 				/* The job's memory ceiling (runner.h): another try would end the same. */
 				snprintf(resp->error, sizeof(resp->error), "out of memory parsing %s"
 				    " answer to %s %s (%zu bytes)", title, req->method, path, resp->len);
 				PTS_ERROR("%s", resp->error);
 				break;
 			}
-			if (perr != NULL && strcmp(perr, "JSON has too many values") == 0) {
+			if (perr != NULL && strcmp(perr, PTS_JSON_ERR_TOO_MANY) == 0) {
 				snprintf(resp->error, sizeof(resp->error), "%s answer to %s %s has more"
 				    " than %zu JSON values (%zu bytes): refused", title, req->method, path,
 				    pts_json_max_nodes(), resp->len);

@@ -85,7 +85,7 @@ test_json_value_cap(void)
 	TAP_OK(pts_json_count_values(buf, len, PTS_JSON_MAX_NODES) > PTS_JSON_MAX_NODES,
 	    "the counter sees more than the cap");
 	j = pts_json_parse(buf, len, len + 1, &why);
-	TAP_OK(j == NULL && why && strcmp(why, "JSON has too many values") == 0,
+	TAP_OK(j == NULL && why && strcmp(why, PTS_JSON_ERR_TOO_MANY) == 0,
 	    "a document of %zu tiny objects is refused before parsing (%s)", i,
 	    why ? why : "parsed");
 	json_object_put(j);
