@@ -96,7 +96,7 @@ pts_json_parse(const char *buf, size_t len, size_t max_len, const char **err)
 			    : e == json_tokener_error_depth ? "JSON nested too deeply"
 			    : "malformed JSON";
 		/* A bare null parses as NULL with success: treat it as a value we cannot use. */
-		if (obj == NULL && e == json_tokener_success && err != NULL)
+		if (obj == NULL && e == json_tokener_success && err != NULL && errno != ENOMEM)
 			*err = "JSON null";
 		json_object_put(obj);
 		json_tokener_free(tok);
