@@ -280,6 +280,12 @@ class TestPlexUrlChange(SafetyCase):
         st, _ = self.call("PUT", "/api/settings", {"plex_url": plex})
         self.assertEqual(st, 200)
         self.assertEqual(self.get("/api/auth/plex")["state"], "none")
+        # Clearing the URL forgets it too (the next URL could be any server).
+        self.sign_in_plex()
+        st, _ = self.call("PUT", "/api/settings", {"plex_url": ""})
+        self.assertEqual(st, 200)
+        self.assertEqual(self.get("/api/auth/plex")["state"], "none")
+        self.assertIsNone(self.plex_token())
 
 
 class TestMultibyteTitles(SafetyCase):
