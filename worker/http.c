@@ -719,12 +719,19 @@ http_redirect_shown(CURL *h, char *out, size_t len)
 		cut = sizeof(buf) - 1 - n;
 	memcpy(buf + n, p, cut);
 	buf[n + cut] = '\0';
-	pts_utf8_trim(buf);
-	for (p = buf; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+	/* Bytes past ASCII are shown escaped (the Location may not be UTF-8); a control
+	 * character ends what we show. */
+	for (p = buf, n = 0; *p != '\0' && n + 4 <= len; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c < 0x20 || c == 0x7f)
 			break;
-	buf[p - buf] = '\0';   /* a control character ends what we show */
-	snprintf(out, len, "%s", buf);
+		if (c >= 0x80)
+			n += (size_t)snprintf(out + n, len - n, "%%%02X", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
 }
 
 enum pts_http_result

@@ -61,7 +61,7 @@ job_why(enum pts_http_result r, const char *service, char *buf, size_t len)
 		break;
 	case PTS_HTTP_HTTP_ERROR:
 		if (pts_http_last_was_redirect())   /* the cause itself: it names the target */
-			snprintf(buf, len, "%s", pts_http_last_error());
+			pts_utf8_copy(buf, len, pts_http_last_error());
 		else
 			snprintf(buf, len, "%s refused the request: check the settings and the log",
 			    service);
