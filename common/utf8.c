@@ -104,31 +104,59 @@ pts_utf8_dup(const char *src, size_t max)
 	return out;
 }
 
+/* The length of the well-formed sequence at p (end excluded), or 0 when there is none. */
+static size_t
+utf8_seq_ok(const unsigned char *p, const unsigned char *end)
+{
+	size_t n = utf8_seq_len(*p), i;
+	uint32_t cp;
+
+	if (n == 0 || (size_t)(end - p) < n)
+		return 0;
+	if (n == 1)
+		return 1;
+	cp = *p & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if (!UTF8_CONT(p[i]))
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
 int
 pts_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 
 	while (p < end) {
-		size_t n = utf8_seq_len(*p), i;
-		uint32_t cp;
+		size_t n = utf8_seq_ok(p, end);
 
-		if (n == 0 || (size_t)(end - p) < n)
-			return 0;
-		if (n == 1) {
-			p++;
-			continue;
-		}
-		cp = *p & (0x7f >> n);
-		for (i = 1; i < n; i++) {
-			if (!UTF8_CONT(p[i]))
-				return 0;
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
+		if (n == 0)
 			return 0;
 		p += n;
 	}
 	return 1;
+}
+
+size_t
+pts_utf8_repair(char *s, size_t len)
+{
+	unsigned char *p = (unsigned char *)s, *end = p + len;
+	size_t fixed = 0;
+
+	while (p < end) {
+		size_t n = utf8_seq_ok(p, end);
+
+		if (n == 0) {
+			*p++ = '?';
+			fixed++;
+		} else {
+			p += n;
+		}
+	}
+	return fixed;
 }

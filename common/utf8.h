@@ -44,4 +44,11 @@ char *pts_utf8_dup(const char *src, size_t max);
 /* 1 when s[0..len) is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF). */
 int pts_utf8_valid(const char *s, size_t len);
 
+/*
+ * Make s[0..len) well-formed UTF-8 in place: every byte that is not part of a well-formed
+ * sequence becomes '?' (the length does not change). Returns how many bytes were replaced.
+ * For upstream answers, whose text ends up in our own JSON answers.
+ */
+size_t pts_utf8_repair(char *s, size_t len);
+
 #endif

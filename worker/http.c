@@ -842,10 +842,16 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 			retry = 1;
 		} else if (status >= 200 && status < 300) {
 			const char *perr = NULL;
+			size_t bad;
 
 			res = PTS_HTTP_OK;
 			if ((req->flags & PTS_HTTP_RAW) || resp->len == 0)
 				break;
+			/* Its text ends up in our JSON answers, which must be UTF-8. */
+			bad = pts_utf8_repair(resp->body, resp->len);
+			if (bad > 0)
+				PTS_WARN("%s answer to %s %s: %zu bytes that are not UTF-8 replaced"
+				    " with '?'", title, req->method, path, bad);
 			resp->json = pts_json_parse(resp->body, resp->len, x.max_bytes, &perr);
 			if (resp->json != NULL)
 				break;

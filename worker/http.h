@@ -26,6 +26,8 @@
  *     it finishes (bounded by its timeout) so its outcome is known;
  *   - PTS_HTTP_ONCE: a single attempt, every status handed back (OAuth polling);
  *   - 3xx, a body over the value cap of jsonx.h, or one that ran out of memory: never retried.
+ * A 2xx body parsed as JSON is made UTF-8 first (pts_utf8_repair: bad bytes become '?'), as
+ * its text ends up in the dashboard's JSON answers.
  * Trakt requests are paced by ratelimit.h before each attempt. A Trakt 401 is the Trakt
  * client's business (refresh once and retry), not this layer's.
  *

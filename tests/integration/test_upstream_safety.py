@@ -337,6 +337,24 @@ class TestMultibyteTitles(SafetyCase):
         self.get("/api/plex/in-progress")
 
 
+class TestNotUtf8(SafetyCase):
+    def test_bytes_that_are_not_utf8_are_replaced(self):
+        self.sign_in_plex()
+        self.sign_in_trakt()
+        items = FAKES.get("plex", "/_control/state")["items"]
+        # "\udcff" goes out from the fake as the single byte 0xff.
+        FAKES.post("plex", "/_control/state", {"update_items": [
+            {"ratingKey": it["ratingKey"], "title": "bad\udcffbyte " + it["ratingKey"]}
+            for it in items]})
+        run = self.wait_run(self.post("/api/sync")["run_id"])
+        self.assertEqual(run["status"], "ok", run)
+        changes = self.get("/api/runs/%d/changes" % run["id"])["changes"]
+        titles = [c["title"] for c in changes if c["type"] == "movie"]
+        self.assertTrue(titles)
+        self.assertTrue(all(t.startswith("bad?byte ") for t in titles), titles)
+        self.assertIn("bytes that are not UTF-8 replaced", self.log_text())
+
+
 class TestHugePage(SafetyCase):
     def test_page_of_tiny_objects_fails_the_run_cleanly(self):
         self.sign_in_plex()

@@ -122,6 +122,20 @@ test_valid(void)
 	TAP_OK(pts_utf8_valid("\xf4\x8f\xbf\xbf", 4), "U+10FFFF itself");
 }
 
+static void
+test_repair(void)
+{
+	static const char bad[] = "a" E2 "\xff" E3 "\xc3" "b" "\xed\xa0\x80" E4;
+	char buf[32];
+
+	memcpy(buf, bad, sizeof(bad));
+	TAP_OK(pts_utf8_repair(buf, sizeof(bad) - 1) == 5, "five bad bytes replaced");
+	TAP_STREQ(buf, "a" E2 "?" E3 "?b???" E4, "each bad byte becomes '?', good text stays");
+	TAP_OK(pts_utf8_valid(buf, strlen(buf)), "the result is valid");
+	memcpy(buf, "ok" E3, 6);
+	TAP_OK(pts_utf8_repair(buf, 5) == 0, "valid text is left alone");
+}
+
 int
 main(void)
 {
@@ -129,5 +143,6 @@ main(void)
 	test_cut_copy_dup();
 	test_trim();
 	test_valid();
+	test_repair();
 	return tap_done();
 }
