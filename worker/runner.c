@@ -179,7 +179,7 @@ runner_mem_limit(void)
 	if (mb == 0)
 		return;
 #ifdef RUNNER_ASAN
-	PTS_DEBUG("AddressSanitizer build: no address-space limit for job children");
+	/* ASan reserves terabytes of address space up front: no limit can hold there. */
 #else
 	struct rlimit rl;
 
@@ -201,11 +201,12 @@ runner_child_main(const char *dbpath, int64_t job_id, volatile sig_atomic_t *ter
 	sqlite3 *db = NULL;
 	int rc;
 
-	runner_mem_limit();
 	/* The parent's handle must not be used (or closed) after fork: open our own. */
+	pts_log_attach(NULL);
 	if (pts_db_open(dbpath, &db) != 0)
 		_exit(3);
 	pts_log_attach(db);
+	runner_mem_limit();   /* logs through our own handle */
 	rc = pts_runner_run_job(db, job_id, term);
 	pts_log_attach(NULL);
 	pts_db_close(db);
