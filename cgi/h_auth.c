@@ -15,7 +15,6 @@
 #include "log.h"
 #include "rows.h"
 
-/* Every flow and token column back to "nothing": a sign-out. */
 /*
  * Every flow and token column back to "nothing": a sign-out. The generation moves on, so a
  * job still holding the old token neither uses it again nor writes the row (worker/authgen.h).

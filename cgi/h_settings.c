@@ -3,9 +3,13 @@
  */
 #include "handler.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "db.h"
 #include "jsonx.h"
 #include "log.h"
 #include "session.h"
@@ -99,6 +103,96 @@ settings_password_rule(struct hctx *ctx)
 	return rc > 0 ? 0 : -1;
 }
 
+/* Longest "scheme://host:port" compared (the setting itself is bounded by PTS_SETTING_URL_MAX). */
+#define SETTINGS_ORIGIN_MAX 320
+
+/*
+ * The origin of an http(s) URL as "scheme://host:port": scheme and host in lower case, user
+ * info dropped, the default port filled in. "" for an empty or unreadable URL.
+ */
+static void
+settings_url_origin(const char *url, char *out, size_t len)
+{
+	const char *auth, *end, *at, *host_end, *port = NULL;
+	int https = strncasecmp(url, "https://", 8) == 0;
+	long pnum;
+	size_t i, n;
+
+	out[0] = '\0';
+	if (!https && strncasecmp(url, "http://", 7) != 0)
+		return;
+	auth = url + (https ? 8 : 7);
+	end = auth + strcspn(auth, "/?#");
+	for (at = auth; at < end; at++)   /* user info ends at the last '@' */
+		if (*at == '@')
+			auth = at + 1;
+	if (*auth == '[') {
+		host_end = memchr(auth, ']', (size_t)(end - auth));
+		if (host_end == NULL)
+			return;
+		host_end++;
+	} else {
+		host_end = memchr(auth, ':', (size_t)(end - auth));
+		if (host_end == NULL)
+			host_end = end;
+	}
+	if (host_end < end && *host_end == ':')
+		port = host_end + 1;
+	pnum = port != NULL && port < end ? strtol(port, NULL, 10) : (https ? 443 : 80);
+	n = (size_t)(host_end - auth);
+	if (n + 32 > len)
+		return;
+	i = (size_t)snprintf(out, len, "%s://", https ? "https" : "http");
+	for (; auth < host_end; auth++)
+		out[i++] = (char)tolower((unsigned char)*auth);
+	snprintf(out + i, len - i, ":%ld", pnum);
+}
+
+/*
+ * The Plex sign-in belongs to the server it was used with. When a valid PUT moves plex_url to
+ * another server (scheme, host or port differ) or clears it, the stored Plex token is forgotten
+ * first, in its own transaction, before the new URL is saved: pts_plex_open (worker) reads the
+ * URL and then the token for each job, so no job can pair the new URL with the old token. A
+ * job already running keeps the URL it started with, and the generation moving on
+ * (worker/authgen.h) stops it at its next Plex request. The same server (a path or a trailing
+ * "/" changed) keeps the sign-in. 0, or -1 on a database error.
+ */
+static int
+settings_plex_url_guard(sqlite3 *db, json_object *body)
+{
+	json_object *v, *scratch;
+	char *old;
+	char a[SETTINGS_ORIGIN_MAX], b[SETTINGS_ORIGIN_MAX];
+	int bad, rc = 0;
+
+	if (!json_object_object_get_ex(body, "plex_url", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return 0;
+	scratch = json_object_new_object();
+	bad = pts_settings_validate(body, scratch);
+	json_object_put(scratch);
+	if (bad != 0)
+		return 0;   /* refused below: nothing changes */
+	if ((old = pts_settings_get_str(db, "plex_url")) == NULL)
+		return -1;
+	settings_url_origin(old, a, sizeof(a));
+	settings_url_origin(json_object_get_string(v), b, sizeof(b));
+	if (old[0] != '\0' && strcmp(a, b) != 0) {
+		rc = pts_db_run(db, "UPDATE auth SET state = 'none', code = NULL, url = NULL,"
+		    " flow_id = NULL, poll_interval = NULL, flow_expires_at = NULL,"
+		    " access_token = NULL, refresh_token = NULL, token_expires_at = NULL,"
+		    " user = NULL, error = 'The Plex server changed: sign in to Plex again',"
+		    " gen = gen + 1, updated_at = ? WHERE service = 'plex'"
+		    " AND access_token IS NOT NULL", "i",
+		    pts_now());
+		if (rc == 0 && sqlite3_changes(db) > 0)
+			pts_log(PTS_LOG_INFO, "settings: plex_url now names another server: the Plex"
+			    " sign-in was forgotten");
+	}
+	free(old);
+	return rc;
+}
+
 void
 h_settings_put(struct hctx *ctx)
 {
@@ -108,7 +202,9 @@ h_settings_put(struct hctx *ctx)
 	if (settings_password_rule(ctx) != 0)
 		return;
 	fields = json_object_new_object();
-	rc = pts_settings_apply(ctx->db, ctx->body, fields);
+	/* The guard goes right before the save: no check may refuse the PUT after it. */
+	rc = settings_plex_url_guard(ctx->db, ctx->body) != 0 ? -1 :
+	    pts_settings_apply(ctx->db, ctx->body, fields);
 
 	if (rc > 0) {
 		resp_error(ctx->resp, 400, "invalid_settings", "some settings are invalid; nothing"

@@ -3,9 +3,51 @@
  */
 #include "jsonx.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "paths.h"
 #include "timefmt.h"
+
+size_t
+pts_json_count_values(const char *buf, size_t len, size_t limit)
+{
+	size_t i, n = 1;
+	int in_str = 0;
+
+	for (i = 0; i < len && n <= limit; i++) {
+		char c = buf[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;   /* the escaped character cannot end the string */
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == ',' || c == '[' || c == '{') {
+			n++;
+		}
+	}
+	return n;
+}
+
+size_t
+pts_json_max_nodes(void)
+{
+	const char *env = pts_env("PTS_JSON_MAX_NODES", NULL);
+	char *end;
+	unsigned long long v;
+
+	if (env == NULL || *env < '0' || *env > '9')
+		return PTS_JSON_MAX_NODES;
+	errno = 0;
+	v = strtoull(env, &end, 10);
+	if (errno != 0 || *end != '\0' || v == 0 || v > PTS_JSON_MAX_NODES)
+		return PTS_JSON_MAX_NODES;
+	return (size_t)v;
+}
 
 json_object *
 pts_json_parse(const char *buf, size_t len, size_t max_len, const char **err)
@@ -31,10 +73,16 @@ pts_json_parse(const char *buf, size_t len, size_t max_len, const char **err)
 			*err = "JSON too large";
 		return NULL;
 	}
+	if (pts_json_count_values(buf, len, pts_json_max_nodes()) > pts_json_max_nodes()) {
+		if (err != NULL)
+			*err = PTS_JSON_ERR_TOO_MANY;
+		return NULL;
+	}
+	errno = 0;
 	tok = json_tokener_new_ex(PTS_JSON_MAX_DEPTH);
 	if (tok == NULL) {
 		if (err != NULL)
-			*err = "out of memory";
+			*err = PTS_JSON_ERR_OOM;
 		return NULL;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
@@ -43,11 +91,12 @@ pts_json_parse(const char *buf, size_t len, size_t max_len, const char **err)
 		enum json_tokener_error e = json_tokener_get_error(tok);
 
 		if (err != NULL)
-			*err = e == json_tokener_continue ? "JSON truncated"
+			*err = errno == ENOMEM ? PTS_JSON_ERR_OOM
+			    : e == json_tokener_continue ? "JSON truncated"
 			    : e == json_tokener_error_depth ? "JSON nested too deeply"
 			    : "malformed JSON";
 		/* A bare null parses as NULL with success: treat it as a value we cannot use. */
-		if (obj == NULL && e == json_tokener_success && err != NULL)
+		if (obj == NULL && e == json_tokener_success && err != NULL && errno != ENOMEM)
 			*err = "JSON null";
 		json_object_put(obj);
 		json_tokener_free(tok);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "db.h"
+#include "utf8.h"
 
 static const char *log_prog = "pts";
 static enum pts_log_level log_min = PTS_LOG_INFO;
@@ -74,6 +75,7 @@ log_vwrite(enum pts_log_level level, int to_db, const char *fmt, va_list ap)
 	char msg[PTS_LOG_MAX_MSG];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	pts_utf8_trim(msg);   /* a long title may have been cut mid-character */
 	log_sanitize(msg);
 	log_stderr(level, msg);
 	if (!to_db || log_db == NULL || log_busy)

@@ -4,7 +4,7 @@
  * pts_log() writes one line to stderr and, once pts_log_attach() gave it a database, a row
  * in `log` tagged with the current run (pts_log_set_run). pts_log_raw() writes to stderr only:
  * the database layer uses it so a failing database never recurses into itself.
- * Messages are truncated at PTS_LOG_MAX_MSG bytes. Not thread-safe; both programs are
+ * Messages are truncated at PTS_LOG_MAX_MSG bytes, at a UTF-8 character boundary. Not thread-safe; both programs are
  * single-threaded.
  */
 #ifndef PTS_LOG_H

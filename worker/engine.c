@@ -35,6 +35,7 @@
 #include "reconcile.h"
 #include "settings.h"
 #include "trakt.h"
+#include "utf8.h"
 
 /* Libraries one sync covers. */
 #define ENGINE_MAX_LIBS 64
@@ -90,6 +91,19 @@ struct engine {
 	struct pts_feat_set feats;   /* the optional features that are on */
 };
 
+/* Bytes of a library's name quoted in a run's message: the cause after it must fit too. */
+#define ENGINE_NAME_IN_MSG 64
+
+/* name cut to ENGINE_NAME_IN_MSG bytes at a character boundary, "..." marking a cut. */
+static const char *
+eng_short(const char *name, char *buf, size_t len)
+{
+	size_t n = pts_utf8_cut_len(name, strlen(name), ENGINE_NAME_IN_MSG);
+
+	snprintf(buf, len, "%.*s%s", (int)n, name, name[n] != '\0' ? "..." : "");
+	return buf;
+}
+
 /* Log a run-level failure and keep the first one as the run's message. */
 static void eng_fail(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -102,6 +116,7 @@ eng_fail(struct engine *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	pts_utf8_trim(msg);   /* it may name a title or an upstream error: cut whole characters */
 	PTS_ERROR("%s", msg);
 	if (e->run->message[0] == '\0')
 		snprintf(e->run->message, sizeof(e->run->message), "%s", msg);
@@ -160,7 +175,7 @@ eng_libraries(struct engine *e, const struct pts_ckpt *ck)
 		struct eng_lib *l = &e->libs[e->nlibs++];
 
 		snprintf(l->key, sizeof(l->key), "%s", sqlite3_column_text(st, 0));
-		snprintf(l->title, sizeof(l->title), "%s", sqlite3_column_text(st, 1));
+		pts_utf8_copy(l->title, sizeof(l->title), (const char *)sqlite3_column_text(st, 1));
 		l->is_show = strcmp((const char *)sqlite3_column_text(st, 2), "show") == 0;
 	}
 	sqlite3_finalize(st);
@@ -172,7 +187,7 @@ eng_libraries(struct engine *e, const struct pts_ckpt *ck)
 	}
 	/* Nothing picked: every movie and show library of the server. */
 	if (pts_plex_sections(e->plex, &secs, &n) != PTS_HTTP_OK) {
-		eng_fail(e, "cannot list Plex's libraries");
+		eng_fail(e, "cannot list Plex's libraries: %s", pts_http_last_error());
 		return -1;
 	}
 	for (i = 0; i < n && e->nlibs < ENGINE_MAX_LIBS; i++) {
@@ -182,7 +197,7 @@ eng_libraries(struct engine *e, const struct pts_ckpt *ck)
 			continue;
 		l = &e->libs[e->nlibs++];
 		snprintf(l->key, sizeof(l->key), "%s", secs[i].key);
-		snprintf(l->title, sizeof(l->title), "%s", secs[i].title);
+		pts_utf8_copy(l->title, sizeof(l->title), secs[i].title);
 		l->is_show = strcmp(secs[i].type, "show") == 0;
 	}
 	free(secs);
@@ -252,7 +267,7 @@ eng_read_trakt(struct engine *e)
 
 	if (pts_trakt_watched_movies(e->trakt, &e->movies) != PTS_HTTP_OK ||
 	    pts_trakt_watched_shows(e->trakt, &e->shows) != PTS_HTTP_OK) {
-		eng_fail(e, "cannot read the watched state from Trakt");
+		eng_fail(e, "cannot read the watched state from Trakt: %s", pts_http_last_error());
 		return -1;
 	}
 	if (pts_idx_init(&e->movie_idx, e->movies.n * 3) != 0 ||
@@ -323,6 +338,7 @@ eng_progress_item(struct engine *e, const struct pts_plex_item *it, int is_episo
 		snprintf(label, sizeof(label), "%s (%d)", it->title ? it->title : "", it->year);
 	else
 		snprintf(label, sizeof(label), "%s", it->title ? it->title : "");
+	pts_utf8_trim(label);
 	pts_progress_item(&e->run->progress, label);
 	pts_progress_advance(&e->run->progress, 1);
 	(void)pts_progress_flush(&e->run->progress, 0);
@@ -501,7 +517,10 @@ eng_scan_library(struct engine *e, struct eng_lib *l)
 	if (r == PTS_HTTP_CANCELLED || pts_wctx_cancelled(e->w))
 		return 1;
 	if (r != PTS_HTTP_OK) {
-		eng_fail(e, "cannot read library %s from Plex (%s)", l->title,
+		char name[ENGINE_NAME_IN_MSG + 4];
+
+		eng_fail(e, "cannot read library %s from Plex: %s", eng_short(l->title, name,
+		    sizeof(name)), pts_http_last_error()[0] ? pts_http_last_error() :
 		    pts_http_result_name(r));
 		return -1;
 	}
@@ -903,7 +922,10 @@ eng_count(struct engine *e)
 
 		if (pts_plex_count(e->plex, l->key, l->is_show ? PTS_PLEX_TYPE_EPISODE :
 		    PTS_PLEX_TYPE_MOVIE, NULL, &l->total) != PTS_HTTP_OK) {
-			eng_fail(e, "cannot count the items of %s", l->title);
+			char name[ENGINE_NAME_IN_MSG + 4];
+
+			eng_fail(e, "cannot count the items of %s: %s", eng_short(l->title, name,
+			    sizeof(name)), pts_http_last_error());
 			return -1;
 		}
 		e->run->progress.overall_total += l->total;
@@ -930,8 +952,11 @@ eng_sync(struct engine *e)
 
 	pts_progress_phase(&e->run->progress, "checking");
 	if (pts_trakt_ensure_token(e->trakt) != PTS_HTTP_OK) {
-		eng_fail(e, "Trakt is not signed in (or the sign-in expired): authorize Trakt in"
-		    " Settings");
+		if (pts_http_last_was_redirect())
+			eng_fail(e, "cannot refresh the Trakt sign-in: %s", pts_http_last_error());
+		else
+			eng_fail(e, "Trakt is not signed in (or the sign-in expired): authorize Trakt"
+			    " in Settings");
 		return -1;
 	}
 	have_ck = pts_ckpt_load(e->w->db, &ck);

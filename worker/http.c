@@ -14,6 +14,7 @@
 #include "log.h"
 #include "paths.h"
 #include "ratelimit.h"
+#include "utf8.h"
 
 #ifndef PTS_VERSION
 #define PTS_VERSION "0"
@@ -26,6 +27,8 @@
 #define HTTP_EP_KEY_LEN 192
 /* Backoff waits longer than this are shown on the progress row. */
 #define HTTP_SHOW_WAIT_MS 1000
+/* Bytes of an upstream error body's "error" / "error_description" quoted in messages. */
+#define HTTP_DETAIL_MAX 100
 
 struct http_svc_state {
 	CURL *h;
@@ -46,6 +49,7 @@ struct http_xfer {
 	struct pts_wctx *w;
 	int no_cancel;     /* non-idempotent: let it finish */
 	int cancelled;
+	int oom;           /* the body buffer could not grow */
 };
 
 static struct http_svc_state http_svc[PTS_HTTP_NSVC];
@@ -53,6 +57,8 @@ static struct http_ep http_eps[PTS_HTTP_MAX_ENDPOINTS];
 static int http_neps;
 static int64_t http_last_flush_ms;
 static unsigned http_rand_state;
+static char http_last_error[sizeof(((struct pts_http_resp *)0)->error)];
+static int http_last_redirect;
 
 static const char *const http_svc_names[PTS_HTTP_NSVC] = { "plex", "plextv", "trakt", "tmdb" };
 static const char *const http_svc_titles[PTS_HTTP_NSVC] = { "Plex", "plex.tv", "Trakt", "TMDb" };
@@ -226,6 +232,18 @@ pts_http_global_cleanup(void)
 	curl_global_cleanup();
 }
 
+const char *
+pts_http_last_error(void)
+{
+	return http_last_error;
+}
+
+int
+pts_http_last_was_redirect(void)
+{
+	return http_last_redirect;
+}
+
 void
 pts_http_resp_free(struct pts_http_resp *resp)
 {
@@ -251,6 +269,7 @@ http_resp_reset(struct pts_http_resp *resp)
 	resp->content_type[0] = '\0';
 	resp->error[0] = '\0';
 	resp->oversized = 0;
+	resp->redirect = 0;
 }
 
 /* ==== Counters ==== */
@@ -485,8 +504,10 @@ http_on_body(char *p, size_t size, size_t n, void *ud)
 		while (cap < r->len + add + 1)
 			cap *= 2;
 		nb = realloc(r->body, cap);
-		if (nb == NULL)
+		if (nb == NULL) {
+			x->oom = 1;
 			return 0;
+		}
 		r->body = nb;
 		r->cap = cap;
 	}
@@ -535,10 +556,8 @@ http_setup(CURL *h, const struct pts_http_req *req, struct curl_slist *headers,
 	SETOPT(CURLOPT_TIMEOUT, timeout);
 	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
-	SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
-	SETOPT(CURLOPT_MAXREDIRS, (long)PTS_HTTP_MAX_REDIRS);
+	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);   /* never: see http.h, a 3xx is refused */
 	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	SETOPT(CURLOPT_USERAGENT, HTTP_USER_AGENT);
 	SETOPT(CURLOPT_ACCEPT_ENCODING, "");   /* gzip for big listings; the cap counts decoded bytes */
 	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_bytes);
@@ -661,9 +680,58 @@ http_error_detail(const struct pts_http_resp *resp, char *out, size_t len)
 		if (d == NULL)
 			d = pts_json_str(j, "status_message");   /* TMDb */
 	}
-	if (e != NULL || d != NULL)
-		snprintf(out, len, ": %.100s%s%.100s", e ? e : "", e && d ? " - " : "", d ? d : "");
+	if (e != NULL || d != NULL) {
+		char es[HTTP_DETAIL_MAX + 1], ds[HTTP_DETAIL_MAX + 1];
+
+		pts_utf8_copy(es, sizeof(es), e);
+		pts_utf8_copy(ds, sizeof(ds), d);
+		snprintf(out, len, ": %s%s%s", es, e && d ? " - " : "", ds);
+	}
 	json_object_put(j);
+}
+
+/*
+ * Where a refused redirect pointed, for messages: scheme, host, port and path of its Location
+ * (resolved by curl) without user info, query or fragment (they may carry a token).
+ */
+static void
+http_redirect_shown(CURL *h, char *out, size_t len)
+{
+	char *loc = NULL, buf[PTS_HTTP_REDIRECT_SHOWN + 1];
+	const char *host, *at, *p;
+	size_t n = 0, cut;
+
+	if (curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK || loc == NULL ||
+	    loc[0] == '\0') {
+		snprintf(out, len, "(no Location)");
+		return;
+	}
+	host = strstr(loc, "://");
+	host = host != NULL ? host + 3 : loc;
+	cut = strcspn(host, "/?#");
+	at = memchr(host, '@', cut);
+	/* scheme:// */
+	n = (size_t)(host - loc) < sizeof(buf) - 1 ? (size_t)(host - loc) : sizeof(buf) - 1;
+	memcpy(buf, loc, n);
+	p = at != NULL ? at + 1 : host;
+	cut = strcspn(p, "?#");
+	if (cut > sizeof(buf) - 1 - n)
+		cut = sizeof(buf) - 1 - n;
+	memcpy(buf + n, p, cut);
+	buf[n + cut] = '\0';
+	/* Bytes past ASCII are shown escaped (the Location may not be UTF-8); a control
+	 * character ends what we show. */
+	for (p = buf, n = 0; *p != '\0' && n + 4 <= len; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c < 0x20 || c == 0x7f)
+			break;
+		if (c >= 0x80)
+			n += (size_t)snprintf(out + n, len - n, "%%%02X", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
 }
 
 enum pts_http_result
@@ -686,6 +754,8 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 	http_url_path(req->url, path, sizeof(path));
 	if (s->h == NULL && (s->h = curl_easy_init()) == NULL) {
 		snprintf(resp->error, sizeof(resp->error), "curl_easy_init failed");
+		snprintf(http_last_error, sizeof(http_last_error), "%s", resp->error);
+		http_last_redirect = 0;
 		PTS_ERROR("%s %s: %s", req->method, path, resp->error);
 		return PTS_HTTP_NETWORK;
 	}
@@ -740,6 +810,13 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 				res = PTS_HTTP_CANCELLED;
 				break;
 			}
+			if (x.oom) {
+				snprintf(resp->error, sizeof(resp->error),
+				    "out of memory reading %s answer to %s %s", title, req->method, path);
+				PTS_ERROR("%s", resp->error);
+				res = PTS_HTTP_BAD_RESPONSE;
+				break;
+			}
 			if (resp->oversized || rc == CURLE_FILESIZE_EXCEEDED) {
 				resp->oversized = 1;
 				snprintf(resp->error, sizeof(resp->error),
@@ -765,23 +842,54 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 			retry = 1;
 		} else if (status >= 200 && status < 300) {
 			const char *perr = NULL;
+			size_t bad;
 
 			res = PTS_HTTP_OK;
 			if ((req->flags & PTS_HTTP_RAW) || resp->len == 0)
 				break;
+			/* Its text ends up in our JSON answers, which must be UTF-8. */
+			bad = pts_utf8_repair(resp->body, resp->len);
+			if (bad > 0)
+				PTS_WARN("%s answer to %s %s: %zu bytes that are not UTF-8 replaced"
+				    " with '?'", title, req->method, path, bad);
 			resp->json = pts_json_parse(resp->body, resp->len, x.max_bytes, &perr);
 			if (resp->json != NULL)
 				break;
+			res = PTS_HTTP_BAD_RESPONSE;
+			if (perr != NULL && strcmp(perr, PTS_JSON_ERR_OOM) == 0) {
+				/* The job's memory ceiling (runner.h): another try would end the same. */
+				snprintf(resp->error, sizeof(resp->error), "out of memory parsing %s"
+				    " answer to %s %s (%zu bytes)", title, req->method, path, resp->len);
+				PTS_ERROR("%s", resp->error);
+				break;
+			}
+			if (perr != NULL && strcmp(perr, PTS_JSON_ERR_TOO_MANY) == 0) {
+				snprintf(resp->error, sizeof(resp->error), "%s answer to %s %s has more"
+				    " than %zu JSON values (%zu bytes): refused", title, req->method, path,
+				    pts_json_max_nodes(), resp->len);
+				PTS_ERROR("%s", resp->error);
+				break;
+			}
 			snprintf(resp->error, sizeof(resp->error), "%s %s %s: HTTP %ld with %s (%s,"
 			    " %zu bytes)", title, req->method, path, status, perr ? perr : "bad JSON",
 			    resp->content_type[0] ? resp->content_type : "no content type", resp->len);
-			res = PTS_HTTP_BAD_RESPONSE;
 			/* A cut-off body may be a network hiccup; a write was applied: do not resend. */
 			if (once || nonidem || tries >= PTS_HTTP_MAX_TRIES) {
 				PTS_ERROR("%s", resp->error);
 				break;
 			}
 			retry = 1;
+		} else if (status >= 300 && status < 400) {
+			char target[PTS_HTTP_REDIRECT_SHOWN + 1];
+
+			/* Following it would hand our credentials to the Location's host. */
+			http_redirect_shown(s->h, target, sizeof(target));
+			resp->redirect = 1;
+			snprintf(resp->error, sizeof(resp->error), "%s answered %ld: redirect to %s"
+			    " refused", title, status, target);
+			PTS_ERROR("%s (%s %s)", resp->error, req->method, path);
+			res = PTS_HTTP_HTTP_ERROR;
+			break;
 		} else if (status == 429) {
 			int64_t wait_s = pts_http_retry_wait_s(resp->retry_after);
 
@@ -857,11 +965,17 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 		http_count(req->svc, 0, 0, 0, 1);
 	if (res == PTS_HTTP_CANCELLED && resp->error[0] == '\0')
 		snprintf(resp->error, sizeof(resp->error), "cancelled");
+	pts_utf8_trim(resp->error);   /* it may quote an upstream error body */
+	snprintf(http_last_error, sizeof(http_last_error), "%s", res == PTS_HTTP_OK ? "" :
+	    resp->error);
+	http_last_redirect = res != PTS_HTTP_OK && resp->redirect;
 	(void)pts_http_flush_counters(w->db, 0);
 	return res;
 oom:
 	curl_slist_free_all(headers);
 	snprintf(resp->error, sizeof(resp->error), "out of memory");
+	snprintf(http_last_error, sizeof(http_last_error), "%s", resp->error);
+	http_last_redirect = 0;
 	PTS_ERROR("%s %s: out of memory", req->method, path);
 	return PTS_HTTP_NETWORK;
 }

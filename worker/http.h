@@ -3,8 +3,16 @@
  *
  * One curl handle per service is kept for the life of the process (keep-alive), and every
  * transfer is configured in one function: connect and total timeouts, TLS verification,
- * redirect limit, NOSIGNAL, an error buffer, our User-Agent, a cap on response bytes and a
- * progress callback that aborts when the job is cancelled.
+ * NOSIGNAL, an error buffer, our User-Agent, a cap on response bytes and a progress callback
+ * that aborts when the job is cancelled.
+ *
+ * Redirects are never followed, for any service. Every request carries a credential (Plex's
+ * and plex.tv's X-Plex-Token, Trakt's trakt-api-key and bearer token, the OAuth client_secret
+ * and refresh_token in POST bodies, TMDb's api_key) and libcurl re-sends custom headers and a
+ * 307/308's body to whatever host the Location names. None of the APIs we call redirects
+ * (TMDb poster images are linked, never fetched), so a 3xx is a final PTS_HTTP_HTTP_ERROR,
+ * not retried, with resp->error "<Service> answered 302: redirect to <target> refused"
+ * (target without its query string).
  *
  * Retry policy, all here:
  *   - network errors, 5xx and Cloudflare 520-524: exponential backoff with jitter, at most
@@ -16,7 +24,10 @@
  *     5xx answers PTS_HTTP_UNKNOWN and the caller decides. A 429 (not applied) and a refused
  *     connection (never sent) are retried. Such a transfer is not aborted on cancel either:
  *     it finishes (bounded by its timeout) so its outcome is known;
- *   - PTS_HTTP_ONCE: a single attempt, every status handed back (OAuth polling).
+ *   - PTS_HTTP_ONCE: a single attempt, every status handed back (OAuth polling);
+ *   - 3xx, a body over the value cap of jsonx.h, or one that ran out of memory: never retried.
+ * A 2xx body parsed as JSON is made UTF-8 first (pts_utf8_repair: bad bytes become '?'), as
+ * its text ends up in the dashboard's JSON answers.
  * Trakt requests are paced by ratelimit.h before each attempt. A Trakt 401 is the Trakt
  * client's business (refresh once and retry), not this layer's.
  *
@@ -46,7 +57,7 @@
 
 #define PTS_HTTP_CONNECT_TIMEOUT_S 10
 #define PTS_HTTP_TIMEOUT_S 60           /* whole transfer, default */
-#define PTS_HTTP_MAX_REDIRS 3
+#define PTS_HTTP_REDIRECT_SHOWN 200  /* bytes of a refused redirect's target in messages */
 #define PTS_HTTP_MAX_BYTES (16L * 1024 * 1024)        /* response body cap, default */
 #define PTS_HTTP_MAX_BYTES_LARGE (64L * 1024 * 1024)  /* Plex listing pages */
 #define PTS_HTTP_MAX_TRIES 4            /* attempts for network errors and 5xx */
@@ -109,6 +120,7 @@ struct pts_http_resp {
 	char content_type[PTS_HTTP_CTYPE_LEN];
 	char error[CURL_ERROR_SIZE + 128]; /* why it failed, for log lines and auth.error */
 	int oversized;              /* the body passed max_bytes */
+	int redirect;               /* a 3xx was answered (and refused) */
 };
 
 /* ==== Functions ==== */
@@ -146,6 +158,15 @@ char *pts_http_escape(const char *s);
  * with pts_http_resp_free() whatever the result. Failures are logged here with the cause.
  */
 enum pts_http_result pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp);
+
+/*
+ * Why the last request of this process that did not succeed failed (its resp->error), for a
+ * run's or a sign-in's cause; "" after a success. Static storage, overwritten by the next
+ * request.
+ */
+const char *pts_http_last_error(void);
+/* 1 when that request failed because a redirect was refused (it will fail the same again). */
+int pts_http_last_was_redirect(void);
 
 /* Free what resp owns (NULL safe) and zero it. */
 void pts_http_resp_free(struct pts_http_resp *resp);

@@ -25,6 +25,7 @@
 #include "plextv.h"
 #include "tmdb.h"
 #include "trakt.h"
+#include "utf8.h"
 
 /* Consecutive failed polls after which a sign-in gives up (network down for that long). */
 #define JOB_AUTH_MAX_POLL_FAILURES 30
@@ -60,7 +61,11 @@ job_why(enum pts_http_result r, const char *service, char *buf, size_t len)
 		snprintf(buf, len, "Could not reach %s: check the network and try again", service);
 		break;
 	case PTS_HTTP_HTTP_ERROR:
-		snprintf(buf, len, "%s refused the request: check the settings and the log", service);
+		if (pts_http_last_was_redirect())   /* the cause itself: it names the target */
+			pts_utf8_copy(buf, len, pts_http_last_error());
+		else
+			snprintf(buf, len, "%s refused the request: check the settings and the log",
+			    service);
 		break;
 	case PTS_HTTP_BAD_RESPONSE:
 	case PTS_HTTP_UNKNOWN:
@@ -264,8 +269,9 @@ poll:
 			rc = 0;
 			goto done;
 		}
-		/* Any other refusal repeats on every check: say so now. 5xx and 429 pass. */
-		if (r == PTS_HTTP_HTTP_ERROR && status >= 400 && status < 500 && status != 429) {
+		/* Any other refusal (a redirect too) repeats on every check: say so now. 5xx and
+		 * 429 pass. */
+		if (r == PTS_HTTP_HTTP_ERROR && status >= 300 && status < 500 && status != 429) {
 			job_why(r, "plex.tv", why, sizeof(why));
 			job_auth_state(w, gen, "plex", flow, "error", why);
 			PTS_ERROR("Plex sign-in: plex.tv refused the PIN check (HTTP %ld)", status);
@@ -364,7 +370,7 @@ pts_job_auth_trakt(struct pts_wctx *w, json_object *args)
 			goto done;
 		}
 		job_why(r, "Trakt", why, sizeof(why));
-		if (r == PTS_HTTP_HTTP_ERROR)
+		if (r == PTS_HTTP_HTTP_ERROR && !pts_http_last_was_redirect())
 			snprintf(why, sizeof(why), "Trakt refused the client id: check it in Settings");
 		job_auth_state(w, gen, "trakt", NULL, "error", why);
 		PTS_ERROR("Trakt sign-in failed: no device code (%s)", pts_http_result_name(r));
@@ -441,9 +447,11 @@ poll:
 			rc = 1;
 			goto done;
 		case PTS_TRAKT_POLL_ERROR:
-			if (++failures < JOB_AUTH_MAX_POLL_FAILURES)
+			/* A refused redirect answers every poll the same: stop at the first. */
+			if (!pts_http_last_was_redirect() && ++failures < JOB_AUTH_MAX_POLL_FAILURES)
 				continue;
 			job_auth_state(w, gen, "trakt", d.device_code, "error",
+			    pts_http_last_was_redirect() ? pts_http_last_error() :
 			    "Trakt sign-in failed: see the log");
 			goto done;
 		}
@@ -740,11 +748,9 @@ job_cw_item(void *ctx, const struct pts_plex_item *it)
 	r = &cw->rows[cw->n++];
 	memset(r, 0, sizeof(*r));
 	r->is_episode = is_ep;
-	r->title = it->title ? strndup(it->title, PTS_TRAKT_TITLE_MAX) : NULL;
-	r->show = is_ep && it->grandparent_title ? strndup(it->grandparent_title,
-	    PTS_TRAKT_TITLE_MAX) : NULL;
-	r->grandparent_rk = is_ep && it->grandparent_rating_key ?
-	    strndup(it->grandparent_rating_key, 64) : NULL;
+	r->title = pts_utf8_dup(it->title, PTS_TRAKT_TITLE_MAX);
+	r->show = is_ep ? pts_utf8_dup(it->grandparent_title, PTS_TRAKT_TITLE_MAX) : NULL;
+	r->grandparent_rk = is_ep ? pts_utf8_dup(it->grandparent_rating_key, 64) : NULL;
 	r->season = is_ep ? it->season : -1;
 	r->episode = is_ep ? it->episode : -1;
 	r->year = it->year;

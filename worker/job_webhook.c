@@ -20,6 +20,7 @@
 #include "settings.h"
 #include "syncrun.h"
 #include "trakt.h"
+#include "utf8.h"
 
 /* meta keys: our server's machineIdentifier and the plex_url it was read from. */
 #define WEBHOOK_META_MACHINE "plex_machine_id"
@@ -54,6 +55,7 @@ webhook_label(struct webhook *h)
 		snprintf(h->label, sizeof(h->label), "%s (%d)", it->title ? it->title : "", it->year);
 	else
 		snprintf(h->label, sizeof(h->label), "%s", it->title ? it->title : "");
+	pts_utf8_trim(h->label);   /* a long title is cut at a character boundary */
 }
 
 /* 1 when settings let a webhook write to Trakt; else 0 with the message set. */

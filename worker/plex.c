@@ -14,6 +14,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "settings.h"
+#include "utf8.h"
 
 /* Query pairs a listing may carry (type, includeGuids, 3 filters, 2 paging) + NULL. */
 #define PLEX_MAX_QUERY 20
@@ -188,6 +189,8 @@ pts_plex_parse_page(json_object *root, pts_plex_item_fn fn, void *ctx, int64_t *
 	    !json_object_is_type(mc, json_type_object))
 		return -1;
 	*total = plex_int(mc, "totalSize", -1);
+	if (*total > PTS_PLEX_TOTAL_MAX)
+		*total = PTS_PLEX_TOTAL_MAX;   /* summed over libraries: no overflow */
 	if (!json_object_object_get_ex(mc, "Metadata", &md))
 		return 0;   /* an empty container has no Metadata at all */
 	if (!json_object_is_type(md, json_type_array))
@@ -412,7 +415,7 @@ pts_plex_sections(struct pts_plex *c, struct pts_plex_section **out, size_t *n)
 			continue;
 		}
 		snprintf(s->key, sizeof(s->key), "%s", key);
-		snprintf(s->title, sizeof(s->title), "%s", title ? title : key);
+		pts_utf8_copy(s->title, sizeof(s->title), title ? title : key);
 		snprintf(s->type, sizeof(s->type), "%s", type);
 		snprintf(s->agent, sizeof(s->agent), "%s", agent ? agent : "");
 		(*n)++;

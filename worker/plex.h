@@ -34,6 +34,8 @@
 #define PTS_PLEX_PAGE_TIMEOUT_S 180
 /* Pages per listing before we call it a loop (PAGE_SIZE * this = 20M items). */
 #define PTS_PLEX_MAX_PAGES 20000
+/* Largest totalSize believed (all we would ever page through): counts are summed and divided. */
+#define PTS_PLEX_TOTAL_MAX ((int64_t)PTS_PLEX_PAGE_SIZE * PTS_PLEX_MAX_PAGES)
 /* Continue Watching entries asked for. */
 #define PTS_PLEX_CONTINUE_MAX 50
 /* Sections accepted from /library/sections. */

@@ -7,6 +7,10 @@
 #include <string.h>
 
 #include "db.h"
+#include "utf8.h"
+
+/* Bytes of the current item shown on the console line. */
+#define PROGRESS_CONSOLE_ITEM 40
 
 int pts_progress_console;
 
@@ -16,14 +20,18 @@ progress_console(const struct pts_progress *p)
 	double pct = p->overall_total > 0 ? 100.0 * (double)p->overall_done /
 	    (double)p->overall_total : 0;
 
-	fprintf(stderr, "\r%-10s %6.1f%% %lld/%lld  %.1f items/s  %-40.40s", p->phase, pct,
-	    (long long)p->overall_done, (long long)p->overall_total, p->rate, p->current_item);
+	int cut = (int)pts_utf8_cut_len(p->current_item, strlen(p->current_item),
+	    PROGRESS_CONSOLE_ITEM);
+
+	fprintf(stderr, "\r%-10s %6.1f%% %lld/%lld  %.1f items/s  %-*.*s", p->phase, pct,
+	    (long long)p->overall_done, (long long)p->overall_total, p->rate,
+	    PROGRESS_CONSOLE_ITEM, cut, p->current_item);
 }
 
 static void
 progress_copy(char *dst, size_t len, const char *src)
 {
-	snprintf(dst, len, "%s", src ? src : "");
+	(void)pts_utf8_copy(dst, len, src);   /* titles are cut at a character boundary */
 }
 
 int

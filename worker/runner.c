@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "job_webhook.h"
 #include "jsonx.h"
 #include "log.h"
+#include "paths.h"
 #include "retention.h"
 #include "syncrun.h"
 #include "undo.h"
@@ -149,6 +151,51 @@ pts_runner_recover(sqlite3 *db)
 	    " jobs.id = runs.job_id AND jobs.state IN ('queued','running'))", "i", pts_now());
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define RUNNER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RUNNER_ASAN 1
+#endif
+#endif
+
+/* The memory ceiling of a job child (see PTS_RUNNER_MEM_MAX_MB). Logged when it cannot be set. */
+static void
+runner_mem_limit(void)
+{
+	const char *env = pts_env("PTS_JOB_MEM_MAX_MB", NULL);
+	unsigned long long mb = PTS_RUNNER_MEM_MAX_MB;
+
+	if (env != NULL) {
+		char *end;
+
+		errno = 0;
+		mb = strtoull(env, &end, 10);
+		if (errno != 0 || end == env || *end != '\0' || mb > (1ULL << 40)) {
+			PTS_WARN("PTS_JOB_MEM_MAX_MB=%s is not a number of MiB: using %d",
+			    env, PTS_RUNNER_MEM_MAX_MB);
+			mb = PTS_RUNNER_MEM_MAX_MB;
+		}
+	}
+	if (mb == 0)
+		return;
+#ifdef RUNNER_ASAN
+	/* ASan reserves terabytes of address space up front: no limit can hold there. */
+#else
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_AS, &rl) != 0) {
+		PTS_WARN("getrlimit(RLIMIT_AS): %s", strerror(errno));
+		return;
+	}
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < (rlim_t)(mb << 20))
+		return;   /* already tighter */
+	rl.rlim_cur = (rlim_t)(mb << 20);
+	if (setrlimit(RLIMIT_AS, &rl) != 0)
+		PTS_WARN("setrlimit(RLIMIT_AS, %llu MiB): %s", mb, strerror(errno));
+#endif
+}
+
 static void
 runner_child_main(const char *dbpath, int64_t job_id, volatile sig_atomic_t *term)
 {
@@ -156,9 +203,11 @@ runner_child_main(const char *dbpath, int64_t job_id, volatile sig_atomic_t *ter
 	int rc;
 
 	/* The parent's handle must not be used (or closed) after fork: open our own. */
+	pts_log_attach(NULL);
 	if (pts_db_open(dbpath, &db) != 0)
 		_exit(3);
 	pts_log_attach(db);
+	runner_mem_limit();   /* logs through our own handle */
 	rc = pts_runner_run_job(db, job_id, term);
 	pts_log_attach(NULL);
 	pts_db_close(db);

@@ -16,6 +16,13 @@
 
 /* A job interrupted this many times (crashes, restarts) is failed instead of retried. */
 #define PTS_RUNNER_MAX_ATTEMPTS 5
+/*
+ * Address space a job child may use (RLIMIT_AS), in MiB: a hostile or broken upstream answer
+ * then fails that job ("out of memory parsing Plex answer") instead of taking the machine
+ * down. PTS_JOB_MEM_MAX_MB overrides it (0: no limit). Not applied in AddressSanitizer builds,
+ * which reserve terabytes of address space; the JSON value cap (jsonx.h) works in every build.
+ */
+#define PTS_RUNNER_MEM_MAX_MB 1536
 
 /* At start: jobs left 'running' by a dead worker go back to the queue (or fail). 0 or -1. */
 int pts_runner_recover(sqlite3 *db);

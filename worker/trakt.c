@@ -14,6 +14,7 @@
 #include "log.h"
 #include "settings.h"
 #include "timefmt.h"
+#include "utf8.h"
 
 /* Query pairs a paged request carries (extra + page + limit) + NULL. */
 #define TRAKT_MAX_QUERY 16
@@ -21,18 +22,16 @@
 #define TRAKT_STORE_TRIES 5
 #define TRAKT_STORE_RETRY_MS 500
 #define TRAKT_NUM_LEN 24
-/* Largest added/deleted count believed from a write's answer (far above any account's plays). */
-#define TRAKT_COUNT_MAX 100000000
 /* Latest epoch believed from Trakt (9999-12-31T23:59:59Z). */
 #define TRAKT_EPOCH_MAX 253402300799LL
 
 /* ==== Small helpers ==== */
 
-/* strdup of at most PTS_TRAKT_TITLE_MAX bytes; NULL stays NULL. */
+/* A copy of at most PTS_TRAKT_TITLE_MAX bytes, cut at a character boundary; NULL stays NULL. */
 static char *
 trakt_title(const char *s)
 {
-	return s != NULL ? strndup(s, PTS_TRAKT_TITLE_MAX) : NULL;
+	return pts_utf8_dup(s, PTS_TRAKT_TITLE_MAX);
 }
 
 /* An ISO time field as epoch seconds; 0 when absent, null or malformed. */
@@ -1180,7 +1179,7 @@ trakt_flag_numbered(json_object *nf, struct pts_trakt_hist_item *items, size_t n
 }
 
 /*
- * A count of a write's answer, kept within 0..TRAKT_COUNT_MAX: a negative or absurd number
+ * A count of a write's answer, kept within 0..PTS_TRAKT_COUNT_MAX: a negative or absurd number
  * from the wire must not drive the arithmetic of trakt_flag_numbered() (found by fuzzing:
  * "episodes": -9e18 overflowed it).
  */
@@ -1189,7 +1188,13 @@ trakt_count(json_object *counts, const char *key)
 {
 	int64_t v = pts_json_int(counts, key, 0);
 
-	return v < 0 ? 0 : v > TRAKT_COUNT_MAX ? TRAKT_COUNT_MAX : v;
+	return v < 0 ? 0 : v > PTS_TRAKT_COUNT_MAX ? PTS_TRAKT_COUNT_MAX : v;
+}
+
+int64_t
+pts_trakt_count_sum(json_object *counts)
+{
+	return trakt_count(counts, "movies") + trakt_count(counts, "episodes");
 }
 
 int
@@ -1303,7 +1308,7 @@ pts_trakt_history_remove_ids_nf(struct pts_trakt *t, const int64_t *ids, size_t 
 		if (d == NULL)
 			r = PTS_HTTP_UNKNOWN;
 		else
-			*deleted = pts_json_int(d, "movies", 0) + pts_json_int(d, "episodes", 0);
+			*deleted = pts_trakt_count_sum(d);   /* clamped: no overflow */
 		for (k = 0; r == PTS_HTTP_OK && missing != NULL && nf != NULL &&
 		    k < json_object_array_length(nf); k++) {
 			int64_t id = json_object_get_int64(json_object_array_get_idx(nf, k));

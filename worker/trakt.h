@@ -47,6 +47,8 @@
 #define PTS_TRAKT_URL_LEN 256
 /* Titles longer than this are cut (they are shown and logged, never matched on). */
 #define PTS_TRAKT_TITLE_MAX 512
+/* Largest added/deleted count believed from a write's answer (far above any account's plays). */
+#define PTS_TRAKT_COUNT_MAX 100000000
 /* Device-flow bounds: Trakt says 600 s and 5 s. */
 #define PTS_TRAKT_DEVICE_MAX_S 3600
 #define PTS_TRAKT_POLL_MIN_S 1
@@ -285,6 +287,12 @@ enum pts_http_result pts_trakt_history_remove_ids_nf(struct pts_trakt *t, const 
  */
 int pts_trakt_parse_sync_result(json_object *j, const char *count_key,
     struct pts_trakt_hist_item *items, size_t n, struct pts_trakt_hist_result *res);
+
+/*
+ * movies + episodes of a write answer's counts object ("added" / "deleted") (pure), each
+ * clamped to 0..PTS_TRAKT_COUNT_MAX first, so numbers from the wire cannot overflow the sum.
+ */
+int64_t pts_trakt_count_sum(json_object *counts);
 
 /* Parse a Trakt ids object (pure): bad or empty imdb ids are dropped. */
 void pts_trakt_parse_ids(json_object *ids, struct pts_ids *out);

@@ -30,6 +30,9 @@ MAX_BODY_BYTES = 32 * 1024 * 1024      # request bodies above this get 413
 OVERSIZED_BYTES = 21 * 1024 * 1024     # size of an "oversized" fault body
 STREAM_CHUNK = 1024 * 1024             # write oversized bodies in 1 MiB chunks
 MAX_LATENCY_MS = 600_000               # latency_ms fault ceiling (10 min)
+# "tiny_objects" fault: a 200 JSON page of this many empty objects (~3.3 MB), more values than
+# pts-worker parses (PTS_JSON_MAX_NODES = 1,000,000).
+TINY_OBJECTS = 1_100_000
 FAULT_5XX_CODES = (500, 502, 503, 520)
 
 # ==== Time helpers ==========================================================
@@ -99,7 +102,10 @@ class Response:
 
 
 def json_dumps(obj):
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # surrogateescape: a lone U+DC80..U+DCFF in a string goes out as the raw byte 0x80..0xFF,
+    # how tests make an upstream send text that is not UTF-8.
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode(
+        "utf-8", "surrogateescape")
 
 
 def json_response(obj, status=200, headers=None):
@@ -261,9 +267,11 @@ FAULT_DEFAULTS = {
     "seed": None,             # reseeds the fault RNG when set
     "only": [],               # limit faults to these "/prefix" or "METHOD /prefix"
     "fail_next": [],          # deterministic queue: status ints, "malformed",
-                              # "oversized", "lost" (handled, then 502)
+                              # "oversized", "lost" (handled, then 502), "tiny_objects"
+    "redirect": None,         # {"status": 301..308, "location": URL}: every matching
+                              # request is answered with that redirect (not applied)
 }
-FAIL_NEXT_WORDS = ("malformed", "oversized", "lost")
+FAIL_NEXT_WORDS = ("malformed", "oversized", "lost", "tiny_objects")
 
 
 def _check_rate(key, val):
@@ -317,6 +325,14 @@ class Faults:
                 if not isinstance(val, list) or not all(isinstance(s, str) and s for s in val):
                     raise HttpError(400, {"error": "only must be a list of strings"})
                 clean[key] = list(val)
+            elif key == "redirect":
+                if val is not None and not (
+                        isinstance(val, dict) and set(val) == {"status", "location"}
+                        and isinstance(val["status"], int) and 300 <= val["status"] <= 399
+                        and isinstance(val["location"], str) and val["location"]):
+                    raise HttpError(400, {"error": "redirect must be null or"
+                                                   " {\"status\": 3xx, \"location\": URL}"})
+                clean[key] = val
             elif key == "fail_next":
                 if not isinstance(val, list):
                     raise HttpError(400, {"error": "fail_next must be a list"})
@@ -350,13 +366,15 @@ class Faults:
         """Decide the fault for one request.
 
         Returns (latency_seconds, action) where action is None, an int status,
-        "malformed", "oversized" or "lost".
+        "malformed", "oversized", "lost", "tiny_objects" or a redirect dict.
         """
         with self.lock:
             if not self._applies(req):
                 return 0.0, None
             cfg = self.cfg
             latency = cfg["latency_ms"] / 1000.0
+            if cfg["redirect"]:
+                return latency, dict(cfg["redirect"])
             if cfg["fail_next"]:
                 return latency, cfg["fail_next"].pop(0)
             r = self.rng.random()
@@ -490,6 +508,14 @@ class FakeApp:
             time.sleep(latency)
         if isinstance(action, int):
             return error_status_response(action, self.faults.snapshot()["retry_after_s"])
+        if isinstance(action, dict):
+            return Response(action["status"], b"", "text/html",
+                            {"Location": action["location"]})
+        if action == "tiny_objects":
+            return Response(200, b'{"MediaContainer":{"size":%d,"totalSize":%d,"offset":0,'
+                            b'"Metadata":[' % (TINY_OBJECTS, TINY_OBJECTS)
+                            + b",".join([b"{}"] * TINY_OBJECTS) + b"]}}",
+                            "application/json")
         if action == "malformed":
             return Response(200, self.malformed_body, "application/json")
         if action == "oversized":

@@ -482,6 +482,22 @@ class FakesTest(unittest.TestCase):
         r = call(self.urls["plex"], "POST", "/_control/state", {"bogus": 1})
         self.assertEqual(r.status, 400)
 
+    def test_redirect_and_tiny_objects_faults(self):
+        to = "http://127.0.0.1:9/x"
+        self.ctl("plex", "/_control/faults", {"redirect": {"status": 302, "location": to},
+                                              "only": ["/library/sections/"]})
+        r = self.plex("/library/sections/1/all")
+        self.assertEqual((r.status, r.headers.get("location")), (302, to))
+        self.assertEqual(self.plex("/library/sections").status, 200, "only limits it")
+        self.ctl("plex", "/_control/faults", {"redirect": None, "fail_next": ["tiny_objects"]})
+        r = self.plex("/library/sections/1/all")
+        mc = json.loads(r.body)["MediaContainer"]
+        self.assertEqual((r.status, len(mc["Metadata"]), mc["Metadata"][0]), (200, 1100000, {}))
+        self.assertEqual(self.plex("/library/sections/1/all").status, 200)
+        for bad in ({"status": 200, "location": to}, {"status": 302}, "x"):
+            r = call(self.urls["plex"], "POST", "/_control/faults", {"redirect": bad})
+            self.assertEqual(r.status, 400, bad)
+
     def test_bad_requests_get_4xx(self):
         self.assertEqual(self.plex("/no/such/path").status, 404)
         self.assertEqual(self.plex("/library/sections", method="PATCH").status, 405)
