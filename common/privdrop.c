@@ -136,9 +136,15 @@ pts_privdrop_give_file(const struct pts_privdrop *p, const char *path, int creat
 
 	if (!p->due)
 		return 0;
-	/* The folder is the user's: what sits in it may be a trap for root. Never follow. */
-	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (create ? O_CREAT : 0),
-	    0600);
+	/*
+	 * The folder is the user's: what sits in it may be a trap for root. Never follow. An
+	 * existing file is opened without O_CREAT (fs.protected_regular refuses root that on
+	 * another's file in a shared sticky folder); a missing one is made with O_EXCL.
+	 */
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT && create)
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+		    0600);
 	if (fd < 0) {
 		if (!create && errno == ENOENT)
 			return 0;
