@@ -142,9 +142,13 @@ pts_privdrop_give_file(const struct pts_privdrop *p, const char *path, int creat
 	 * another's file in a shared sticky folder); a missing one is made with O_EXCL.
 	 */
 	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0 && errno == ENOENT && create)
+	if (fd < 0 && errno == ENOENT && create) {
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
 		    0600);
+		/* pts-cgi and pts-worker start together: the other may have made it meanwhile. */
+		if (fd < 0 && errno == EEXIST)
+			fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	}
 	if (fd < 0) {
 		if (!create && errno == ENOENT)
 			return 0;
