@@ -6,9 +6,9 @@
  *   pts-cgi                  (socket on stdin: spawn-fcgi, a web server) FastCGI loop
  *   pts-cgi                  (REQUEST_METHOD set: Apache, shared hosting) one CGI request
  *   --user NAME (or PTS_USER)  started as root: become NAME (default plex-trakt-sync; root is
- *                            refused) once the data folder and socket are ready (FastCGI
- *                            modes; a CGI program runs as whatever user the web server
- *                            gives it)
+ *                            refused) once the data folder and socket are ready. A CGI
+ *                            program runs as the web server's user; run as root, it becomes
+ *                            PTS_USER or plex-trakt-sync before reading the request.
  */
 #include <getopt.h>
 #include <malloc.h>
@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fcgiapp.h>
 
 #include "app.h"
-#include "dbconn.h"
 #include "io.h"
 #include "log.h"
 #include "privdrop.h"
@@ -84,8 +84,23 @@ main_prepare(const struct pts_privdrop *pd)
 static int
 main_cgi(void)
 {
-	int rc = io_serve_cgi();
+	struct pts_privdrop pd;
+	int rc;
 
+	/*
+	 * A web server runs CGI programs as its own user. One that runs us as root (never
+	 * right) gets the service user all the same: nothing of ours keeps root. A data folder
+	 * that is not ready for the user (logged) is answered as an unavailable database, as
+	 * the user, like any other.
+	 */
+	if (geteuid() == 0) {
+		if (pts_privdrop_lookup(NULL, &pd) != 0)
+			return 1;
+		(void)main_prepare(&pd);
+		if (pts_privdrop_drop(&pd) != 0)
+			return 1;
+	}
+	rc = io_serve_cgi();
 	app_shutdown();
 	return rc == 0 ? 0 : 1;
 }

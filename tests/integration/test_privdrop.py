@@ -369,6 +369,22 @@ class TestDefaultUser(PrivCase):
                 self.assertEqual(f.read(), "root's\n")
         self.assertTrue(os.path.islink(os.path.join(self.data, "pts.db")))
 
+    def test_cgi_program_run_as_root_drops_too(self):
+        """A web server that runs the CGI program as root: it becomes the default user
+        before the request is read (the data folder and database it makes are that user's)."""
+        env = dict(self.env, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="GET",
+                   REQUEST_URI="/api/health", QUERY_STRING="", HTTP_HOST="127.0.0.1")
+        r = subprocess.run([CGI], env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Status: 200", r.stdout)
+        self.assertIn("running as user %s" % DEFAULT_USER, r.stderr)
+        for path in [self.data] + [os.path.join(self.data, n) for n in os.listdir(self.data)]:
+            self.assertEqual(os.stat(path).st_uid, self.dpw.pw_uid, path)
+        r = subprocess.run([CGI], env=dict(env, PTS_USER="root"), capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("refusing to run as root", r.stderr)
+
     def test_usage_names_the_default_user_and_group(self):
         r = subprocess.run([WORKER, "--help"], capture_output=True, text=True, timeout=30)
         self.assertIn(DEFAULT_USER, r.stdout)
