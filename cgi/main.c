@@ -189,7 +189,7 @@ main(int argc, char *argv[])
 		return srv_prefork(socket_path, (int)children, mode, group, &pd) == 0 ? 0 : 1;
 	if (!FCGX_IsCGI()) {
 		/* The socket on stdin is already open: drop before the first request. */
-		if (pts_privdrop_drop(&pd) != 0)
+		if (pts_privdrop_drop(&pd) != 0 || pts_privdrop_check_data(&pd) != 0)
 			return 1;
 		return srv_accept_loop(0) == 0 ? 0 : 1;
 	}

@@ -295,7 +295,7 @@ srv_prefork(const char *path, int children, mode_t mode, gid_t group,
 	if ((fd = srv_listen(path, mode, group, pd)) < 0)
 		return -1;
 	/* The socket is open: nothing left that needs root. Children are born unprivileged. */
-	if (pts_privdrop_drop(pd) != 0) {
+	if (pts_privdrop_drop(pd) != 0 || pts_privdrop_check_data(pd) != 0) {
 		close(fd);
 		(void)unlink(path);
 		return -1;

@@ -279,3 +279,17 @@ pts_privdrop_drop(const struct pts_privdrop *p)
 	    (long)p->gid);
 	return 0;
 }
+
+int
+pts_privdrop_check_data(const struct pts_privdrop *p)
+{
+	if (!p->due)
+		return 0;
+	if (access(pts_paths_data_dir(), R_OK | W_OK | X_OK) != 0) {
+		pts_log_raw(PTS_LOG_ERROR, "user %s cannot use the data folder %s (%s): every folder"
+		    " above it must let %s pass (chmod o+x DIR, or setfacl -m u:%s:--x DIR)",
+		    p->name, pts_paths_data_dir(), strerror(errno), p->name, p->name);
+		return -1;
+	}
+	return 0;
+}

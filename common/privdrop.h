@@ -87,4 +87,10 @@ int pts_privdrop_group(const char *name, gid_t *gid);
  */
 int pts_privdrop_drop(const struct pts_privdrop *p);
 
+/*
+ * After the drop: the user can use the data folder. One below a folder closed to the user
+ * (a home, 0700) is refused with the fix, for the daemons to stop at once. 0 or -1 (logged).
+ */
+int pts_privdrop_check_data(const struct pts_privdrop *p);
+
 #endif

@@ -257,7 +257,7 @@ main(int argc, char **argv)
 	if (worker_prepare_files(&pd) != 0 || pts_paths_db(dbpath, sizeof(dbpath)) != 0)
 		return 1;
 	/* Nothing else needs root: the lock and the database are opened as the user. */
-	if (pts_privdrop_drop(&pd) != 0)
+	if (pts_privdrop_drop(&pd) != 0 || pts_privdrop_check_data(&pd) != 0)
 		return 1;
 	lockfd = worker_lock(cron);
 	if (lockfd == -2)

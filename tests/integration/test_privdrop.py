@@ -385,6 +385,18 @@ class TestDefaultUser(PrivCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("refusing to run as root", r.stderr)
 
+    def test_unreachable_data_folder_is_named(self):
+        """A data folder below a folder the user cannot pass (a home, 0700): refused with the
+        fix, not worked around with root."""
+        private = os.path.join(self.tmp.name, "home")
+        os.mkdir(private, 0o700)
+        data = os.path.join(private, "var")
+        r = subprocess.run([WORKER, "--cron"], env=dict(self.env, PTS_DATA_DIR=data),
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("user %s cannot use the data folder %s" % (DEFAULT_USER, data), r.stderr)
+        self.assertIn("setfacl -m u:%s:--x" % DEFAULT_USER, r.stderr)
+
     def test_usage_names_the_default_user_and_group(self):
         r = subprocess.run([WORKER, "--help"], capture_output=True, text=True, timeout=30)
         self.assertIn(DEFAULT_USER, r.stdout)
