@@ -187,7 +187,10 @@ class TestNoRoot(unittest.TestCase):
         tmp = tempfile.TemporaryDirectory(prefix="pts-home-")
         self.addCleanup(tmp.cleanup)
         self.assertEqual(os.stat(tmp.name).st_mode & 0o777, 0o700)
-        data = os.path.join(tmp.name, "var")
+        # /root/checkout/var: the checkout itself is open (0755), the home above it is not.
+        checkout = os.path.join(tmp.name, "checkout")
+        os.mkdir(checkout, 0o755)
+        data = os.path.join(checkout, "var")
         os.mkdir(data)
         with Stack(data_dir=data) as s:
             st, body, _ = s.api("GET", "/", None)
@@ -197,7 +200,8 @@ class TestNoRoot(unittest.TestCase):
             self.assertTrue(body["worker"]["alive"])
             log = s.read_log()
             for user in (SERVICE_USER, WEB_USER):
-                self.assertIn("granted %s passage through %s" % (user, tmp.name), log)
+                self.assertIn("granted %s passage through %s " % (user, tmp.name), log)
+                self.assertNotIn("passage through %s " % checkout, log)
             acl = subprocess.run(["getfacl", "-cp", tmp.name], capture_output=True,
                                  text=True).stdout
             self.assertIn("user:%s:--x" % SERVICE_USER, acl)
