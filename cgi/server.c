@@ -98,8 +98,12 @@ srv_clear_path(const char *path)
 	struct stat st;
 	int fd, live;
 
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : -1;
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		pts_log(PTS_LOG_ERROR, "cannot look at %s: %s", path, strerror(errno));
+		return -1;
+	}
 	if (!S_ISSOCK(st.st_mode)) {
 		pts_log(PTS_LOG_ERROR, "%s exists and is not a socket; not touching it", path);
 		return -1;
@@ -219,8 +223,64 @@ srv_stop_children(struct srv_child *kids, int n)
 	}
 }
 
+/*
+ * The listening socket at path, fd or -1 (logged). Created with pd's user's ids and the
+ * group (privdrop.h: no chown or chmod by path as root afterwards), its mode set by the
+ * umask before bind. Not root, the group is set on our own fresh file (our own right).
+ */
+static int
+srv_listen(const char *path, mode_t mode, gid_t group, const struct pts_privdrop *pd)
+{
+	struct sockaddr_un sa;
+	mode_t old;
+	int fd = -1, rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		pts_log(PTS_LOG_ERROR, "socket path too long: %s", path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (pts_privdrop_fs_enter(pd, group) != 0)
+		return -1;
+	if (srv_clear_path(path) != 0)
+		goto out;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		pts_log(PTS_LOG_ERROR, "socket: %s", strerror(errno));
+		goto out;
+	}
+	old = umask(~mode & 0777);
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	(void)umask(old);
+	if (rc != 0 || listen(fd, SRV_BACKLOG) != 0) {
+		pts_log(PTS_LOG_ERROR, "cannot listen on %s%s%s: %s", path, pd->due ? " as " : "",
+		    pd->due ? pd->name : "", strerror(errno));
+		if (rc == 0)
+			(void)unlink(path);
+		close(fd);
+		fd = -1;
+		goto out;
+	}
+	if (!pd->due && group != (gid_t)-1 && lchown(path, (uid_t)-1, group) != 0) {
+		pts_log(PTS_LOG_ERROR, "cannot give %s to group %ld: %s", path, (long)group,
+		    strerror(errno));
+		close(fd);
+		(void)unlink(path);
+		fd = -1;
+	}
+out:
+	if (pts_privdrop_fs_leave(pd) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int
-srv_prefork(const char *path, int children, mode_t mode, const struct pts_privdrop *pd)
+srv_prefork(const char *path, int children, mode_t mode, gid_t group,
+    const struct pts_privdrop *pd)
 {
 	struct srv_child kids[SRV_MAX_CHILDREN];
 	sigset_t block, old;
@@ -228,25 +288,14 @@ srv_prefork(const char *path, int children, mode_t mode, const struct pts_privdr
 
 	if (children < 1 || children > SRV_MAX_CHILDREN)
 		return -1;
-	if (srv_clear_path(path) != 0)
-		return -1;
 	if (FCGX_Init() != 0) {
 		pts_log(PTS_LOG_ERROR, "FastCGI: cannot initialise libfcgi");
 		return -1;
 	}
-	fd = FCGX_OpenSocket(path, SRV_BACKLOG);
-	if (fd < 0) {
-		pts_log(PTS_LOG_ERROR, "cannot listen on %s: %s", path, strerror(errno));
+	if ((fd = srv_listen(path, mode, group, pd)) < 0)
 		return -1;
-	}
-	if (chmod(path, mode) != 0) {
-		pts_log(PTS_LOG_ERROR, "chmod %s: %s", path, strerror(errno));
-		close(fd);
-		(void)unlink(path);
-		return -1;
-	}
 	/* The socket is open: nothing left that needs root. Children are born unprivileged. */
-	if (pts_privdrop_give_socket(pd, path) != 0 || pts_privdrop_drop(pd) != 0) {
+	if (pts_privdrop_drop(pd) != 0 || pts_privdrop_check_data(pd) != 0) {
 		close(fd);
 		(void)unlink(path);
 		return -1;

@@ -25,11 +25,13 @@
 int srv_accept_loop(int fd);
 
 /*
- * Open a unix socket at path (a stale socket file there is removed; a live one is an error),
- * chmod it to mode, give it to pd's user and drop to that user (privdrop.h; a no-op when no
- * drop is due), prefork children that each run srv_accept_loop(), re-spawn any that die,
- * and on SIGTERM/SIGINT stop them, remove the socket and return 0. -1 on a setup error.
+ * Open a unix socket at path (a stale socket file there is removed; a live one is an error)
+ * as pd's user, with mode (by umask) and group ((gid_t)-1: the user's group), so the folder
+ * must be one that user may create files in; then drop to that user (privdrop.h; a no-op
+ * when no drop is due), prefork children that each run srv_accept_loop(), re-spawn any that
+ * die, and on SIGTERM/SIGINT stop them, remove the socket and return 0. -1 on a setup error.
  */
-int srv_prefork(const char *path, int children, mode_t mode, const struct pts_privdrop *pd);
+int srv_prefork(const char *path, int children, mode_t mode, gid_t group,
+    const struct pts_privdrop *pd);
 
 #endif

@@ -18,14 +18,25 @@
 
 static void db_cache_drop(sqlite3 *db);
 
-/* Touch the file with mode 0600 before SQLite opens it, so it is never world-readable. */
+/*
+ * Touch the file with mode 0600 before SQLite opens it, so it is never world-readable. A
+ * symbolic link (or anything but a plain file) where the database goes is refused, never
+ * followed: the folder may be another user's.
+ */
 static int
 db_create_private(const char *path)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
-		pts_log_raw(PTS_LOG_ERROR, "db: cannot create %s: %s", path, strerror(errno));
+		pts_log_raw(PTS_LOG_ERROR, "db: cannot create %s: %s", path,
+		    errno == ELOOP ? "it is a symbolic link (refused)" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		pts_log_raw(PTS_LOG_ERROR, "db: %s is not a plain file (refused)", path);
+		close(fd);
 		return -1;
 	}
 	/* An existing file keeps its owner but loses any group/other bits. */
@@ -81,10 +92,15 @@ pts_db_open(const char *path, sqlite3 **out)
 	*out = NULL;
 	if (db_create_private(path) != 0)
 		return -1;
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
+	/* NOFOLLOW: SQLite refuses a path with a symbolic link in it rather than follow it. */
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX |
+	    SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
-		pts_log_raw(PTS_LOG_ERROR, "db: open %s: %s", path,
-		    db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		pts_log_raw(PTS_LOG_ERROR, "db: open %s: %s%s", path,
+		    db ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
+		    (db ? sqlite3_extended_errcode(db) : rc) == SQLITE_CANTOPEN_SYMLINK ?
+		    " (a symbolic link in the path is refused: set PTS_DATA_DIR to the real"
+		    " folder)" : "");
 		sqlite3_close(db);
 		return -1;
 	}

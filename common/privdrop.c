@@ -23,13 +23,18 @@ pts_privdrop_lookup(const char *name, struct pts_privdrop *p)
 {
 	struct passwd pw, *res = NULL;
 	char *buf;
-	int rc;
+	int rc, dflt = 0;
 
 	memset(p, 0, sizeof(*p));
 	if (name == NULL || *name == '\0')
 		name = pts_env("PTS_USER", NULL);
-	if (name == NULL)
-		return 0;
+	if (name == NULL) {
+		if (geteuid() != 0)
+			return 0;
+		/* Root without a user named: the dedicated one, never root itself. */
+		name = PTS_PRIVDROP_DEFAULT_USER;
+		dflt = 1;
+	}
 	if (strlen(name) >= sizeof(p->name)) {
 		pts_log_raw(PTS_LOG_ERROR, "user name too long: %.40s...", name);
 		return -1;
@@ -39,6 +44,14 @@ pts_privdrop_lookup(const char *name, struct pts_privdrop *p)
 		return -1;
 	}
 	rc = getpwnam_r(name, &pw, buf, PRIVDROP_PWBUF, &res);
+	if (res == NULL && dflt) {
+		pts_log_raw(PTS_LOG_ERROR, "started as root, this program runs as user %s, which"
+		    " does not exist%s%s: create it with `%s` (./bootstrap run does), or name"
+		    " another user with --user or PTS_USER", name, rc ? ": " : "",
+		    rc ? strerror(rc) : "", PTS_PRIVDROP_USERADD);
+		free(buf);
+		return -1;
+	}
 	if (res == NULL) {
 		pts_log_raw(PTS_LOG_ERROR, "unknown user '%s'%s%s", name, rc ? ": " : "",
 		    rc ? strerror(rc) : "");
@@ -56,8 +69,28 @@ pts_privdrop_lookup(const char *name, struct pts_privdrop *p)
 		    " root, or leave the option out to run as yourself", name, (long)geteuid());
 		return -1;
 	}
-	p->due = p->uid != 0;
+	if (p->uid == 0) {
+		pts_log_raw(PTS_LOG_ERROR, "refusing to run as root (user %s has uid 0): name an"
+		    " unprivileged user with --user or PTS_USER, or leave both out to run as %s",
+		    name, PTS_PRIVDROP_DEFAULT_USER);
+		return -1;
+	}
+	p->due = 1;
 	return 0;
+}
+
+/*
+ * An existing data folder the user may work in: their own, or root's shared with their
+ * group, sticky (nobody but root and an entry's owner may rename or remove it) and closed to
+ * writes by others.
+ */
+static int
+privdrop_dir_ok(const struct pts_privdrop *p, const struct stat *st)
+{
+	if (st->st_uid == p->uid)
+		return (st->st_mode & S_IRWXU) == S_IRWXU;
+	return st->st_uid == 0 && st->st_gid == p->gid && (st->st_mode & S_ISVTX) &&
+	    (st->st_mode & S_IRWXG) == S_IRWXG && !(st->st_mode & S_IWOTH);
 }
 
 int
@@ -86,9 +119,10 @@ pts_privdrop_prepare_dir(const struct pts_privdrop *p, const char *dir)
 	 * Root never chowns a folder it did not make (PTS_DATA_DIR=/etc would be a disaster):
 	 * the owner fixes it once, or lets the program create the folder.
 	 */
-	if (st.st_uid != p->uid || (st.st_mode & S_IRWXU) != S_IRWXU) {
+	if (!privdrop_dir_ok(p, &st)) {
 		pts_log_raw(PTS_LOG_ERROR, "data folder %s must belong to user %s (it belongs to"
-		    " uid %ld): chown -R %s %s", dir, p->name, (long)st.st_uid, p->name, dir);
+		    " uid %ld, mode %04o): chown -R %s %s", dir, p->name, (long)st.st_uid,
+		    (unsigned)(st.st_mode & 07777), p->name, dir);
 		return -1;
 	}
 	return 0;
@@ -102,9 +136,19 @@ pts_privdrop_give_file(const struct pts_privdrop *p, const char *path, int creat
 
 	if (!p->due)
 		return 0;
-	/* The folder is the user's: what sits in it may be a trap for root. Never follow. */
-	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (create ? O_CREAT : 0),
-	    0600);
+	/*
+	 * The folder is the user's: what sits in it may be a trap for root. Never follow. An
+	 * existing file is opened without O_CREAT (fs.protected_regular refuses root that on
+	 * another's file in a shared sticky folder); a missing one is made with O_EXCL.
+	 */
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT && create) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+		    0600);
+		/* pts-cgi and pts-worker start together: the other may have made it meanwhile. */
+		if (fd < 0 && errno == EEXIST)
+			fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	}
 	if (fd < 0) {
 		if (!create && errno == ENOENT)
 			return 0;
@@ -150,14 +194,55 @@ pts_privdrop_prepare_data(const struct pts_privdrop *p)
 }
 
 int
-pts_privdrop_give_socket(const struct pts_privdrop *p, const char *path)
+pts_privdrop_fs_enter(const struct pts_privdrop *p, gid_t gid)
 {
 	if (!p->due)
 		return 0;
-	if (lchown(path, p->uid, p->gid) != 0) {
-		pts_log_raw(PTS_LOG_ERROR, "chown %s to %s: %s", path, p->name, strerror(errno));
+	if (gid == (gid_t)-1)
+		gid = p->gid;
+	/* Root's own groups must not lend their rights meanwhile; the drop sets the user's. */
+	if (setgroups(0, NULL) != 0 || setegid(gid) != 0 || seteuid(p->uid) != 0) {
+		pts_log_raw(PTS_LOG_ERROR, "cannot act as user %s (gid %ld): %s", p->name,
+		    (long)gid, strerror(errno));
+		(void)pts_privdrop_fs_leave(p);
 		return -1;
 	}
+	return 0;
+}
+
+int
+pts_privdrop_fs_leave(const struct pts_privdrop *p)
+{
+	if (!p->due)
+		return 0;
+	/* The saved uid is still 0: the effective ids come back. */
+	if (seteuid(0) != 0 || setegid(0) != 0) {
+		pts_log_raw(PTS_LOG_ERROR, "cannot return to root's ids: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+pts_privdrop_group(const char *name, gid_t *gid)
+{
+	struct group gr, *res = NULL;
+	char *buf;
+	int rc;
+
+	if ((buf = malloc(PRIVDROP_PWBUF)) == NULL) {
+		pts_log_raw(PTS_LOG_ERROR, "out of memory looking up group %s", name);
+		return -1;
+	}
+	rc = getgrnam_r(name, &gr, buf, PRIVDROP_PWBUF, &res);
+	if (res == NULL) {
+		pts_log_raw(PTS_LOG_ERROR, "unknown group '%s'%s%s", name, rc ? ": " : "",
+		    rc ? strerror(rc) : "");
+		free(buf);
+		return -1;
+	}
+	*gid = gr.gr_gid;
+	free(buf);
 	return 0;
 }
 
@@ -192,5 +277,19 @@ pts_privdrop_drop(const struct pts_privdrop *p)
 	}
 	pts_log_raw(PTS_LOG_INFO, "running as user %s (uid %ld, gid %ld)", p->name, (long)p->uid,
 	    (long)p->gid);
+	return 0;
+}
+
+int
+pts_privdrop_check_data(const struct pts_privdrop *p)
+{
+	if (!p->due)
+		return 0;
+	if (access(pts_paths_data_dir(), R_OK | W_OK | X_OK) != 0) {
+		pts_log_raw(PTS_LOG_ERROR, "user %s cannot use the data folder %s (%s): every folder"
+		    " above it must let %s pass (chmod o+x DIR, or setfacl -m u:%s:--x DIR)",
+		    p->name, pts_paths_data_dir(), strerror(errno), p->name, p->name);
+		return -1;
+	}
 	return 0;
 }

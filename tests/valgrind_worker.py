@@ -28,6 +28,13 @@ from syncenv import SyncEnv, WORKER  # noqa: E402
 
 # valgrind slows the worker tenfold and more.
 TIMEOUT_S = 600
+# Run as root, the worker becomes this user (the default), and valgrind in its forked job
+# children writes their logs as that user.
+SERVICE_USER = "plex-trakt-sync"
+if os.geteuid() == 0:
+    import pwd  # noqa: E402
+    _pw = pwd.getpwnam(SERVICE_USER)
+    os.chown(LOGS, _pw.pw_uid, _pw.pw_gid)
 
 
 def judge(name, rc, pattern):

@@ -6,8 +6,9 @@
  *                              run one sync now in the foreground and exit (tests, by hand)
  *   pts-worker --cron          do whatever is due (queued jobs, sign-in polling, the
  *                              scheduled sync) and exit: cron every minute, no daemon
- *   --user NAME (or PTS_USER)  started as root: become NAME once the data folder, database
- *                              and lock are open
+ *   --user NAME (or PTS_USER)  started as root: become NAME (default plex-trakt-sync; root
+ *                              is refused) once the data folder and its files are NAME's;
+ *                              the lock and the database are opened after the drop
  *
  * Exit status: 0 ok, 1 failure, 2 usage, 3 another worker holds the data folder (--cron
  * then exits 0 without a word: the daemon or the previous run is doing the work).
@@ -101,9 +102,9 @@ worker_lock(int quiet)
 }
 
 /*
- * Started as root with a user to become: the data folder and the files root opens in it
- * (lock, database and its WAL companions) must be that user's before root touches them, so
- * the job children, which reopen the database after the drop, can. 0 or -1 (logged).
+ * Started as root with a user to become: the data folder and the files in it (lock,
+ * database and its WAL companions, perhaps root's from an earlier run) must be that user's,
+ * since the lock and the database are opened after the drop. 0 or -1 (logged).
  */
 static int
 worker_prepare_files(const struct pts_privdrop *pd)
@@ -124,7 +125,9 @@ worker_usage(FILE *f)
 	    "  (no mode)   the daemon, in the foreground\n"
 	    "  --once      run one sync now and exit\n"
 	    "  --cron      do what is due (jobs, sign-in polling, the schedule) and exit\n"
-	    "  --user NAME started as root: run as NAME (also PTS_USER)\n"
+	    "  --user NAME started as root: run as NAME (also PTS_USER; default "
+	    PTS_PRIVDROP_DEFAULT_USER ",\n"
+	    "              root is refused)\n"
 	    "  Environment: PTS_DATA_DIR (default ./var) and the upstream URLs in docs/API.md.\n");
 }
 
@@ -253,6 +256,9 @@ main(int argc, char **argv)
 	worker_signals();
 	if (worker_prepare_files(&pd) != 0 || pts_paths_db(dbpath, sizeof(dbpath)) != 0)
 		return 1;
+	/* Nothing else needs root: the lock and the database are opened as the user. */
+	if (pts_privdrop_drop(&pd) != 0 || pts_privdrop_check_data(&pd) != 0)
+		return 1;
 	lockfd = worker_lock(cron);
 	if (lockfd == -2)
 		return cron ? 0 : 3;
@@ -266,11 +272,6 @@ main(int argc, char **argv)
 	}
 	if (pts_db_open(dbpath, &db) != 0)
 		return 1;
-	/* Everything that needs root is open: from here on, the configured user. */
-	if (pts_privdrop_drop(&pd) != 0) {
-		pts_db_close(db);
-		return 1;
-	}
 	pts_log_attach(db);
 	if (pts_heartbeat_start(db) != 0) {
 		pts_db_close(db);

@@ -1,4 +1,5 @@
-"""Least privilege: started as root, pts-worker and pts-cgi become the --user they are given.
+"""Least privilege: started as root, pts-worker and pts-cgi become the --user they are given,
+or the dedicated user plex-trakt-sync without one; root itself is refused.
 
 Runs only as root (else every test is a TAP SKIP). The user is `nobody`: the kernel's view
 (/proc/<pid>/status Uid/Gid/Groups) must show it for every process, parents and children,
@@ -6,6 +7,7 @@ and the programs must still work as it: the API answers through pts-cgi's socket
 FastCGI client, tests/lib/fcgiclient.py), settings are written, the worker runs a job in a
 child. Also through ./bootstrap run with PTS_USER=nobody (nginx in front).
 """
+import grp
 import json
 import os
 import pwd
@@ -18,39 +20,18 @@ import time
 import unittest
 
 from fcgiclient import fcgi_request
+from procs import children_of, ids_of, procs_of_data
 from stack import BUILD, Stack, wait_for
 
 WORKER = os.path.join(BUILD, "worker", "pts-worker")
 CGI = os.path.join(BUILD, "cgi", "pts-cgi")
 USER = "nobody"
+# The user root's programs become when none is named (./bootstrap check creates it).
+DEFAULT_USER = "plex-trakt-sync"
 IS_ROOT = os.geteuid() == 0
 CSRF = {"X-Requested-With": "XMLHttpRequest"}
-
-
-def ids_of(pid):
-    """(uids, gids, groups) of a process from /proc: lists of ints."""
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            if k in ("Uid", "Gid", "Groups"):
-                out[k] = [int(x) for x in v.split()]
-    return out["Uid"], out["Gid"], out["Groups"]
-
-
-def children_of(pid):
-    kids = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
-            kids.append(int(name))
-    return kids
+# The web server's group that may connect to pts-cgi's socket.
+WEB_GROUP = "www-data"
 
 
 @unittest.skipUnless(IS_ROOT, "needs root (privilege drop)")
@@ -109,8 +90,11 @@ class TestPrivDrop(PrivCase):
     def test_worker_and_cgi_run_as_the_user(self):
         os.mkdir(self.data, 0o700)
         os.chown(self.data, self.pw.pw_uid, self.pw.pw_gid)
+        # The socket's folder is the user's (as systemd's RuntimeDirectory= makes it):
+        # pts-cgi creates the socket there as the user, not as root.
         run = os.path.join(self.tmp.name, "run")
         os.mkdir(run, 0o755)
+        os.chown(run, self.pw.pw_uid, self.pw.pw_gid)
         sock = os.path.join(run, "pts-cgi.sock")
         worker = self.spawn(WORKER, "--user", USER)
         wait_for(lambda: os.path.exists(os.path.join(self.data, "pts.db")) and
@@ -126,6 +110,7 @@ class TestPrivDrop(PrivCase):
             self.assert_nobody(pid)
         st = os.stat(sock)
         self.assertEqual((st.st_uid, st.st_gid), (self.pw.pw_uid, self.pw.pw_gid))
+        self.assertEqual(st.st_mode & 0o777, 0o660, "the default mode, set before bind")
 
         # And it works as nobody: reads, writes, and a worker job in a forked child.
         status, _, body = fcgi_request(sock, "GET", "/api/health")
@@ -265,7 +250,9 @@ class TestSocketOnStdin(unittest.TestCase):
 
     def test_socket_on_stdin(self):
         p, data = self.serve(None)
-        self.assertEqual(os.stat(os.path.join(data, "pts.db")).st_uid, os.geteuid())
+        # Run as root without a user, it becomes the dedicated one.
+        owner = pwd.getpwnam(DEFAULT_USER).pw_uid if IS_ROOT else os.geteuid()
+        self.assertEqual(os.stat(os.path.join(data, "pts.db")).st_uid, owner)
 
     @unittest.skipUnless(IS_ROOT, "needs root (privilege drop)")
     def test_socket_on_stdin_with_user(self):
@@ -279,23 +266,9 @@ class TestSocketOnStdin(unittest.TestCase):
 
 class TestBootstrapUser(PrivCase):
     def test_bootstrap_run_with_pts_user(self):
-        os.mkdir(self.data, 0o700)      # root's: bootstrap hands the folder to PTS_USER
+        os.mkdir(self.data, 0o700)      # root's: bootstrap shares the folder with PTS_USER
         with Stack(env={"PTS_USER": USER}, data_dir=self.data) as s:
-            pids = {}
-            for name in os.listdir("/proc"):
-                if not name.isdigit():
-                    continue
-                try:
-                    with open("/proc/%s/cmdline" % name, "rb") as f:
-                        argv = f.read().split(b"\0")
-                    env = open("/proc/%s/environ" % name, "rb").read()
-                except OSError:
-                    continue
-                if b"PTS_DATA_DIR=" + self.data.encode() + b"\0" not in env:
-                    continue
-                prog = os.path.basename(argv[0].decode())
-                if prog in ("pts-cgi", "pts-worker"):
-                    pids[int(name)] = prog
+            pids = procs_of_data(self.data)
             self.assertEqual(sorted(set(pids.values())), ["pts-cgi", "pts-worker"], pids)
             for pid in pids:
                 self.assert_nobody(pid)
@@ -305,6 +278,131 @@ class TestBootstrapUser(PrivCase):
             st, body, _ = s.api("PUT", "/api/settings", {"sync_interval_hours": 0})
             self.assertEqual(st, 200, body)
             self.assertEqual(os.stat(os.path.join(self.data, "pts.db")).st_uid, self.pw.pw_uid)
+
+
+
+class TestDefaultUser(PrivCase):
+    """Started as root without --user or PTS_USER: the dedicated user, never root."""
+
+    def setUp(self):
+        super().setUp()
+        self.dpw = pwd.getpwnam(DEFAULT_USER)
+
+    def test_without_a_user_both_become_the_default_user(self):
+        run = os.path.join(self.tmp.name, "run")
+        os.mkdir(run, 0o750)
+        os.chown(run, self.dpw.pw_uid, grp.getgrnam(WEB_GROUP).gr_gid)
+        sock = os.path.join(run, "pts-cgi.sock")
+        worker = self.spawn(WORKER)
+        wait_for(lambda: os.path.exists(os.path.join(self.data, "pts.db")) and
+                 self.db_one("SELECT COUNT(*) FROM heartbeat") == 1, timeout=20,
+                 what="worker heartbeat")
+        cgi = self.spawn(CGI, "--socket", sock, "--children", "2", "--group", WEB_GROUP)
+        wait_for(lambda: os.path.exists(sock) and len(children_of(cgi.pid)) == 2, timeout=20,
+                 what="pts-cgi children")
+        for pid in [worker.pid, cgi.pid] + children_of(cgi.pid):
+            uids, gids, groups = ids_of(pid)
+            self.assertEqual(uids, [self.dpw.pw_uid] * 4, "Uid of %d" % pid)
+            self.assertEqual(gids, [self.dpw.pw_gid] * 4, "Gid of %d" % pid)
+            self.assertNotIn(0, groups)
+        # The socket: 0660, the user's, the web server's group; made so before bind.
+        st = os.lstat(sock)
+        self.assertEqual(st.st_mode & 0o7777, 0o660)
+        self.assertEqual((st.st_uid, st.st_gid),
+                         (self.dpw.pw_uid, grp.getgrnam(WEB_GROUP).gr_gid))
+        # The web server's user gets through; another local user does not.
+        r = subprocess.run(["runuser", "-u", WEB_GROUP, "--", "python3", "-c",
+                            "import socket; socket.socket(socket.AF_UNIX)"
+                            ".connect(%r)" % sock], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = subprocess.run(["runuser", "-u", USER, "--", "python3", "-c",
+                            "import socket; socket.socket(socket.AF_UNIX)"
+                            ".connect(%r)" % sock], capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(r.returncode, 0, "nobody must not reach the socket")
+        status, _, body = fcgi_request(sock, "GET", "/api/health")
+        self.assertEqual(status, 200, body)
+        self.assertTrue(json.loads(body)["worker"]["alive"])
+        self.assertEqual(os.stat(os.path.join(self.data, "pts.db")).st_uid, self.dpw.pw_uid)
+        for p in (cgi, worker):
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(timeout=30), 0, self.output(p))
+        self.assertFalse(os.path.exists(sock), "the user removes its socket on stop")
+
+    def test_root_is_refused(self):
+        os.mkdir(self.data, 0o700)
+        env = dict(self.env, PTS_USER="root")
+        for argv, e in (([WORKER, "--cron", "--user", "root"], self.env),
+                        ([WORKER, "--cron"], env),
+                        ([CGI, "--socket", os.path.join(self.tmp.name, "s.sock"), "--user",
+                          "root"], self.env),
+                        ([CGI, "--socket", os.path.join(self.tmp.name, "s.sock")], env)):
+            r = subprocess.run(argv, env=e, capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("refusing to run as root", r.stderr)
+        self.assertEqual(os.listdir(self.data), [], "nothing made for root")
+        self.assertFalse(os.path.exists(os.path.join(self.tmp.name, "s.sock")))
+
+    def test_symlink_where_the_database_goes(self):
+        """Root without --user, and the user itself: a link at pts.db is refused, its target
+        left exactly as it was."""
+        os.mkdir(self.data, 0o700)
+        os.chown(self.data, self.dpw.pw_uid, self.dpw.pw_gid)
+        target = os.path.join(self.tmp.name, "precious")
+        with open(target, "w") as f:
+            f.write("root's\n")
+        os.chmod(target, 0o644)
+        before = os.stat(target)
+        os.symlink(target, os.path.join(self.data, "pts.db"))
+        runs = [[WORKER, "--cron"],
+                [CGI, "--socket", os.path.join(self.tmp.name, "s.sock")],
+                # As the user itself (no root involved): the database open refuses it too.
+                ["runuser", "-u", DEFAULT_USER, "--", WORKER, "--cron"]]
+        for argv in runs:
+            r = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("symbolic link", r.stderr)
+            after = os.stat(target)
+            self.assertEqual((after.st_uid, after.st_gid, after.st_mode, after.st_size),
+                             (before.st_uid, before.st_gid, before.st_mode, before.st_size),
+                             " ".join(argv))
+            with open(target) as f:
+                self.assertEqual(f.read(), "root's\n")
+        self.assertTrue(os.path.islink(os.path.join(self.data, "pts.db")))
+
+    def test_cgi_program_run_as_root_drops_too(self):
+        """A web server that runs the CGI program as root: it becomes the default user
+        before the request is read (the data folder and database it makes are that user's)."""
+        env = dict(self.env, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="GET",
+                   REQUEST_URI="/api/health", QUERY_STRING="", HTTP_HOST="127.0.0.1")
+        r = subprocess.run([CGI], env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Status: 200", r.stdout)
+        self.assertIn("running as user %s" % DEFAULT_USER, r.stderr)
+        for path in [self.data] + [os.path.join(self.data, n) for n in os.listdir(self.data)]:
+            self.assertEqual(os.stat(path).st_uid, self.dpw.pw_uid, path)
+        r = subprocess.run([CGI], env=dict(env, PTS_USER="root"), capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("refusing to run as root", r.stderr)
+
+    def test_unreachable_data_folder_is_named(self):
+        """A data folder below a folder the user cannot pass (a home, 0700): refused with the
+        fix, not worked around with root."""
+        private = os.path.join(self.tmp.name, "home")
+        os.mkdir(private, 0o700)
+        data = os.path.join(private, "var")
+        r = subprocess.run([WORKER, "--cron"], env=dict(self.env, PTS_DATA_DIR=data),
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("user %s cannot use the data folder %s" % (DEFAULT_USER, data), r.stderr)
+        self.assertIn("setfacl -m u:%s:--x" % DEFAULT_USER, r.stderr)
+
+    def test_usage_names_the_default_user_and_group(self):
+        r = subprocess.run([WORKER, "--help"], capture_output=True, text=True, timeout=30)
+        self.assertIn(DEFAULT_USER, r.stdout)
+        r = subprocess.run([CGI, "--help"], capture_output=True, text=True, timeout=30)
+        self.assertIn(DEFAULT_USER, r.stdout)
+        self.assertIn("--group", r.stdout)
 
 
 if __name__ == "__main__":

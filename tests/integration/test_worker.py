@@ -19,6 +19,7 @@ WORKER = os.path.join(BUILD, "worker", "pts-worker")
 class WorkerCase(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="pts-worker-")
+        os.chmod(self.tmp.name, 0o711)      # run as root, the worker's user passes through
         self.data = os.path.join(self.tmp.name, "var")
         self.env = dict(os.environ, PTS_DATA_DIR=self.data)
         self.procs = []

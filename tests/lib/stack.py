@@ -45,6 +45,10 @@ def wait_for(pred, timeout=10.0, step=0.05, what="condition"):
 class Stack:
     def __init__(self, env=None, data_dir=None, port=None):
         self.tmp = None if data_dir else tempfile.TemporaryDirectory(prefix="pts-stack-")
+        if self.tmp:
+            # As a real deployment's parent folder: the service user and nginx's workers may
+            # pass through it (mkdtemp makes it 0700).
+            os.chmod(self.tmp.name, 0o711)
         self.data = data_dir or os.path.join(self.tmp.name, "var")
         self.port = port or free_port()
         self.env = dict(os.environ)

@@ -21,12 +21,15 @@ class SyncEnv:
     def __init__(self, fakes, settings=None, env=None, authorize=True):
         self.fakes = fakes
         self.tmp = tempfile.TemporaryDirectory(prefix="pts-sync-")
+        # Run as root, the worker becomes the service user, which must pass through to its
+        # data folder (mkdtemp makes 0700 folders).
+        os.chmod(self.tmp.name, 0o711)
         self.data = os.path.join(self.tmp.name, "var")
         self.env = dict(os.environ, PTS_DATA_DIR=self.data, **fakes.env())
         self.env.update(env or {})
         self.daemon = None
-        # The worker creates the schema on its first start; --help does not open the db.
-        os.makedirs(self.data, mode=0o700)
+        # The worker creates the data folder (its user's, when run as root) and the schema on
+        # its first start; --help does not open the db.
         subprocess.run([WORKER, "--once", "--dry-run"], env=self.env, capture_output=True,
                        timeout=60)
         self.exec("DELETE FROM runs")

@@ -12,6 +12,8 @@ if [ ! -x "$BIN" ]; then
 fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pts-cgi-test.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT INT TERM
+# Run as root, pts-cgi becomes the service user, which must pass through to its data folder.
+chmod 711 "$TMP"
 DATA=$TMP/var
 N=0
 FAILED=0
