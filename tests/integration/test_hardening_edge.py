@@ -166,6 +166,9 @@ class TestHostRuleFastCgiOnStdin(EdgeCase):
     def test_foreign_host_refused_allowed_name_answered(self):
         tmp = tempfile.TemporaryDirectory(prefix="pts-hostrule-")
         self.addCleanup(tmp.cleanup)
+        # Started as root, pts-cgi becomes plex-trakt-sync: it must pass through, as through a
+        # deployment's parent folders.
+        os.chmod(tmp.name, 0o711)
         path = os.path.join(tmp.name, "pts-cgi.sock")
         lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         lsock.bind(path)
