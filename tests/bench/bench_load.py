@@ -201,7 +201,9 @@ def main():
         with open(conf, "w") as f:
             f.write(BENCH_NGINX.format(tmp=tmp.name, data=stack.data, port=port))
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        user = ["-g", "user root root;"] if os.geteuid() == 0 else []
+        # As ./bootstrap run does: started as root, nginx's workers are www-data, never root
+        # (the stack's socket is 0660 with group www-data; the no-op one is 0666).
+        user = ["-g", "user www-data www-data;"] if os.geteuid() == 0 else []
         procs.append(subprocess.Popen([nginx, "-p", tmp.name, "-e", os.path.join(tmp.name,
                                        "error.log"), "-c", conf, "-g", "daemon off;"] + user))
         base = "http://127.0.0.1:%d" % port

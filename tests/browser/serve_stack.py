@@ -84,8 +84,8 @@ def main():
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="pts-browser-")
-    # Run as root, nginx's workers are nobody: they must be able to pass through to the socket
-    # and the dashboard copy (mkdtemp makes 0700 folders).
+    # Run as root, pts-cgi and pts-worker are plex-trakt-sync and nginx's workers www-data:
+    # they must be able to pass through to the data folder (mkdtemp makes 0700 folders).
     os.chmod(tmp, 0o711)
     fakes_proc, stack = None, None
     stop = threading.Event()
