@@ -17,7 +17,7 @@
 
 /*
  * Every flow and token column back to "nothing": a sign-out. The generation moves on, so a
- * job still holding the old token neither uses it again nor writes the row (worker/authgen.h).
+ * job still holding the old token neither uses it again nor writes the row (worker/core/authgen.h).
  */
 #define AUTH_CLEAR_SQL "UPDATE auth SET state = 'none', code = NULL, url = NULL," \
 	" flow_id = NULL, poll_interval = NULL, flow_expires_at = NULL, access_token = NULL," \

@@ -1,5 +1,5 @@
 /*
- * h_dupes.c - the duplicate cleaner (worker/dupes.c does the work):
+ * h_dupes.c - the duplicate cleaner (worker/jobs/dupes.c does the work):
  *   GET  /api/trakt/duplicates          the last scan's groups and the cleaner's state
  *   POST /api/trakt/duplicates/scan     queue a scan of the whole Trakt history
  *   POST /api/trakt/duplicates/remove   queue the removal of the extras the last scan found

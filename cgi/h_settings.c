@@ -154,7 +154,7 @@ settings_url_origin(const char *url, char *out, size_t len)
  * first, in its own transaction, before the new URL is saved: pts_plex_open (worker) reads the
  * URL and then the token for each job, so no job can pair the new URL with the old token. A
  * job already running keeps the URL it started with, and the generation moving on
- * (worker/authgen.h) stops it at its next Plex request. The same server (a path or a trailing
+ * (worker/core/authgen.h) stops it at its next Plex request. The same server (a path or a trailing
  * "/" changed) keeps the sign-in. 0, or -1 on a database error.
  */
 static int

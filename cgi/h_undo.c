@@ -1,7 +1,7 @@
 /*
  * h_undo.c - POST /api/runs/{id}/undo: queue an undo of a run (a run of its own, trigger
  * 'undo'), or say why not. The checks and the insert are one transaction
- * (pts_jobs_request_undo); the worker does the rest (worker/undo.c).
+ * (pts_jobs_request_undo); the worker does the rest (worker/jobs/undo.c).
  */
 #include "handler.h"
 

@@ -97,8 +97,8 @@ static const char *const pts_schema_steps[] = {
 /*
  * 3: ratings, watchlist and playback progress (worker/sync_*.c). changes.detail holds what a
  * change set, as JSON ({"rating": 8, "was": 6}); runs count each feature's writes. plex_seen
- * dates Plex values (worker/plex_seen.h); watchlist_state holds the items the last sync left
- * on both watchlists (worker/sync_watchlist.h).
+ * dates Plex values (worker/sync/plex_seen.h); watchlist_state holds the items the last sync left
+ * on both watchlists (worker/sync/sync_watchlist.h).
  */
 "ALTER TABLE changes ADD COLUMN detail TEXT;"
 "ALTER TABLE runs ADD COLUMN ratings_changed INTEGER NOT NULL DEFAULT 0;"
@@ -116,8 +116,8 @@ static const char *const pts_schema_steps[] = {
 /*
  * 5: sign-out races and retention. auth.gen counts sign-ins and sign-outs of a service: a job
  * remembers the generation it started with and writes the auth row only while it is unchanged
- * (worker/trakt.c, worker/job_net.c), so a sign-out always wins. The indexes serve the
- * retention deletes (worker/retention.c) and the webhook merge (cgi/h_webhooks.c).
+ * (worker/upstream/trakt.c, worker/jobs/job_net.c), so a sign-out always wins. The indexes serve the
+ * retention deletes (worker/jobs/retention.c) and the webhook merge (cgi/h_webhooks.c).
  */
 "ALTER TABLE auth ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;"
 "CREATE INDEX log_run ON log(run_id);"

@@ -88,7 +88,7 @@ const struct pts_setting pts_settings[] = {
 	{ "watchlist_collection", PTS_SET_STRING, "Watchlist", 1, 128, NULL, check_title },
 	{ "watchlist_remove_max_percent", PTS_SET_INT, "25", 0, 100, NULL, NULL },
 	{ "dry_run", PTS_SET_BOOL, "0", 0, 0, NULL, NULL },
-	/* Retention: runs kept with their changes, log lines and jobs (worker/retention.c). */
+	/* Retention: runs kept with their changes, log lines and jobs (worker/jobs/retention.c). */
 	{ "history_keep_runs", PTS_SET_INT, "1000", 5, 100000, NULL, NULL },
 	{ "dashboard_password", PTS_SET_PASSWORD, NULL, 1, 256, NULL, check_password },
 	{ NULL, 0, NULL, 0, 0, NULL, NULL }

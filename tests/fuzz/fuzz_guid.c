@@ -1,5 +1,5 @@
 /*
- * fuzz_guid.c - Plex guids (worker/guid.c): parse, merge into ids (twice, as a Guid array
+ * fuzz_guid.c - Plex guids (worker/upstream/guid.c): parse, merge into ids (twice, as a Guid array
  * does), the imdb check, and the ledger keys and log text made from the ids.
  */
 #include <stdio.h>

@@ -38,14 +38,15 @@ OUT=$(cd "$OUT" && pwd)
 PKG="json-c libcurl sqlite3"
 CFLAGS="-g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -DPTS_VERSION=\"fuzz\" \
  -DPTS_STATIC_DIR=\"/nonexistent\" -Wall -Wextra -Wno-unused-parameter \
- -I$TOP/common -I$TOP/cgi -I$TOP/worker -I$TOP/tests/fuzz $(pkg-config --cflags $PKG)"
+ -I$TOP/common -I$TOP/cgi -I$TOP/worker -I$TOP/worker/core -I$TOP/worker/upstream \
+ -I$TOP/worker/sync -I$TOP/worker/jobs -I$TOP/tests/fuzz $(pkg-config --cflags $PKG)"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 LIBS="$(pkg-config --libs $PKG) -lcrypt -lm"
 
 # The library sources the build itself compiles (the automake lists), less the programs'
 # mains and pts-cgi's FastCGI transport: the parsers' neighbours link too.
 SRCS=$(cd "$TOP" && cat Makefile.am cgi/sources.am worker/sources.am |
-	grep -o -E '(common|cgi|worker)/[A-Za-z0-9_]+\.c' | sort -u |
+	grep -o -E '(common|cgi|worker)/([a-z]+/)?[A-Za-z0-9_]+\.c' | sort -u |
 	grep -v -x -e 'worker/main\.c' -e 'cgi/main\.c' -e 'cgi/server\.c' -e 'cgi/io\.c')
 OBJS=""
 for src in $SRCS; do

@@ -8,7 +8,7 @@ What the default corpus holds (tests/fakes/README.md):
              Breaking Bad S00E01 65.5 % (watched in Plex since). Plex: The 100 S02E01 (204)
              at 33.3 %, nothing on Trakt.
 The Plex side of the watchlist is a collection named by the setting watchlist_collection in
-each library (worker/sync_watchlist.h). Every sync here runs with sync_direction "both"
+each library (worker/sync/sync_watchlist.h). Every sync here runs with sync_direction "both"
 unless a test says otherwise.
 """
 import json

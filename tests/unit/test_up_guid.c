@@ -1,5 +1,5 @@
 /*
- * test_up_guid.c - Plex guid parsing (worker/guid.c): every agent form, junk, bounds.
+ * test_up_guid.c - Plex guid parsing (worker/upstream/guid.c): every agent form, junk, bounds.
  */
 #include <stdio.h>
 #include <string.h>

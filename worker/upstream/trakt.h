@@ -64,7 +64,7 @@ struct pts_trakt {
 	char *refresh_token;
 	int64_t token_expires_at;
 	int64_t token_lifetime;  /* seconds, 0 when unknown */
-	int64_t auth_gen;        /* auth.gen when the tokens were read (worker/authgen.h) */
+	int64_t auth_gen;        /* auth.gen when the tokens were read (worker/core/authgen.h) */
 };
 
 /* ==== Client ==== */
