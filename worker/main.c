@@ -29,6 +29,7 @@
 #include "http.h"
 #include "jobs.h"
 #include "log.h"
+#include "logdb.h"
 #include "paths.h"
 #include "privdrop.h"
 #include "progress.h"
@@ -272,7 +273,7 @@ main(int argc, char **argv)
 	}
 	if (pts_db_open(dbpath, &db) != 0)
 		return 1;
-	pts_log_attach(db);
+	pts_logdb_attach(db);
 	if (pts_heartbeat_start(db) != 0) {
 		pts_db_close(db);
 		return 1;
@@ -284,7 +285,7 @@ main(int argc, char **argv)
 	/* After a --cron pass the heartbeat stays: health shows when the last pass ran. */
 	if (!cron)
 		pts_heartbeat_stop(db);
-	pts_log_attach(NULL);
+	pts_logdb_attach(NULL);
 	pts_db_close(db);
 	pts_http_global_cleanup();
 	close(lockfd);
