@@ -186,7 +186,7 @@ h_trakt_dupes_remove_post(struct hctx *ctx)
 	if (h_body_dry_run(ctx, &dry_run) != 0)
 		return;
 	if (dry_run < 0)
-		dry_run = pts_settings_get_bool(ctx->db, "dry_run");
+		dry_run = pts_settings_get_bool(ctx->db, PTS_KEY_DRY_RUN);
 	if (pts_db_begin(ctx->db) != 0)
 		goto fail;
 	if (pts_db_int(ctx->db, &busy, 0, "SELECT COUNT(*) FROM jobs WHERE kind IN (?, ?) AND"

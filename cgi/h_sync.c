@@ -50,7 +50,7 @@ h_sync_post(struct hctx *ctx)
 	json_object_put(fields);
 	dry_run = pts_json_bool(ctx->body, "dry_run", -1);
 	if (dry_run < 0)
-		dry_run = pts_settings_get_bool(ctx->db, "dry_run");
+		dry_run = pts_settings_get_bool(ctx->db, PTS_KEY_DRY_RUN);
 	full = pts_json_bool(ctx->body, "full", 0);
 	rc = pts_jobs_request_sync(ctx->db, "manual", dry_run, full, &run_id);
 	if (rc < 0) {

@@ -80,7 +80,7 @@ h_runs_undo_post(struct hctx *ctx)
 	if (h_body_dry_run(ctx, &dry_run) != 0)
 		return;
 	if (dry_run < 0)
-		dry_run = pts_settings_get_bool(ctx->db, "dry_run");
+		dry_run = pts_settings_get_bool(ctx->db, PTS_KEY_DRY_RUN);
 	rc = pts_jobs_request_undo(ctx->db, ctx->id, dry_run, &run_id, &other);
 	switch (rc) {
 	case PTS_UNDO_QUEUED:

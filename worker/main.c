@@ -189,7 +189,7 @@ worker_once(sqlite3 *db, int dry_run, int full)
 	if (pts_runner_recover(db) != 0)
 		PTS_WARN("could not recover jobs left running");
 	if (!dry_run)
-		dry_run = pts_settings_get_bool(db, "dry_run");
+		dry_run = pts_settings_get_bool(db, PTS_KEY_DRY_RUN);
 	rc = pts_jobs_request_sync(db, "manual", dry_run, full, &run_id);
 	if (rc < 0)
 		return 1;
