@@ -76,13 +76,15 @@ h_runs_undo_post(struct hctx *ctx)
 		resp_error(ctx->resp, 404, "not_found", "no such run", NULL);
 		return;
 	case PTS_UNDO_BUSY:
+		/* The run in the way is named when the queue knows it. */
 		resp_conflict(ctx->resp, "busy", "a sync or an undo is queued or running: wait for"
-		    " it to end", "run_id", other);
+		    " it to end", other > 0 ? "run_id" : NULL, other);
 		return;
 	case PTS_UNDO_ALREADY:
 		snprintf(msg, sizeof(msg), "run %lld was already undone (by run %lld)",
 		    (long long)ctx->id, (long long)other);
-		resp_conflict(ctx->resp, "already_undone", msg, "undone_by", other);
+		resp_conflict(ctx->resp, "already_undone", msg, other > 0 ? "undone_by" : NULL,
+		    other);
 		return;
 	case PTS_UNDO_DRY_RUN:
 		snprintf(msg, sizeof(msg), "run %lld was a dry run: it changed nothing to undo",

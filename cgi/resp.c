@@ -126,7 +126,7 @@ resp_conflict(struct resp *rs, const char *reason, const char *message, const ch
 	json_object_object_get_ex(doc, "error", &err);
 	if (reason != NULL)
 		json_object_object_add(err, "reason", json_object_new_string(reason));
-	if (key != NULL && id > 0) {
+	if (key != NULL) {
 		json_object_object_add(err, key, json_object_new_int64(id));
 		json_object_object_add(doc, key, json_object_new_int64(id));
 	}

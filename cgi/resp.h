@@ -55,7 +55,7 @@ void resp_internal(struct resp *rs);
 /*
  * 409 conflict: the error document with message, plus error.reason when reason is not NULL,
  * plus the id named key (run_id, ...) both in "error" and at the top level when key is not
- * NULL and id > 0 (clients read the top-level one to follow the run in the way).
+ * NULL (clients read the top-level one to follow the run in the way).
  */
 void resp_conflict(struct resp *rs, const char *reason, const char *message, const char *key,
     int64_t id);
