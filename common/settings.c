@@ -351,6 +351,19 @@ pts_settings_to_json(sqlite3 *db)
 	return o;
 }
 
+int
+pts_settings_read(sqlite3 *db, enum pts_setting_key key, char **out)
+{
+	const struct pts_setting *s = pts_setting_get(key);
+
+	*out = NULL;
+	if (s == NULL) {
+		pts_log(PTS_LOG_ERROR, "settings: no setting %d", (int)key);
+		return -1;
+	}
+	return setting_raw(db, s->key, out);
+}
+
 char *
 pts_settings_get_str(sqlite3 *db, enum pts_setting_key key)
 {

@@ -90,6 +90,13 @@ json_object *pts_settings_to_json(sqlite3 *db);
 const struct pts_setting *pts_setting_get(enum pts_setting_key key);
 
 /*
+ * The stored text of a setting by key, for a reader that must tell a database error from
+ * "unset" (the dashboard password: an error must not read as "no password"). 0 with *out a
+ * malloc'd string the caller frees, or NULL when unset; -1 on a database error (logged).
+ */
+int pts_settings_read(sqlite3 *db, enum pts_setting_key key, char **out);
+
+/*
  * Typed reads by key; the default when unset or unreadable (a database error is logged in
  * db.c). get_str returns a malloc'd string the caller frees (NULL only out of memory).
  */

@@ -222,6 +222,14 @@ test_storage(void)
 	s = pts_settings_get_str(db, PTS_KEY_DASHBOARD_PASSWORD);
 	TAP_STREQ(s, "", "empty password removes it");
 	free(s);
+	s = (char *)"x";
+	TAP_OK(pts_settings_read(db, PTS_KEY_DASHBOARD_PASSWORD, &s) == 0 && s == NULL,
+	    "read by key: unset is NULL");
+	TAP_OK(pts_settings_read(db, PTS_KEY_TRAKT_CLIENT_ID, &s) == 0 && s != NULL &&
+	    strcmp(s, "cid") == 0, "read by key: the stored text");
+	free(s);
+	TAP_OK(pts_settings_read(db, PTS_KEY__MAX, &s) == -1 && s == NULL,
+	    "read by key: a key out of range is an error");
 
 	pts_db_close(db);
 	unlink(dbpath);
@@ -229,6 +237,28 @@ test_storage(void)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s-shm", dbpath);
 	unlink(path);
+}
+
+/* A database that cannot answer: the checked read says so, the typed reads fall back. */
+static void
+test_read_error(void)
+{
+	sqlite3 *db = NULL;
+	char *s = NULL;
+
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
+		TAP_OK(0, "an empty database opens");
+		sqlite3_close(db);
+		return;
+	}
+	TAP_OK(pts_settings_read(db, PTS_KEY_DASHBOARD_PASSWORD, &s) == -1 && s == NULL,
+	    "no settings table: read by key is an error, not \"unset\"");
+	s = pts_settings_get_str(db, PTS_KEY_SYNC_DIRECTION);
+	TAP_STREQ(s, "plex_to_trakt", "no settings table: get_str gives the default");
+	free(s);
+	TAP_OK(pts_settings_get_int(db, PTS_KEY_SYNC_INTERVAL_HOURS) == 6,
+	    "no settings table: get_int gives the default");
+	sqlite3_close(db);
 }
 
 static void
@@ -270,6 +300,7 @@ main(void)
 	test_keys();
 	test_validation();
 	test_storage();
+	test_read_error();
 	test_json_and_time();
 	return tap_done();
 }
