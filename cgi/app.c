@@ -17,6 +17,7 @@
 #include "multipart.h"
 #include "route.h"
 #include "session.h"
+#include "utf8.h"
 
 /* Name of the multipart part that holds a webhook's JSON (Plex's "payload"). */
 #define APP_PAYLOAD_PART "payload"
@@ -192,7 +193,8 @@ app_json(const char *buf, size_t len, struct resp *rs, json_object **out)
 	const char *why = NULL;
 	char msg[96];
 
-	if (!edge_utf8_ok(buf, len)) {
+	/* Bodies must be UTF-8, so nothing we echo back can make our own JSON invalid. */
+	if (!pts_utf8_valid(buf, len)) {
 		resp_error(rs, 400, "bad_json", "the request body is not valid UTF-8", NULL);
 		return -1;
 	}

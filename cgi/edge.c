@@ -270,39 +270,3 @@ edge_content_length(const char *s, int64_t *out)
 	*out = n;
 	return 0;
 }
-
-int
-edge_utf8_ok(const char *buf, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)buf, *end = p + len;
-
-	while (p < end) {
-		unsigned char c = *p;
-		size_t n;
-		uint32_t cp, min;
-
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1; cp = c & 0x1f; min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2; cp = c & 0x0f; min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3; cp = c & 0x07; min = 0x10000;
-		} else {
-			return 0; /* a continuation byte first, 0xc0/0xc1, or 0xf5 and up */
-		}
-		if ((size_t)(end - p) <= n)
-			return 0;
-		for (p++; n > 0; n--, p++) {
-			if ((*p & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (*p & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-	}
-	return 1;
-}

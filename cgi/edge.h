@@ -62,10 +62,4 @@ int edge_is_json(const char *content_type);
  */
 int edge_content_length(const char *s, int64_t *out);
 
-/*
- * 1 when buf[0..len) is well-formed UTF-8 (no overlong forms, surrogates or code points past
- * U+10FFFF): bodies must be, so nothing we echo back can make our own JSON invalid.
- */
-int edge_utf8_ok(const char *buf, size_t len);
-
 #endif

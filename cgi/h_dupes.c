@@ -137,17 +137,6 @@ h_trakt_dupes_get(struct hctx *ctx)
 	resp_json(ctx->resp, 200, o);
 }
 
-/* 409 conflict with a machine-readable reason. */
-static void
-dupes_conflict(struct hctx *ctx, const char *reason, const char *message)
-{
-	json_object *doc = resp_error_doc("conflict", message, NULL), *err;
-
-	json_object_object_get_ex(doc, "error", &err);
-	pts_json_add_str(err, "reason", reason);
-	resp_json(ctx->resp, 409, doc);
-}
-
 void
 h_trakt_dupes_scan_post(struct hctx *ctx)
 {
@@ -161,7 +150,8 @@ h_trakt_dupes_scan_post(struct hctx *ctx)
 		goto fail;
 	if (removing > 0) {
 		pts_db_rollback(ctx->db);
-		dupes_conflict(ctx, "busy", "duplicate plays are being removed: scan when that ends");
+		resp_conflict(ctx->resp, "busy", "duplicate plays are being removed: scan when that"
+		    " ends", NULL, 0);
 		return;
 	}
 	if (pts_jobs_enqueue_once_in(ctx->db, PTS_JOB_TRAKT_DUPES_SCAN, NULL, &job_id) != 0 ||
@@ -186,7 +176,7 @@ h_trakt_dupes_remove_post(struct hctx *ctx)
 	if (h_body_dry_run(ctx, &dry_run) != 0)
 		return;
 	if (dry_run < 0)
-		dry_run = pts_settings_get_bool(ctx->db, "dry_run");
+		dry_run = pts_settings_get_bool(ctx->db, PTS_KEY_DRY_RUN);
 	if (pts_db_begin(ctx->db) != 0)
 		goto fail;
 	if (pts_db_int(ctx->db, &busy, 0, "SELECT COUNT(*) FROM jobs WHERE kind IN (?, ?) AND"
@@ -198,11 +188,14 @@ h_trakt_dupes_remove_post(struct hctx *ctx)
 	if (busy > 0 || scanned == 0 || extra == 0) {
 		pts_db_rollback(ctx->db);
 		if (busy > 0)
-			dupes_conflict(ctx, "busy", "a duplicate scan or removal is queued or running");
+			resp_conflict(ctx->resp, "busy", "a duplicate scan or removal is queued or"
+			    " running", NULL, 0);
 		else if (scanned == 0)
-			dupes_conflict(ctx, "no_scan", "no duplicate scan yet: scan first");
+			resp_conflict(ctx->resp, "no_scan", "no duplicate scan yet: scan first", NULL,
+			    0);
 		else
-			dupes_conflict(ctx, "nothing_to_remove", "the last scan found no duplicate plays");
+			resp_conflict(ctx->resp, "nothing_to_remove", "the last scan found no"
+			    " duplicate plays", NULL, 0);
 		return;
 	}
 	if (!dry_run && pts_jobs_enqueue(ctx->db, PTS_JOB_TRAKT_DUPES_REMOVE, NULL, &job_id) != 0)

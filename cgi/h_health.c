@@ -3,6 +3,7 @@
  */
 #include "handler.h"
 
+#include "clock.h"
 #include "db.h"
 #include "jsonx.h"
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clock.h"
 #include "db.h"
 #include "jsonx.h"
 #include "log.h"
@@ -173,7 +174,7 @@ settings_plex_url_guard(sqlite3 *db, json_object *body)
 	json_object_put(scratch);
 	if (bad != 0)
 		return 0;   /* refused below: nothing changes */
-	if ((old = pts_settings_get_str(db, "plex_url")) == NULL)
+	if ((old = pts_settings_get_str(db, PTS_KEY_PLEX_URL)) == NULL)
 		return -1;
 	settings_url_origin(old, a, sizeof(a));
 	settings_url_origin(json_object_get_string(v), b, sizeof(b));

@@ -64,7 +64,7 @@ status_next_run(sqlite3 *db, int64_t *interval, int64_t *next)
 	int64_t for_interval = 0;
 	char *was = NULL;
 
-	*interval = pts_settings_get_int(db, "sync_interval_hours");
+	*interval = pts_settings_get_int(db, PTS_KEY_SYNC_INTERVAL_HOURS);
 	*next = 0;
 	if (*interval <= 0)
 		return 0;

@@ -39,7 +39,7 @@ sync_check_body(json_object *body, json_object *fields)
 void
 h_sync_post(struct hctx *ctx)
 {
-	json_object *fields = json_object_new_object(), *o, *doc, *err;
+	json_object *fields = json_object_new_object(), *o;
 	int64_t run_id = 0;
 	int dry_run, full, rc;
 
@@ -50,7 +50,7 @@ h_sync_post(struct hctx *ctx)
 	json_object_put(fields);
 	dry_run = pts_json_bool(ctx->body, "dry_run", -1);
 	if (dry_run < 0)
-		dry_run = pts_settings_get_bool(ctx->db, "dry_run");
+		dry_run = pts_settings_get_bool(ctx->db, PTS_KEY_DRY_RUN);
 	full = pts_json_bool(ctx->body, "full", 0);
 	rc = pts_jobs_request_sync(ctx->db, "manual", dry_run, full, &run_id);
 	if (rc < 0) {
@@ -58,12 +58,8 @@ h_sync_post(struct hctx *ctx)
 		return;
 	}
 	if (rc > 0) {
-		doc = resp_error_doc("conflict", "a sync (or an undo) is already queued or running",
-		    NULL);
-		json_object_object_get_ex(doc, "error", &err);
-		pts_json_add_int(err, "run_id", run_id);
-		pts_json_add_int(doc, "run_id", run_id);
-		resp_json(ctx->resp, 409, doc);
+		resp_conflict(ctx->resp, NULL, "a sync (or an undo) is already queued or running",
+		    "run_id", run_id);
 		return;
 	}
 	o = json_object_new_object();
@@ -82,7 +78,7 @@ h_sync_stop_post(struct hctx *ctx)
 		return;
 	}
 	if (rc > 0) {
-		resp_error(ctx->resp, 409, "conflict", "no sync is queued or running", NULL);
+		resp_conflict(ctx->resp, NULL, "no sync is queued or running", NULL, 0);
 		return;
 	}
 	o = json_object_new_object();

@@ -76,14 +76,5 @@ h_trakt_history_get(struct hctx *ctx)
 void
 h_trakt_history_refresh_post(struct hctx *ctx)
 {
-	json_object *o;
-	int64_t job_id = 0;
-
-	if (pts_jobs_enqueue_once(ctx->db, PTS_JOB_TRAKT_HISTORY_REFRESH, NULL, &job_id) != 0) {
-		resp_internal(ctx->resp);
-		return;
-	}
-	o = json_object_new_object();
-	pts_json_add_int(o, "job_id", job_id);
-	resp_json(ctx->resp, 202, o);
+	h_refresh_post(ctx, PTS_JOB_TRAKT_HISTORY_REFRESH);
 }

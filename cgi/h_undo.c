@@ -53,22 +53,6 @@ h_body_dry_run(struct hctx *ctx, int *dry_run)
 	return 0;
 }
 
-/* 409 conflict with a machine-readable reason (and a run id when one is named). */
-static void
-undo_conflict(struct hctx *ctx, const char *reason, const char *message, const char *key,
-    int64_t id)
-{
-	json_object *doc = resp_error_doc("conflict", message, NULL), *err;
-
-	json_object_object_get_ex(doc, "error", &err);
-	pts_json_add_str(err, "reason", reason);
-	if (key != NULL && id > 0) {
-		pts_json_add_int(err, key, id);
-		pts_json_add_int(doc, key, id);
-	}
-	resp_json(ctx->resp, 409, doc);
-}
-
 void
 h_runs_undo_post(struct hctx *ctx)
 {
@@ -80,7 +64,7 @@ h_runs_undo_post(struct hctx *ctx)
 	if (h_body_dry_run(ctx, &dry_run) != 0)
 		return;
 	if (dry_run < 0)
-		dry_run = pts_settings_get_bool(ctx->db, "dry_run");
+		dry_run = pts_settings_get_bool(ctx->db, PTS_KEY_DRY_RUN);
 	rc = pts_jobs_request_undo(ctx->db, ctx->id, dry_run, &run_id, &other);
 	switch (rc) {
 	case PTS_UNDO_QUEUED:
@@ -92,28 +76,30 @@ h_runs_undo_post(struct hctx *ctx)
 		resp_error(ctx->resp, 404, "not_found", "no such run", NULL);
 		return;
 	case PTS_UNDO_BUSY:
-		undo_conflict(ctx, "busy", "a sync or an undo is queued or running: wait for it to"
-		    " end", "run_id", other);
+		/* The run in the way is named when the queue knows it. */
+		resp_conflict(ctx->resp, "busy", "a sync or an undo is queued or running: wait for"
+		    " it to end", other > 0 ? "run_id" : NULL, other);
 		return;
 	case PTS_UNDO_ALREADY:
 		snprintf(msg, sizeof(msg), "run %lld was already undone (by run %lld)",
 		    (long long)ctx->id, (long long)other);
-		undo_conflict(ctx, "already_undone", msg, "undone_by", other);
+		resp_conflict(ctx->resp, "already_undone", msg, other > 0 ? "undone_by" : NULL,
+		    other);
 		return;
 	case PTS_UNDO_DRY_RUN:
 		snprintf(msg, sizeof(msg), "run %lld was a dry run: it changed nothing to undo",
 		    (long long)ctx->id);
-		undo_conflict(ctx, "dry_run", msg, NULL, 0);
+		resp_conflict(ctx->resp, "dry_run", msg, NULL, 0);
 		return;
 	case PTS_UNDO_IS_UNDO:
 		snprintf(msg, sizeof(msg), "run %lld is an undo: it cannot be undone itself",
 		    (long long)ctx->id);
-		undo_conflict(ctx, "is_undo", msg, NULL, 0);
+		resp_conflict(ctx->resp, "is_undo", msg, NULL, 0);
 		return;
 	case PTS_UNDO_NOTHING:
 		snprintf(msg, sizeof(msg), "run %lld added nothing to Trakt that is left to undo",
 		    (long long)ctx->id);
-		undo_conflict(ctx, "nothing_to_undo", msg, NULL, 0);
+		resp_conflict(ctx->resp, "nothing_to_undo", msg, NULL, 0);
 		return;
 	default:
 		resp_internal(ctx->resp);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "db.h"
 #include "hooktoken.h"
 #include "jobs.h"
@@ -122,7 +123,7 @@ h_webhook_plex_post(struct hctx *ctx)
 	case PLEXHOOK_QUEUE:
 		break;
 	}
-	rc = webhook_queue(ctx->db, args, pts_settings_get_bool(ctx->db, "dry_run"), &job_id,
+	rc = webhook_queue(ctx->db, args, pts_settings_get_bool(ctx->db, PTS_KEY_DRY_RUN), &job_id,
 	    &run_id);
 	json_object_put(args);
 	if (rc < 0) {

@@ -42,6 +42,12 @@ int h_body_dry_run(struct hctx *ctx, int *dry_run);
  */
 int h_password_check(struct hctx *ctx, const char *password, const char *hash);
 
+/*
+ * The refresh POSTs (h_refresh.c): queue a job of kind (PTS_JOB_*) unless one is queued or
+ * running, and answer 202 {"job_id"} naming the job the client waits for, or 500.
+ */
+void h_refresh_post(struct hctx *ctx, const char *kind);
+
 void h_health_get(struct hctx *ctx);
 void h_status_get(struct hctx *ctx);
 void h_settings_get(struct hctx *ctx);

@@ -118,6 +118,22 @@ resp_internal(struct resp *rs)
 }
 
 void
+resp_conflict(struct resp *rs, const char *reason, const char *message, const char *key,
+    int64_t id)
+{
+	json_object *doc = resp_error_doc("conflict", message, NULL), *err;
+
+	json_object_object_get_ex(doc, "error", &err);
+	if (reason != NULL)
+		json_object_object_add(err, "reason", json_object_new_string(reason));
+	if (key != NULL) {
+		json_object_object_add(err, key, json_object_new_int64(id));
+		json_object_object_add(doc, key, json_object_new_int64(id));
+	}
+	resp_json(rs, 409, doc);
+}
+
+void
 resp_bad_field(struct resp *rs, const char *code, const char *field, const char *why)
 {
 	json_object *fields = json_object_new_object();

@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Room for the extra headers of one answer (Allow, Set-Cookie): a fixed, small set. */
 #define RESP_HEADERS_MAX 1024
@@ -51,6 +52,13 @@ void resp_error(struct resp *rs, int status, const char *code, const char *messa
     json_object *fields);
 /* 500 internal_error: a database or memory failure (the cause was logged where it happened). */
 void resp_internal(struct resp *rs);
+/*
+ * 409 conflict: the error document with message, plus error.reason when reason is not NULL,
+ * plus the id named key (run_id, ...) both in "error" and at the top level when key is not
+ * NULL (clients read the top-level one to follow the run in the way).
+ */
+void resp_conflict(struct resp *rs, const char *reason, const char *message, const char *key,
+    int64_t id);
 /* 400 with one field and its reason. */
 void resp_bad_field(struct resp *rs, const char *code, const char *field, const char *why);
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "clock.h"
 #include "db.h"
 #include "io.h"
 #include "log.h"

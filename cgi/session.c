@@ -7,17 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "cookie.h"
 #include "db.h"
 #include "log.h"
 #include "secret.h"
+#include "settings.h"
 #include "sha256.h"
 
 int
 session_password_hash(sqlite3 *db, char **hash)
 {
-	if (pts_db_text(db, hash, "SELECT value FROM settings WHERE key = 'dashboard_password'",
-	    "") != 0)
+	if (pts_settings_read(db, PTS_KEY_DASHBOARD_PASSWORD, hash) != 0)
 		return -1;
 	if (*hash != NULL && **hash == '\0') {
 		free(*hash);

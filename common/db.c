@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -432,19 +431,4 @@ pts_db_meta_set(sqlite3 *db, const char *key, const char *value)
 		return pts_db_run(db, "DELETE FROM meta WHERE key = ?", "s", key);
 	return pts_db_run(db, "INSERT INTO meta(key, value) VALUES(?, ?)"
 	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value", "ss", key, value);
-}
-
-int64_t
-pts_now(void)
-{
-	return (int64_t)time(NULL);
-}
-
-int64_t
-pts_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

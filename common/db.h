@@ -15,6 +15,10 @@
 #include <stdarg.h>
 #include <stdint.h>
 
+/* pts_now/pts_now_ms live in clock.h; included here while callers that stamp rows get them
+ * through db.h (new code includes clock.h itself). */
+#include "clock.h"
+
 /* How long a writer waits for the other program's transaction before SQLITE_BUSY. */
 #define PTS_DB_BUSY_TIMEOUT_MS 5000
 
@@ -65,9 +69,5 @@ int pts_db_text(sqlite3 *db, char **out, const char *sql, const char *fmt, ...);
 /* Internal key/value state (client identifier, schedule, ...): malloc'd copy or NULL. */
 char *pts_db_meta_get(sqlite3 *db, const char *key);
 int pts_db_meta_set(sqlite3 *db, const char *key, const char *value);
-
-/* Seconds since the epoch, and milliseconds. */
-int64_t pts_now(void);
-int64_t pts_now_ms(void);
 
 #endif

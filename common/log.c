@@ -1,5 +1,5 @@
 /*
- * log.c - levelled logging to stderr and the log table.
+ * log.c - levelled logging to stderr and to one sink.
  */
 #include "log.h"
 
@@ -8,14 +8,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "db.h"
 #include "utf8.h"
 
 static const char *log_prog = "pts";
 static enum pts_log_level log_min = PTS_LOG_INFO;
-static sqlite3 *log_db;
+static pts_log_sink_fn log_sink;
+static void *log_sink_ctx;
 static int64_t log_run;
-static int log_busy; /* set while writing to the db, so db errors do not recurse */
+static int log_busy; /* set while the sink runs, so its own errors do not recurse */
 
 static const char *const log_names[] = { "debug", "info", "warn", "error" };
 
@@ -35,9 +35,10 @@ pts_log_init(const char *prog, enum pts_log_level stderr_min)
 }
 
 void
-pts_log_attach(sqlite3 *db)
+pts_log_set_sink(pts_log_sink_fn fn, void *ctx)
 {
-	log_db = db;
+	log_sink = fn;
+	log_sink_ctx = ctx;
 }
 
 void
@@ -70,7 +71,7 @@ log_stderr(enum pts_log_level level, const char *msg)
 }
 
 static void
-log_vwrite(enum pts_log_level level, int to_db, const char *fmt, va_list ap)
+log_vwrite(enum pts_log_level level, int to_sink, const char *fmt, va_list ap)
 {
 	char msg[PTS_LOG_MAX_MSG];
 
@@ -78,13 +79,10 @@ log_vwrite(enum pts_log_level level, int to_db, const char *fmt, va_list ap)
 	pts_utf8_trim(msg);   /* a long title may have been cut mid-character */
 	log_sanitize(msg);
 	log_stderr(level, msg);
-	if (!to_db || log_db == NULL || log_busy)
+	if (!to_sink || log_sink == NULL || log_busy)
 		return;
 	log_busy = 1;
-	/* run_id 0 means "no run": stored as NULL (NULLIF) so the column stays a clean key. */
-	(void)pts_db_run(log_db, "INSERT INTO log(ts_ms, level, run_id, message)"
-	    " VALUES(?, ?, NULLIF(?, 0), ?)", "isis", pts_now_ms(), pts_log_level_name(level),
-	    log_run, msg);
+	log_sink(log_sink_ctx, level, log_run, msg);
 	log_busy = 0;
 }
 

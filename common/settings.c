@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 #include "secret.h"
@@ -73,26 +74,45 @@ check_password(const char *v)
 	    " characters" : NULL;
 }
 
-const struct pts_setting pts_settings[] = {
-	{ "plex_url", PTS_SET_STRING, "", 0, PTS_SETTING_URL_MAX, NULL, check_url },
-	{ "trakt_client_id", PTS_SET_STRING, "", 1, 128, NULL, check_printable },
-	{ "trakt_client_secret", PTS_SET_SECRET, NULL, 1, PTS_SETTING_SECRET_MAX, NULL, check_printable },
-	{ "tmdb_api_key", PTS_SET_SECRET, NULL, 1, PTS_SETTING_SECRET_MAX, NULL, check_printable },
-	{ "sync_direction", PTS_SET_ENUM, "plex_to_trakt", 0, 0, direction_choices, NULL },
-	{ "sync_interval_hours", PTS_SET_INT, "6", 0, 168, NULL, NULL },
-	{ "sync_watched", PTS_SET_BOOL, "1", 0, 0, NULL, NULL },
-	{ "sync_ratings", PTS_SET_BOOL, "0", 0, 0, NULL, NULL },
-	{ "sync_watchlist", PTS_SET_BOOL, "0", 0, 0, NULL, NULL },
-	{ "sync_playback", PTS_SET_BOOL, "0", 0, 0, NULL, NULL },
-	{ "ratings_conflict", PTS_SET_ENUM, "newest", 0, 0, conflict_choices, NULL },
-	{ "watchlist_collection", PTS_SET_STRING, "Watchlist", 1, 128, NULL, check_title },
-	{ "watchlist_remove_max_percent", PTS_SET_INT, "25", 0, 100, NULL, NULL },
-	{ "dry_run", PTS_SET_BOOL, "0", 0, 0, NULL, NULL },
+const struct pts_setting pts_settings[PTS_KEY__MAX + 1] = {
+	[PTS_KEY_PLEX_URL] = { "plex_url", PTS_SET_STRING,
+	    "", 0, PTS_SETTING_URL_MAX, NULL, check_url },
+	[PTS_KEY_TRAKT_CLIENT_ID] = { "trakt_client_id", PTS_SET_STRING,
+	    "", 1, 128, NULL, check_printable },
+	[PTS_KEY_TRAKT_CLIENT_SECRET] = { "trakt_client_secret", PTS_SET_SECRET,
+	    NULL, 1, PTS_SETTING_SECRET_MAX, NULL, check_printable },
+	[PTS_KEY_TMDB_API_KEY] = { "tmdb_api_key", PTS_SET_SECRET,
+	    NULL, 1, PTS_SETTING_SECRET_MAX, NULL, check_printable },
+	[PTS_KEY_SYNC_DIRECTION] = { "sync_direction", PTS_SET_ENUM,
+	    "plex_to_trakt", 0, 0, direction_choices, NULL },
+	[PTS_KEY_SYNC_INTERVAL_HOURS] = { "sync_interval_hours", PTS_SET_INT,
+	    "6", 0, 168, NULL, NULL },
+	[PTS_KEY_SYNC_WATCHED] = { "sync_watched", PTS_SET_BOOL, "1", 0, 0, NULL, NULL },
+	[PTS_KEY_SYNC_RATINGS] = { "sync_ratings", PTS_SET_BOOL, "0", 0, 0, NULL, NULL },
+	[PTS_KEY_SYNC_WATCHLIST] = { "sync_watchlist", PTS_SET_BOOL, "0", 0, 0, NULL, NULL },
+	[PTS_KEY_SYNC_PLAYBACK] = { "sync_playback", PTS_SET_BOOL, "0", 0, 0, NULL, NULL },
+	[PTS_KEY_RATINGS_CONFLICT] = { "ratings_conflict", PTS_SET_ENUM,
+	    "newest", 0, 0, conflict_choices, NULL },
+	[PTS_KEY_WATCHLIST_COLLECTION] = { "watchlist_collection", PTS_SET_STRING,
+	    "Watchlist", 1, 128, NULL, check_title },
+	[PTS_KEY_WATCHLIST_REMOVE_MAX_PERCENT] = { "watchlist_remove_max_percent", PTS_SET_INT,
+	    "25", 0, 100, NULL, NULL },
+	[PTS_KEY_DRY_RUN] = { "dry_run", PTS_SET_BOOL, "0", 0, 0, NULL, NULL },
 	/* Retention: runs kept with their changes, log lines and jobs (worker/jobs/retention.c). */
-	{ "history_keep_runs", PTS_SET_INT, "1000", 5, 100000, NULL, NULL },
-	{ "dashboard_password", PTS_SET_PASSWORD, NULL, 1, 256, NULL, check_password },
-	{ NULL, 0, NULL, 0, 0, NULL, NULL }
+	[PTS_KEY_HISTORY_KEEP_RUNS] = { "history_keep_runs", PTS_SET_INT,
+	    "1000", 5, 100000, NULL, NULL },
+	[PTS_KEY_DASHBOARD_PASSWORD] = { "dashboard_password", PTS_SET_PASSWORD,
+	    NULL, 1, 256, NULL, check_password },
+	[PTS_KEY__MAX] = { NULL, 0, NULL, 0, 0, NULL, NULL }
 };
+
+const struct pts_setting *
+pts_setting_get(enum pts_setting_key key)
+{
+	if ((unsigned)key >= PTS_KEY__MAX)
+		return NULL;
+	return &pts_settings[key];
+}
 
 const struct pts_setting *
 pts_setting_find(const char *key)
@@ -331,19 +351,36 @@ pts_settings_to_json(sqlite3 *db)
 	return o;
 }
 
-char *
-pts_settings_get_str(sqlite3 *db, const char *key)
+int
+pts_settings_read(sqlite3 *db, enum pts_setting_key key, char **out)
 {
-	const struct pts_setting *s = pts_setting_find(key);
+	const struct pts_setting *s = pts_setting_get(key);
+
+	*out = NULL;
+	if (s == NULL) {
+		pts_log(PTS_LOG_ERROR, "settings: no setting %d", (int)key);
+		return -1;
+	}
+	return setting_raw(db, s->key, out);
+}
+
+char *
+pts_settings_get_str(sqlite3 *db, enum pts_setting_key key)
+{
+	const struct pts_setting *s = pts_setting_get(key);
 	char *raw = NULL;
 
-	if (setting_raw(db, key, &raw) != 0 || raw == NULL)
-		return strdup(s && s->dflt ? s->dflt : "");
+	if (s == NULL) {
+		pts_log(PTS_LOG_ERROR, "settings: no setting %d (read as the empty string)", (int)key);
+		return strdup("");
+	}
+	if (setting_raw(db, s->key, &raw) != 0 || raw == NULL)
+		return strdup(s->dflt ? s->dflt : "");
 	return raw;
 }
 
 int64_t
-pts_settings_get_int(sqlite3 *db, const char *key)
+pts_settings_get_int(sqlite3 *db, enum pts_setting_key key)
 {
 	char *v = pts_settings_get_str(db, key);
 	int64_t n = v ? strtoll(v, NULL, 10) : 0;
@@ -353,7 +390,7 @@ pts_settings_get_int(sqlite3 *db, const char *key)
 }
 
 int
-pts_settings_get_bool(sqlite3 *db, const char *key)
+pts_settings_get_bool(sqlite3 *db, enum pts_setting_key key)
 {
 	char *v = pts_settings_get_str(db, key);
 	int b = v && strcmp(v, "1") == 0;

@@ -12,6 +12,31 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+/*
+ * The settings by key: code reads a setting by its constant (pts_settings_get_*), never by its
+ * name; names are for the edge (PUT bodies, the JSON of GET). Each constant is the index of
+ * its row in pts_settings[] (tests/unit/test_settings.c checks that they agree).
+ */
+enum pts_setting_key {
+	PTS_KEY_PLEX_URL,
+	PTS_KEY_TRAKT_CLIENT_ID,
+	PTS_KEY_TRAKT_CLIENT_SECRET,
+	PTS_KEY_TMDB_API_KEY,
+	PTS_KEY_SYNC_DIRECTION,
+	PTS_KEY_SYNC_INTERVAL_HOURS,
+	PTS_KEY_SYNC_WATCHED,
+	PTS_KEY_SYNC_RATINGS,
+	PTS_KEY_SYNC_WATCHLIST,
+	PTS_KEY_SYNC_PLAYBACK,
+	PTS_KEY_RATINGS_CONFLICT,
+	PTS_KEY_WATCHLIST_COLLECTION,
+	PTS_KEY_WATCHLIST_REMOVE_MAX_PERCENT,
+	PTS_KEY_DRY_RUN,
+	PTS_KEY_HISTORY_KEEP_RUNS,
+	PTS_KEY_DASHBOARD_PASSWORD,
+	PTS_KEY__MAX
+};
+
 enum pts_setting_type {
 	PTS_SET_STRING,
 	PTS_SET_SECRET,
@@ -40,8 +65,8 @@ struct pts_setting {
 /* Longest URL accepted for plex_url. */
 #define PTS_SETTING_URL_MAX 2048
 
-/* The table, ended by a {NULL} entry. */
-extern const struct pts_setting pts_settings[];
+/* The table, indexed by enum pts_setting_key and ended by a {NULL} entry at PTS_KEY__MAX. */
+extern const struct pts_setting pts_settings[PTS_KEY__MAX + 1];
 
 const struct pts_setting *pts_setting_find(const char *key);
 
@@ -61,9 +86,22 @@ int pts_settings_apply(sqlite3 *db, json_object *body, json_object *fields);
 /* Every setting as JSON, secrets masked as {"set": bool}. NULL on a database error. */
 json_object *pts_settings_to_json(sqlite3 *db);
 
-/* Typed reads for the worker; the default when unset or unreadable. */
-char *pts_settings_get_str(sqlite3 *db, const char *key);     /* malloc'd, never NULL on success */
-int64_t pts_settings_get_int(sqlite3 *db, const char *key);
-int pts_settings_get_bool(sqlite3 *db, const char *key);
+/* The row of a setting by key (NULL for a value out of the enum's range). */
+const struct pts_setting *pts_setting_get(enum pts_setting_key key);
+
+/*
+ * The stored text of a setting by key, for a reader that must tell a database error from
+ * "unset" (the dashboard password: an error must not read as "no password"). 0 with *out a
+ * malloc'd string the caller frees, or NULL when unset; -1 on a database error (logged).
+ */
+int pts_settings_read(sqlite3 *db, enum pts_setting_key key, char **out);
+
+/*
+ * Typed reads by key; the default when unset or unreadable (a database error is logged in
+ * db.c). get_str returns a malloc'd string the caller frees (NULL only out of memory).
+ */
+char *pts_settings_get_str(sqlite3 *db, enum pts_setting_key key);
+int64_t pts_settings_get_int(sqlite3 *db, enum pts_setting_key key);
+int pts_settings_get_bool(sqlite3 *db, enum pts_setting_key key);
 
 #endif

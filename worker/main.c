@@ -29,6 +29,7 @@
 #include "http.h"
 #include "jobs.h"
 #include "log.h"
+#include "logdb.h"
 #include "paths.h"
 #include "privdrop.h"
 #include "progress.h"
@@ -188,7 +189,7 @@ worker_once(sqlite3 *db, int dry_run, int full)
 	if (pts_runner_recover(db) != 0)
 		PTS_WARN("could not recover jobs left running");
 	if (!dry_run)
-		dry_run = pts_settings_get_bool(db, "dry_run");
+		dry_run = pts_settings_get_bool(db, PTS_KEY_DRY_RUN);
 	rc = pts_jobs_request_sync(db, "manual", dry_run, full, &run_id);
 	if (rc < 0)
 		return 1;
@@ -272,7 +273,7 @@ main(int argc, char **argv)
 	}
 	if (pts_db_open(dbpath, &db) != 0)
 		return 1;
-	pts_log_attach(db);
+	pts_logdb_attach(db);
 	if (pts_heartbeat_start(db) != 0) {
 		pts_db_close(db);
 		return 1;
@@ -284,7 +285,7 @@ main(int argc, char **argv)
 	/* After a --cron pass the heartbeat stays: health shows when the last pass ran. */
 	if (!cron)
 		pts_heartbeat_stop(db);
-	pts_log_attach(NULL);
+	pts_logdb_attach(NULL);
 	pts_db_close(db);
 	pts_http_global_cleanup();
 	close(lockfd);

@@ -20,6 +20,7 @@
 #include "job_webhook.h"
 #include "jsonx.h"
 #include "log.h"
+#include "logdb.h"
 #include "paths.h"
 #include "retention.h"
 #include "syncrun.h"
@@ -203,13 +204,13 @@ runner_child_main(const char *dbpath, int64_t job_id, volatile sig_atomic_t *ter
 	int rc;
 
 	/* The parent's handle must not be used (or closed) after fork: open our own. */
-	pts_log_attach(NULL);
+	pts_logdb_attach(NULL);
 	if (pts_db_open(dbpath, &db) != 0)
 		_exit(3);
-	pts_log_attach(db);
+	pts_logdb_attach(db);
 	runner_mem_limit();   /* logs through our own handle */
 	rc = pts_runner_run_job(db, job_id, term);
-	pts_log_attach(NULL);
+	pts_logdb_attach(NULL);
 	pts_db_close(db);
 	exit(rc < 0 ? 1 : 0);
 }

@@ -31,7 +31,7 @@ sched_store(sqlite3 *db, int64_t next, int64_t interval)
 int
 pts_scheduler_tick(sqlite3 *db)
 {
-	int64_t hours = pts_settings_get_int(db, "sync_interval_hours");
+	int64_t hours = pts_settings_get_int(db, PTS_KEY_SYNC_INTERVAL_HOURS);
 	int64_t now = pts_now(), next, was, run_id = 0;
 	char *s_next, *s_was;
 
@@ -62,7 +62,7 @@ pts_scheduler_tick(sqlite3 *db)
 	}
 	if (now < next)
 		return 0;
-	switch (pts_jobs_request_sync(db, "schedule", pts_settings_get_bool(db, "dry_run"), 0,
+	switch (pts_jobs_request_sync(db, "schedule", pts_settings_get_bool(db, PTS_KEY_DRY_RUN), 0,
 	    &run_id)) {
 	case 0:
 		PTS_INFO("scheduled sync queued (run %lld)", (long long)run_id);

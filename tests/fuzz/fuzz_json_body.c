@@ -2,12 +2,12 @@
  * fuzz_json_body.c - a request body as pts-cgi takes it: the UTF-8 check, the bounded JSON
  * parse, then settings validation (PUT /api/settings) and the webhook payload reading.
  */
-#include "edge.h"
 #include "fuzz.h"
 #include "jsonx.h"
 #include "plexhook.h"
 #include "req.h"
 #include "settings.h"
+#include "utf8.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -24,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_object *j, *fields, *args = NULL;
 	const char *why = NULL;
 
-	if (!edge_utf8_ok((const char *)data, size))
+	if (!pts_utf8_valid((const char *)data, size))
 		return 0;
 	j = pts_json_parse((const char *)data, size, REQ_BODY_MAX, &why);
 	if (j == NULL)

@@ -5,12 +5,12 @@
  * reads at most 64 KiB), and a found payload checked and parsed as JSON and read as a Plex
  * webhook payload.
  */
-#include "edge.h"
 #include "fuzz.h"
 #include "jsonx.h"
 #include "multipart.h"
 #include "plexhook.h"
 #include "req.h"
+#include "utf8.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -46,7 +46,7 @@ fuzz_payload(const char *buf, size_t len, const char *boundary)
 
 	if (mp_find(buf, len, boundary, "payload", &part, &truncated, &why) != 0)
 		return;
-	if (!edge_utf8_ok(part.data, part.len))
+	if (!pts_utf8_valid(part.data, part.len))
 		return;
 	j = pts_json_parse(part.data, part.len, REQ_BODY_MAX, &why);
 	if (j == NULL)

@@ -14,6 +14,7 @@
 #include "req.h"
 #include "route.h"
 #include "session.h"
+#include "utf8.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -56,7 +57,7 @@ fuzz_field(const char *s, const char *other)
 	(void)edge_addr_loopback(s);
 	(void)edge_is_json(s);
 	(void)edge_content_length(s, &v);
-	(void)edge_utf8_ok(s, strlen(s));
+	(void)pts_utf8_valid(s, strlen(s));
 	(void)req_method_parse(s);
 	(void)route_lookup(REQ_GET, s, &id, allow, sizeof(allow));
 	(void)route_lookup(REQ_POST, s, &id, allow, sizeof(allow));
@@ -71,7 +72,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *f[4] = { "", "", "", "" };
 	int n = 0, i;
 
-	(void)edge_utf8_ok((const char *)data, size);
+	(void)pts_utf8_valid((const char *)data, size);
 	while (n < 4) {
 		f[n++] = p;
 		p = strchr(p, '\n');

@@ -260,7 +260,12 @@ class TestSync(ApiCase):
                      " 'running', 0)")
         conn.commit()
         try:
-            self.assertError(api("POST", "/api/sync"), 409)
+            got = api("POST", "/api/sync")
+            err = self.assertError(got, 409, "conflict")
+            # The run in the way is named in "error" and at the top level (0: the phantom
+            # job has none), and a sync conflict has no reason.
+            self.assertEqual(err["run_id"], got[1]["run_id"])
+            self.assertNotIn("reason", err)
             st, body, _ = api("GET", "/api/status")
             self.assertEqual(body["sync"]["state"], "running")
             st, body, _ = api("POST", "/api/sync/stop")
@@ -273,7 +278,8 @@ class TestSync(ApiCase):
 
     def test_stop_when_idle_409(self):
         self.wait_idle()
-        self.assertError(api("POST", "/api/sync/stop"), 409)
+        err = self.assertError(api("POST", "/api/sync/stop"), 409, "conflict")
+        self.assertEqual(set(err), {"code", "message"})
 
     def test_sync_bad_body(self):
         self.wait_idle()
@@ -340,7 +346,10 @@ class TestReads(ApiCase):
                            ("/api/trakt/history/refresh", "trakt_history_refresh")):
             st, body, _ = api("POST", path)
             self.assertEqual(st, 202, path)
-            self.assertTrue(STACK.query("SELECT id FROM jobs WHERE kind = ?", kind))
+            # The answer names the queued job (or the one already queued or running).
+            self.assertEqual(set(body), {"job_id"}, body)
+            self.assertEqual(STACK.query("SELECT kind FROM jobs WHERE id = ?", body["job_id"]),
+                             [{"kind": kind}])
         st, body, _ = api("GET", "/api/trakt/history")
         self.assertEqual(st, 200)
         self.assertIsInstance(body["items"], list)

@@ -89,6 +89,50 @@ test_validation(void)
 	    sizeof(why)) == 2, "every bad field is reported");
 }
 
+/* The enum of keys and the table agree: every constant is the index of its row. */
+static void
+test_keys(void)
+{
+	static const struct {
+		enum pts_setting_key key;
+		const char *name;
+	} want[] = {
+		{ PTS_KEY_PLEX_URL, "plex_url" },
+		{ PTS_KEY_TRAKT_CLIENT_ID, "trakt_client_id" },
+		{ PTS_KEY_TRAKT_CLIENT_SECRET, "trakt_client_secret" },
+		{ PTS_KEY_TMDB_API_KEY, "tmdb_api_key" },
+		{ PTS_KEY_SYNC_DIRECTION, "sync_direction" },
+		{ PTS_KEY_SYNC_INTERVAL_HOURS, "sync_interval_hours" },
+		{ PTS_KEY_SYNC_WATCHED, "sync_watched" },
+		{ PTS_KEY_SYNC_RATINGS, "sync_ratings" },
+		{ PTS_KEY_SYNC_WATCHLIST, "sync_watchlist" },
+		{ PTS_KEY_SYNC_PLAYBACK, "sync_playback" },
+		{ PTS_KEY_RATINGS_CONFLICT, "ratings_conflict" },
+		{ PTS_KEY_WATCHLIST_COLLECTION, "watchlist_collection" },
+		{ PTS_KEY_WATCHLIST_REMOVE_MAX_PERCENT, "watchlist_remove_max_percent" },
+		{ PTS_KEY_DRY_RUN, "dry_run" },
+		{ PTS_KEY_HISTORY_KEEP_RUNS, "history_keep_runs" },
+		{ PTS_KEY_DASHBOARD_PASSWORD, "dashboard_password" },
+	};
+	size_t i, bad = 0, n = sizeof(want) / sizeof(want[0]);
+
+	TAP_OK(n == PTS_KEY__MAX, "every key constant is listed here (%zu of %d)", n,
+	    (int)PTS_KEY__MAX);
+	for (i = 0; i < n; i++) {
+		const struct pts_setting *s = pts_setting_get(want[i].key);
+
+		if (s == NULL || s->key == NULL || strcmp(s->key, want[i].name) != 0 ||
+		    pts_setting_find(want[i].name) != s) {
+			TAP_OK(0, "key %d is the row of %s", (int)want[i].key, want[i].name);
+			bad++;
+		}
+	}
+	TAP_OK(bad == 0, "each constant indexes the row of its name, and the name finds it");
+	TAP_OK(pts_settings[PTS_KEY__MAX].key == NULL, "the table ends at PTS_KEY__MAX");
+	TAP_OK(pts_setting_get(PTS_KEY__MAX) == NULL && pts_setting_get((enum pts_setting_key)-1)
+	    == NULL, "a key out of range has no row");
+}
+
 static void
 test_storage(void)
 {
@@ -130,7 +174,7 @@ test_storage(void)
 	TAP_OK(pts_settings_apply(db, body, fields) == 1, "partly bad update refused");
 	json_object_put(body);
 	json_object_put(fields);
-	TAP_OK(pts_settings_get_int(db, "sync_interval_hours") == 12, "nothing saved when one field is bad");
+	TAP_OK(pts_settings_get_int(db, PTS_KEY_SYNC_INTERVAL_HOURS) == 12, "nothing saved when one field is bad");
 
 	all = pts_settings_to_json(db);
 	s = strdup(json_object_to_json_string(all));
@@ -145,10 +189,10 @@ test_storage(void)
 	TAP_OK(pts_settings_apply(db, all, fields) == 0, "echoed GET accepted");
 	json_object_put(fields);
 	json_object_put(all);
-	s = pts_settings_get_str(db, "trakt_client_secret");
+	s = pts_settings_get_str(db, PTS_KEY_TRAKT_CLIENT_SECRET);
 	TAP_STREQ(s, "s3cr3t-value", "echoed mask leaves the secret unchanged");
 	free(s);
-	s = pts_settings_get_str(db, "dashboard_password");
+	s = pts_settings_get_str(db, PTS_KEY_DASHBOARD_PASSWORD);
 	TAP_OK(s && strstr(s, "hunter2") == NULL && s[0] == '$', "password stored as a crypt hash");
 	free(s);
 
@@ -166,7 +210,7 @@ test_storage(void)
 	    "7 two-byte characters (14 bytes) refused");
 	json_object_put(body);
 	json_object_put(fields);
-	s = pts_settings_get_str(db, "dashboard_password");
+	s = pts_settings_get_str(db, PTS_KEY_DASHBOARD_PASSWORD);
 	TAP_OK(s && pts_secret_check_password("hunter22", s), "the refused ones changed nothing");
 	free(s);
 
@@ -175,9 +219,17 @@ test_storage(void)
 	TAP_OK(pts_settings_apply(db, body, fields) == 0, "empty password accepted");
 	json_object_put(body);
 	json_object_put(fields);
-	s = pts_settings_get_str(db, "dashboard_password");
+	s = pts_settings_get_str(db, PTS_KEY_DASHBOARD_PASSWORD);
 	TAP_STREQ(s, "", "empty password removes it");
 	free(s);
+	s = (char *)"x";
+	TAP_OK(pts_settings_read(db, PTS_KEY_DASHBOARD_PASSWORD, &s) == 0 && s == NULL,
+	    "read by key: unset is NULL");
+	TAP_OK(pts_settings_read(db, PTS_KEY_TRAKT_CLIENT_ID, &s) == 0 && s != NULL &&
+	    strcmp(s, "cid") == 0, "read by key: the stored text");
+	free(s);
+	TAP_OK(pts_settings_read(db, PTS_KEY__MAX, &s) == -1 && s == NULL,
+	    "read by key: a key out of range is an error");
 
 	pts_db_close(db);
 	unlink(dbpath);
@@ -185,6 +237,28 @@ test_storage(void)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s-shm", dbpath);
 	unlink(path);
+}
+
+/* A database that cannot answer: the checked read says so, the typed reads fall back. */
+static void
+test_read_error(void)
+{
+	sqlite3 *db = NULL;
+	char *s = NULL;
+
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
+		TAP_OK(0, "an empty database opens");
+		sqlite3_close(db);
+		return;
+	}
+	TAP_OK(pts_settings_read(db, PTS_KEY_DASHBOARD_PASSWORD, &s) == -1 && s == NULL,
+	    "no settings table: read by key is an error, not \"unset\"");
+	s = pts_settings_get_str(db, PTS_KEY_SYNC_DIRECTION);
+	TAP_STREQ(s, "plex_to_trakt", "no settings table: get_str gives the default");
+	free(s);
+	TAP_OK(pts_settings_get_int(db, PTS_KEY_SYNC_INTERVAL_HOURS) == 6,
+	    "no settings table: get_int gives the default");
+	sqlite3_close(db);
 }
 
 static void
@@ -223,8 +297,10 @@ int
 main(void)
 {
 	pts_log_init("test", PTS_LOG_ERROR);
+	test_keys();
 	test_validation();
 	test_storage();
+	test_read_error();
 	test_json_and_time();
 	return tap_done();
 }

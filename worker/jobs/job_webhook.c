@@ -65,11 +65,11 @@ webhook_allowed(struct webhook *h)
 	char *dir;
 	int ok;
 
-	if (!pts_settings_get_bool(h->w->db, "sync_watched")) {
+	if (!pts_settings_get_bool(h->w->db, PTS_KEY_SYNC_WATCHED)) {
 		h->message = "ignored: the watched-state sync is off in Settings";
 		return 0;
 	}
-	dir = pts_settings_get_str(h->w->db, "sync_direction");
+	dir = pts_settings_get_str(h->w->db, PTS_KEY_SYNC_DIRECTION);
 	ok = dir != NULL && (strcmp(dir, "plex_to_trakt") == 0 || strcmp(dir, "both") == 0);
 	free(dir);
 	if (!ok)
@@ -84,7 +84,7 @@ webhook_allowed(struct webhook *h)
 static int
 webhook_our_server(struct webhook *h, char *buf, size_t len)
 {
-	char *url = pts_settings_get_str(h->w->db, "plex_url");
+	char *url = pts_settings_get_str(h->w->db, PTS_KEY_PLEX_URL);
 	char *cached_url = pts_db_meta_get(h->w->db, WEBHOOK_META_MACHINE_URL);
 	char *cached = pts_db_meta_get(h->w->db, WEBHOOK_META_MACHINE);
 	enum pts_http_result r;

@@ -31,7 +31,7 @@ pts_retention_prune(sqlite3 *db, int64_t keep)
 	int i;
 
 	if (keep <= 0)
-		keep = pts_settings_get_int(db, "history_keep_runs");
+		keep = pts_settings_get_int(db, PTS_KEY_HISTORY_KEEP_RUNS);
 	if (keep <= 0)
 		return 0;
 	/* The keep-th newest run: everything older may go. */

@@ -231,7 +231,7 @@ eng_libs_key(const struct engine *e, char *buf, size_t len)
 static int
 eng_unchanged(struct engine *e, const struct pts_ckpt *ck, struct pts_trakt_activities *acts)
 {
-	char libs[PTS_CKPT_LIBS_LEN], *dir = pts_settings_get_str(e->w->db, "sync_direction");
+	char libs[PTS_CKPT_LIBS_LEN], *dir = pts_settings_get_str(e->w->db, PTS_KEY_SYNC_DIRECTION);
 	int i, same;
 
 	eng_libs_key(e, libs, sizeof(libs));
@@ -945,7 +945,7 @@ eng_sync(struct engine *e)
 	int rc, i, have_ck, quick, wrote;
 
 	memset(&acts, 0, sizeof(acts));
-	dir = pts_settings_get_str(e->w->db, "sync_direction");
+	dir = pts_settings_get_str(e->w->db, PTS_KEY_SYNC_DIRECTION);
 	e->to_trakt = dir && (strcmp(dir, "plex_to_trakt") == 0 || strcmp(dir, "both") == 0);
 	e->to_plex = dir && (strcmp(dir, "trakt_to_plex") == 0 || strcmp(dir, "both") == 0);
 	free(dir);
@@ -1039,7 +1039,7 @@ eng_sync(struct engine *e)
 	ck.plex_since = last_mark >= started ? last_mark + 1 : started;
 	ck.full_at = started;
 	eng_libs_key(e, ck.libs, sizeof(ck.libs));
-	dir = pts_settings_get_str(e->w->db, "sync_direction");
+	dir = pts_settings_get_str(e->w->db, PTS_KEY_SYNC_DIRECTION);
 	snprintf(ck.direction, sizeof(ck.direction), "%s", dir ? dir : "");
 	free(dir);
 	(void)pts_ckpt_store(e->w->db, &ck);
@@ -1054,7 +1054,7 @@ pts_engine_run(struct pts_wctx *w, struct pts_run *run)
 
 	if (pts_wctx_cancelled(w))
 		return 1;
-	if (!pts_settings_get_bool(w->db, "sync_watched") && !pts_feat_any_enabled(w->db)) {
+	if (!pts_settings_get_bool(w->db, PTS_KEY_SYNC_WATCHED) && !pts_feat_any_enabled(w->db)) {
 		PTS_INFO("watched-state sync is off in Settings: nothing to do");
 		return 0;
 	}
@@ -1063,7 +1063,7 @@ pts_engine_run(struct pts_wctx *w, struct pts_run *run)
 		return -1;
 	e->w = w;
 	e->run = run;
-	e->watched = pts_settings_get_bool(w->db, "sync_watched");
+	e->watched = pts_settings_get_bool(w->db, PTS_KEY_SYNC_WATCHED);
 	e->plex = pts_plex_open(w);
 	e->trakt = e->plex ? pts_trakt_open(w) : NULL;
 	if (e->plex == NULL || e->trakt == NULL) {

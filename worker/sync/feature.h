@@ -31,6 +31,7 @@
 #include "idindex.h"
 #include "ledger.h"
 #include "plex.h"
+#include "settings.h"
 #include "syncrun.h"
 #include "trakt.h"
 #include "trakt_lists.h"
@@ -70,7 +71,7 @@ struct pts_feat_item {
 
 struct pts_feature {
 	const char *name;                    /* "ratings": log lines; runs.<name>_changed */
-	const char *setting;                 /* the boolean setting that turns it on */
+	enum pts_setting_key setting;        /* the boolean setting that turns it on */
 	/* Read the Trakt side. 0, or -1 (logged): the feature sits this run out. */
 	int (*open)(const struct pts_feat_env *env, void **state);
 	/* A library is next. 0, or -1 (logged): the feature stops for this run. */

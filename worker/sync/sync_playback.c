@@ -371,5 +371,5 @@ pb_apply(void *p)
 }
 
 const struct pts_feature pts_feature_playback = {
-	"playback", "sync_playback", pb_open, pb_library, pb_item, pb_apply, pb_close
+	"playback", PTS_KEY_SYNC_PLAYBACK, pb_open, pb_library, pb_item, pb_apply, pb_close
 };

@@ -91,7 +91,7 @@ rt_open(const struct pts_feat_env *env, void **state)
 	if (s == NULL)
 		return -1;
 	s->env = *env;
-	rule = pts_settings_get_str(env->w->db, "ratings_conflict");
+	rule = pts_settings_get_str(env->w->db, PTS_KEY_RATINGS_CONFLICT);
 	s->rule = rule && strcmp(rule, "plex") == 0 ? RT_PLEX : rule && strcmp(rule, "trakt") == 0
 	    ? RT_TRAKT : RT_NEWEST;
 	free(rule);
@@ -372,5 +372,5 @@ rt_apply(void *p)
 }
 
 const struct pts_feature pts_feature_ratings = {
-	"ratings", "sync_ratings", rt_open, rt_library, rt_item, rt_apply, rt_close
+	"ratings", PTS_KEY_SYNC_RATINGS, rt_open, rt_library, rt_item, rt_apply, rt_close
 };

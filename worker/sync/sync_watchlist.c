@@ -173,10 +173,10 @@ wl_open(const struct pts_feat_env *env, void **state)
 		return -1;
 	s->env = *env;
 	s->cur = -1;
-	title = pts_settings_get_str(env->w->db, "watchlist_collection");
+	title = pts_settings_get_str(env->w->db, PTS_KEY_WATCHLIST_COLLECTION);
 	snprintf(s->title, sizeof(s->title), "%s", title && title[0] ? title : "Watchlist");
 	free(title);
-	s->max_percent = (int)pts_settings_get_int(env->w->db, "watchlist_remove_max_percent");
+	s->max_percent = (int)pts_settings_get_int(env->w->db, PTS_KEY_WATCHLIST_REMOVE_MAX_PERCENT);
 	r = pts_tlist_watchlist(env->trakt, &s->trakt);
 	if (r != PTS_HTTP_OK) {
 		PTS_ERROR("watchlist: cannot read the watchlist from Trakt (%s)",
@@ -564,5 +564,5 @@ done:
 }
 
 const struct pts_feature pts_feature_watchlist = {
-	"watchlist", "sync_watchlist", wl_open, wl_library, wl_item, wl_apply, wl_close
+	"watchlist", PTS_KEY_SYNC_WATCHLIST, wl_open, wl_library, wl_item, wl_apply, wl_close
 };

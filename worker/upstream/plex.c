@@ -222,7 +222,7 @@ pts_plex_open(struct pts_wctx *w)
 	if (c == NULL)
 		return NULL;
 	c->w = w;
-	c->base = pts_settings_get_str(w->db, "plex_url");
+	c->base = pts_settings_get_str(w->db, PTS_KEY_PLEX_URL);
 	if (c->base == NULL || (strncmp(c->base, "http://", 7) != 0 &&
 	    strncmp(c->base, "https://", 8) != 0)) {
 		PTS_ERROR("Plex server URL (setting plex_url) is not set: set it in Settings");

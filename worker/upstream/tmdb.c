@@ -25,7 +25,7 @@ pts_tmdb_open(struct pts_wctx *w)
 	if (t == NULL)
 		return NULL;
 	t->w = w;
-	t->key = pts_settings_get_str(w->db, "tmdb_api_key");
+	t->key = pts_settings_get_str(w->db, PTS_KEY_TMDB_API_KEY);
 	if (t->key != NULL && (t->key[0] == '\0' || strlen(t->key) > PTS_TMDB_KEY_MAX ||
 	    strpbrk(t->key, "\r\n") != NULL)) {
 		free(t->key);

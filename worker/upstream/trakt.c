@@ -97,7 +97,7 @@ pts_trakt_parse_ids(json_object *ids, struct pts_ids *out)
 
 /* A string setting, NULL when unset or empty or too long. */
 static char *
-trakt_setting(sqlite3 *db, const char *key)
+trakt_setting(sqlite3 *db, enum pts_setting_key key)
 {
 	char *v = pts_settings_get_str(db, key);
 
@@ -118,8 +118,8 @@ pts_trakt_open(struct pts_wctx *w)
 	if (t == NULL)
 		return NULL;
 	t->w = w;
-	t->client_id = trakt_setting(w->db, "trakt_client_id");
-	t->client_secret = trakt_setting(w->db, "trakt_client_secret");
+	t->client_id = trakt_setting(w->db, PTS_KEY_TRAKT_CLIENT_ID);
+	t->client_secret = trakt_setting(w->db, PTS_KEY_TRAKT_CLIENT_SECRET);
 	if (t->client_id == NULL) {
 		PTS_ERROR("Trakt client id (setting trakt_client_id) is not set: set it in Settings");
 		pts_trakt_close(t);
