@@ -31,7 +31,7 @@ VG="valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect
 pass=0
 fail=0
 
-for exe in "$BUILD"/tests/unit/test_*; do
+for exe in "$BUILD"/tests/unit/test_* "$BUILD"/tests/client/test_*; do
 	case $exe in *.o|*.sh|*.log|*.trs) continue ;; esac
 	[ -x "$exe" ] && [ -f "$exe" ] || continue
 	name=$(basename "$exe")

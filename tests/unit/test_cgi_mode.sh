@@ -1,10 +1,11 @@
 #!/bin/sh
 # test_cgi_mode.sh - run pts-cgi as a plain CGI program (environment + stdin, as Apache
 # does) against a fresh data folder and check the API's edge rules and a few answers.
-# Prints TAP. Usage: tests/unit/test_cgi_mode.sh [BUILD_DIR]   (default: the current folder)
+# Prints TAP. Usage: tests/unit/test_cgi_mode.sh [BUILD_DIR]   (default: $PTS_BUILD_DIR, as
+# make check sets it, else the current folder)
 set -u
 
-BUILD_DIR=${1:-.}
+BUILD_DIR=${1:-${PTS_BUILD_DIR:-.}}
 BIN=$BUILD_DIR/cgi/pts-cgi
 if [ ! -x "$BIN" ]; then
 	echo "Bail out! $BIN not found (build first, or pass the build folder)"

@@ -152,9 +152,9 @@ pts_idx_get_ids(const struct pts_idx *x, const struct pts_ids *ids)
 uint64_t
 pts_idx_episode(int32_t show_pos, int season, int episode)
 {
-	if (show_pos < 0 || season < 0 || episode < 0)
+	if (show_pos < 0 || season < 0 || episode < 0 || show_pos >= PTS_IDX_EP_SHOWS ||
+	    season >= PTS_IDX_EP_SEASONS || episode >= PTS_IDX_EP_EPISODES)
 		return 0;
-	/* +1 on each part keeps the value non-zero for show 0, season 0 (specials). */
-	return ((uint64_t)(show_pos + 1) << 31) | ((uint64_t)(season & 0x3fff) << 17) |
-	    (uint64_t)(episode & 0x1ffff);
+	/* +1 on the show keeps the value non-zero for show 0, season 0 (specials), episode 0. */
+	return ((uint64_t)(show_pos + 1) << 31) | ((uint64_t)season << 17) | (uint64_t)episode;
 }

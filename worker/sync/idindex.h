@@ -56,7 +56,14 @@ int pts_idx_put_ids(struct pts_idx *x, const struct pts_ids *ids, int32_t pos);
 /* The first position found for any id in ids (imdb, tmdb, tvdb, trakt order), or -1. */
 int32_t pts_idx_get_ids(const struct pts_idx *x, const struct pts_ids *ids);
 
-/* Pack an episode slot: show position (< 2^25), season (< 2^14), episode (< 2^17). */
+/* The parts of an episode slot stay below these (show position + 1 takes 25 bits, season
+ * 14, episode 17: 56 in all, a key's value). */
+#define PTS_IDX_EP_SHOWS ((1 << 25) - 1)
+#define PTS_IDX_EP_SEASONS (1 << 14)
+#define PTS_IDX_EP_EPISODES (1 << 17)
+
+/* Pack an episode slot, or 0 (stored nowhere, found nowhere) when a part is negative or not
+ * below its limit: a part cut to fit would name another episode. */
 uint64_t pts_idx_episode(int32_t show_pos, int season, int episode);
 
 #endif
