@@ -56,6 +56,8 @@
 #define ENGINE_MAX_TRIES 5
 /* Longest item label shown as the current item. */
 #define ENGINE_LABEL_MAX 300
+/* Longest ids JSON text stored with a change (a movie's or show's ids). */
+#define ENGINE_IDS_LEN 256
 
 struct eng_lib {
 	char key[PTS_PLEX_KEY_LEN];
@@ -552,19 +554,19 @@ static int
 eng_record_planned(struct engine *e)
 {
 	size_t i;
-	char ids[256];
+	char ids[ENGINE_IDS_LEN];
 	struct pts_change c;
 
 	if (pts_db_begin(e->w->db) != 0)
 		return -1;
 	for (i = 0; i < e->add_trakt.n && i < ENGINE_PLANNED_MAX; i++) {
 		eng_change(&e->add_trakt.v[i], PTS_ACT_ADD_PLAY_TRAKT, ids, sizeof(ids), &c);
-		if (pts_ledger_record(e->w->db, e->run->id, 0, &c, "planned", NULL) != 0)
+		if (pts_ledger_record(e->w->db, e->run->id, 0, &c, PTS_LEDGER_PLANNED, NULL) != 0)
 			goto fail;
 	}
 	for (i = 0; i < e->mark_plex.n && e->add_trakt.n + i < ENGINE_PLANNED_MAX; i++) {
 		eng_change(&e->mark_plex.v[i], PTS_ACT_MARK_WATCHED_PLEX, ids, sizeof(ids), &c);
-		if (pts_ledger_record(e->w->db, e->run->id, 0, &c, "planned", NULL) != 0)
+		if (pts_ledger_record(e->w->db, e->run->id, 0, &c, PTS_LEDGER_PLANNED, NULL) != 0)
 			goto fail;
 	}
 	if (pts_db_commit(e->w->db) != 0)
@@ -618,74 +620,6 @@ eng_filter_blocked(struct engine *e, struct pts_plan *p)
 	return 0;
 }
 
-/* Store a batch and its changes as pending (before sending). 0 or -1. */
-static int
-eng_batch_open(struct engine *e, size_t from, size_t n, int64_t *batch, int64_t *change_ids)
-{
-	char ids[256];
-	struct pts_change c;
-	size_t i;
-
-	if (pts_db_begin(e->w->db) != 0)
-		return -1;
-	if (pts_ledger_open_batch(e->w->db, e->run->id, "trakt", batch) != 0)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		eng_change(&e->add_trakt.v[from + i], PTS_ACT_ADD_PLAY_TRAKT, ids, sizeof(ids), &c);
-		if (pts_ledger_record(e->w->db, e->run->id, *batch, &c, "pending",
-		    &change_ids[i]) != 0)
-			goto fail;
-	}
-	if (pts_db_commit(e->w->db) == 0)
-		return 0;
-fail:
-	pts_db_rollback(e->w->db);
-	return -1;
-}
-
-/* Settle a batch from Trakt's answer, with the run's counters and progress. 0 or -1. */
-static int
-eng_batch_settle(struct engine *e, int64_t batch, const int64_t *change_ids,
-    const struct pts_trakt_hist_item *items, size_t n)
-{
-	size_t i;
-	int64_t added = 0, missing = 0;
-
-	if (pts_db_begin(e->w->db) != 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (pts_ledger_set_result(e->w->db, change_ids[i], items[i].not_found ? "not_found" :
-		    "done") != 0)
-			goto fail;
-		if (items[i].not_found)
-			missing++;
-		else
-			added++;
-	}
-	if (pts_ledger_settle_batch(e->w->db, batch, "failed", "settled") != 0)
-		goto fail;
-	e->run->added_to_trakt += added;
-	e->run->not_found += missing;
-	if (pts_syncrun_save_counts(e->run) != 0 || pts_db_commit(e->w->db) != 0)
-		goto fail;
-	return 0;
-fail:
-	pts_db_rollback(e->w->db);
-	return -1;
-}
-
-/* A batch that was never sent (cancelled while waiting for the rate limit): forget it. */
-static void
-eng_batch_drop(struct engine *e, int64_t batch)
-{
-	if (pts_db_begin(e->w->db) != 0)
-		return;
-	if (pts_db_run(e->w->db, "DELETE FROM changes WHERE batch_id = ?", "i", batch) != 0 ||
-	    pts_db_run(e->w->db, "DELETE FROM batches WHERE id = ?", "i", batch) != 0 ||
-	    pts_db_commit(e->w->db) != 0)
-		pts_db_rollback(e->w->db);
-}
-
 /*
  * After a reconciled batch: plays the history check showed were not applied go to the end
  * of the plan to be sent again (a bounded number of times).
@@ -697,15 +631,12 @@ eng_requeue_unapplied(struct engine *e, size_t from, size_t n, const int64_t *ch
 
 	for (i = 0; i < n; i++) {
 		struct pts_plan_entry copy;
-		char *result = NULL;
-		int again;
+		enum pts_ledger_result result;
+		int r = pts_ledger_get_result(e->w->db, change_ids[i], &result);
 
-		if (pts_db_text(e->w->db, &result, "SELECT result FROM changes WHERE id = ?", "i",
-		    change_ids[i]) != 0)
+		if (r < 0)
 			return -1;
-		again = result != NULL && strcmp(result, "failed") == 0;
-		free(result);
-		if (!again)
+		if (r > 0 || result != PTS_LEDGER_FAILED)
 			continue;
 		copy = e->add_trakt.v[from + i];
 		if (++copy.tries >= ENGINE_MAX_TRIES) {
@@ -720,106 +651,145 @@ eng_requeue_unapplied(struct engine *e, size_t from, size_t n, const int64_t *ch
 	return 0;
 }
 
-static int
-eng_write_trakt(struct engine *e)
+/* The Trakt item of a planned play. */
+static void
+eng_hist_item(const struct pts_plan_entry *pe, struct pts_trakt_hist_item *it)
 {
-	size_t bs = eng_batch_size(), from, i, nb = 0, nbatches;
-	struct pts_trakt_hist_item *items = calloc(bs, sizeof(*items));
-	int64_t *change_ids = calloc(bs, sizeof(*change_ids));
-	int rc = 0;
+	memset(it, 0, sizeof(*it));
+	it->kind = pe->kind == PTS_PLAN_EPISODE ? PTS_TRAKT_EPISODE : PTS_TRAKT_MOVIE;
+	if (pe->kind == PTS_PLAN_EPISODE)
+		it->show_ids = pe->ids;
+	else
+		it->ids = pe->ids;
+	it->season = pe->season;
+	it->episode = pe->episode;
+	it->watched_at = pe->watched_at;
+}
 
-	if (items == NULL || change_ids == NULL) {
-		free(items);
-		free(change_ids);
-		return -1;
+/* Buffers of one batch, sized for the batch size in use. */
+struct eng_batch {
+	struct pts_trakt_hist_item *items;
+	struct pts_change *changes;
+	char (*ids)[ENGINE_IDS_LEN];
+	int64_t *change_ids;
+	unsigned char *not_found;
+};
+
+static void
+eng_batch_free(struct eng_batch *b)
+{
+	free(b->items);
+	free(b->changes);
+	free(b->ids);
+	free(b->change_ids);
+	free(b->not_found);
+}
+
+static int
+eng_batch_alloc(struct eng_batch *b, size_t bs)
+{
+	b->items = calloc(bs, sizeof(*b->items));
+	b->changes = calloc(bs, sizeof(*b->changes));
+	b->ids = calloc(bs, sizeof(*b->ids));
+	b->change_ids = calloc(bs, sizeof(*b->change_ids));
+	b->not_found = calloc(bs, sizeof(*b->not_found));
+	if (b->items != NULL && b->changes != NULL && b->ids != NULL && b->change_ids != NULL &&
+	    b->not_found != NULL)
+		return 0;
+	eng_batch_free(b);
+	return -1;
+}
+
+/* Send add_trakt[from, from + n) as batch number nb through the ledger. Job result. */
+static int
+eng_send_batch(struct engine *e, struct eng_batch *b, size_t from, size_t n, size_t nb)
+{
+	struct pts_trakt_hist_result res;
+	enum pts_http_result r;
+	int64_t batch = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		eng_hist_item(&e->add_trakt.v[from + i], &b->items[i]);
+		eng_change(&e->add_trakt.v[from + i], PTS_ACT_ADD_PLAY_TRAKT, b->ids[i],
+		    sizeof(b->ids[i]), &b->changes[i]);
 	}
-	nbatches = (e->add_trakt.n + bs - 1) / bs;
-	/* add_trakt may grow while we go (plays re-queued after a reconciled batch). */
-	for (from = 0; from < e->add_trakt.n && rc == 0; nb++) {
-		size_t n = e->add_trakt.n - from < bs ? e->add_trakt.n - from : bs;
-		struct pts_trakt_hist_result res;
-		enum pts_http_result r;
-		int64_t batch = 0;
-		char label[64];
-
-		if (pts_wctx_cancelled(e->w)) {
-			rc = 1;
-			break;
-		}
-		snprintf(label, sizeof(label), "Trakt batch %zu of %zu", nb + 1, nbatches);
-		pts_progress_item(&e->run->progress, label);
-		(void)pts_progress_flush(&e->run->progress, 1);
+	if (pts_ledger_batch_open(e->w->db, e->run, "trakt", b->changes, n, &batch,
+	    b->change_ids) != 0)
+		return PTS_JOB_FAILED;
+	memset(&res, 0, sizeof(res));
+	r = pts_trakt_history_add(e->trakt, b->items, n, &res);
+	switch (r) {
+	case PTS_HTTP_OK:
+		for (i = 0; i < n; i++)
+			b->not_found[i] = b->items[i].not_found != 0;
+		if (pts_ledger_batch_settle(e->w->db, e->run, batch, b->change_ids, b->not_found, n,
+		    &e->run->added_to_trakt) != 0)
+			return PTS_JOB_FAILED;
 		for (i = 0; i < n; i++) {
 			const struct pts_plan_entry *pe = &e->add_trakt.v[from + i];
 
-			memset(&items[i], 0, sizeof(items[i]));
-			items[i].kind = pe->kind == PTS_PLAN_EPISODE ? PTS_TRAKT_EPISODE : PTS_TRAKT_MOVIE;
-			if (pe->kind == PTS_PLAN_EPISODE)
-				items[i].show_ids = pe->ids;
-			else
-				items[i].ids = pe->ids;
-			items[i].season = pe->season;
-			items[i].episode = pe->episode;
-			items[i].watched_at = pe->watched_at;
+			if (b->not_found[i])
+				PTS_WARN("not found on Trakt: %s%s%s", pe->show ? pe->show : "",
+				    pe->show ? " - " : "", pe->title ? pe->title : pe->key);
 		}
-		if (eng_batch_open(e, from, n, &batch, change_ids) != 0) {
-			rc = -1;
-			break;
-		}
-		memset(&res, 0, sizeof(res));
-		r = pts_trakt_history_add(e->trakt, items, n, &res);
-		switch (r) {
-		case PTS_HTTP_OK:
-			if (eng_batch_settle(e, batch, change_ids, items, n) != 0)
-				rc = -1;
-			for (i = 0; i < n; i++)
-				if (items[i].not_found)
-					PTS_WARN("not found on Trakt: %s%s%s", e->add_trakt.v[from + i].show ?
-					    e->add_trakt.v[from + i].show : "",
-					    e->add_trakt.v[from + i].show ? " - " : "",
-					    e->add_trakt.v[from + i].title ? e->add_trakt.v[from + i].title :
-					    e->add_trakt.v[from + i].key);
-			break;
-		case PTS_HTTP_UNKNOWN:
-			PTS_WARN("Trakt batch %zu: no answer, it may have been applied: checking"
-			    " Trakt's history before anything is sent again", nb + 1);
-			(void)pts_db_run(e->w->db, "UPDATE batches SET state = 'unknown' WHERE id = ?",
-			    "i", batch);
-			if (pts_reconcile_batch(e->w, e->trakt, batch, e->run) != 0)
-				e->run->errors += (int64_t)n;
-			else if (eng_requeue_unapplied(e, from, n, change_ids) != 0)
-				rc = -1;
-			nbatches = (e->add_trakt.n + bs - 1) / bs;
-			(void)pts_syncrun_save_counts(e->run);
-			break;
-		case PTS_HTTP_CANCELLED:
-			eng_batch_drop(e, batch);
-			rc = 1;
-			break;
-		default:
-			/* Refused (4xx) or never delivered: nothing was applied. */
-			PTS_ERROR("Trakt refused batch %zu (%s): %zu plays not added", nb + 1,
-			    pts_http_result_name(r), n);
-			if (pts_ledger_settle_batch(e->w->db, batch, "failed", "settled") != 0)
-				PTS_ERROR("could not record batch %zu as failed", nb + 1);
+		return PTS_JOB_DONE;
+	case PTS_HTTP_UNKNOWN:
+		PTS_WARN("Trakt batch %zu: no answer, it may have been applied: checking"
+		    " Trakt's history before anything is sent again", nb + 1);
+		(void)pts_ledger_batch_state(e->w->db, batch, PTS_BATCH_UNKNOWN);
+		if (pts_reconcile_batch(e->w, e->trakt, batch, e->run) != 0)
 			e->run->errors += (int64_t)n;
-			(void)pts_syncrun_save_counts(e->run);
-			/* An auth or account problem will not get better within this run. */
-			if (r == PTS_HTTP_HTTP_ERROR)
-				rc = -1;
+		else if (eng_requeue_unapplied(e, from, n, b->change_ids) != 0)
+			return PTS_JOB_FAILED;
+		(void)pts_run_save_counts(e->run);
+		return PTS_JOB_DONE;
+	case PTS_HTTP_CANCELLED:
+		pts_ledger_batch_drop(e->w->db, batch);
+		return PTS_JOB_CANCELLED;
+	default:
+		/* Refused (4xx) or never delivered: nothing was applied. */
+		PTS_ERROR("Trakt refused batch %zu (%s): %zu plays not added", nb + 1,
+		    pts_http_result_name(r), n);
+		(void)pts_ledger_batch_fail(e->w->db, e->run, batch, n);
+		/* An auth or account problem will not get better within this run. */
+		return r == PTS_HTTP_HTTP_ERROR ? PTS_JOB_FAILED : PTS_JOB_DONE;
+	}
+}
+
+static int
+eng_write_trakt(struct engine *e)
+{
+	size_t bs = eng_batch_size(), from, nb = 0;
+	struct eng_batch b;
+	int rc = PTS_JOB_DONE;
+
+	if (eng_batch_alloc(&b, bs) != 0)
+		return PTS_JOB_FAILED;
+	/* add_trakt may grow while we go (plays re-queued after a reconciled batch). */
+	for (from = 0; from < e->add_trakt.n && rc == PTS_JOB_DONE; nb++) {
+		size_t n = e->add_trakt.n - from < bs ? e->add_trakt.n - from : bs;
+		char label[64];
+
+		if (pts_wctx_cancelled(e->w)) {
+			rc = PTS_JOB_CANCELLED;
 			break;
 		}
+		snprintf(label, sizeof(label), "Trakt batch %zu of %zu", nb + 1,
+		    (e->add_trakt.n + bs - 1) / bs);
+		pts_progress_item(&e->run->progress, label);
+		(void)pts_progress_flush(&e->run->progress, 1);
+		rc = eng_send_batch(e, &b, from, n, nb);
 		from += n;
 	}
-	free(items);
-	free(change_ids);
+	eng_batch_free(&b);
 	return rc;
 }
 
 static int
 eng_write_plex(struct engine *e, int64_t *last_mark)
 {
-	char ids[256];
+	char ids[ENGINE_IDS_LEN];
 	struct pts_change c;
 	size_t i;
 
@@ -833,21 +803,21 @@ eng_write_plex(struct engine *e, int64_t *last_mark)
 		pts_progress_item(&e->run->progress, pe->title);
 		(void)pts_progress_flush(&e->run->progress, 0);
 		eng_change(pe, PTS_ACT_MARK_WATCHED_PLEX, ids, sizeof(ids), &c);
-		if (pts_ledger_record(e->w->db, e->run->id, 0, &c, "pending", &change_id) != 0)
+		if (pts_ledger_record(e->w->db, e->run->id, 0, &c, PTS_LEDGER_PENDING, &change_id) != 0)
 			return -1;
 		r = pts_plex_scrobble(e->plex, pe->rating_key, 1);
 		*last_mark = pts_now();
 		if (r == PTS_HTTP_OK) {
 			e->run->added_to_plex++;
-			(void)pts_ledger_set_result(e->w->db, change_id, "done");
+			(void)pts_ledger_set_result(e->w->db, change_id, PTS_LEDGER_DONE);
 		} else {
 			/* One item failing does not stop the others. */
 			PTS_WARN("could not mark %s watched in Plex (%s)", pe->title ? pe->title : "",
 			    pts_http_result_name(r));
 			e->run->errors++;
-			(void)pts_ledger_set_result(e->w->db, change_id, "failed");
+			(void)pts_ledger_set_result(e->w->db, change_id, PTS_LEDGER_FAILED);
 		}
-		(void)pts_syncrun_save_counts(e->run);
+		(void)pts_run_save_counts(e->run);
 	}
 	return 0;
 }

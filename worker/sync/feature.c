@@ -132,7 +132,7 @@ pts_feat_apply(struct pts_feat_set *s)
 			s->env.run->errors++;
 		}
 	}
-	(void)pts_syncrun_save_counts(s->env.run);
+	(void)pts_run_save_counts(s->env.run);
 	return 0;
 }
 
@@ -241,7 +241,7 @@ pts_feat_kind_name(enum pts_feat_kind kind)
 
 int
 pts_feat_record(const struct pts_feat_env *env, int64_t batch, const struct pts_feat_change *c,
-    const char *result, int64_t *id)
+    enum pts_ledger_result result, int64_t *id)
 {
 	struct pts_change ch;
 	char ids[256];
@@ -280,7 +280,7 @@ pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remov
 	for (from = 0; from < n; from += k) {
 		int64_t batch = 0;
 		enum pts_http_result r;
-		const char *res;
+		enum pts_ledger_result res;
 		char label[64];
 
 		k = n - from < PTS_TLIST_BATCH ? n - from : PTS_TLIST_BATCH;
@@ -293,7 +293,7 @@ pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remov
 			struct pts_feat_tw *x = &w[from + i];
 
 			x->change.detail = x->detail[0] ? x->detail : NULL;
-			if (pts_feat_record(env, batch, &x->change, "pending", &rows[i]) != 0)
+			if (pts_feat_record(env, batch, &x->change, PTS_LEDGER_PENDING, &rows[i]) != 0)
 				goto dbfail;
 			items[i] = x->item;
 		}
@@ -316,12 +316,13 @@ pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remov
 				x->ok = 1;
 				(*changed)++;
 			}
-			if (pts_ledger_set_result(db, rows[i], items[i].not_found ? "not_found" :
-			    "done") != 0)
+			if (pts_ledger_set_result(db, rows[i], items[i].not_found ? PTS_LEDGER_NOT_FOUND :
+			    PTS_LEDGER_DONE) != 0)
 				goto dbfail;
 		}
-		res = r == PTS_HTTP_OK ? "done" : r == PTS_HTTP_UNKNOWN ? "unknown" : "failed";
-		if (pts_ledger_settle_batch(db, batch, res, "settled") != 0 || pts_db_commit(db) != 0)
+		res = r == PTS_HTTP_OK ? PTS_LEDGER_DONE : r == PTS_HTTP_UNKNOWN ? PTS_LEDGER_UNKNOWN :
+		    PTS_LEDGER_FAILED;
+		if (pts_ledger_settle_batch(db, batch, res, PTS_BATCH_SETTLED) != 0 || pts_db_commit(db) != 0)
 			goto dbfail;
 		if (r == PTS_HTTP_CANCELLED)
 			return 1;
@@ -351,7 +352,7 @@ pts_feat_trakt_plan(const struct pts_feat_env *env, struct pts_feat_tw *w, size_
 		return -1;
 	for (i = 0; i < n; i++) {
 		w[i].change.detail = w[i].detail[0] ? w[i].detail : NULL;
-		if (pts_feat_record(env, 0, &w[i].change, "planned", NULL) != 0) {
+		if (pts_feat_record(env, 0, &w[i].change, PTS_LEDGER_PLANNED, NULL) != 0) {
 			pts_db_rollback(env->w->db);
 			return -1;
 		}
