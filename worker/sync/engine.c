@@ -31,6 +31,7 @@
 #include "log.h"
 #include "paths.h"
 #include "plan.h"
+#include "playwrite.h"
 #include "plex.h"
 #include "reconcile.h"
 #include "settings.h"
@@ -39,25 +40,10 @@
 
 /* Libraries one sync covers. */
 #define ENGINE_MAX_LIBS 64
-/*
- * Items per Trakt history POST unless PTS_TRAKT_BATCH_SIZE says otherwise (1..1000): about
- * 100 is the safe size (docs/UPSTREAM.md) and the most a batch may hold by design.
- */
-#define ENGINE_BATCH_DEFAULT 100
 /* Unmatched items named one by one in the log; the rest are counted. */
 #define ENGINE_LOG_UNMATCHED 50
-/*
- * Planned changes a dry run records (the rest are counted in the run, not listed): more than
- * GET /api/runs/{id}/changes lists (5000), so its "truncated" flag stays right, and a
- * scheduled dry run of a large library does not add its whole plan to the database each time.
- */
-#define ENGINE_PLANNED_MAX 10000
-/* Sends of one play whose batch turned out not applied, before we give up on it. */
-#define ENGINE_MAX_TRIES 5
 /* Longest item label shown as the current item. */
 #define ENGINE_LABEL_MAX 300
-/* Longest ids JSON text stored with a change (a movie's or show's ids). */
-#define ENGINE_IDS_LEN 256
 
 struct eng_lib {
 	char key[PTS_PLEX_KEY_LEN];
@@ -529,299 +515,6 @@ eng_scan_library(struct engine *e, struct eng_lib *l)
 	return 0;
 }
 
-/* ==== Writing ==== */
-
-static void
-eng_change(const struct pts_plan_entry *pe, const char *action, char *ids, size_t idslen,
-    struct pts_change *c)
-{
-	pts_plan_ids_json(&pe->ids, ids, idslen);
-	memset(c, 0, sizeof(*c));
-	c->action = action;
-	c->type = pe->kind == PTS_PLAN_EPISODE ? "episode" : "movie";
-	c->item_key = pe->key;
-	c->title = pe->title;
-	c->show = pe->show;
-	c->season = pe->season;
-	c->episode = pe->episode;
-	c->year = pe->year;
-	c->watched_at = pe->watched_at;
-	c->ids = ids;
-}
-
-/* A dry run: every planned change recorded as 'planned', nothing sent. */
-static int
-eng_record_planned(struct engine *e)
-{
-	size_t i;
-	char ids[ENGINE_IDS_LEN];
-	struct pts_change c;
-
-	if (pts_db_begin(e->w->db) != 0)
-		return -1;
-	for (i = 0; i < e->add_trakt.n && i < ENGINE_PLANNED_MAX; i++) {
-		eng_change(&e->add_trakt.v[i], PTS_ACT_ADD_PLAY_TRAKT, ids, sizeof(ids), &c);
-		if (pts_ledger_record(e->w->db, e->run->id, 0, &c, PTS_LEDGER_PLANNED, NULL) != 0)
-			goto fail;
-	}
-	for (i = 0; i < e->mark_plex.n && e->add_trakt.n + i < ENGINE_PLANNED_MAX; i++) {
-		eng_change(&e->mark_plex.v[i], PTS_ACT_MARK_WATCHED_PLEX, ids, sizeof(ids), &c);
-		if (pts_ledger_record(e->w->db, e->run->id, 0, &c, PTS_LEDGER_PLANNED, NULL) != 0)
-			goto fail;
-	}
-	if (pts_db_commit(e->w->db) != 0)
-		goto fail;
-	if (e->add_trakt.n + e->mark_plex.n > ENGINE_PLANNED_MAX)
-		PTS_INFO("dry run: the first %d planned changes are listed, the rest only counted",
-		    ENGINE_PLANNED_MAX);
-	e->run->added_to_trakt = (int64_t)e->add_trakt.n;
-	e->run->added_to_plex = (int64_t)e->mark_plex.n;
-	PTS_INFO("dry run: would add %zu plays to Trakt and mark %zu items watched in Plex",
-	    e->add_trakt.n, e->mark_plex.n);
-	return 0;
-fail:
-	pts_db_rollback(e->w->db);
-	return -1;
-}
-
-static size_t
-eng_batch_size(void)
-{
-	const char *v = pts_env("PTS_TRAKT_BATCH_SIZE", NULL);
-	long n = v ? strtol(v, NULL, 10) : 0;
-
-	return n >= 1 && n <= PTS_TRAKT_BATCH_MAX ? (size_t)n : ENGINE_BATCH_DEFAULT;
-}
-
-/* Drop entries the ledger says were done (or may have been): never a second play. */
-static int
-eng_filter_blocked(struct engine *e, struct pts_plan *p)
-{
-	size_t i, out = 0, skipped = 0;
-
-	for (i = 0; i < p->n; i++) {
-		int b = pts_ledger_blocked(e->w->db, PTS_ACT_ADD_PLAY_TRAKT, p->v[i].key,
-		    p->v[i].watched_at);
-
-		if (b < 0)
-			return -1;
-		if (b) {
-			skipped++;
-			free(p->v[i].title);
-			free(p->v[i].show);
-			free(p->v[i].rating_key);
-			continue;
-		}
-		p->v[out++] = p->v[i];
-	}
-	p->n = out;
-	if (skipped > 0)
-		PTS_INFO("%zu plays already sent by an earlier run (ledger): not sent again", skipped);
-	return 0;
-}
-
-/*
- * After a reconciled batch: plays the history check showed were not applied go to the end
- * of the plan to be sent again (a bounded number of times).
- */
-static int
-eng_requeue_unapplied(struct engine *e, size_t from, size_t n, const int64_t *change_ids)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		struct pts_plan_entry copy;
-		enum pts_ledger_result result;
-		int r = pts_ledger_get_result(e->w->db, change_ids[i], &result);
-
-		if (r < 0)
-			return -1;
-		if (r > 0 || result != PTS_LEDGER_FAILED)
-			continue;
-		copy = e->add_trakt.v[from + i];
-		if (++copy.tries >= ENGINE_MAX_TRIES) {
-			PTS_ERROR("giving up on %s after %d tries", copy.key, copy.tries);
-			e->run->errors++;
-			continue;
-		}
-		/* pts_plan_add copies the strings: the entry at from + i keeps its own. */
-		if (pts_plan_add(&e->add_trakt, &copy) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* The Trakt item of a planned play. */
-static void
-eng_hist_item(const struct pts_plan_entry *pe, struct pts_trakt_hist_item *it)
-{
-	memset(it, 0, sizeof(*it));
-	it->kind = pe->kind == PTS_PLAN_EPISODE ? PTS_TRAKT_EPISODE : PTS_TRAKT_MOVIE;
-	if (pe->kind == PTS_PLAN_EPISODE)
-		it->show_ids = pe->ids;
-	else
-		it->ids = pe->ids;
-	it->season = pe->season;
-	it->episode = pe->episode;
-	it->watched_at = pe->watched_at;
-}
-
-/* Buffers of one batch, sized for the batch size in use. */
-struct eng_batch {
-	struct pts_trakt_hist_item *items;
-	struct pts_change *changes;
-	char (*ids)[ENGINE_IDS_LEN];
-	int64_t *change_ids;
-	unsigned char *not_found;
-};
-
-static void
-eng_batch_free(struct eng_batch *b)
-{
-	free(b->items);
-	free(b->changes);
-	free(b->ids);
-	free(b->change_ids);
-	free(b->not_found);
-}
-
-static int
-eng_batch_alloc(struct eng_batch *b, size_t bs)
-{
-	b->items = calloc(bs, sizeof(*b->items));
-	b->changes = calloc(bs, sizeof(*b->changes));
-	b->ids = calloc(bs, sizeof(*b->ids));
-	b->change_ids = calloc(bs, sizeof(*b->change_ids));
-	b->not_found = calloc(bs, sizeof(*b->not_found));
-	if (b->items != NULL && b->changes != NULL && b->ids != NULL && b->change_ids != NULL &&
-	    b->not_found != NULL)
-		return 0;
-	eng_batch_free(b);
-	return -1;
-}
-
-/* Send add_trakt[from, from + n) as batch number nb through the ledger. Job result. */
-static int
-eng_send_batch(struct engine *e, struct eng_batch *b, size_t from, size_t n, size_t nb)
-{
-	struct pts_trakt_hist_result res;
-	enum pts_http_result r;
-	int64_t batch = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		eng_hist_item(&e->add_trakt.v[from + i], &b->items[i]);
-		eng_change(&e->add_trakt.v[from + i], PTS_ACT_ADD_PLAY_TRAKT, b->ids[i],
-		    sizeof(b->ids[i]), &b->changes[i]);
-	}
-	if (pts_ledger_batch_open(e->w->db, e->run, "trakt", b->changes, n, &batch,
-	    b->change_ids) != 0)
-		return PTS_JOB_FAILED;
-	memset(&res, 0, sizeof(res));
-	r = pts_trakt_history_add(e->trakt, b->items, n, &res);
-	switch (r) {
-	case PTS_HTTP_OK:
-		for (i = 0; i < n; i++)
-			b->not_found[i] = b->items[i].not_found != 0;
-		if (pts_ledger_batch_settle(e->w->db, e->run, batch, b->change_ids, b->not_found, n,
-		    &e->run->added_to_trakt) != 0)
-			return PTS_JOB_FAILED;
-		for (i = 0; i < n; i++) {
-			const struct pts_plan_entry *pe = &e->add_trakt.v[from + i];
-
-			if (b->not_found[i])
-				PTS_WARN("not found on Trakt: %s%s%s", pe->show ? pe->show : "",
-				    pe->show ? " - " : "", pe->title ? pe->title : pe->key);
-		}
-		return PTS_JOB_DONE;
-	case PTS_HTTP_UNKNOWN:
-		PTS_WARN("Trakt batch %zu: no answer, it may have been applied: checking"
-		    " Trakt's history before anything is sent again", nb + 1);
-		(void)pts_ledger_batch_state(e->w->db, batch, PTS_BATCH_UNKNOWN);
-		if (pts_reconcile_batch(e->w, e->trakt, batch, e->run) != 0)
-			e->run->errors += (int64_t)n;
-		else if (eng_requeue_unapplied(e, from, n, b->change_ids) != 0)
-			return PTS_JOB_FAILED;
-		(void)pts_run_save_counts(e->run);
-		return PTS_JOB_DONE;
-	case PTS_HTTP_CANCELLED:
-		pts_ledger_batch_drop(e->w->db, batch);
-		return PTS_JOB_CANCELLED;
-	default:
-		/* Refused (4xx) or never delivered: nothing was applied. */
-		PTS_ERROR("Trakt refused batch %zu (%s): %zu plays not added", nb + 1,
-		    pts_http_result_name(r), n);
-		(void)pts_ledger_batch_fail(e->w->db, e->run, batch, n);
-		/* An auth or account problem will not get better within this run. */
-		return r == PTS_HTTP_HTTP_ERROR ? PTS_JOB_FAILED : PTS_JOB_DONE;
-	}
-}
-
-static int
-eng_write_trakt(struct engine *e)
-{
-	size_t bs = eng_batch_size(), from, nb = 0;
-	struct eng_batch b;
-	int rc = PTS_JOB_DONE;
-
-	if (eng_batch_alloc(&b, bs) != 0)
-		return PTS_JOB_FAILED;
-	/* add_trakt may grow while we go (plays re-queued after a reconciled batch). */
-	for (from = 0; from < e->add_trakt.n && rc == PTS_JOB_DONE; nb++) {
-		size_t n = e->add_trakt.n - from < bs ? e->add_trakt.n - from : bs;
-		char label[64];
-
-		if (pts_wctx_cancelled(e->w)) {
-			rc = PTS_JOB_CANCELLED;
-			break;
-		}
-		snprintf(label, sizeof(label), "Trakt batch %zu of %zu", nb + 1,
-		    (e->add_trakt.n + bs - 1) / bs);
-		pts_progress_item(&e->run->progress, label);
-		(void)pts_progress_flush(&e->run->progress, 1);
-		rc = eng_send_batch(e, &b, from, n, nb);
-		from += n;
-	}
-	eng_batch_free(&b);
-	return rc;
-}
-
-static int
-eng_write_plex(struct engine *e, int64_t *last_mark)
-{
-	char ids[ENGINE_IDS_LEN];
-	struct pts_change c;
-	size_t i;
-
-	for (i = 0; i < e->mark_plex.n; i++) {
-		const struct pts_plan_entry *pe = &e->mark_plex.v[i];
-		int64_t change_id = 0;
-		enum pts_http_result r;
-
-		if (pts_wctx_cancelled(e->w))
-			return 1;
-		pts_progress_item(&e->run->progress, pe->title);
-		(void)pts_progress_flush(&e->run->progress, 0);
-		eng_change(pe, PTS_ACT_MARK_WATCHED_PLEX, ids, sizeof(ids), &c);
-		if (pts_ledger_record(e->w->db, e->run->id, 0, &c, PTS_LEDGER_PENDING, &change_id) != 0)
-			return -1;
-		r = pts_plex_scrobble(e->plex, pe->rating_key, 1);
-		*last_mark = pts_now();
-		if (r == PTS_HTTP_OK) {
-			e->run->added_to_plex++;
-			(void)pts_ledger_set_result(e->w->db, change_id, PTS_LEDGER_DONE);
-		} else {
-			/* One item failing does not stop the others. */
-			PTS_WARN("could not mark %s watched in Plex (%s)", pe->title ? pe->title : "",
-			    pts_http_result_name(r));
-			e->run->errors++;
-			(void)pts_ledger_set_result(e->w->db, change_id, PTS_LEDGER_FAILED);
-		}
-		(void)pts_run_save_counts(e->run);
-	}
-	return 0;
-}
-
 /* ==== Features ==== */
 
 /* Trakt's last play of a movie or episode, from the watched state (feature.h). */
@@ -910,6 +603,7 @@ eng_sync(struct engine *e)
 {
 	struct pts_trakt_activities acts;
 	struct pts_ckpt ck;
+	struct pts_pw pw = { e->w, e->run, e->trakt, e->plex, &e->add_trakt, &e->mark_plex };
 	char *dir;
 	int64_t started = pts_now(), last_mark = 0;
 	int rc, i, have_ck, quick, wrote;
@@ -985,14 +679,14 @@ eng_sync(struct engine *e)
 
 	pts_progress_phase(&e->run->progress, "writing");
 	if (e->run->dry_run) {
-		rc = eng_record_planned(e);
+		rc = pts_pw_record_planned(&pw);
 		return rc == 0 ? pts_feat_apply(&e->feats) : rc;
 	}
-	if (eng_filter_blocked(e, &e->add_trakt) != 0)
+	if (pts_pw_filter_blocked(&pw, &e->add_trakt) != 0)
 		return -1;
-	rc = eng_write_trakt(e);
+	rc = pts_pw_write_trakt(&pw);
 	if (rc == 0)
-		rc = eng_write_plex(e, &last_mark);
+		rc = pts_pw_write_plex(&pw, &last_mark);
 	if (rc == 0)
 		rc = pts_feat_apply(&e->feats);
 	if (rc != 0 || !e->watched)
