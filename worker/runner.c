@@ -393,7 +393,7 @@ pts_runner_run_job(sqlite3 *db, int64_t job_id, volatile sig_atomic_t *term)
 
 	st = pts_db_prepare(db, "SELECT kind, args, COALESCE(run_id, 0) FROM jobs WHERE id = ?");
 	if (st == NULL)
-		return -1;
+		return PTS_JOB_FAILED;
 	sqlite3_bind_int64(st, 1, job_id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		const char *a = (const char *)sqlite3_column_text(st, 1);

@@ -300,21 +300,21 @@ undo_window(struct undo *u, struct undo_item **list, size_t from, size_t to)
 	return PTS_HTTP_OK;
 }
 
-/* Give every play its history id (0: not on Trakt). 0, 1 cancelled, -1 failed. */
+/* Give every play its history id (0: not on Trakt). A job result. */
 static int
 undo_find_plays(struct undo *u)
 {
 	struct undo_item **list = calloc(u->n ? u->n : 1, sizeof(*list));
 	size_t n = 0, i, from;
-	int rc = 0;
+	int rc = PTS_JOB_DONE;
 
 	if (list == NULL)
-		return -1;
+		return PTS_JOB_FAILED;
 	for (i = 0; i < u->n; i++)
 		if (u->v[i].act != NULL && u->v[i].act->list == NULL && u->v[i].watched_at > 0)
 			list[n++] = &u->v[i];
 	qsort(list, n, sizeof(*list), undo_cmp);
-	for (from = 0; from < n && rc == 0;) {
+	for (from = 0; from < n && rc == PTS_JOB_DONE;) {
 		size_t to = from + 1;
 		enum pts_http_result r;
 
@@ -322,16 +322,16 @@ undo_find_plays(struct undo *u)
 		    list[to]->watched_at - list[from]->watched_at <= PTS_RECONCILE_WINDOW_S)
 			to++;
 		if (pts_wctx_cancelled(u->w)) {
-			rc = 1;
+			rc = PTS_JOB_CANCELLED;
 			break;
 		}
 		r = undo_window(u, list, from, to);
 		if (r == PTS_HTTP_CANCELLED || pts_wctx_cancelled(u->w))
-			rc = 1;
+			rc = PTS_JOB_CANCELLED;
 		else if (r != PTS_HTTP_OK) {
 			PTS_ERROR("cannot read Trakt's history to find the plays (%s)",
 			    pts_http_result_name(r));
-			rc = -1;
+			rc = PTS_JOB_FAILED;
 		}
 		from = to;
 	}
@@ -341,7 +341,6 @@ undo_find_plays(struct undo *u)
 
 /* ==== Recording and settling ==== */
 
-/* The run's counters: plays in removed_from_trakt, the rest in the features' columns. */
 /* One more change taken back (or planned to be). */
 static void
 undo_count(struct undo *u, const struct undo_item *it)
@@ -483,7 +482,7 @@ undo_fatal(enum pts_http_result r)
 	return r == PTS_HTTP_HTTP_ERROR;
 }
 
-/* Remove the plays found, by history id. 0, 1 cancelled, -1 failed. */
+/* Remove the plays found, by history id. A job result. */
 static int
 undo_remove_plays(struct undo *u)
 {
@@ -504,24 +503,24 @@ undo_remove_plays(struct undo *u)
 		if (k == 0)
 			break;
 		if (pts_wctx_cancelled(u->w))
-			return 1;
+			return PTS_JOB_CANCELLED;
 		if (stop) {
 			if (undo_settle(u, b, k, missing, 1) != 0)
-				return -1;
+				return PTS_JOB_FAILED;
 			continue;
 		}
 		pts_progress_item(&u->run.progress, "removing plays from Trakt");
 		r = pts_trakt_history_remove_ids_nf(u->trakt, ids, k, &deleted, missing);
 		if (r == PTS_HTTP_CANCELLED)
-			return 1;
+			return PTS_JOB_CANCELLED;
 		if (r != PTS_HTTP_OK) {
 			PTS_ERROR("Trakt did not remove %zu plays (%s)", k, pts_http_result_name(r));
 			stop = undo_fatal(r);
 		}
 		if (undo_settle(u, b, k, missing, r != PTS_HTTP_OK) != 0)
-			return -1;
+			return PTS_JOB_FAILED;
 	}
-	return 0;
+	return PTS_JOB_DONE;
 }
 
 /*
@@ -557,13 +556,13 @@ undo_write_listed(struct undo *u, const struct undo_action *act)
 		if (k == 0)
 			break;
 		if (pts_wctx_cancelled(u->w))
-			return 1;
+			return PTS_JOB_CANCELLED;
 		r = PTS_HTTP_HTTP_ERROR;
 		if (!stop) {
 			pts_progress_item(&u->run.progress, act->undo);
 			r = pts_tlist_write(u->trakt, act->list, act->remove, items, k);
 			if (r == PTS_HTTP_CANCELLED)
-				return 1;
+				return PTS_JOB_CANCELLED;
 			if (r != PTS_HTTP_OK) {
 				PTS_ERROR("Trakt did not take back %zu %s entries (%s)", k, act->list,
 				    pts_http_result_name(r));
@@ -573,9 +572,9 @@ undo_write_listed(struct undo *u, const struct undo_action *act)
 		for (j = 0; j < k; j++)
 			missing[j] = items[j].not_found != 0;
 		if (undo_settle(u, b, k, missing, r != PTS_HTTP_OK) != 0)
-			return -1;
+			return PTS_JOB_FAILED;
 	}
-	return 0;
+	return PTS_JOB_DONE;
 }
 
 /* ==== The run ==== */
@@ -587,31 +586,31 @@ undo_run(struct undo *u)
 	int rc;
 
 	if (undo_reset(u) != 0 || undo_load(u) != 0)
-		return -1;
+		return PTS_JOB_FAILED;
 	u->run.progress.overall_total = (int64_t)u->n;
 	PTS_INFO("%zu changes of run %lld to take back", u->n, (long long)u->target);
 	if (u->n == 0)
-		return 0;
+		return PTS_JOB_DONE;
 	if ((u->trakt = pts_trakt_open(u->w)) == NULL)
-		return -1;
+		return PTS_JOB_FAILED;
 	if (pts_trakt_ensure_token(u->trakt) != PTS_HTTP_OK) {
 		PTS_ERROR("Trakt is not signed in (or the sign-in expired): authorize Trakt in Settings");
-		return -1;
+		return PTS_JOB_FAILED;
 	}
 	pts_progress_phase(&u->run.progress, "undo: finding");
-	if ((rc = undo_find_plays(u)) != 0)
+	if ((rc = undo_find_plays(u)) != PTS_JOB_DONE)
 		return rc;
 	if (undo_record(u) != 0)
-		return -1;
+		return PTS_JOB_FAILED;
 	if (u->run.dry_run)
-		return 0;
+		return PTS_JOB_DONE;
 	pts_progress_phase(&u->run.progress, "undo: removing");
-	if ((rc = undo_remove_plays(u)) != 0)
+	if ((rc = undo_remove_plays(u)) != PTS_JOB_DONE)
 		return rc;
 	for (a = undo_actions; *a != NULL; a++)
-		if ((*a)->list != NULL && (rc = undo_write_listed(u, *a)) != 0)
+		if ((*a)->list != NULL && (rc = undo_write_listed(u, *a)) != PTS_JOB_DONE)
 			return rc;
-	return 0;
+	return PTS_JOB_DONE;
 }
 
 /*

@@ -477,7 +477,7 @@ eng_on_episode(void *ctx, const struct pts_plex_item *it)
 	return 0;
 }
 
-/* List one library; 0, 1 cancelled, -1 failed. */
+/* List one library. A job result. */
 static int
 eng_scan_library(struct engine *e, struct eng_lib *l)
 {
@@ -500,19 +500,19 @@ eng_scan_library(struct engine *e, struct eng_lib *l)
 	}
 	if (e->failed) {
 		PTS_ERROR("out of memory while scanning %s", l->title);
-		return -1;
+		return PTS_JOB_FAILED;
 	}
 	if (r == PTS_HTTP_CANCELLED || pts_wctx_cancelled(e->w))
-		return 1;
+		return PTS_JOB_CANCELLED;
 	if (r != PTS_HTTP_OK) {
 		char name[ENGINE_NAME_IN_MSG + 4];
 
 		eng_fail(e, "cannot read library %s from Plex: %s", eng_short(l->title, name,
 		    sizeof(name)), pts_http_last_error()[0] ? pts_http_last_error() :
 		    pts_http_result_name(r));
-		return -1;
+		return PTS_JOB_FAILED;
 	}
-	return 0;
+	return PTS_JOB_DONE;
 }
 
 /* ==== Features ==== */
@@ -621,12 +621,12 @@ eng_sync(struct engine *e)
 		else
 			eng_fail(e, "Trakt is not signed in (or the sign-in expired): authorize Trakt"
 			    " in Settings");
-		return -1;
+		return PTS_JOB_FAILED;
 	}
 	have_ck = pts_ckpt_load(e->w->db, &ck);
 	quick = have_ck == 1 && !e->run->full && !pts_feat_any_enabled(e->w->db);
 	if (eng_libraries(e, quick ? &ck : NULL) != 0)
-		return -1;
+		return PTS_JOB_FAILED;
 	if (quick) {
 		rc = eng_unchanged(e, &ck, &acts);
 		if (rc == 1) {
@@ -635,41 +635,41 @@ eng_sync(struct engine *e)
 				ck.plex_since = started;
 				(void)pts_ckpt_store(e->w->db, &ck);
 			}
-			return 0;
+			return PTS_JOB_DONE;
 		}
 		if (pts_wctx_cancelled(e->w))
-			return 1;
+			return PTS_JOB_CANCELLED;
 		if (rc < 0)
-			return -1;
+			return PTS_JOB_FAILED;
 		/* Something changed: the full run reads the server's real library list. */
 		if (e->libs_guessed && eng_libraries(e, NULL) != 0)
-			return -1;
+			return PTS_JOB_FAILED;
 	}
 
 	if (!e->run->dry_run) {
 		pts_progress_phase(&e->run->progress, "settling");
 		if (pts_reconcile_all(e->w, e->trakt, e->run) < 0)
-			return -1;
+			return PTS_JOB_FAILED;
 	}
 	if (pts_wctx_cancelled(e->w))
-		return 1;
+		return PTS_JOB_CANCELLED;
 
 	pts_progress_phase(&e->run->progress, "counting");
 	if (eng_count(e) != 0)
-		return -1;
+		return PTS_JOB_FAILED;
 	if (pts_wctx_cancelled(e->w))
-		return 1;
+		return PTS_JOB_CANCELLED;
 
 	pts_progress_phase(&e->run->progress, "reading");
 	if (eng_read_trakt(e) != 0)
-		return pts_wctx_cancelled(e->w) ? 1 : -1;
+		return pts_wctx_cancelled(e->w) ? PTS_JOB_CANCELLED : PTS_JOB_FAILED;
 	if (eng_features_open(e) != 0)
-		return 1;
+		return PTS_JOB_CANCELLED;
 
 	pts_progress_phase(&e->run->progress, "scanning");
 	for (i = 0; i < e->nlibs; i++) {
 		rc = eng_scan_library(e, &e->libs[i]);
-		if (rc != 0)
+		if (rc != PTS_JOB_DONE)
 			return rc;
 	}
 	pts_plan_dedupe(&e->add_trakt);
@@ -680,23 +680,23 @@ eng_sync(struct engine *e)
 	pts_progress_phase(&e->run->progress, "writing");
 	if (e->run->dry_run) {
 		rc = pts_pw_record_planned(&pw);
-		return rc == 0 ? pts_feat_apply(&e->feats) : rc;
+		return rc == 0 ? pts_feat_apply(&e->feats) : PTS_JOB_FAILED;
 	}
 	if (pts_pw_filter_blocked(&pw, &e->add_trakt) != 0)
-		return -1;
+		return PTS_JOB_FAILED;
 	rc = pts_pw_write_trakt(&pw);
-	if (rc == 0)
+	if (rc == PTS_JOB_DONE)
 		rc = pts_pw_write_plex(&pw, &last_mark);
-	if (rc == 0)
+	if (rc == PTS_JOB_DONE)
 		rc = pts_feat_apply(&e->feats);
-	if (rc != 0 || !e->watched)
+	if (rc != PTS_JOB_DONE || !e->watched)
 		return rc;
 
 	/* The checkpoint for the next (incremental) run: Trakt's stamps after our writes. */
 	wrote = e->add_trakt.n > 0;
 	if (wrote || acts.all == 0)
 		if (pts_trakt_last_activities(e->trakt, &acts) != PTS_HTTP_OK)
-			return 0;
+			return PTS_JOB_DONE;
 	memset(&ck, 0, sizeof(ck));
 	ck.movies_watched_at = acts.movies_watched_at;
 	ck.episodes_watched_at = acts.episodes_watched_at;
@@ -707,7 +707,7 @@ eng_sync(struct engine *e)
 	snprintf(ck.direction, sizeof(ck.direction), "%s", dir ? dir : "");
 	free(dir);
 	(void)pts_ckpt_store(e->w->db, &ck);
-	return 0;
+	return PTS_JOB_DONE;
 }
 
 int
@@ -717,14 +717,14 @@ pts_engine_run(struct pts_wctx *w, struct pts_run *run)
 	int rc;
 
 	if (pts_wctx_cancelled(w))
-		return 1;
+		return PTS_JOB_CANCELLED;
 	if (!pts_settings_get_bool(w->db, "sync_watched") && !pts_feat_any_enabled(w->db)) {
 		PTS_INFO("watched-state sync is off in Settings: nothing to do");
-		return 0;
+		return PTS_JOB_DONE;
 	}
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
-		return -1;
+		return PTS_JOB_FAILED;
 	e->w = w;
 	e->run = run;
 	e->watched = pts_settings_get_bool(w->db, "sync_watched");
@@ -734,12 +734,12 @@ pts_engine_run(struct pts_wctx *w, struct pts_run *run)
 		eng_fail(e, "Plex and Trakt must both be set up in Settings before a sync");
 		eng_free(e);
 		free(e);
-		return -1;
+		return PTS_JOB_FAILED;
 	}
 	rc = eng_sync(e);
 	/* A step that failed because the job was stopped (an aborted transfer) was a stop. */
-	if (rc < 0 && pts_wctx_cancelled(w))
-		rc = 1;
+	if (rc == PTS_JOB_FAILED && pts_wctx_cancelled(w))
+		rc = PTS_JOB_CANCELLED;
 	pts_http_flush_counters(w->db, 1);
 	eng_free(e);
 	free(e);

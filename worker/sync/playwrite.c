@@ -298,12 +298,12 @@ pts_pw_write_plex(const struct pts_pw *pw, int64_t *last_mark)
 		enum pts_http_result r;
 
 		if (pts_wctx_cancelled(pw->w))
-			return 1;
+			return PTS_JOB_CANCELLED;
 		pts_progress_item(&pw->run->progress, pe->title);
 		(void)pts_progress_flush(&pw->run->progress, 0);
 		pw_change(pe, PTS_ACT_MARK_WATCHED_PLEX, ids, sizeof(ids), &c);
 		if (pts_ledger_record(pw->w->db, pw->run->id, 0, &c, PTS_LEDGER_PENDING, &change_id) != 0)
-			return -1;
+			return PTS_JOB_FAILED;
 		r = pts_plex_scrobble(pw->plex, pe->rating_key, 1);
 		*last_mark = pts_now();
 		if (r == PTS_HTTP_OK) {
@@ -318,5 +318,5 @@ pts_pw_write_plex(const struct pts_pw *pw, int64_t *last_mark)
 		}
 		(void)pts_run_save_counts(pw->run);
 	}
-	return 0;
+	return PTS_JOB_DONE;
 }
