@@ -23,6 +23,9 @@ pts_syncrun_job(struct pts_wctx *w, json_object *args)
 	PTS_INFO("sync started (%s%s%s)", run.trigger, run.dry_run ? ", dry run" : "",
 	    run.full ? ", full" : "");
 	rc = pts_engine_run(w, &run);
+	/* The engine's message is a failure's cause: a run that did not fail ends without it. */
+	if (rc != PTS_JOB_FAILED || pts_wctx_cancelled(w))
+		run.message[0] = '\0';
 	rc = pts_run_end(&run, w, rc);
 	if (rc == PTS_JOB_DONE && pts_db_run(w->db, "INSERT INTO meta(key, value)"
 	    " VALUES('last_success_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
