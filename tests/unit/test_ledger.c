@@ -143,11 +143,17 @@ test_batch(sqlite3 *db)
 	change(&c[0], "movie:imdb:tt0000001", 1700000000);
 	change(&c[1], "movie:imdb:tt0000002", 1700000100);
 	change(&c[2], "movie:imdb:tt0000003", 1700000200);
+	c[2].detail = "{\"rating\": 8}";
 	TAP_OK(pts_ledger_batch_open(db, &run, "trakt", c, 3, &batch, ids) == 0 && batch > 0 &&
 	    ids[0] > 0 && ids[1] > ids[0] && ids[2] > ids[1], "a batch of three is opened");
 	s = text(db, "SELECT state FROM batches WHERE id = ?", batch);
 	TAP_STREQ(s, "pending", "the batch is stored pending before it is sent");
 	free(s);
+	s = text(db, "SELECT detail FROM changes WHERE id = ?", ids[2]);
+	TAP_STREQ(s, "{\"rating\": 8}", "a change's detail is stored with it");
+	free(s);
+	TAP_OK(count(db, "SELECT detail IS NULL FROM changes WHERE id = ?", ids[0]) == 1,
+	    "and none when it has none");
 	TAP_OK(count(db, "SELECT COUNT(*) FROM changes WHERE batch_id = ? AND result = 'pending'"
 	    " AND settled_at IS NULL", batch) == 3, "its three changes are pending, unsettled");
 	TAP_OK(pts_ledger_blocked(db, PTS_ACT_ADD_PLAY_TRAKT, "movie:imdb:tt0000001",
@@ -208,7 +214,8 @@ test_refused_and_dropped(sqlite3 *db)
 		TAP_OK(0, "a batch to refuse");
 		return;
 	}
-	TAP_OK(pts_ledger_batch_fail(db, &run, batch, 2) == 0, "a refused batch is recorded");
+	TAP_OK(pts_ledger_batch_fail(db, &run, batch, PTS_LEDGER_FAILED, 2) == 0,
+	    "a refused batch is recorded");
 	TAP_OK(pts_ledger_get_result(db, ids[0], &r) == 0 && r == PTS_LEDGER_FAILED &&
 	    pts_ledger_get_result(db, ids[1], &r) == 0 && r == PTS_LEDGER_FAILED,
 	    "its changes failed");
@@ -231,6 +238,18 @@ test_refused_and_dropped(sqlite3 *db)
 	    count(db, "SELECT COUNT(*) FROM changes WHERE batch_id = ?", batch) == 0,
 	    "an unsent batch is forgotten with its changes");
 	TAP_OK(pts_ledger_get_result(db, 999999, &r) == 1, "no such change is 1");
+
+	/* A list write whose answer was lost: settled, but its changes may have been applied. */
+	if (pts_ledger_batch_open(db, &run, "trakt_lists", c, 1, &batch, ids) != 0) {
+		TAP_OK(0, "a batch whose answer is lost");
+		return;
+	}
+	TAP_OK(pts_ledger_batch_fail(db, &run, batch, PTS_LEDGER_UNKNOWN, 1) == 0 &&
+	    pts_ledger_get_result(db, ids[0], &r) == 0 && r == PTS_LEDGER_UNKNOWN &&
+	    count(db, "SELECT state = 'settled' FROM batches WHERE id = ?", batch) == 1,
+	    "a lost answer leaves its change unknown in a settled batch");
+	TAP_OK(pts_ledger_blocked(db, PTS_ACT_ADD_PLAY_TRAKT, "movie:imdb:tt0000010",
+	    1700001000) == 1, "an unknown change blocks its item");
 }
 
 static void

@@ -343,7 +343,7 @@ webhook_send(struct webhook *h)
 		return PTS_JOB_CANCELLED;
 	default:
 		PTS_ERROR("webhook: Trakt refused %s (%s)", h->label, pts_http_result_name(r));
-		(void)pts_ledger_batch_fail(h->w->db, &h->run, batch, 1);
+		(void)pts_ledger_batch_fail(h->w->db, &h->run, batch, PTS_LEDGER_FAILED, 1);
 		return PTS_JOB_FAILED;
 	}
 }

@@ -95,12 +95,13 @@ pts_ledger_record(sqlite3 *db, int64_t run_id, int64_t batch_id, const struct pt
 	int open = result == PTS_LEDGER_PLANNED || result == PTS_LEDGER_PENDING;
 
 	if (pts_db_run(db, "INSERT INTO changes(run_id, batch_id, action, type, item_key, title,"
-	    " show, season, episode, year, watched_at, ids, result, created_at, settled_at)"
+	    " show, season, episode, year, watched_at, ids, result, created_at, settled_at, detail)"
 	    " VALUES(?, NULLIF(?, 0), ?, ?, ?, ?, ?, NULLIF(?, -1), NULLIF(?, -1), NULLIF(?, 0),"
-	    " NULLIF(?, 0), ?, ?, ?, CASE WHEN ? THEN NULL ELSE ? END)",
-	    "iisssssiiiissiii", run_id, batch_id, c->action, c->type, c->item_key, c->title, c->show,
-	    (int64_t)c->season, (int64_t)c->episode, (int64_t)c->year, c->watched_at,
-	    c->ids ? c->ids : "{}", pts_ledger_result_name(result), now, (int64_t)open, now) != 0)
+	    " NULLIF(?, 0), ?, ?, ?, CASE WHEN ? THEN NULL ELSE ? END, ?)",
+	    "iisssssiiiissiiis", run_id, batch_id, c->action, c->type, c->item_key, c->title,
+	    c->show, (int64_t)c->season, (int64_t)c->episode, (int64_t)c->year, c->watched_at,
+	    c->ids ? c->ids : "{}", pts_ledger_result_name(result), now, (int64_t)open, now,
+	    c->detail) != 0)
 		return -1;
 	if (change_id != NULL)
 		*change_id = sqlite3_last_insert_rowid(db);
@@ -215,10 +216,11 @@ fail:
 }
 
 int
-pts_ledger_batch_fail(sqlite3 *db, struct pts_run *run, int64_t batch_id, size_t n)
+pts_ledger_batch_fail(sqlite3 *db, struct pts_run *run, int64_t batch_id,
+    enum pts_ledger_result result, size_t n)
 {
 	run->errors += (int64_t)n;
-	if (pts_ledger_settle_batch(db, batch_id, PTS_LEDGER_FAILED, PTS_BATCH_SETTLED) != 0) {
+	if (pts_ledger_settle_batch(db, batch_id, result, PTS_BATCH_SETTLED) != 0) {
 		PTS_ERROR("could not record batch %lld as failed", (long long)batch_id);
 		return -1;
 	}

@@ -62,6 +62,7 @@ struct pts_change {
 	int year;                /* 0 when unknown */
 	int64_t watched_at;      /* epoch seconds; 0 when none */
 	const char *ids;         /* JSON text: the ids sent upstream (movie or show ids) */
+	const char *detail;      /* JSON text kept with it (a rating's value...), or NULL */
 };
 
 /* Open a batch for a service ("trakt"). *batch_id set. 0 or -1. */
@@ -104,10 +105,12 @@ int pts_ledger_batch_settle(sqlite3 *db, struct pts_run *run, int64_t batch_id,
     const int64_t *change_ids, const unsigned char *not_found, size_t n, int64_t *done);
 
 /*
- * The service refused the batch (nothing applied): its changes failed, the batch settled,
- * run->errors grows by n and is saved. 0 or -1.
+ * No usable answer: the batch's changes get result (PTS_LEDGER_FAILED when the service
+ * refused it or it never got there, PTS_LEDGER_UNKNOWN when it may have been applied), the
+ * batch is settled, run->errors grows by n and is saved. 0 or -1.
  */
-int pts_ledger_batch_fail(sqlite3 *db, struct pts_run *run, int64_t batch_id, size_t n);
+int pts_ledger_batch_fail(sqlite3 *db, struct pts_run *run, int64_t batch_id,
+    enum pts_ledger_result result, size_t n);
 
 /* A batch that was never sent (cancelled while waiting its turn): forgotten with its changes. */
 void pts_ledger_batch_drop(sqlite3 *db, int64_t batch_id);

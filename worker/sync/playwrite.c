@@ -250,7 +250,7 @@ pw_send_batch(const struct pts_pw *pw, struct pw_batch *b, size_t from, size_t n
 		/* Refused (4xx) or never delivered: nothing was applied. */
 		PTS_ERROR("Trakt refused batch %zu (%s): %zu plays not added", nb + 1,
 		    pts_http_result_name(r), n);
-		(void)pts_ledger_batch_fail(pw->w->db, pw->run, batch, n);
+		(void)pts_ledger_batch_fail(pw->w->db, pw->run, batch, PTS_LEDGER_FAILED, n);
 		/* An auth or account problem will not get better within this run. */
 		return r == PTS_HTTP_HTTP_ERROR ? PTS_JOB_FAILED : PTS_JOB_DONE;
 	}
