@@ -69,7 +69,7 @@ pts_cron_run(sqlite3 *db, volatile sig_atomic_t *term)
 			continue;
 		n++;
 		/* Cancelled (from the dashboard) is a normal end; only a failure counts. */
-		if (pts_runner_run_job(db, id, term) < 0)
+		if (pts_runner_run_job(db, id, term) == PTS_JOB_FAILED)
 			bad = 1;
 	}
 	if (n == PTS_CRON_MAX_JOBS)

@@ -212,7 +212,7 @@ runner_child_main(const char *dbpath, int64_t job_id, volatile sig_atomic_t *ter
 	rc = pts_runner_run_job(db, job_id, term);
 	pts_logdb_attach(NULL);
 	pts_db_close(db);
-	exit(rc < 0 ? 1 : 0);
+	exit(rc == PTS_JOB_DONE || rc == PTS_JOB_CANCELLED || rc == PTS_JOB_YIELD ? 0 : 1);
 }
 
 int
@@ -348,11 +348,27 @@ pts_runner_shutdown(sqlite3 *db)
 	}
 }
 
+/* The jobs.state a job result leaves. */
+static const char *
+runner_state(int rc)
+{
+	switch (rc) {
+	case PTS_JOB_DONE:
+		return "done";
+	case PTS_JOB_CANCELLED:
+		return "cancelled";
+	default:
+		return "failed";
+	}
+}
+
 /* Record how a job ended. */
 static void
 runner_record(sqlite3 *db, int64_t job_id, int rc, int term)
 {
-	if ((rc == 1 && term) || rc == PTS_JOB_YIELD) {
+	const char *state = runner_state(rc);
+
+	if ((rc == PTS_JOB_CANCELLED && term) || rc == PTS_JOB_YIELD) {
 		/*
 		 * Interrupted by a shutdown, or paused until the next --cron run: it runs again
 		 * then; not an attempt.
@@ -362,9 +378,8 @@ runner_record(sqlite3 *db, int64_t job_id, int rc, int term)
 		return;
 	}
 	(void)pts_db_run(db, "UPDATE jobs SET state = ?, finished_at = ?,"
-	    " error = CASE WHEN ? = 'failed' THEN 'failed: see the log' END WHERE id = ?", "sisi",
-	    rc == 0 ? "done" : rc == 1 ? "cancelled" : "failed", pts_now(),
-	    rc == 0 ? "done" : rc == 1 ? "cancelled" : "failed", job_id);
+	    " error = CASE WHEN ? THEN 'failed: see the log' END WHERE id = ?", "siii",
+	    state, pts_now(), (int64_t)(rc != PTS_JOB_DONE && rc != PTS_JOB_CANCELLED), job_id);
 }
 
 int
@@ -375,11 +390,11 @@ pts_runner_run_job(sqlite3 *db, int64_t job_id, volatile sig_atomic_t *term)
 	const struct runner_kind *k = NULL;
 	json_object *args = NULL;
 	int64_t run_id = 0;
-	int rc = -1;
+	int rc = PTS_JOB_FAILED;
 
 	st = pts_db_prepare(db, "SELECT kind, args, COALESCE(run_id, 0) FROM jobs WHERE id = ?");
 	if (st == NULL)
-		return -1;
+		return PTS_JOB_FAILED;
 	sqlite3_bind_int64(st, 1, job_id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		const char *a = (const char *)sqlite3_column_text(st, 1);
@@ -394,7 +409,7 @@ pts_runner_run_job(sqlite3 *db, int64_t job_id, volatile sig_atomic_t *term)
 		(void)pts_db_run(db, "UPDATE jobs SET state = 'failed', finished_at = ?, error ="
 		    " 'unknown kind' WHERE id = ?", "ii", pts_now(), job_id);
 		json_object_put(args);
-		return -1;
+		return PTS_JOB_FAILED;
 	}
 	(void)pts_db_run(db, "UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, ?)"
 	    " WHERE id = ?", "ii", pts_now(), job_id);
@@ -408,7 +423,8 @@ pts_runner_run_job(sqlite3 *db, int64_t job_id, volatile sig_atomic_t *term)
 	rc = k->fn(w, args ? args : NULL);
 	runner_record(db, job_id, rc, term != NULL && *term);
 	/* A run ended (not merely paused or interrupted): the history beyond the limit goes. */
-	if (run_id != 0 && rc != PTS_JOB_YIELD && !(rc == 1 && term != NULL && *term))
+	if (run_id != 0 && rc != PTS_JOB_YIELD &&
+	    !(rc == PTS_JOB_CANCELLED && term != NULL && *term))
 		(void)pts_retention_prune(db, 0);
 	json_object_put(args);
 	w->job_id = w->run_id = 0;

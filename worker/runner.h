@@ -42,7 +42,7 @@ void pts_runner_shutdown(sqlite3 *db);
 /*
  * Run one job in this process (used by children, --once and --cron): marks it running, runs
  * the handler, records done/failed/cancelled or re-queues it after a SIGTERM or a yield.
- * Returns the handler's result (0, 1, -1, PTS_JOB_YIELD); a job of an unknown kind fails.
+ * Returns the handler's enum pts_job_result (wctx.h); a job of an unknown kind fails.
  */
 int pts_runner_run_job(sqlite3 *db, int64_t job_id, volatile sig_atomic_t *term);
 

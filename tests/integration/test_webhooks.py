@@ -403,5 +403,32 @@ class TestWebhookPlays(WebhookCase):
         self.assertEqual(sum((plays() - before).values()), 1)
 
 
+class TestWebhookShutdown(WebhookCase):
+    """A worker stopped while a webhook's run is under way: the run waits for the next start
+    and says why (as a sync's or an undo's does), and the next start adds the play once."""
+
+    def test_sigterm_requeues_the_run_with_its_message(self):
+        before = plays()
+        # Plex holds the question "which server are you" (a GET: a stop may cut it short).
+        FAKES.post("plex", "/_control/faults", {"only": ["GET /identity"], "latency_ms": 8000})
+        when = int(time.time()) - 10
+        st, body, _ = self.hook(scrobble(movie_102(when)))
+        self.assertEqual(st, 202, body)
+        run_id = body["run_id"]
+        wait_for(lambda: FAKES.calls("plex")["calls"].get("GET /identity"),
+                 timeout=RUN_TIMEOUT, step=0.05, what="the webhook job asking Plex")
+        self.stack.stop()
+        run = self.stack.query("SELECT * FROM runs WHERE id = ?", run_id)[0]
+        self.assertEqual(run["status"], "queued", run)
+        self.assertEqual(run["message"], "interrupted by a worker shutdown", run)
+        self.assertIsNone(run["finished_at"], run)
+        self.assertEqual(sum((plays() - before).values()), 0, "nothing was sent")
+        FAKES.post("plex", "/_control/faults", {"latency_ms": 0, "only": []})
+        self.stack.start()
+        run = self.wait_run(run_id)
+        self.assertEqual(run["status"], "ok", run)
+        self.assertEqual(run["added_to_trakt"], 1, run)
+        self.assertEqual(sum((plays() - before).values()), 1)
+
 if __name__ == "__main__":
     unittest.main()

@@ -50,11 +50,20 @@ int pts_wctx_sleep(struct pts_wctx *w, int64_t ms);
 void pts_wctx_set_waiting(struct pts_wctx *w, int64_t until, const char *reason);
 
 /*
- * Job handlers: run one job of a kind; args is the job's JSON arguments (borrowed).
- * Return 0 done, 1 cancelled, -1 failed (the cause already logged), or PTS_JOB_YIELD: not
- * finished, queue it again (its state is in the database; see pts_wctx_yield_due()).
+ * How a job (and most steps inside one) ended. The values are the ones handlers have always
+ * returned, so a step may still pass its own 0 / 1 / -1 through unchanged.
  */
-#define PTS_JOB_YIELD 2
+enum pts_job_result {
+	PTS_JOB_FAILED = -1,     /* the cause already logged */
+	PTS_JOB_DONE = 0,
+	PTS_JOB_CANCELLED = 1,   /* on request, or by SIGTERM (then the job is queued again) */
+	PTS_JOB_YIELD = 2        /* not finished: queue it again (see pts_wctx_yield_due()) */
+};
+
+/*
+ * Job handlers: run one job of a kind; args is the job's JSON arguments (borrowed).
+ * Return an enum pts_job_result.
+ */
 typedef int (*pts_job_fn)(struct pts_wctx *w, json_object *args);
 
 #endif

@@ -159,7 +159,7 @@ pts_dupes_scan_job(struct pts_wctx *w, json_object *args)
 	struct dupes_key *k = NULL;
 	enum pts_http_result r;
 	size_t i, n = 0, groups = 0, extra = 0;
-	int rc = -1;
+	int rc = PTS_JOB_FAILED;
 
 	(void)args;
 	memset(&plays, 0, sizeof(plays));
@@ -168,9 +168,10 @@ pts_dupes_scan_job(struct pts_wctx *w, json_object *args)
 	PTS_INFO("duplicate scan: reading the whole Trakt history");
 	r = pts_trakt_history(t, NULL, 0, 0, 0, &plays);
 	if (r != PTS_HTTP_OK) {
-		rc = r == PTS_HTTP_CANCELLED || pts_wctx_cancelled(w) ? 1 : -1;
+		rc = r == PTS_HTTP_CANCELLED || pts_wctx_cancelled(w) ? PTS_JOB_CANCELLED :
+		    PTS_JOB_FAILED;
 		PTS_ERROR("duplicate scan: cannot read Trakt's history (%s)", pts_http_result_name(r));
-		if (rc < 0)
+		if (rc == PTS_JOB_FAILED)
 			(void)pts_db_meta_set(w->db, "trakt_dupes_error",
 			    "could not read the Trakt history: see the log");
 		goto done;
@@ -193,7 +194,7 @@ pts_dupes_scan_job(struct pts_wctx *w, json_object *args)
 		goto done;
 	PTS_INFO("duplicate scan: %zu plays read, %zu items played more than once in the same"
 	    " minute, %zu extra plays", plays.n, groups, extra);
-	rc = 0;
+	rc = PTS_JOB_DONE;
 done:
 	free(k);
 	pts_trakt_plays_free(&plays);
@@ -353,7 +354,7 @@ dupes_check(struct pts_wctx *w, struct pts_trakt *t, struct dupes_rm *d)
 	return PTS_HTTP_OK;
 }
 
-/* Remove every present id of every group but its first present one. 0, 1 cancelled. */
+/* Remove every present id of every group but its first present one. A job result. */
 static int
 dupes_remove(struct pts_wctx *w, struct pts_trakt *t, struct dupes_rm *d)
 {
@@ -388,18 +389,18 @@ dupes_remove(struct pts_wctx *w, struct pts_trakt *t, struct dupes_rm *d)
 			ki++;
 		}
 		if (n == 0)
-			return 0;
+			return PTS_JOB_DONE;
 		if (pts_wctx_cancelled(w))
-			return 1;
+			return PTS_JOB_CANCELLED;
 		r = pts_trakt_history_remove_ids_nf(t, ids, n, &deleted, missing);
 		if (r == PTS_HTTP_CANCELLED)
-			return 1;
+			return PTS_JOB_CANCELLED;
 		if (r != PTS_HTTP_OK) {
 			PTS_ERROR("duplicates: Trakt did not remove %zu plays (%s)", n,
 			    pts_http_result_name(r));
 			d->errors += (int64_t)n;
 			if (r == PTS_HTTP_HTTP_ERROR)
-				return 0;   /* auth or account: the next batch fares no better */
+				return PTS_JOB_DONE;   /* auth or account: the next batch fares no better */
 			continue;
 		}
 		for (j = 0; j < n; j++) {
@@ -458,7 +459,7 @@ pts_dupes_remove_job(struct pts_wctx *w, json_object *args)
 	struct pts_trakt *t = NULL;
 	struct dupes_rm d;
 	enum pts_http_result r;
-	int rc = -1;
+	int rc = PTS_JOB_FAILED;
 
 	(void)args;
 	memset(&d, 0, sizeof(d));
@@ -467,23 +468,24 @@ pts_dupes_remove_job(struct pts_wctx *w, json_object *args)
 	PTS_INFO("duplicates: checking %zu groups against Trakt's history before removing", d.n);
 	r = dupes_check(w, t, &d);
 	if (r != PTS_HTTP_OK) {
-		rc = r == PTS_HTTP_CANCELLED || pts_wctx_cancelled(w) ? 1 : -1;
+		rc = r == PTS_HTTP_CANCELLED || pts_wctx_cancelled(w) ? PTS_JOB_CANCELLED :
+		    PTS_JOB_FAILED;
 		PTS_ERROR("duplicates: cannot read Trakt's history (%s): nothing removed",
 		    pts_http_result_name(r));
-		if (rc < 0)
+		if (rc == PTS_JOB_FAILED)
 			(void)pts_db_meta_set(w->db, "trakt_dupes_error",
 			    "could not read the Trakt history: see the log");
 		goto done;
 	}
 	rc = dupes_remove(w, t, &d);
 	if (dupes_rm_store(w->db, &d) != 0)
-		rc = -1;
+		rc = PTS_JOB_FAILED;
 	PTS_INFO("duplicates: %lld extra plays removed from Trakt%s", (long long)d.removed,
 	    d.errors > 0 ? "; some could not be removed" : "");
 	if (d.removed > 0)
 		(void)pts_jobs_enqueue_once(w->db, PTS_JOB_TRAKT_HISTORY_REFRESH, NULL, NULL);
-	if (rc == 0 && d.errors > 0)
-		rc = -1;
+	if (rc == PTS_JOB_DONE && d.errors > 0)
+		rc = PTS_JOB_FAILED;
 done:
 	dupes_rm_free(&d);
 	pts_trakt_close(t);

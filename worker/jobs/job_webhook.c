@@ -18,7 +18,7 @@
 #include "plex_lists.h"
 #include "reconcile.h"
 #include "settings.h"
-#include "syncrun.h"
+#include "run.h"
 #include "trakt.h"
 #include "utf8.h"
 
@@ -41,6 +41,9 @@ struct webhook {
 	char label[PTS_WEBHOOK_LABEL_MAX];
 	const char *message;             /* the run's closing note (static), NULL for none */
 };
+
+/* Ids JSON text stored with the change. */
+#define WEBHOOK_IDS_LEN 256
 
 /* "Show S01E02 Title" or "Title (2010)". */
 static void
@@ -260,10 +263,10 @@ static int
 webhook_planned(struct webhook *h)
 {
 	struct pts_change c;
-	char ids[256];
+	char ids[WEBHOOK_IDS_LEN];
 
 	webhook_change(h, ids, sizeof(ids), &c);
-	if (pts_ledger_record(h->w->db, h->run.id, 0, &c, "planned", NULL) != 0)
+	if (pts_ledger_record(h->w->db, h->run.id, 0, &c, PTS_LEDGER_PLANNED, NULL) != 0)
 		return -1;
 	h->run.added_to_trakt = 1;
 	h->message = "dry run: the play was not sent";
@@ -271,75 +274,26 @@ webhook_planned(struct webhook *h)
 	return 0;
 }
 
-/* Batch and change as 'pending' before the POST. 0 or -1. */
-static int
-webhook_open(struct webhook *h, int64_t *batch, int64_t *change)
-{
-	struct pts_change c;
-	char ids[256];
-
-	webhook_change(h, ids, sizeof(ids), &c);
-	if (pts_db_begin(h->w->db) != 0)
-		return -1;
-	if (pts_ledger_open_batch(h->w->db, h->run.id, "trakt", batch) != 0 ||
-	    pts_ledger_record(h->w->db, h->run.id, *batch, &c, "pending", change) != 0 ||
-	    pts_db_commit(h->w->db) != 0) {
-		pts_db_rollback(h->w->db);
-		return -1;
-	}
-	return 0;
-}
-
-/* Settle from Trakt's answer, with the run's counters. 0 or -1. */
-static int
-webhook_settle(struct webhook *h, int64_t batch, int64_t change, int not_found)
-{
-	if (pts_db_begin(h->w->db) != 0)
-		return -1;
-	if (pts_ledger_set_result(h->w->db, change, not_found ? "not_found" : "done") != 0 ||
-	    pts_ledger_settle_batch(h->w->db, batch, "failed", "settled") != 0)
-		goto fail;
-	if (not_found)
-		h->run.not_found++;
-	else
-		h->run.added_to_trakt++;
-	if (pts_syncrun_save_counts(&h->run) != 0 || pts_db_commit(h->w->db) != 0)
-		goto fail;
-	return 0;
-fail:
-	pts_db_rollback(h->w->db);
-	return -1;
-}
-
-/* Never sent (cancelled while waiting for the rate limit): forget the batch. */
-static void
-webhook_drop(struct webhook *h, int64_t batch)
-{
-	if (pts_db_begin(h->w->db) != 0)
-		return;
-	if (pts_db_run(h->w->db, "DELETE FROM changes WHERE batch_id = ?", "i", batch) != 0 ||
-	    pts_db_run(h->w->db, "DELETE FROM batches WHERE id = ?", "i", batch) != 0 ||
-	    pts_db_commit(h->w->db) != 0)
-		pts_db_rollback(h->w->db);
-}
-
-/* The POST of the one play. 0, 1 cancelled, -1 failed. */
+/* The POST of the one play through the ledger. A job result. */
 static int
 webhook_send(struct webhook *h)
 {
 	struct pts_trakt_hist_result res;
 	struct pts_trakt_hist_item item;
 	enum pts_http_result r;
+	enum pts_ledger_result result;
+	struct pts_change c;
+	char ids[WEBHOOK_IDS_LEN];
+	unsigned char not_found;
 	int64_t batch = 0, change = 0;
-	char *result = NULL;
 
 	h->trakt = pts_trakt_open(h->w);
 	if (h->trakt == NULL)
-		return -1;
+		return PTS_JOB_FAILED;
 	if (pts_trakt_ensure_token(h->trakt) != PTS_HTTP_OK) {
 		PTS_ERROR("webhook: Trakt is not signed in (or the sign-in expired): authorize"
 		    " Trakt in Settings");
-		return -1;
+		return PTS_JOB_FAILED;
 	}
 	memset(&item, 0, sizeof(item));
 	item.kind = h->is_episode ? PTS_TRAKT_EPISODE : PTS_TRAKT_MOVIE;
@@ -350,48 +304,47 @@ webhook_send(struct webhook *h)
 	item.season = h->is_episode ? h->it.season : -1;
 	item.episode = h->is_episode ? h->it.episode : -1;
 	item.watched_at = h->watched_at;
-	if (webhook_open(h, &batch, &change) != 0)
-		return -1;
+	webhook_change(h, ids, sizeof(ids), &c);
+	if (pts_ledger_batch_open(h->w->db, &h->run, "trakt", &c, 1, &batch, &change) != 0)
+		return PTS_JOB_FAILED;
 	memset(&res, 0, sizeof(res));
 	r = pts_trakt_history_add(h->trakt, &item, 1, &res);
 	switch (r) {
 	case PTS_HTTP_OK:
-		if (webhook_settle(h, batch, change, item.not_found) != 0)
-			return -1;
+		not_found = item.not_found != 0;
+		if (pts_ledger_batch_settle(h->w->db, &h->run, batch, &change, &not_found, 1,
+		    &h->run.added_to_trakt) != 0)
+			return PTS_JOB_FAILED;
 		if (item.not_found) {
 			PTS_WARN("webhook: not found on Trakt: %s", h->label);
 			h->message = "not found on Trakt";
 		} else {
 			PTS_INFO("webhook: added %s to Trakt", h->label);
 		}
-		return 0;
+		return PTS_JOB_DONE;
 	case PTS_HTTP_UNKNOWN:
 		PTS_WARN("webhook: Trakt gave no answer for %s; checking its history", h->label);
-		(void)pts_db_run(h->w->db, "UPDATE batches SET state = 'unknown' WHERE id = ?", "i",
-		    batch);
+		(void)pts_ledger_batch_state(h->w->db, batch, PTS_BATCH_UNKNOWN);
 		if (pts_reconcile_batch(h->w, h->trakt, batch, &h->run) != 0) {
 			/* Left 'unknown': the next sync's settling phase looks again. */
 			h->run.errors++;
 			h->message = "Trakt gave no answer; the next sync checks whether it was added";
-			return 0;
+			return PTS_JOB_DONE;
 		}
-		if (pts_db_text(h->w->db, &result, "SELECT result FROM changes WHERE id = ?", "i",
-		    change) == 0 && result != NULL && strcmp(result, "failed") == 0) {
+		if (pts_ledger_get_result(h->w->db, change, &result) == 0 &&
+		    result == PTS_LEDGER_FAILED) {
 			/* Not applied: the ledger no longer blocks it, so the next sync adds it. */
 			h->run.errors++;
 			h->message = "Trakt did not take the play; the next sync adds it";
 		}
-		free(result);
-		return 0;
+		return PTS_JOB_DONE;
 	case PTS_HTTP_CANCELLED:
-		webhook_drop(h, batch);
-		return 1;
+		pts_ledger_batch_drop(h->w->db, batch);
+		return PTS_JOB_CANCELLED;
 	default:
 		PTS_ERROR("webhook: Trakt refused %s (%s)", h->label, pts_http_result_name(r));
-		if (pts_ledger_settle_batch(h->w->db, batch, "failed", "settled") != 0)
-			PTS_ERROR("webhook: could not record the batch as failed");
-		h->run.errors++;
-		return -1;
+		(void)pts_ledger_batch_fail(h->w->db, &h->run, batch, PTS_LEDGER_FAILED, 1);
+		return PTS_JOB_FAILED;
 	}
 }
 
@@ -406,7 +359,7 @@ webhook_run(struct webhook *h, json_object *args)
 	    pts_plex_parse_item(meta, &h->it) != 0 || h->it.type == NULL ||
 	    (strcmp(h->it.type, "movie") != 0 && strcmp(h->it.type, "episode") != 0)) {
 		PTS_ERROR("webhook job %lld: no usable metadata", (long long)h->w->job_id);
-		return -1;
+		return PTS_JOB_FAILED;
 	}
 	h->is_episode = strcmp(h->it.type, "episode") == 0;
 	webhook_label(h);
@@ -417,49 +370,28 @@ webhook_run(struct webhook *h, json_object *args)
 	pts_progress_item(&h->run.progress, h->label);
 	if (!webhook_allowed(h)) {
 		PTS_INFO("webhook: %s", h->message);
-		return 0;
+		return PTS_JOB_DONE;
 	}
 	webhook_whose(h, args);
 	rc = webhook_match(h);
 	pts_progress_advance(&h->run.progress, 1);
 	(void)pts_progress_flush(&h->run.progress, 1);
 	if (rc != 0)
-		return rc > 0 ? 0 : -1;
+		return rc > 0 ? PTS_JOB_DONE : PTS_JOB_FAILED;
 	h->watched_at = webhook_when(h, args, meta);
 	rc = pts_ledger_blocked(h->w->db, PTS_ACT_ADD_PLAY_TRAKT, h->key, h->watched_at);
 	if (rc < 0)
-		return -1;
+		return PTS_JOB_FAILED;
 	if (rc > 0) {
 		PTS_INFO("webhook: %s was already sent to Trakt (ledger): not sent again", h->label);
 		h->message = "already sent to Trakt by an earlier run";
-		return 0;
+		return PTS_JOB_DONE;
 	}
 	if (h->run.dry_run)
-		return webhook_planned(h);
+		return webhook_planned(h) == 0 ? PTS_JOB_DONE : PTS_JOB_FAILED;
 	if (pts_wctx_cancelled(h->w))
-		return 1;
+		return PTS_JOB_CANCELLED;
 	return webhook_send(h);
-}
-
-/* Close the run: ok, failed or cancelled; back to 'queued' when the worker is stopping. */
-static void
-webhook_finish(struct webhook *h, int rc)
-{
-	struct pts_wctx *w = h->w;
-	const char *status = rc == 0 ? "ok" : rc == 1 ? "cancelled" : "failed";
-	const char *msg = h->message;
-
-	(void)pts_progress_flush(&h->run.progress, 1);
-	(void)pts_syncrun_save_counts(&h->run);
-	if (rc == 1 && w->term != NULL && *w->term) {
-		(void)pts_db_run(w->db, "UPDATE runs SET status = 'queued' WHERE id = ?", "i",
-		    h->run.id);
-		return;
-	}
-	if (rc < 0 && msg == NULL)
-		msg = "the webhook's play was not added: see the log";
-	(void)pts_db_run(w->db, "UPDATE runs SET status = ?, finished_at = ?, message = ?"
-	    " WHERE id = ?", "sisi", status, pts_now(), msg, h->run.id);
 }
 
 int
@@ -468,32 +400,25 @@ pts_job_webhook_scrobble(struct pts_wctx *w, json_object *args)
 	struct webhook *h;
 	int rc;
 
-	if (w->run_id == 0) {
-		PTS_ERROR("webhook job %lld has no run", (long long)w->job_id);
-		return -1;
-	}
 	h = calloc(1, sizeof(*h));
 	if (h == NULL)
-		return -1;
+		return PTS_JOB_FAILED;
 	h->w = w;
-	h->run.id = w->run_id;
-	h->run.trigger = "webhook";
-	h->run.dry_run = pts_json_bool(args, "dry_run", 0);
-	if (pts_db_run(w->db, "UPDATE runs SET status = 'running', started_at ="
-	    " COALESCE(started_at, ?), message = NULL WHERE id = ?", "ii", pts_now(),
-	    h->run.id) != 0 || pts_progress_begin(&h->run.progress, w->db, h->run.id) != 0) {
+	if (pts_run_begin(&h->run, w, PTS_RUN_WEBHOOK) != 0) {
 		free(h);
-		return -1;
+		return PTS_JOB_FAILED;
 	}
-	pts_log_set_run(h->run.id);
+	/* The dry_run setting when the webhook came (cgi/plexhook.h). */
+	h->run.dry_run = pts_json_bool(args, "dry_run", h->run.dry_run);
 	rc = webhook_run(h, args);
-	if (rc < 0 && pts_wctx_cancelled(w))
-		rc = 1;
-	webhook_finish(h, rc);
+	if (h->message != NULL)
+		pts_run_message(&h->run, "%s", h->message);
+	else if (rc == PTS_JOB_FAILED)
+		pts_run_message(&h->run, "the webhook's play was not added: see the log");
 	pts_http_flush_counters(w->db, 1);
+	rc = pts_run_end(&h->run, w, rc);
 	pts_trakt_close(h->trakt);
 	pts_plex_close(h->plex);
-	pts_log_set_run(0);
 	free(h);
 	return rc;
 }

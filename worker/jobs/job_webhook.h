@@ -38,7 +38,7 @@
 /* Longest item label in log lines ("Show S01E02 Title", "Title (2010)"). */
 #define PTS_WEBHOOK_LABEL_MAX 300
 
-/* Job handler for PTS_JOB_WEBHOOK_SCROBBLE. 0 done, 1 cancelled, -1 failed. */
+/* Job handler for PTS_JOB_WEBHOOK_SCROBBLE. An enum pts_job_result (wctx.h). */
 int pts_job_webhook_scrobble(struct pts_wctx *w, json_object *args);
 
 #endif

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "progress.h"
 #include "reconcile.h"
+#include "run.h"
 #include "sync_ratings.h"
 #include "sync_watchlist.h"
 #include "trakt.h"
@@ -85,14 +86,11 @@ struct undo_item {
 
 struct undo {
 	struct pts_wctx *w;
-	int64_t run_id, target;
-	int dry_run;
+	struct pts_run run;          /* its counters: removed_from_trakt, ratings/watchlist_changed */
+	int64_t target;
 	struct pts_trakt *trakt;
 	struct undo_item *v;
 	size_t n;
-	int64_t removed, ratings, watchlist; /* plays removed; ratings, entries taken back */
-	int64_t not_found, errors;
-	struct pts_progress progress;
 };
 
 static const struct undo_action *
@@ -145,19 +143,19 @@ undo_reset(struct undo *u)
 {
 	sqlite3 *db = u->w->db;
 
-	if (u->dry_run)
-		return pts_db_run(db, "DELETE FROM changes WHERE run_id = ?", "i", u->run_id);
+	if (u->run.dry_run)
+		return pts_db_run(db, "DELETE FROM changes WHERE run_id = ?", "i", u->run.id);
 	if (pts_db_run(db, "DELETE FROM changes WHERE run_id = ? AND result NOT IN"
-	    " ('done','not_found')", "i", u->run_id) != 0 ||
-	    pts_db_int(db, &u->removed, 0, "SELECT COUNT(*) FROM changes WHERE run_id = ? AND"
-	    " result = 'done' AND action = 'remove_play_trakt'", "i", u->run_id) != 0 ||
-	    pts_db_int(db, &u->ratings, 0, "SELECT COUNT(*) FROM changes WHERE run_id = ? AND"
+	    " ('done','not_found')", "i", u->run.id) != 0 ||
+	    pts_db_int(db, &u->run.removed_from_trakt, 0, "SELECT COUNT(*) FROM changes WHERE run_id = ? AND"
+	    " result = 'done' AND action = 'remove_play_trakt'", "i", u->run.id) != 0 ||
+	    pts_db_int(db, &u->run.ratings_changed, 0, "SELECT COUNT(*) FROM changes WHERE run_id = ? AND"
 	    " result = 'done' AND action IN ('remove_rating_trakt','restore_rating_trakt')", "i",
-	    u->run_id) != 0 ||
-	    pts_db_int(db, &u->watchlist, 0, "SELECT COUNT(*) FROM changes WHERE run_id = ? AND"
-	    " result = 'done' AND action = 'remove_watchlist_trakt'", "i", u->run_id) != 0 ||
-	    pts_db_int(db, &u->not_found, 0, "SELECT COUNT(*) FROM changes WHERE run_id = ? AND"
-	    " result = 'not_found'", "i", u->run_id) != 0)
+	    u->run.id) != 0 ||
+	    pts_db_int(db, &u->run.watchlist_changed, 0, "SELECT COUNT(*) FROM changes WHERE run_id = ? AND"
+	    " result = 'done' AND action = 'remove_watchlist_trakt'", "i", u->run.id) != 0 ||
+	    pts_db_int(db, &u->run.not_found, 0, "SELECT COUNT(*) FROM changes WHERE run_id = ? AND"
+	    " result = 'not_found'", "i", u->run.id) != 0)
 		return -1;
 	return 0;
 }
@@ -302,21 +300,21 @@ undo_window(struct undo *u, struct undo_item **list, size_t from, size_t to)
 	return PTS_HTTP_OK;
 }
 
-/* Give every play its history id (0: not on Trakt). 0, 1 cancelled, -1 failed. */
+/* Give every play its history id (0: not on Trakt). A job result. */
 static int
 undo_find_plays(struct undo *u)
 {
 	struct undo_item **list = calloc(u->n ? u->n : 1, sizeof(*list));
 	size_t n = 0, i, from;
-	int rc = 0;
+	int rc = PTS_JOB_DONE;
 
 	if (list == NULL)
-		return -1;
+		return PTS_JOB_FAILED;
 	for (i = 0; i < u->n; i++)
 		if (u->v[i].act != NULL && u->v[i].act->list == NULL && u->v[i].watched_at > 0)
 			list[n++] = &u->v[i];
 	qsort(list, n, sizeof(*list), undo_cmp);
-	for (from = 0; from < n && rc == 0;) {
+	for (from = 0; from < n && rc == PTS_JOB_DONE;) {
 		size_t to = from + 1;
 		enum pts_http_result r;
 
@@ -324,16 +322,16 @@ undo_find_plays(struct undo *u)
 		    list[to]->watched_at - list[from]->watched_at <= PTS_RECONCILE_WINDOW_S)
 			to++;
 		if (pts_wctx_cancelled(u->w)) {
-			rc = 1;
+			rc = PTS_JOB_CANCELLED;
 			break;
 		}
 		r = undo_window(u, list, from, to);
 		if (r == PTS_HTTP_CANCELLED || pts_wctx_cancelled(u->w))
-			rc = 1;
+			rc = PTS_JOB_CANCELLED;
 		else if (r != PTS_HTTP_OK) {
 			PTS_ERROR("cannot read Trakt's history to find the plays (%s)",
 			    pts_http_result_name(r));
-			rc = -1;
+			rc = PTS_JOB_FAILED;
 		}
 		from = to;
 	}
@@ -343,25 +341,16 @@ undo_find_plays(struct undo *u)
 
 /* ==== Recording and settling ==== */
 
-/* The run's counters: plays in removed_from_trakt, the rest in the features' columns. */
-static int
-undo_save_counts(struct undo *u)
-{
-	return pts_db_run(u->w->db, "UPDATE runs SET removed_from_trakt = ?, ratings_changed = ?,"
-	    " watchlist_changed = ?, not_found = ?, errors = ? WHERE id = ?", "iiiiii", u->removed,
-	    u->ratings, u->watchlist, u->not_found, u->errors, u->run_id);
-}
-
 /* One more change taken back (or planned to be). */
 static void
 undo_count(struct undo *u, const struct undo_item *it)
 {
 	if (it->act->list == NULL)
-		u->removed++;
+		u->run.removed_from_trakt++;
 	else if (strcmp(it->act->list, "ratings") == 0)
-		u->ratings++;
+		u->run.ratings_changed++;
 	else
-		u->watchlist++;
+		u->run.watchlist_changed++;
 }
 
 /* The undo row's detail: a rating's new and old value; a watchlist entry's as it was. */
@@ -400,12 +389,13 @@ undo_record(struct undo *u)
 		struct undo_item *it = &u->v[i];
 		struct pts_change c;
 		int gone;
-		const char *result;
+		enum pts_ledger_result result;
 
 		if (it->act == NULL)
 			continue;
 		gone = it->act->list == NULL && it->history_id == 0;
-		result = gone ? "not_found" : u->dry_run ? "planned" : "pending";
+		result = gone ? PTS_LEDGER_NOT_FOUND : u->run.dry_run ? PTS_LEDGER_PLANNED :
+		    PTS_LEDGER_PENDING;
 		memset(&c, 0, sizeof(c));
 		c.action = it->act->undo;
 		c.type = it->type;
@@ -417,25 +407,25 @@ undo_record(struct undo *u)
 		c.year = it->year;
 		c.watched_at = it->watched_at;
 		c.ids = it->ids_json;
-		if (pts_ledger_record(db, u->run_id, 0, &c, result, &it->row) != 0 ||
+		if (pts_ledger_record(db, u->run.id, 0, &c, result, &it->row) != 0 ||
 		    (it->history_id > 0 && pts_db_run(db, "UPDATE changes SET history_id = ?"
 		    " WHERE id = ?", "ii", it->history_id, it->row) != 0) ||
 		    undo_record_detail(db, it) != 0)
 			goto fail;
 		if (gone) {
-			u->not_found++;
-			if (!u->dry_run && pts_db_run(db, "UPDATE changes SET undone_by = ? WHERE id = ?",
-			    "ii", u->run_id, it->change_id) != 0)
+			u->run.not_found++;
+			if (!u->run.dry_run && pts_db_run(db, "UPDATE changes SET undone_by = ? WHERE id = ?",
+			    "ii", u->run.id, it->change_id) != 0)
 				goto fail;
-			pts_progress_advance(&u->progress, 1);
-		} else if (u->dry_run) {
+			pts_progress_advance(&u->run.progress, 1);
+		} else if (u->run.dry_run) {
 			undo_count(u, it);
-			pts_progress_advance(&u->progress, 1);
+			pts_progress_advance(&u->run.progress, 1);
 		}
 	}
-	if (undo_save_counts(u) != 0 || pts_db_commit(db) != 0)
+	if (pts_run_save_counts(&u->run) != 0 || pts_db_commit(db) != 0)
 		goto fail;
-	(void)pts_progress_flush(&u->progress, 1);
+	(void)pts_progress_flush(&u->run.progress, 1);
 	return 0;
 fail:
 	pts_db_rollback(db);
@@ -456,11 +446,12 @@ undo_settle(struct undo *u, struct undo_item **b, size_t k, const unsigned char 
 	if (pts_db_begin(db) != 0)
 		return -1;
 	for (i = 0; i < k; i++) {
-		const char *result = failed ? "failed" : missing[i] ? "not_found" : "done";
+		enum pts_ledger_result result = failed ? PTS_LEDGER_FAILED : missing[i] ?
+		    PTS_LEDGER_NOT_FOUND : PTS_LEDGER_DONE;
 
 		if (pts_ledger_set_result(db, b[i]->row, result) != 0 ||
 		    (!failed && pts_db_run(db, "UPDATE changes SET undone_by = ? WHERE id = ?", "ii",
-		    u->run_id, b[i]->change_id) != 0))
+		    u->run.id, b[i]->change_id) != 0))
 			goto fail;
 		/* Off the Trakt watchlist again: to the watchlist sync the item is new on Plex. */
 		if (!failed && strcmp(b[i]->act->action, PTS_ACT_WATCHLIST_ADD_TRAKT) == 0 &&
@@ -468,16 +459,16 @@ undo_settle(struct undo *u, struct undo_item **b, size_t k, const unsigned char 
 		    " item_key = ?", "s", b[i]->item_key) != 0)
 			goto fail;
 		if (failed)
-			u->errors++;
+			u->run.errors++;
 		else if (missing[i])
-			u->not_found++;
+			u->run.not_found++;
 		else
 			undo_count(u, b[i]);
 	}
-	if (undo_save_counts(u) != 0 || pts_db_commit(db) != 0)
+	if (pts_run_save_counts(&u->run) != 0 || pts_db_commit(db) != 0)
 		goto fail;
-	pts_progress_advance(&u->progress, (int64_t)k);
-	(void)pts_progress_flush(&u->progress, 0);
+	pts_progress_advance(&u->run.progress, (int64_t)k);
+	(void)pts_progress_flush(&u->run.progress, 0);
 	return 0;
 fail:
 	pts_db_rollback(db);
@@ -491,7 +482,7 @@ undo_fatal(enum pts_http_result r)
 	return r == PTS_HTTP_HTTP_ERROR;
 }
 
-/* Remove the plays found, by history id. 0, 1 cancelled, -1 failed. */
+/* Remove the plays found, by history id. A job result. */
 static int
 undo_remove_plays(struct undo *u)
 {
@@ -512,24 +503,24 @@ undo_remove_plays(struct undo *u)
 		if (k == 0)
 			break;
 		if (pts_wctx_cancelled(u->w))
-			return 1;
+			return PTS_JOB_CANCELLED;
 		if (stop) {
 			if (undo_settle(u, b, k, missing, 1) != 0)
-				return -1;
+				return PTS_JOB_FAILED;
 			continue;
 		}
-		pts_progress_item(&u->progress, "removing plays from Trakt");
+		pts_progress_item(&u->run.progress, "removing plays from Trakt");
 		r = pts_trakt_history_remove_ids_nf(u->trakt, ids, k, &deleted, missing);
 		if (r == PTS_HTTP_CANCELLED)
-			return 1;
+			return PTS_JOB_CANCELLED;
 		if (r != PTS_HTTP_OK) {
 			PTS_ERROR("Trakt did not remove %zu plays (%s)", k, pts_http_result_name(r));
 			stop = undo_fatal(r);
 		}
 		if (undo_settle(u, b, k, missing, r != PTS_HTTP_OK) != 0)
-			return -1;
+			return PTS_JOB_FAILED;
 	}
-	return 0;
+	return PTS_JOB_DONE;
 }
 
 /*
@@ -565,13 +556,13 @@ undo_write_listed(struct undo *u, const struct undo_action *act)
 		if (k == 0)
 			break;
 		if (pts_wctx_cancelled(u->w))
-			return 1;
+			return PTS_JOB_CANCELLED;
 		r = PTS_HTTP_HTTP_ERROR;
 		if (!stop) {
-			pts_progress_item(&u->progress, act->undo);
+			pts_progress_item(&u->run.progress, act->undo);
 			r = pts_tlist_write(u->trakt, act->list, act->remove, items, k);
 			if (r == PTS_HTTP_CANCELLED)
-				return 1;
+				return PTS_JOB_CANCELLED;
 			if (r != PTS_HTTP_OK) {
 				PTS_ERROR("Trakt did not take back %zu %s entries (%s)", k, act->list,
 				    pts_http_result_name(r));
@@ -581,9 +572,9 @@ undo_write_listed(struct undo *u, const struct undo_action *act)
 		for (j = 0; j < k; j++)
 			missing[j] = items[j].not_found != 0;
 		if (undo_settle(u, b, k, missing, r != PTS_HTTP_OK) != 0)
-			return -1;
+			return PTS_JOB_FAILED;
 	}
-	return 0;
+	return PTS_JOB_DONE;
 }
 
 /* ==== The run ==== */
@@ -595,81 +586,74 @@ undo_run(struct undo *u)
 	int rc;
 
 	if (undo_reset(u) != 0 || undo_load(u) != 0)
-		return -1;
-	u->progress.overall_total = (int64_t)u->n;
+		return PTS_JOB_FAILED;
+	u->run.progress.overall_total = (int64_t)u->n;
 	PTS_INFO("%zu changes of run %lld to take back", u->n, (long long)u->target);
 	if (u->n == 0)
-		return 0;
+		return PTS_JOB_DONE;
 	if ((u->trakt = pts_trakt_open(u->w)) == NULL)
-		return -1;
+		return PTS_JOB_FAILED;
 	if (pts_trakt_ensure_token(u->trakt) != PTS_HTTP_OK) {
 		PTS_ERROR("Trakt is not signed in (or the sign-in expired): authorize Trakt in Settings");
-		return -1;
+		return PTS_JOB_FAILED;
 	}
-	pts_progress_phase(&u->progress, "undo: finding");
-	if ((rc = undo_find_plays(u)) != 0)
+	pts_progress_phase(&u->run.progress, "undo: finding");
+	if ((rc = undo_find_plays(u)) != PTS_JOB_DONE)
 		return rc;
 	if (undo_record(u) != 0)
-		return -1;
-	if (u->dry_run)
-		return 0;
-	pts_progress_phase(&u->progress, "undo: removing");
-	if ((rc = undo_remove_plays(u)) != 0)
+		return PTS_JOB_FAILED;
+	if (u->run.dry_run)
+		return PTS_JOB_DONE;
+	pts_progress_phase(&u->run.progress, "undo: removing");
+	if ((rc = undo_remove_plays(u)) != PTS_JOB_DONE)
 		return rc;
 	for (a = undo_actions; *a != NULL; a++)
-		if ((*a)->list != NULL && (rc = undo_write_listed(u, *a)) != 0)
+		if ((*a)->list != NULL && (rc = undo_write_listed(u, *a)) != PTS_JOB_DONE)
 			return rc;
-	return 0;
+	return PTS_JOB_DONE;
 }
 
-/* The run's end: status, message, counters; the target is marked undone after an ok end. */
+/*
+ * The run's end (run.h) with the undo's own message; after an ok end the target is marked
+ * undone. Returns the job result.
+ */
 static int
 undo_finish(struct undo *u, int rc)
 {
 	sqlite3 *db = u->w->db;
-	const char *status;
-	char msg[200], what[120];
+	char what[120];
 
+	if (rc == PTS_JOB_FAILED && pts_wctx_cancelled(u->w))
+		rc = PTS_JOB_CANCELLED;
 	/* Rows never sent: a later attempt finds their plays again. */
-	(void)pts_db_run(db, "DELETE FROM changes WHERE run_id = ? AND result = 'pending'", "i",
-	    u->run_id);
-	(void)pts_progress_flush(&u->progress, 1);
-	(void)undo_save_counts(u);
-	if (rc == 1 && u->w->term != NULL && *u->w->term) {
-		(void)pts_db_run(db, "UPDATE runs SET status = 'queued', message = ? WHERE id = ?",
-		    "si", "interrupted by a worker shutdown", u->run_id);
-		PTS_INFO("undo interrupted: it resumes when the worker starts again");
-		return 1;
-	}
-	if (rc == 1) {
-		status = "cancelled";
-		snprintf(msg, sizeof(msg), "stopped on request: undo again to take back the rest");
-	} else if (rc < 0) {
-		status = "failed";
-		snprintf(msg, sizeof(msg), "the undo failed: see the log");
-	} else if (u->errors > 0) {
-		status = "failed";
-		snprintf(msg, sizeof(msg), "%lld could not be taken back: undo again to retry",
-		    (long long)u->errors);
-		rc = -1;
-	} else {
-		status = "ok";
-		snprintf(what, sizeof(what), "%lld plays", (long long)u->removed);
-		if (u->ratings > 0 || u->watchlist > 0)
+	if (pts_db_run(db, "DELETE FROM changes WHERE run_id = ? AND result = ?", "is", u->run.id,
+	    pts_ledger_result_name(PTS_LEDGER_PENDING)) != 0)
+		PTS_WARN("undo: its unsent changes could not be forgotten");
+	if (rc == PTS_JOB_CANCELLED) {
+		pts_run_message(&u->run, "stopped on request: undo again to take back the rest");
+	} else if (rc == PTS_JOB_DONE && u->run.errors > 0) {
+		pts_run_message(&u->run, "%lld could not be taken back: undo again to retry",
+		    (long long)u->run.errors);
+		rc = PTS_JOB_FAILED;
+	} else if (rc == PTS_JOB_DONE) {
+		snprintf(what, sizeof(what), "%lld plays", (long long)u->run.removed_from_trakt);
+		if (u->run.ratings_changed > 0 || u->run.watchlist_changed > 0)
 			snprintf(what + strlen(what), sizeof(what) - strlen(what), ", %lld ratings and"
-			    " %lld watchlist entries", (long long)u->ratings, (long long)u->watchlist);
-		snprintf(msg, sizeof(msg), "%s run %lld: %s %s Trakt, %lld already gone",
-		    u->dry_run ? "dry run of an undo of" : "undid", (long long)u->target, what,
-		    u->dry_run ? "to take back on" : "taken back on", (long long)u->not_found);
+			    " %lld watchlist entries", (long long)u->run.ratings_changed,
+			    (long long)u->run.watchlist_changed);
+		pts_run_message(&u->run, "%s run %lld: %s %s Trakt, %lld already gone",
+		    u->run.dry_run ? "dry run of an undo of" : "undid", (long long)u->target, what,
+		    u->run.dry_run ? "to take back on" : "taken back on",
+		    (long long)u->run.not_found);
 	}
-	(void)pts_db_run(db, "UPDATE runs SET status = ?, finished_at = ?, message = ? WHERE id = ?",
-	    "sisi", status, pts_now(), msg, u->run_id);
-	if (strcmp(status, "ok") == 0 && !u->dry_run)
-		(void)pts_db_run(db, "UPDATE runs SET undone_by = ? WHERE id = ?", "ii", u->run_id,
-		    u->target);
-	if (!u->dry_run && u->removed > 0)
+	rc = pts_run_end(&u->run, u->w, rc);
+	if (rc == PTS_JOB_DONE && !u->run.dry_run &&
+	    pts_db_run(db, "UPDATE runs SET undone_by = ? WHERE id = ?", "ii", u->run.id,
+	    u->target) != 0)
+		PTS_ERROR("undo: run %lld could not be marked undone", (long long)u->target);
+	if (!u->run.dry_run && u->run.removed_from_trakt > 0 &&
+	    strcmp(pts_run_status(u->w, rc), "queued") != 0)
 		(void)pts_jobs_enqueue_once(db, PTS_JOB_TRAKT_HISTORY_REFRESH, NULL, NULL);
-	PTS_INFO("undo %s: %s", status, msg);
 	return rc;
 }
 
@@ -677,32 +661,23 @@ int
 pts_undo_job(struct pts_wctx *w, json_object *args)
 {
 	struct undo u;
-	int64_t dry = 0;
 	int rc;
 
 	(void)args;
 	memset(&u, 0, sizeof(u));
 	u.w = w;
-	u.run_id = w->run_id;
-	if (u.run_id == 0 || pts_db_int(w->db, &u.target, 0, "SELECT COALESCE(undo_of, 0) FROM runs"
-	    " WHERE id = ?", "i", u.run_id) != 0 || u.target == 0 ||
-	    pts_db_int(w->db, &dry, 0, "SELECT dry_run FROM runs WHERE id = ?", "i", u.run_id) != 0) {
+	if (pts_run_begin(&u.run, w, PTS_RUN_UNDO) != 0)
+		return PTS_JOB_FAILED;
+	if (pts_db_int(w->db, &u.target, 0, "SELECT COALESCE(undo_of, 0) FROM runs WHERE id = ?",
+	    "i", u.run.id) != 0 || u.target == 0) {
 		PTS_ERROR("undo job %lld has no run to undo", (long long)w->job_id);
-		return -1;
+		pts_run_message(&u.run, "no run to undo");
+		return pts_run_end(&u.run, w, PTS_JOB_FAILED);
 	}
-	u.dry_run = dry != 0;
-	if (pts_db_run(w->db, "UPDATE runs SET status = 'running', started_at = COALESCE(started_at,"
-	    " ?), message = NULL WHERE id = ?", "ii", pts_now(), u.run_id) != 0 ||
-	    pts_progress_begin(&u.progress, w->db, u.run_id) != 0)
-		return -1;
-	pts_log_set_run(u.run_id);
-	PTS_INFO("undo of run %lld started%s", (long long)u.target, u.dry_run ? " (dry run)" : "");
+	PTS_INFO("undo of run %lld started%s", (long long)u.target, u.run.dry_run ? " (dry run)" : "");
 	rc = undo_run(&u);
-	if (rc < 0 && pts_wctx_cancelled(w))
-		rc = 1;
-	rc = undo_finish(&u, rc);
 	pts_http_flush_counters(w->db, 1);
-	pts_log_set_run(0);
+	rc = undo_finish(&u, rc);
 	undo_free(&u);
 	return rc;
 }

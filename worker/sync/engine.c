@@ -31,6 +31,7 @@
 #include "log.h"
 #include "paths.h"
 #include "plan.h"
+#include "playwrite.h"
 #include "plex.h"
 #include "reconcile.h"
 #include "settings.h"
@@ -39,21 +40,8 @@
 
 /* Libraries one sync covers. */
 #define ENGINE_MAX_LIBS 64
-/*
- * Items per Trakt history POST unless PTS_TRAKT_BATCH_SIZE says otherwise (1..1000): about
- * 100 is the safe size (docs/UPSTREAM.md) and the most a batch may hold by design.
- */
-#define ENGINE_BATCH_DEFAULT 100
 /* Unmatched items named one by one in the log; the rest are counted. */
 #define ENGINE_LOG_UNMATCHED 50
-/*
- * Planned changes a dry run records (the rest are counted in the run, not listed): more than
- * GET /api/runs/{id}/changes lists (5000), so its "truncated" flag stays right, and a
- * scheduled dry run of a large library does not add its whole plan to the database each time.
- */
-#define ENGINE_PLANNED_MAX 10000
-/* Sends of one play whose batch turned out not applied, before we give up on it. */
-#define ENGINE_MAX_TRIES 5
 /* Longest item label shown as the current item. */
 #define ENGINE_LABEL_MAX 300
 
@@ -489,7 +477,7 @@ eng_on_episode(void *ctx, const struct pts_plex_item *it)
 	return 0;
 }
 
-/* List one library; 0, 1 cancelled, -1 failed. */
+/* List one library. A job result. */
 static int
 eng_scan_library(struct engine *e, struct eng_lib *l)
 {
@@ -512,344 +500,19 @@ eng_scan_library(struct engine *e, struct eng_lib *l)
 	}
 	if (e->failed) {
 		PTS_ERROR("out of memory while scanning %s", l->title);
-		return -1;
+		return PTS_JOB_FAILED;
 	}
 	if (r == PTS_HTTP_CANCELLED || pts_wctx_cancelled(e->w))
-		return 1;
+		return PTS_JOB_CANCELLED;
 	if (r != PTS_HTTP_OK) {
 		char name[ENGINE_NAME_IN_MSG + 4];
 
 		eng_fail(e, "cannot read library %s from Plex: %s", eng_short(l->title, name,
 		    sizeof(name)), pts_http_last_error()[0] ? pts_http_last_error() :
 		    pts_http_result_name(r));
-		return -1;
+		return PTS_JOB_FAILED;
 	}
-	return 0;
-}
-
-/* ==== Writing ==== */
-
-static void
-eng_change(const struct pts_plan_entry *pe, const char *action, char *ids, size_t idslen,
-    struct pts_change *c)
-{
-	pts_plan_ids_json(&pe->ids, ids, idslen);
-	memset(c, 0, sizeof(*c));
-	c->action = action;
-	c->type = pe->kind == PTS_PLAN_EPISODE ? "episode" : "movie";
-	c->item_key = pe->key;
-	c->title = pe->title;
-	c->show = pe->show;
-	c->season = pe->season;
-	c->episode = pe->episode;
-	c->year = pe->year;
-	c->watched_at = pe->watched_at;
-	c->ids = ids;
-}
-
-/* A dry run: every planned change recorded as 'planned', nothing sent. */
-static int
-eng_record_planned(struct engine *e)
-{
-	size_t i;
-	char ids[256];
-	struct pts_change c;
-
-	if (pts_db_begin(e->w->db) != 0)
-		return -1;
-	for (i = 0; i < e->add_trakt.n && i < ENGINE_PLANNED_MAX; i++) {
-		eng_change(&e->add_trakt.v[i], PTS_ACT_ADD_PLAY_TRAKT, ids, sizeof(ids), &c);
-		if (pts_ledger_record(e->w->db, e->run->id, 0, &c, "planned", NULL) != 0)
-			goto fail;
-	}
-	for (i = 0; i < e->mark_plex.n && e->add_trakt.n + i < ENGINE_PLANNED_MAX; i++) {
-		eng_change(&e->mark_plex.v[i], PTS_ACT_MARK_WATCHED_PLEX, ids, sizeof(ids), &c);
-		if (pts_ledger_record(e->w->db, e->run->id, 0, &c, "planned", NULL) != 0)
-			goto fail;
-	}
-	if (pts_db_commit(e->w->db) != 0)
-		goto fail;
-	if (e->add_trakt.n + e->mark_plex.n > ENGINE_PLANNED_MAX)
-		PTS_INFO("dry run: the first %d planned changes are listed, the rest only counted",
-		    ENGINE_PLANNED_MAX);
-	e->run->added_to_trakt = (int64_t)e->add_trakt.n;
-	e->run->added_to_plex = (int64_t)e->mark_plex.n;
-	PTS_INFO("dry run: would add %zu plays to Trakt and mark %zu items watched in Plex",
-	    e->add_trakt.n, e->mark_plex.n);
-	return 0;
-fail:
-	pts_db_rollback(e->w->db);
-	return -1;
-}
-
-static size_t
-eng_batch_size(void)
-{
-	const char *v = pts_env("PTS_TRAKT_BATCH_SIZE", NULL);
-	long n = v ? strtol(v, NULL, 10) : 0;
-
-	return n >= 1 && n <= PTS_TRAKT_BATCH_MAX ? (size_t)n : ENGINE_BATCH_DEFAULT;
-}
-
-/* Drop entries the ledger says were done (or may have been): never a second play. */
-static int
-eng_filter_blocked(struct engine *e, struct pts_plan *p)
-{
-	size_t i, out = 0, skipped = 0;
-
-	for (i = 0; i < p->n; i++) {
-		int b = pts_ledger_blocked(e->w->db, PTS_ACT_ADD_PLAY_TRAKT, p->v[i].key,
-		    p->v[i].watched_at);
-
-		if (b < 0)
-			return -1;
-		if (b) {
-			skipped++;
-			free(p->v[i].title);
-			free(p->v[i].show);
-			free(p->v[i].rating_key);
-			continue;
-		}
-		p->v[out++] = p->v[i];
-	}
-	p->n = out;
-	if (skipped > 0)
-		PTS_INFO("%zu plays already sent by an earlier run (ledger): not sent again", skipped);
-	return 0;
-}
-
-/* Store a batch and its changes as pending (before sending). 0 or -1. */
-static int
-eng_batch_open(struct engine *e, size_t from, size_t n, int64_t *batch, int64_t *change_ids)
-{
-	char ids[256];
-	struct pts_change c;
-	size_t i;
-
-	if (pts_db_begin(e->w->db) != 0)
-		return -1;
-	if (pts_ledger_open_batch(e->w->db, e->run->id, "trakt", batch) != 0)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		eng_change(&e->add_trakt.v[from + i], PTS_ACT_ADD_PLAY_TRAKT, ids, sizeof(ids), &c);
-		if (pts_ledger_record(e->w->db, e->run->id, *batch, &c, "pending",
-		    &change_ids[i]) != 0)
-			goto fail;
-	}
-	if (pts_db_commit(e->w->db) == 0)
-		return 0;
-fail:
-	pts_db_rollback(e->w->db);
-	return -1;
-}
-
-/* Settle a batch from Trakt's answer, with the run's counters and progress. 0 or -1. */
-static int
-eng_batch_settle(struct engine *e, int64_t batch, const int64_t *change_ids,
-    const struct pts_trakt_hist_item *items, size_t n)
-{
-	size_t i;
-	int64_t added = 0, missing = 0;
-
-	if (pts_db_begin(e->w->db) != 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (pts_ledger_set_result(e->w->db, change_ids[i], items[i].not_found ? "not_found" :
-		    "done") != 0)
-			goto fail;
-		if (items[i].not_found)
-			missing++;
-		else
-			added++;
-	}
-	if (pts_ledger_settle_batch(e->w->db, batch, "failed", "settled") != 0)
-		goto fail;
-	e->run->added_to_trakt += added;
-	e->run->not_found += missing;
-	if (pts_syncrun_save_counts(e->run) != 0 || pts_db_commit(e->w->db) != 0)
-		goto fail;
-	return 0;
-fail:
-	pts_db_rollback(e->w->db);
-	return -1;
-}
-
-/* A batch that was never sent (cancelled while waiting for the rate limit): forget it. */
-static void
-eng_batch_drop(struct engine *e, int64_t batch)
-{
-	if (pts_db_begin(e->w->db) != 0)
-		return;
-	if (pts_db_run(e->w->db, "DELETE FROM changes WHERE batch_id = ?", "i", batch) != 0 ||
-	    pts_db_run(e->w->db, "DELETE FROM batches WHERE id = ?", "i", batch) != 0 ||
-	    pts_db_commit(e->w->db) != 0)
-		pts_db_rollback(e->w->db);
-}
-
-/*
- * After a reconciled batch: plays the history check showed were not applied go to the end
- * of the plan to be sent again (a bounded number of times).
- */
-static int
-eng_requeue_unapplied(struct engine *e, size_t from, size_t n, const int64_t *change_ids)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		struct pts_plan_entry copy;
-		char *result = NULL;
-		int again;
-
-		if (pts_db_text(e->w->db, &result, "SELECT result FROM changes WHERE id = ?", "i",
-		    change_ids[i]) != 0)
-			return -1;
-		again = result != NULL && strcmp(result, "failed") == 0;
-		free(result);
-		if (!again)
-			continue;
-		copy = e->add_trakt.v[from + i];
-		if (++copy.tries >= ENGINE_MAX_TRIES) {
-			PTS_ERROR("giving up on %s after %d tries", copy.key, copy.tries);
-			e->run->errors++;
-			continue;
-		}
-		/* pts_plan_add copies the strings: the entry at from + i keeps its own. */
-		if (pts_plan_add(&e->add_trakt, &copy) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-eng_write_trakt(struct engine *e)
-{
-	size_t bs = eng_batch_size(), from, i, nb = 0, nbatches;
-	struct pts_trakt_hist_item *items = calloc(bs, sizeof(*items));
-	int64_t *change_ids = calloc(bs, sizeof(*change_ids));
-	int rc = 0;
-
-	if (items == NULL || change_ids == NULL) {
-		free(items);
-		free(change_ids);
-		return -1;
-	}
-	nbatches = (e->add_trakt.n + bs - 1) / bs;
-	/* add_trakt may grow while we go (plays re-queued after a reconciled batch). */
-	for (from = 0; from < e->add_trakt.n && rc == 0; nb++) {
-		size_t n = e->add_trakt.n - from < bs ? e->add_trakt.n - from : bs;
-		struct pts_trakt_hist_result res;
-		enum pts_http_result r;
-		int64_t batch = 0;
-		char label[64];
-
-		if (pts_wctx_cancelled(e->w)) {
-			rc = 1;
-			break;
-		}
-		snprintf(label, sizeof(label), "Trakt batch %zu of %zu", nb + 1, nbatches);
-		pts_progress_item(&e->run->progress, label);
-		(void)pts_progress_flush(&e->run->progress, 1);
-		for (i = 0; i < n; i++) {
-			const struct pts_plan_entry *pe = &e->add_trakt.v[from + i];
-
-			memset(&items[i], 0, sizeof(items[i]));
-			items[i].kind = pe->kind == PTS_PLAN_EPISODE ? PTS_TRAKT_EPISODE : PTS_TRAKT_MOVIE;
-			if (pe->kind == PTS_PLAN_EPISODE)
-				items[i].show_ids = pe->ids;
-			else
-				items[i].ids = pe->ids;
-			items[i].season = pe->season;
-			items[i].episode = pe->episode;
-			items[i].watched_at = pe->watched_at;
-		}
-		if (eng_batch_open(e, from, n, &batch, change_ids) != 0) {
-			rc = -1;
-			break;
-		}
-		memset(&res, 0, sizeof(res));
-		r = pts_trakt_history_add(e->trakt, items, n, &res);
-		switch (r) {
-		case PTS_HTTP_OK:
-			if (eng_batch_settle(e, batch, change_ids, items, n) != 0)
-				rc = -1;
-			for (i = 0; i < n; i++)
-				if (items[i].not_found)
-					PTS_WARN("not found on Trakt: %s%s%s", e->add_trakt.v[from + i].show ?
-					    e->add_trakt.v[from + i].show : "",
-					    e->add_trakt.v[from + i].show ? " - " : "",
-					    e->add_trakt.v[from + i].title ? e->add_trakt.v[from + i].title :
-					    e->add_trakt.v[from + i].key);
-			break;
-		case PTS_HTTP_UNKNOWN:
-			PTS_WARN("Trakt batch %zu: no answer, it may have been applied: checking"
-			    " Trakt's history before anything is sent again", nb + 1);
-			(void)pts_db_run(e->w->db, "UPDATE batches SET state = 'unknown' WHERE id = ?",
-			    "i", batch);
-			if (pts_reconcile_batch(e->w, e->trakt, batch, e->run) != 0)
-				e->run->errors += (int64_t)n;
-			else if (eng_requeue_unapplied(e, from, n, change_ids) != 0)
-				rc = -1;
-			nbatches = (e->add_trakt.n + bs - 1) / bs;
-			(void)pts_syncrun_save_counts(e->run);
-			break;
-		case PTS_HTTP_CANCELLED:
-			eng_batch_drop(e, batch);
-			rc = 1;
-			break;
-		default:
-			/* Refused (4xx) or never delivered: nothing was applied. */
-			PTS_ERROR("Trakt refused batch %zu (%s): %zu plays not added", nb + 1,
-			    pts_http_result_name(r), n);
-			if (pts_ledger_settle_batch(e->w->db, batch, "failed", "settled") != 0)
-				PTS_ERROR("could not record batch %zu as failed", nb + 1);
-			e->run->errors += (int64_t)n;
-			(void)pts_syncrun_save_counts(e->run);
-			/* An auth or account problem will not get better within this run. */
-			if (r == PTS_HTTP_HTTP_ERROR)
-				rc = -1;
-			break;
-		}
-		from += n;
-	}
-	free(items);
-	free(change_ids);
-	return rc;
-}
-
-static int
-eng_write_plex(struct engine *e, int64_t *last_mark)
-{
-	char ids[256];
-	struct pts_change c;
-	size_t i;
-
-	for (i = 0; i < e->mark_plex.n; i++) {
-		const struct pts_plan_entry *pe = &e->mark_plex.v[i];
-		int64_t change_id = 0;
-		enum pts_http_result r;
-
-		if (pts_wctx_cancelled(e->w))
-			return 1;
-		pts_progress_item(&e->run->progress, pe->title);
-		(void)pts_progress_flush(&e->run->progress, 0);
-		eng_change(pe, PTS_ACT_MARK_WATCHED_PLEX, ids, sizeof(ids), &c);
-		if (pts_ledger_record(e->w->db, e->run->id, 0, &c, "pending", &change_id) != 0)
-			return -1;
-		r = pts_plex_scrobble(e->plex, pe->rating_key, 1);
-		*last_mark = pts_now();
-		if (r == PTS_HTTP_OK) {
-			e->run->added_to_plex++;
-			(void)pts_ledger_set_result(e->w->db, change_id, "done");
-		} else {
-			/* One item failing does not stop the others. */
-			PTS_WARN("could not mark %s watched in Plex (%s)", pe->title ? pe->title : "",
-			    pts_http_result_name(r));
-			e->run->errors++;
-			(void)pts_ledger_set_result(e->w->db, change_id, "failed");
-		}
-		(void)pts_syncrun_save_counts(e->run);
-	}
-	return 0;
+	return PTS_JOB_DONE;
 }
 
 /* ==== Features ==== */
@@ -940,6 +603,7 @@ eng_sync(struct engine *e)
 {
 	struct pts_trakt_activities acts;
 	struct pts_ckpt ck;
+	struct pts_pw pw = { e->w, e->run, e->trakt, e->plex, &e->add_trakt, &e->mark_plex };
 	char *dir;
 	int64_t started = pts_now(), last_mark = 0;
 	int rc, i, have_ck, quick, wrote;
@@ -957,12 +621,12 @@ eng_sync(struct engine *e)
 		else
 			eng_fail(e, "Trakt is not signed in (or the sign-in expired): authorize Trakt"
 			    " in Settings");
-		return -1;
+		return PTS_JOB_FAILED;
 	}
 	have_ck = pts_ckpt_load(e->w->db, &ck);
 	quick = have_ck == 1 && !e->run->full && !pts_feat_any_enabled(e->w->db);
 	if (eng_libraries(e, quick ? &ck : NULL) != 0)
-		return -1;
+		return PTS_JOB_FAILED;
 	if (quick) {
 		rc = eng_unchanged(e, &ck, &acts);
 		if (rc == 1) {
@@ -971,41 +635,41 @@ eng_sync(struct engine *e)
 				ck.plex_since = started;
 				(void)pts_ckpt_store(e->w->db, &ck);
 			}
-			return 0;
+			return PTS_JOB_DONE;
 		}
 		if (pts_wctx_cancelled(e->w))
-			return 1;
+			return PTS_JOB_CANCELLED;
 		if (rc < 0)
-			return -1;
+			return PTS_JOB_FAILED;
 		/* Something changed: the full run reads the server's real library list. */
 		if (e->libs_guessed && eng_libraries(e, NULL) != 0)
-			return -1;
+			return PTS_JOB_FAILED;
 	}
 
 	if (!e->run->dry_run) {
 		pts_progress_phase(&e->run->progress, "settling");
 		if (pts_reconcile_all(e->w, e->trakt, e->run) < 0)
-			return -1;
+			return PTS_JOB_FAILED;
 	}
 	if (pts_wctx_cancelled(e->w))
-		return 1;
+		return PTS_JOB_CANCELLED;
 
 	pts_progress_phase(&e->run->progress, "counting");
 	if (eng_count(e) != 0)
-		return -1;
+		return PTS_JOB_FAILED;
 	if (pts_wctx_cancelled(e->w))
-		return 1;
+		return PTS_JOB_CANCELLED;
 
 	pts_progress_phase(&e->run->progress, "reading");
 	if (eng_read_trakt(e) != 0)
-		return pts_wctx_cancelled(e->w) ? 1 : -1;
+		return pts_wctx_cancelled(e->w) ? PTS_JOB_CANCELLED : PTS_JOB_FAILED;
 	if (eng_features_open(e) != 0)
-		return 1;
+		return PTS_JOB_CANCELLED;
 
 	pts_progress_phase(&e->run->progress, "scanning");
 	for (i = 0; i < e->nlibs; i++) {
 		rc = eng_scan_library(e, &e->libs[i]);
-		if (rc != 0)
+		if (rc != PTS_JOB_DONE)
 			return rc;
 	}
 	pts_plan_dedupe(&e->add_trakt);
@@ -1015,24 +679,24 @@ eng_sync(struct engine *e)
 
 	pts_progress_phase(&e->run->progress, "writing");
 	if (e->run->dry_run) {
-		rc = eng_record_planned(e);
-		return rc == 0 ? pts_feat_apply(&e->feats) : rc;
+		rc = pts_pw_record_planned(&pw);
+		return rc == 0 ? pts_feat_apply(&e->feats) : PTS_JOB_FAILED;
 	}
-	if (eng_filter_blocked(e, &e->add_trakt) != 0)
-		return -1;
-	rc = eng_write_trakt(e);
-	if (rc == 0)
-		rc = eng_write_plex(e, &last_mark);
-	if (rc == 0)
+	if (pts_pw_filter_blocked(&pw, &e->add_trakt) != 0)
+		return PTS_JOB_FAILED;
+	rc = pts_pw_write_trakt(&pw);
+	if (rc == PTS_JOB_DONE)
+		rc = pts_pw_write_plex(&pw, &last_mark);
+	if (rc == PTS_JOB_DONE)
 		rc = pts_feat_apply(&e->feats);
-	if (rc != 0 || !e->watched)
+	if (rc != PTS_JOB_DONE || !e->watched)
 		return rc;
 
 	/* The checkpoint for the next (incremental) run: Trakt's stamps after our writes. */
 	wrote = e->add_trakt.n > 0;
 	if (wrote || acts.all == 0)
 		if (pts_trakt_last_activities(e->trakt, &acts) != PTS_HTTP_OK)
-			return 0;
+			return PTS_JOB_DONE;
 	memset(&ck, 0, sizeof(ck));
 	ck.movies_watched_at = acts.movies_watched_at;
 	ck.episodes_watched_at = acts.episodes_watched_at;
@@ -1043,7 +707,7 @@ eng_sync(struct engine *e)
 	snprintf(ck.direction, sizeof(ck.direction), "%s", dir ? dir : "");
 	free(dir);
 	(void)pts_ckpt_store(e->w->db, &ck);
-	return 0;
+	return PTS_JOB_DONE;
 }
 
 int
@@ -1053,14 +717,14 @@ pts_engine_run(struct pts_wctx *w, struct pts_run *run)
 	int rc;
 
 	if (pts_wctx_cancelled(w))
-		return 1;
+		return PTS_JOB_CANCELLED;
 	if (!pts_settings_get_bool(w->db, PTS_KEY_SYNC_WATCHED) && !pts_feat_any_enabled(w->db)) {
 		PTS_INFO("watched-state sync is off in Settings: nothing to do");
-		return 0;
+		return PTS_JOB_DONE;
 	}
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
-		return -1;
+		return PTS_JOB_FAILED;
 	e->w = w;
 	e->run = run;
 	e->watched = pts_settings_get_bool(w->db, PTS_KEY_SYNC_WATCHED);
@@ -1070,12 +734,12 @@ pts_engine_run(struct pts_wctx *w, struct pts_run *run)
 		eng_fail(e, "Plex and Trakt must both be set up in Settings before a sync");
 		eng_free(e);
 		free(e);
-		return -1;
+		return PTS_JOB_FAILED;
 	}
 	rc = eng_sync(e);
 	/* A step that failed because the job was stopped (an aborted transfer) was a stop. */
-	if (rc < 0 && pts_wctx_cancelled(w))
-		rc = 1;
+	if (rc == PTS_JOB_FAILED && pts_wctx_cancelled(w))
+		rc = PTS_JOB_CANCELLED;
 	pts_http_flush_counters(w->db, 1);
 	eng_free(e);
 	free(e);

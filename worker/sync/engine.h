@@ -1,14 +1,15 @@
 /*
  * engine.h - the sync engine: plan and apply the watched-state changes of one run.
  *
- * Called by syncrun with the run's counters and progress; returns 0 when the run finished,
- * 1 when it was cancelled (everything written so far settled), -1 when it failed (cause
- * logged). It never writes the run's final status: syncrun does.
+ * Called by syncrun with the run's counters and progress; returns PTS_JOB_DONE when the run
+ * finished, PTS_JOB_CANCELLED when it was cancelled (everything written so far settled),
+ * PTS_JOB_FAILED when it failed (cause logged, and in run->message). It never writes the
+ * run's final status: syncrun ends the run (run.h).
  */
 #ifndef PTS_ENGINE_H
 #define PTS_ENGINE_H
 
-#include "syncrun.h"
+#include "run.h"
 #include "wctx.h"
 
 int pts_engine_run(struct pts_wctx *w, struct pts_run *run);

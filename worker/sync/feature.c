@@ -19,6 +19,9 @@ static const struct pts_feature *const feat_all[] = {
 	NULL
 };
 
+/* Longest ids JSON text stored with a change (a movie's or show's ids). */
+#define FEAT_IDS_LEN 256
+
 /* ==== The engine's side ==== */
 
 int
@@ -132,7 +135,7 @@ pts_feat_apply(struct pts_feat_set *s)
 			s->env.run->errors++;
 		}
 	}
-	(void)pts_syncrun_save_counts(s->env.run);
+	(void)pts_run_save_counts(s->env.run);
 	return 0;
 }
 
@@ -239,33 +242,34 @@ pts_feat_kind_name(enum pts_feat_kind kind)
 	return kind == PTS_FEAT_MOVIE ? "movie" : kind == PTS_FEAT_SHOW ? "show" : "episode";
 }
 
+/* The ledger's form of a feature's change; ids is the caller's buffer for its ids text. */
+static void
+feat_ledger_change(const struct pts_feat_change *c, char *ids, size_t idslen,
+    struct pts_change *ch)
+{
+	pts_plan_ids_json(c->ids, ids, idslen);
+	memset(ch, 0, sizeof(*ch));
+	ch->action = c->action;
+	ch->type = pts_feat_kind_name(c->kind);
+	ch->item_key = c->key;
+	ch->title = c->title;
+	ch->show = c->show;
+	ch->season = c->kind == PTS_FEAT_EPISODE ? c->season : -1;
+	ch->episode = c->kind == PTS_FEAT_EPISODE ? c->episode : -1;
+	ch->year = c->year;
+	ch->ids = ids;
+	ch->detail = c->detail;
+}
+
 int
 pts_feat_record(const struct pts_feat_env *env, int64_t batch, const struct pts_feat_change *c,
-    const char *result, int64_t *id)
+    enum pts_ledger_result result, int64_t *id)
 {
 	struct pts_change ch;
-	char ids[256];
-	int64_t row = 0;
+	char ids[FEAT_IDS_LEN];
 
-	pts_plan_ids_json(c->ids, ids, sizeof(ids));
-	memset(&ch, 0, sizeof(ch));
-	ch.action = c->action;
-	ch.type = pts_feat_kind_name(c->kind);
-	ch.item_key = c->key;
-	ch.title = c->title;
-	ch.show = c->show;
-	ch.season = c->kind == PTS_FEAT_EPISODE ? c->season : -1;
-	ch.episode = c->kind == PTS_FEAT_EPISODE ? c->episode : -1;
-	ch.year = c->year;
-	ch.ids = ids;
-	if (pts_ledger_record(env->w->db, env->run->id, batch, &ch, result, &row) != 0)
-		return -1;
-	if (c->detail != NULL && pts_db_run(env->w->db, "UPDATE changes SET detail = ? WHERE id = ?",
-	    "si", c->detail, row) != 0)
-		return -1;
-	if (id != NULL)
-		*id = row;
-	return 0;
+	feat_ledger_change(c, ids, sizeof(ids), &ch);
+	return pts_ledger_record(env->w->db, env->run->id, batch, &ch, result, id);
 }
 
 int
@@ -273,71 +277,66 @@ pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remov
     struct pts_feat_tw *w, size_t n, int64_t *changed)
 {
 	struct pts_tlist_item items[PTS_TLIST_BATCH];
+	struct pts_change ch[PTS_TLIST_BATCH];
+	char ids[PTS_TLIST_BATCH][FEAT_IDS_LEN];
 	int64_t rows[PTS_TLIST_BATCH];
+	unsigned char nf[PTS_TLIST_BATCH];
 	sqlite3 *db = env->w->db;
 	size_t from, i, k;
 
 	for (from = 0; from < n; from += k) {
 		int64_t batch = 0;
 		enum pts_http_result r;
-		const char *res;
 		char label[64];
 
 		k = n - from < PTS_TLIST_BATCH ? n - from : PTS_TLIST_BATCH;
 		if (pts_wctx_cancelled(env->w))
 			return 1;
-		if (pts_db_begin(db) != 0 || pts_ledger_open_batch(db, env->run->id, "trakt_lists",
-		    &batch) != 0)
-			goto dbfail;
 		for (i = 0; i < k; i++) {
 			struct pts_feat_tw *x = &w[from + i];
 
 			x->change.detail = x->detail[0] ? x->detail : NULL;
-			if (pts_feat_record(env, batch, &x->change, "pending", &rows[i]) != 0)
-				goto dbfail;
+			feat_ledger_change(&x->change, ids[i], sizeof(ids[i]), &ch[i]);
 			items[i] = x->item;
 		}
-		if (pts_db_commit(db) != 0)
-			goto dbfail;
+		if (pts_ledger_batch_open(db, env->run, "trakt_lists", ch, k, &batch, rows) != 0)
+			return -1;
 		snprintf(label, sizeof(label), "Trakt %s%s", list, remove ? " (removing)" : "");
 		pts_progress_item(&env->run->progress, label);
 		(void)pts_progress_flush(&env->run->progress, 0);
 		r = pts_tlist_write(env->trakt, list, remove, items, k);
-		if (pts_db_begin(db) != 0)
-			return -1;
-		for (i = 0; i < k && r == PTS_HTTP_OK; i++) {
-			struct pts_feat_tw *x = &w[from + i];
-
-			if (items[i].not_found) {
-				env->run->not_found++;
-				PTS_WARN("%s: not found on Trakt: %s", list, x->change.title ?
-				    x->change.title : x->change.key);
-			} else {
-				x->ok = 1;
-				(*changed)++;
-			}
-			if (pts_ledger_set_result(db, rows[i], items[i].not_found ? "not_found" :
-			    "done") != 0)
-				goto dbfail;
-		}
-		res = r == PTS_HTTP_OK ? "done" : r == PTS_HTTP_UNKNOWN ? "unknown" : "failed";
-		if (pts_ledger_settle_batch(db, batch, res, "settled") != 0 || pts_db_commit(db) != 0)
-			goto dbfail;
-		if (r == PTS_HTTP_CANCELLED)
-			return 1;
-		if (r != PTS_HTTP_OK) {
-			PTS_ERROR("%s: Trakt did not take %zu items (%s)", list, k,
-			    pts_http_result_name(r));
-			env->run->errors += (int64_t)k;
-			/* Refused (auth, account): the next batch would be too. */
-			if (r == PTS_HTTP_HTTP_ERROR)
+		if (r == PTS_HTTP_OK) {
+			for (i = 0; i < k; i++)
+				nf[i] = items[i].not_found != 0;
+			if (pts_ledger_batch_settle(db, env->run, batch, rows, nf, k, changed) != 0)
 				return -1;
+			for (i = 0; i < k; i++) {
+				struct pts_feat_tw *x = &w[from + i];
+
+				if (nf[i])
+					PTS_WARN("%s: not found on Trakt: %s", list, x->change.title ?
+					    x->change.title : x->change.key);
+				else
+					x->ok = 1;
+			}
+			continue;
 		}
+		if (r == PTS_HTTP_CANCELLED) {
+			/* Stopped before it was sent (a write is never cut short): not applied. */
+			if (pts_ledger_settle_batch(db, batch, PTS_LEDGER_FAILED, PTS_BATCH_SETTLED) != 0)
+				PTS_ERROR("%s: could not record the unsent batch", list);
+			return 1;
+		}
+		PTS_ERROR("%s: Trakt did not take %zu items (%s)", list, k, pts_http_result_name(r));
+		/* A lost answer may have been applied: unknown, never planned again blindly. */
+		if (pts_ledger_batch_fail(db, env->run, batch, r == PTS_HTTP_UNKNOWN ?
+		    PTS_LEDGER_UNKNOWN : PTS_LEDGER_FAILED, k) != 0)
+			return -1;
+		/* Refused (auth, account): the next batch would be too. */
+		if (r == PTS_HTTP_HTTP_ERROR)
+			return -1;
 	}
 	return 0;
-dbfail:
-	pts_db_rollback(db);
-	return -1;
 }
 
 int
@@ -351,7 +350,7 @@ pts_feat_trakt_plan(const struct pts_feat_env *env, struct pts_feat_tw *w, size_
 		return -1;
 	for (i = 0; i < n; i++) {
 		w[i].change.detail = w[i].detail[0] ? w[i].detail : NULL;
-		if (pts_feat_record(env, 0, &w[i].change, "planned", NULL) != 0) {
+		if (pts_feat_record(env, 0, &w[i].change, PTS_LEDGER_PLANNED, NULL) != 0) {
 			pts_db_rollback(env->w->db);
 			return -1;
 		}

@@ -31,8 +31,8 @@
 #include "idindex.h"
 #include "ledger.h"
 #include "plex.h"
+#include "run.h"
 #include "settings.h"
-#include "syncrun.h"
 #include "trakt.h"
 #include "trakt_lists.h"
 #include "wctx.h"
@@ -145,7 +145,7 @@ struct pts_feat_change {
 
 /* Record a change (batch 0: none) with result; *id (may be NULL) gets its row. 0 or -1. */
 int pts_feat_record(const struct pts_feat_env *env, int64_t batch,
-    const struct pts_feat_change *c, const char *result, int64_t *id);
+    const struct pts_feat_change *c, enum pts_ledger_result result, int64_t *id);
 
 /* One item of a Trakt list write, with its change. */
 struct pts_feat_tw {

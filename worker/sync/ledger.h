@@ -8,7 +8,9 @@
  * (crash, timeout, 5xx) stays 'pending' or becomes 'unknown' until the engine has checked
  * Trakt's history for its plays; until then its items are never planned again.
  *
- * The functions here only read and write rows; transactions are the caller's.
+ * The row functions only read and write rows; transactions are the caller's. The batch
+ * functions (pts_ledger_batch_*) are the one way a write goes out: each holds its own
+ * transaction.
  */
 #ifndef PTS_LEDGER_H
 #define PTS_LEDGER_H
@@ -18,12 +20,37 @@
 #include <stdint.h>
 
 #include "guid.h"
+#include "run.h"
 
 #define PTS_ACT_ADD_PLAY_TRAKT "add_play_trakt"
 #define PTS_ACT_MARK_WATCHED_PLEX "mark_watched_plex"
 
 /* Longest canonical item key ("episode:tvdb:81189:1:1", "movie:imdb:tt0111161", ...). */
 #define PTS_LEDGER_KEY_LEN 96
+
+/* changes.result: what became of one change. */
+enum pts_ledger_result {
+	PTS_LEDGER_PLANNED,      /* a dry run's: never sent */
+	PTS_LEDGER_PENDING,      /* stored before the request; its answer not yet known */
+	PTS_LEDGER_DONE,
+	PTS_LEDGER_NOT_FOUND,    /* the service does not know the item */
+	PTS_LEDGER_FAILED,       /* not applied: may be planned again */
+	PTS_LEDGER_UNKNOWN       /* the answer was lost: check before sending again */
+};
+
+/* batches.state. */
+enum pts_batch_state {
+	PTS_BATCH_PENDING,       /* stored, being sent */
+	PTS_BATCH_UNKNOWN,       /* no answer came: reconcile.c looks it up */
+	PTS_BATCH_SETTLED
+};
+
+/* The stored names ("pending", "not_found", ...), from the one table in ledger.c. */
+const char *pts_ledger_result_name(enum pts_ledger_result r);
+const char *pts_batch_state_name(enum pts_batch_state s);
+/* A stored name back to its value. 0, or -1 when s is no result (or batch state). */
+int pts_ledger_result_parse(const char *s, enum pts_ledger_result *out);
+int pts_batch_state_parse(const char *s, enum pts_batch_state *out);
 
 struct pts_change {
 	const char *action;      /* PTS_ACT_* */
@@ -35,20 +62,58 @@ struct pts_change {
 	int year;                /* 0 when unknown */
 	int64_t watched_at;      /* epoch seconds; 0 when none */
 	const char *ids;         /* JSON text: the ids sent upstream (movie or show ids) */
+	const char *detail;      /* JSON text kept with it (a rating's value...), or NULL */
 };
 
 /* Open a batch for a service ("trakt"). *batch_id set. 0 or -1. */
 int pts_ledger_open_batch(sqlite3 *db, int64_t run_id, const char *service, int64_t *batch_id);
 
-/* Record one change with a result ('planned', 'pending', 'done', ...). batch_id 0: none. */
+/* Record one change with a result. batch_id 0: none. *change_id (may be NULL) set. 0 or -1. */
 int pts_ledger_record(sqlite3 *db, int64_t run_id, int64_t batch_id, const struct pts_change *c,
-    const char *result, int64_t *change_id);
+    enum pts_ledger_result result, int64_t *change_id);
 
 /* Set one change's result (and settled_at). 0 or -1. */
-int pts_ledger_set_result(sqlite3 *db, int64_t change_id, const char *result);
+int pts_ledger_set_result(sqlite3 *db, int64_t change_id, enum pts_ledger_result result);
 
-/* Set every still-pending change of a batch to result, and the batch to state. 0 or -1. */
-int pts_ledger_settle_batch(sqlite3 *db, int64_t batch_id, const char *result, const char *state);
+/* One change's result into *out. 0, 1 when there is no such change, -1 on error. */
+int pts_ledger_get_result(sqlite3 *db, int64_t change_id, enum pts_ledger_result *out);
+
+/* Set every still-pending (or unknown) change of a batch to result, the batch to state. */
+int pts_ledger_settle_batch(sqlite3 *db, int64_t batch_id, enum pts_ledger_result result,
+    enum pts_batch_state state);
+
+/* Set the batch's state alone (PTS_BATCH_UNKNOWN when its answer was lost). 0 or -1. */
+int pts_ledger_batch_state(sqlite3 *db, int64_t batch_id, enum pts_batch_state state);
+
+/* ==== Writing a batch ==== */
+
+/*
+ * Before the request: in one transaction, a pending batch of service for run and one
+ * pending change per c[0..n), their ids into *batch_id and change_ids[0..n). 0 or -1.
+ */
+int pts_ledger_batch_open(sqlite3 *db, const struct pts_run *run, const char *service,
+    const struct pts_change *c, size_t n, int64_t *batch_id, int64_t *change_ids);
+
+/*
+ * After the service answered: in one transaction, change i done, or not_found when
+ * not_found[i] (NULL: none), anything else of the batch failed, the batch settled; the
+ * run counts the items (done ones in *done, e.g. &run->added_to_trakt, or NULL; not found
+ * ones in run->not_found) and its counters are saved with them. 0, or -1 (rolled back,
+ * counters untouched).
+ */
+int pts_ledger_batch_settle(sqlite3 *db, struct pts_run *run, int64_t batch_id,
+    const int64_t *change_ids, const unsigned char *not_found, size_t n, int64_t *done);
+
+/*
+ * No usable answer: the batch's changes get result (PTS_LEDGER_FAILED when the service
+ * refused it or it never got there, PTS_LEDGER_UNKNOWN when it may have been applied), the
+ * batch is settled, run->errors grows by n and is saved. 0 or -1.
+ */
+int pts_ledger_batch_fail(sqlite3 *db, struct pts_run *run, int64_t batch_id,
+    enum pts_ledger_result result, size_t n);
+
+/* A batch that was never sent (cancelled while waiting its turn): forgotten with its changes. */
+void pts_ledger_batch_drop(sqlite3 *db, int64_t batch_id);
 
 /*
  * 1 when this action on this item at this minute was already done, or is in a batch whose

@@ -122,8 +122,7 @@ pts_reconcile_batch(struct pts_wctx *w, struct pts_trakt *t, int64_t batch_id,
 		if (rc_window(t, v, from, to) != PTS_HTTP_OK) {
 			PTS_WARN("batch %lld: cannot read Trakt's history to check it; its items stay"
 			    " on hold until it can be checked", (long long)batch_id);
-			(void)pts_db_run(w->db, "UPDATE batches SET state = 'unknown' WHERE id = ?",
-			    "i", batch_id);
+			(void)pts_ledger_batch_state(w->db, batch_id, PTS_BATCH_UNKNOWN);
 			free(v);
 			return 1;
 		}
@@ -134,7 +133,8 @@ pts_reconcile_batch(struct pts_wctx *w, struct pts_trakt *t, int64_t batch_id,
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		if (pts_ledger_set_result(w->db, v[i].id, v[i].found ? "done" : "failed") != 0)
+		if (pts_ledger_set_result(w->db, v[i].id, v[i].found ? PTS_LEDGER_DONE :
+		    PTS_LEDGER_FAILED) != 0)
 			goto fail;
 		if (!v[i].found)
 			continue;
@@ -145,7 +145,7 @@ pts_reconcile_batch(struct pts_wctx *w, struct pts_trakt *t, int64_t batch_id,
 		    " WHERE id = ?", "i", v[i].run_id) != 0)
 			goto fail;
 	}
-	if (pts_ledger_settle_batch(w->db, batch_id, "failed", "settled") != 0 ||
+	if (pts_ledger_settle_batch(w->db, batch_id, PTS_LEDGER_FAILED, PTS_BATCH_SETTLED) != 0 ||
 	    pts_db_commit(w->db) != 0)
 		goto fail;
 	PTS_INFO("batch %lld checked against Trakt's history: %d of %d plays were applied, the"

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "syncrun.h"
+#include "run.h"
 #include "trakt.h"
 #include "wctx.h"
 

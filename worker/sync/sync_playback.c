@@ -275,12 +275,12 @@ pb_write_one(struct playback *s, struct pb_write *x)
 	int64_t row = 0, ms = 0;
 	enum pts_http_result r;
 	long status = 0;
-	const char *res;
+	enum pts_ledger_result res;
 
 	if (pts_wctx_cancelled(s->env.w))
 		return 1;
 	pb_change(x, &c, detail, sizeof(detail));
-	if (pts_feat_record(&s->env, 0, &c, "pending", &row) != 0)
+	if (pts_feat_record(&s->env, 0, &c, PTS_LEDGER_PENDING, &row) != 0)
 		return -1;
 	pts_progress_item(&s->env.run->progress, x->o->title);
 	if (x->to_plex) {
@@ -297,17 +297,17 @@ pb_write_one(struct playback *s, struct pb_write *x)
 		r = pts_tlist_pause(s->env.trakt, &it, x->pct, &status);
 	}
 	if (r == PTS_HTTP_OK) {
-		res = "done";
+		res = PTS_LEDGER_DONE;
 		s->changed++;
 		/* Ours, not a change made in Plex: dated as the Trakt pause it came from. */
 		if (x->to_plex && pts_seen_set(&s->seen, x->o->rating_key, (double)ms, x->at) != 0)
 			return -1;
 	} else if (!x->to_plex && r == PTS_HTTP_HTTP_ERROR && status == 404) {
-		res = "not_found";
+		res = PTS_LEDGER_NOT_FOUND;
 		s->env.run->not_found++;
 		PTS_WARN("playback: not found on Trakt: %s", x->o->title ? x->o->title : x->o->key);
 	} else {
-		res = "failed";
+		res = PTS_LEDGER_FAILED;
 		s->env.run->errors++;
 		PTS_WARN("playback: could not set the position of %s in %s (%s)", x->o->title ?
 		    x->o->title : x->o->key, x->to_plex ? "Plex" : "Trakt", pts_http_result_name(r));
@@ -352,7 +352,7 @@ pb_apply(void *p)
 		}
 		for (i = 0; i < nw && rc == 0; i++) {
 			pb_change(&w[i], &c, detail, sizeof(detail));
-			rc = pts_feat_record(&s->env, 0, &c, "planned", NULL);
+			rc = pts_feat_record(&s->env, 0, &c, PTS_LEDGER_PLANNED, NULL);
 		}
 		if (rc == 0)
 			rc = pts_db_commit(s->env.w->db);

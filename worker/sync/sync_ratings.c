@@ -233,13 +233,13 @@ rt_write_plex(struct ratings *s, struct rt_write *w, size_t n)
 			return 1;
 		rt_detail_plex(x, detail, sizeof(detail));
 		rt_change(x->o, PTS_ACT_RATE_PLEX, detail, &c);
-		if (pts_feat_record(&s->env, 0, &c, "pending", &row) != 0)
+		if (pts_feat_record(&s->env, 0, &c, PTS_LEDGER_PENDING, &row) != 0)
 			return -1;
 		pts_progress_item(&s->env.run->progress, x->o->title);
 		r = pts_plexl_rate(s->env.plex, x->o->rating_key, (double)x->value);
 		if (r == PTS_HTTP_OK) {
 			s->changed++;
-			(void)pts_ledger_set_result(s->env.w->db, row, "done");
+			(void)pts_ledger_set_result(s->env.w->db, row, PTS_LEDGER_DONE);
 			/* Ours, not a change made in Plex: dated as the value it came from. */
 			if (pts_seen_set(&s->seen, x->o->rating_key, (double)x->value,
 			    x->at > 0 ? x->at : pts_now()) != 0)
@@ -248,7 +248,7 @@ rt_write_plex(struct ratings *s, struct rt_write *w, size_t n)
 			PTS_WARN("ratings: could not rate %s in Plex (%s)", x->o->title ?
 			    x->o->title : x->o->key, pts_http_result_name(r));
 			s->env.run->errors++;
-			(void)pts_ledger_set_result(s->env.w->db, row, "failed");
+			(void)pts_ledger_set_result(s->env.w->db, row, PTS_LEDGER_FAILED);
 			if (r == PTS_HTTP_CANCELLED)
 				return 1;
 		}
@@ -324,7 +324,7 @@ rt_record_planned(struct ratings *s, struct pts_feat_tw *wt, size_t nwt,
 	for (i = 0; i < nwp; i++) {
 		rt_detail_plex(&wp[i], detail, sizeof(detail));
 		rt_change(wp[i].o, PTS_ACT_RATE_PLEX, detail, &c);
-		if (pts_feat_record(&s->env, 0, &c, "planned", NULL) != 0) {
+		if (pts_feat_record(&s->env, 0, &c, PTS_LEDGER_PLANNED, NULL) != 0) {
 			pts_db_rollback(s->env.w->db);
 			return -1;
 		}

@@ -379,7 +379,7 @@ wl_plex_one(struct watchlist *s, struct wl_pw *x)
 		return 1;
 	wl_change(s, x->o, x->remove ? PTS_ACT_WATCHLIST_REMOVE_PLEX : PTS_ACT_WATCHLIST_ADD_PLEX,
 	    &c, detail, sizeof(detail));
-	if (pts_feat_record(&s->env, 0, &c, "pending", &row) != 0)
+	if (pts_feat_record(&s->env, 0, &c, PTS_LEDGER_PENDING, &row) != 0)
 		return -1;
 	pts_progress_item(&s->env.run->progress, x->o->title);
 	if (x->remove) {
@@ -407,15 +407,15 @@ wl_plex_one(struct watchlist *s, struct wl_pw *x)
 			x->g->final_plex = 1;
 		else if (++x->g->plex_removed == x->g->plex_copies)
 			x->g->final_plex = 0;
-		(void)pts_ledger_set_result(s->env.w->db, row, "done");
+		(void)pts_ledger_set_result(s->env.w->db, row, PTS_LEDGER_DONE);
 		return 0;
 	}
 	PTS_WARN("watchlist: could not %s %s %s collection \"%s\" (%s)", x->remove ? "take" : "put",
 	    x->o->title ? x->o->title : x->o->key, x->remove ? "out of" : "into", s->title,
 	    pts_http_result_name(r));
 	s->env.run->errors++;
-	(void)pts_ledger_set_result(s->env.w->db, row, r == PTS_HTTP_UNKNOWN ? "unknown" :
-	    "failed");
+	(void)pts_ledger_set_result(s->env.w->db, row, r == PTS_HTTP_UNKNOWN ?
+	    PTS_LEDGER_UNKNOWN : PTS_LEDGER_FAILED);
 	return r == PTS_HTTP_CANCELLED ? 1 : 0;
 }
 
@@ -535,7 +535,7 @@ wl_apply(void *p)
 		for (i = 0; rc == 0 && i < npw; i++) {
 			wl_change(s, pw[i].o, pw[i].remove ? PTS_ACT_WATCHLIST_REMOVE_PLEX :
 			    PTS_ACT_WATCHLIST_ADD_PLEX, &c, detail, sizeof(detail));
-			rc = pts_feat_record(&s->env, 0, &c, "planned", NULL);
+			rc = pts_feat_record(&s->env, 0, &c, PTS_LEDGER_PLANNED, NULL);
 		}
 		s->changed = (int64_t)(nat + nrt + npw);
 		goto done;
