@@ -198,7 +198,7 @@ done:
 	free(k);
 	pts_trakt_plays_free(&plays);
 	pts_trakt_close(t);
-	pts_http_flush_counters(w->db, 1);
+	pts_meter_flush(w->db, 1);
 	return rc;
 }
 
@@ -487,6 +487,6 @@ pts_dupes_remove_job(struct pts_wctx *w, json_object *args)
 done:
 	dupes_rm_free(&d);
 	pts_trakt_close(t);
-	pts_http_flush_counters(w->db, 1);
+	pts_meter_flush(w->db, 1);
 	return rc;
 }

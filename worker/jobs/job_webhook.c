@@ -490,7 +490,7 @@ pts_job_webhook_scrobble(struct pts_wctx *w, json_object *args)
 	if (rc < 0 && pts_wctx_cancelled(w))
 		rc = 1;
 	webhook_finish(h, rc);
-	pts_http_flush_counters(w->db, 1);
+	pts_meter_flush(w->db, 1);
 	pts_trakt_close(h->trakt);
 	pts_plex_close(h->plex);
 	pts_log_set_run(0);

@@ -701,7 +701,7 @@ pts_undo_job(struct pts_wctx *w, json_object *args)
 	if (rc < 0 && pts_wctx_cancelled(w))
 		rc = 1;
 	rc = undo_finish(&u, rc);
-	pts_http_flush_counters(w->db, 1);
+	pts_meter_flush(w->db, 1);
 	pts_log_set_run(0);
 	undo_free(&u);
 	return rc;

@@ -1076,7 +1076,7 @@ pts_engine_run(struct pts_wctx *w, struct pts_run *run)
 	/* A step that failed because the job was stopped (an aborted transfer) was a stop. */
 	if (rc < 0 && pts_wctx_cancelled(w))
 		rc = 1;
-	pts_http_flush_counters(w->db, 1);
+	pts_meter_flush(w->db, 1);
 	eng_free(e);
 	free(e);
 	return rc;
