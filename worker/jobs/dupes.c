@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "db.h"
 #include "http.h"
 #include "jobs.h"
@@ -272,15 +273,9 @@ dupes_rm_load(sqlite3 *db, struct dupes_rm *d)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct dupes_group *g;
 
-		if (d->n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct dupes_group *nv = realloc(d->g, ncap * sizeof(*nv));
-
-			if (nv == NULL)
-				break;
-			d->g = nv;
-			cap = ncap;
-		}
+		if (pts_array_grow(&d->g, &cap, d->n, sizeof(*d->g), PTS_DUPES_MAX_GROUPS,
+		    "duplicate groups") != 0)
+			break;
 		g = &d->g[d->n];
 		memset(g, 0, sizeof(*g));
 

@@ -19,6 +19,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "plextv.h"
+#include "str.h"
 #include "trakt.h"
 #include "utf8.h"
 
@@ -90,14 +91,6 @@ job_flow_clear(struct job_flow *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static char *
-job_col_dup(sqlite3_stmt *st, int col)
-{
-	const char *v = (const char *)sqlite3_column_text(st, col);
-
-	return v != NULL ? strdup(v) : NULL;
-}
-
 /*
  * The flow a previous run of this job left waiting (the worker stopped, or a --cron run
  * paused it) when it has not expired: 1 with f filled, 0 when there is none (start a new
@@ -122,9 +115,9 @@ job_flow_resume(struct pts_wctx *w, const char *service, struct job_flow *f)
 	}
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		f->flow_id = job_col_dup(st, 0);
-		f->code = job_col_dup(st, 1);
-		f->url = job_col_dup(st, 2);
+		f->flow_id = pts_str_dup((const char *)sqlite3_column_text(st, 0));
+		f->code = pts_str_dup((const char *)sqlite3_column_text(st, 1));
+		f->url = pts_str_dup((const char *)sqlite3_column_text(st, 2));
 		f->interval = sqlite3_column_int64(st, 3);
 		f->expires_at = sqlite3_column_int64(st, 4);
 	}

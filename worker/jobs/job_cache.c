@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "db.h"
 #include "http.h"
 #include "job_end.h"
@@ -112,24 +113,6 @@ done:
 
 /* ==== Trakt history (the 100 most recent plays) ==== */
 
-/* {"trakt":1,"imdb":"tt..","tmdb":..,"tvdb":..} with the ids that are set. */
-static void
-job_ids_json(const struct pts_ids *ids, char *buf, size_t len)
-{
-	json_object *o = json_object_new_object();
-
-	if (ids->trakt != 0)
-		pts_json_add_int(o, "trakt", ids->trakt);
-	if (ids->imdb[0] != '\0')
-		pts_json_add_str(o, "imdb", ids->imdb);
-	if (ids->tmdb != 0)
-		pts_json_add_int(o, "tmdb", ids->tmdb);
-	if (ids->tvdb != 0)
-		pts_json_add_int(o, "tvdb", ids->tvdb);
-	snprintf(buf, len, "%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
-}
-
 int
 pts_job_trakt_history_refresh(struct pts_wctx *w, json_object *args)
 {
@@ -180,7 +163,7 @@ pts_job_trakt_history_refresh(struct pts_wctx *w, json_object *args)
 		sqlite3_stmt *st;
 		int ok;
 
-		job_ids_json(&p->ids, ids, sizeof(ids));
+		pts_ids_json_text(&p->ids, ids, sizeof(ids));
 		st = pts_db_prepare(w->db, "INSERT INTO trakt_history(pos, history_id, watched_at,"
 		    " type, title, show, season, episode, year, ids, poster)"
 		    " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -261,15 +244,9 @@ job_cw_item(void *ctx, const struct pts_plex_item *it)
 	is_ep = strcmp(it->type, "episode") == 0;
 	if (!is_ep && strcmp(it->type, "movie") != 0)
 		return 0;
-	if (cw->n == cw->cap) {
-		size_t cap = cw->cap ? cw->cap * 2 : 16;
-		struct job_cw_row *nr = realloc(cw->rows, cap * sizeof(*nr));
-
-		if (nr == NULL)
-			return 1;
-		cw->rows = nr;
-		cw->cap = cap;
-	}
+	if (pts_array_grow(&cw->rows, &cw->cap, cw->n, sizeof(*cw->rows), PTS_PLEX_CONTINUE_MAX,
+	    "Continue Watching") != 0)
+		return 1;
 	r = &cw->rows[cw->n++];
 	memset(r, 0, sizeof(*r));
 	r->is_episode = is_ep;

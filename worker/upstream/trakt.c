@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "jsonx.h"
 #include "log.h"
 #include "timefmt.h"
@@ -42,26 +43,6 @@ trakt_small(json_object *o, const char *key, int max, int dflt)
 	int64_t v = pts_json_int(o, key, dflt);
 
 	return v >= 0 && v <= max ? (int)v : dflt;
-}
-
-/* Grow an array of elements of size `size` to hold one more. 0 or -1. */
-static int
-trakt_grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-	void *nv;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 64;
-	nv = realloc(*v, ncap * size);
-	if (nv == NULL) {
-		PTS_ERROR("Trakt: out of memory for %zu entries", ncap);
-		return -1;
-	}
-	*v = nv;
-	*cap = ncap;
-	return 0;
 }
 
 void
@@ -230,7 +211,8 @@ pts_trakt_parse_watched_movies(json_object *page, struct pts_trakt_movies *out)
 
 		if (m == NULL)
 			continue;
-		if (trakt_grow((void **)&out->v, &out->cap, out->n, sizeof(*out->v)) != 0)
+		if (pts_array_grow(&out->v, &out->cap, out->n, sizeof(*out->v),
+		    PTS_TRAKT_ENTRIES_MAX, "Trakt listing") != 0)
 			return -1;
 		mv = &out->v[out->n++];
 		memset(mv, 0, sizeof(*mv));
@@ -259,7 +241,8 @@ pts_trakt_parse_watched_shows(json_object *page, struct pts_trakt_shows *out)
 
 		if (s == NULL)
 			continue;
-		if (trakt_grow((void **)&out->v, &out->cap, out->n, sizeof(*out->v)) != 0)
+		if (pts_array_grow(&out->v, &out->cap, out->n, sizeof(*out->v),
+		    PTS_TRAKT_ENTRIES_MAX, "Trakt listing") != 0)
 			return -1;
 		sh = &out->v[out->n++];
 		memset(sh, 0, sizeof(*sh));
@@ -285,8 +268,8 @@ pts_trakt_parse_watched_shows(json_object *page, struct pts_trakt_shows *out)
 
 				if (enr < 0)
 					continue;
-				if (trakt_grow((void **)&out->eps, &out->epcap, out->neps,
-				    sizeof(*out->eps)) != 0)
+				if (pts_array_grow(&out->eps, &out->epcap, out->neps,
+				    sizeof(*out->eps), PTS_TRAKT_EPISODES_MAX, "Trakt episodes") != 0)
 					return -1;
 				te = &out->eps[out->neps++];
 				te->season = snum;
@@ -381,7 +364,8 @@ pts_trakt_parse_history(json_object *page, size_t max_items, struct pts_trakt_pl
 
 		if (m == NULL && (ep == NULL || sh == NULL))
 			continue;   /* a type we do not show */
-		if (trakt_grow((void **)&out->v, &out->cap, out->n, sizeof(*out->v)) != 0)
+		if (pts_array_grow(&out->v, &out->cap, out->n, sizeof(*out->v),
+		    PTS_TRAKT_ENTRIES_MAX, "Trakt listing") != 0)
 			return -1;
 		p = &out->v[out->n++];
 		memset(p, 0, sizeof(*p));
@@ -468,23 +452,6 @@ pts_trakt_history(struct pts_trakt *t, const char *kind, int64_t start_at, int64
 
 /* ==== Writes ==== */
 
-/* {"trakt":..,"imdb":..,"tmdb":..,"tvdb":..} with only the ids that are set. */
-static json_object *
-trakt_ids_json(const struct pts_ids *ids)
-{
-	json_object *o = json_object_new_object();
-
-	if (ids->trakt != 0)
-		pts_json_add_int(o, "trakt", ids->trakt);
-	if (ids->imdb[0] != '\0')
-		pts_json_add_str(o, "imdb", ids->imdb);
-	if (ids->tmdb != 0)
-		pts_json_add_int(o, "tmdb", ids->tmdb);
-	if (ids->tvdb != 0)
-		pts_json_add_int(o, "tvdb", ids->tvdb);
-	return o;
-}
-
 static int
 trakt_ids_equal(const struct pts_ids *a, const struct pts_ids *b)
 {
@@ -528,7 +495,7 @@ pts_trakt_history_body(struct pts_trakt_hist_item *items, size_t n)
 				continue;
 			}
 			o = json_object_new_object();
-			json_object_object_add(o, "ids", trakt_ids_json(&it->ids));
+			json_object_object_add(o, "ids", pts_ids_json(&it->ids));
 			trakt_add_watched_at(o, it->watched_at);
 			json_object_array_add(it->kind == PTS_TRAKT_MOVIE ? movies : episodes, o);
 			continue;
@@ -548,7 +515,7 @@ pts_trakt_history_body(struct pts_trakt_hist_item *items, size_t n)
 			json_object *show = json_object_new_object(), *seasons = json_object_new_array();
 			size_t k, m;
 
-			json_object_object_add(show, "ids", trakt_ids_json(&it->show_ids));
+			json_object_object_add(show, "ids", pts_ids_json(&it->show_ids));
 			for (k = i; k < n; k++) {
 				struct pts_trakt_hist_item *a = &items[k];
 				json_object *season = NULL, *eps, *ep;

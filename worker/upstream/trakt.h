@@ -29,6 +29,10 @@
 #define PTS_TRAKT_PAGE_LIMIT 250
 /* Pages per listing before we call it a loop (250 * 4000 = 1M entries). */
 #define PTS_TRAKT_MAX_PAGES 4000
+/* Most movies, shows or plays kept from one listing (what those pages can hold). */
+#define PTS_TRAKT_ENTRIES_MAX ((size_t)PTS_TRAKT_PAGE_LIMIT * PTS_TRAKT_MAX_PAGES)
+/* Most watched episodes kept across the shows of one listing (a few per show and more). */
+#define PTS_TRAKT_EPISODES_MAX ((size_t)4 * PTS_TRAKT_ENTRIES_MAX)
 /* Titles longer than this are cut (they are shown and logged, never matched on). */
 #define PTS_TRAKT_TITLE_MAX 512
 /* Largest added/deleted count believed from a write's answer (far above any account's plays). */
