@@ -19,10 +19,10 @@
 
 /*
  * Make room for element n of an array whose pointer is at arrp (a T **, passed as void *),
- * whose elements are size bytes (size > 0) and which has room for *cap: when n < *cap nothing happens;
- * otherwise the capacity doubles (from PTS_ARRAY_FIRST), capped at max. Returns 0, or -1 with
- * the cause logged (what names the array) when n has reached max or memory ran out; *arrp and
- * *cap are unchanged then.
+ * whose elements are size bytes (size > 0) and which has room for *cap: when n < *cap nothing
+ * happens; otherwise the capacity doubles (from PTS_ARRAY_FIRST), capped at max. Returns 0, or
+ * -1 with the cause logged (what names the array) when n has reached max or memory ran out;
+ * *arrp and *cap are unchanged then.
  */
 int pts_array_grow(void *arrp, size_t *cap, size_t n, size_t size, size_t max, const char *what);
 

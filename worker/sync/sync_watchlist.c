@@ -13,6 +13,7 @@
 #include "log.h"
 #include "plex_lists.h"
 #include "settings.h"
+#include "str.h"
 
 #define WL_GROUP_LEN (PTS_LEDGER_KEY_LEN + 24)
 #define WL_TITLE_MAX 256
@@ -276,7 +277,7 @@ wl_item(void *p, const struct pts_feat_item *it)
 	o->ids = *it->ids;
 	o->year = it->plex->year;
 	o->rating_key = strdup(it->plex->rating_key);
-	o->title = it->plex->title ? strdup(it->plex->title) : NULL;
+	o->title = pts_str_dup(it->plex->title);
 	if (o->rating_key == NULL) {
 		free(o->title);
 		return -1;
