@@ -108,8 +108,12 @@ trakt_header(struct curl_slist **list, const char *name, const char *value)
 	return 0;
 }
 
-enum pts_http_result
-pts_trakt_request(struct pts_trakt *t, const char *base, const char *method, const char *path,
+/*
+ * One request to base + path + query with Trakt's headers, body (a JSON object, may be NULL),
+ * Bearer when auth. The caller frees resp.
+ */
+static enum pts_http_result
+trakt_request(struct pts_trakt *t, const char *base, const char *method, const char *path,
     const char *const *query, json_object *body, int auth, unsigned flags,
     struct pts_http_resp *resp)
 {
@@ -161,7 +165,7 @@ pts_trakt_call(struct pts_trakt *t, const char *method, const char *path,
 {
 	enum pts_http_result r;
 
-	r = pts_trakt_request(t, pts_http_base(PTS_HTTP_TRAKT), method, path, query, body, 1, flags,
+	r = trakt_request(t, pts_http_base(PTS_HTTP_TRAKT), method, path, query, body, 1, flags,
 	    resp);
 	if (r != PTS_HTTP_HTTP_ERROR || resp->status != 401 || t->refresh_token == NULL)
 		return r;
@@ -177,7 +181,7 @@ pts_trakt_call(struct pts_trakt *t, const char *method, const char *path,
 		snprintf(resp->error, sizeof(resp->error), "Trakt sign-in is no longer valid");
 		return PTS_HTTP_HTTP_ERROR;
 	}
-	return pts_trakt_request(t, pts_http_base(PTS_HTTP_TRAKT), method, path, query, body, 1, flags,
+	return trakt_request(t, pts_http_base(PTS_HTTP_TRAKT), method, path, query, body, 1, flags,
 	    resp);
 }
 
@@ -344,7 +348,7 @@ pts_trakt_refresh(struct pts_trakt *t)
 	pts_json_add_str(body, "redirect_uri", PTS_TRAKT_REDIRECT_URI);
 	pts_json_add_str(body, "grant_type", "refresh_token");
 	/* Not idempotent: once Trakt issued a pair, the old refresh token is dead. */
-	r = pts_trakt_request(t, pts_http_trakt_auth_base(), "POST", "/oauth/token", NULL, body, 0,
+	r = trakt_request(t, pts_http_trakt_auth_base(), "POST", "/oauth/token", NULL, body, 0,
 	    PTS_HTTP_NON_IDEMPOTENT, &resp);
 	json_object_put(body);
 	if (r == PTS_HTTP_OK) {
@@ -398,7 +402,7 @@ pts_trakt_revoke(struct pts_trakt *t, const char *token)
 	pts_json_add_str(body, "token", token);
 	pts_json_add_str(body, "client_id", t->client_id);
 	pts_json_add_str(body, "client_secret", t->client_secret);
-	r = pts_trakt_request(t, pts_http_trakt_auth_base(), "POST", "/oauth/revoke", NULL, body, 0,
+	r = trakt_request(t, pts_http_trakt_auth_base(), "POST", "/oauth/revoke", NULL, body, 0,
 	    0, &resp);
 	json_object_put(body);
 	pts_http_resp_free(&resp);
@@ -443,7 +447,7 @@ pts_trakt_device_start(struct pts_trakt *t, struct pts_trakt_device *d)
 
 	memset(d, 0, sizeof(*d));
 	pts_json_add_str(body, "client_id", t->client_id);
-	r = pts_trakt_request(t, pts_http_trakt_auth_base(), "POST", "/oauth/device/code", NULL, body,
+	r = trakt_request(t, pts_http_trakt_auth_base(), "POST", "/oauth/device/code", NULL, body,
 	    0, 0, &resp);
 	json_object_put(body);
 	if (r == PTS_HTTP_OK && pts_trakt_parse_device(resp.json, pts_now(), d) != 0) {
@@ -467,7 +471,7 @@ pts_trakt_device_poll(struct pts_trakt *t, struct pts_trakt_device *d)
 	pts_json_add_str(body, "code", d->device_code);
 	pts_json_add_str(body, "client_id", t->client_id);
 	pts_json_add_str(body, "client_secret", t->client_secret);
-	r = pts_trakt_request(t, pts_http_trakt_auth_base(), "POST", "/oauth/device/token", NULL, body,
+	r = trakt_request(t, pts_http_trakt_auth_base(), "POST", "/oauth/device/token", NULL, body,
 	    0, PTS_HTTP_ONCE | PTS_HTTP_QUIET_4XX, &resp);
 	json_object_put(body);
 	switch (r) {

@@ -120,18 +120,11 @@ enum pts_http_result pts_trakt_revoke(struct pts_trakt *t, const char *token);
 /* ==== Requests ==== */
 
 /*
- * One request to base + path + query with Trakt's headers, body (may be NULL; borrowed), and
- * the Bearer token when auth. Not sent once the person signed out since the tokens were read
- * (CANCELLED). The caller frees resp.
- */
-enum pts_http_result pts_trakt_request(struct pts_trakt *t, const char *base, const char *method,
-    const char *path, const char *const *query, json_object *body, int auth, unsigned flags,
-    struct pts_http_resp *resp);
-
-/*
- * One authenticated API call for the modules built on this client (trakt_lists.c): path on
- * PTS_TRAKT_API_URL, query pairs (may be NULL), body (may be NULL; borrowed), PTS_HTTP_*
- * flags. A 401 refreshes the token once and tries again. The caller frees resp.
+ * One authenticated API call for the modules built on this client (trakt.c, trakt_lists.c):
+ * path on PTS_TRAKT_API_URL, query pairs (may be NULL), body (may be NULL; borrowed),
+ * PTS_HTTP_* flags. Trakt's headers and the Bearer token go with it; nothing is sent once the
+ * person signed out since the tokens were read (CANCELLED). A 401 refreshes the token once and
+ * tries again. The caller frees resp.
  */
 enum pts_http_result pts_trakt_call(struct pts_trakt *t, const char *method, const char *path,
     const char *const *query, json_object *body, unsigned flags, struct pts_http_resp *resp);
