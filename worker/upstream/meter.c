@@ -84,12 +84,18 @@ pts_meter_endpoint(const char *svc, const char *method, const char *path)
 		PTS_DEBUG("endpoint key cut: %s", key);
 	if (meter_ep_add(svc, key))
 		return;
-	if (meter_neps == PTS_METER_MAX_ENDPOINTS) {
-		/* Full: lump the rest together rather than grow without bound. */
+	/*
+	 * The last slot is kept for the rest: "METHOD (other)" rather than a table that grows
+	 * without bound (once that slot is taken too, any other method's calls join it).
+	 */
+	if (meter_neps >= PTS_METER_MAX_ENDPOINTS - 1) {
 		snprintf(key, sizeof(key), "%s (other)", method);
-		if (!meter_ep_add(svc, key))
+		if (meter_ep_add(svc, key))
+			return;
+		if (meter_neps == PTS_METER_MAX_ENDPOINTS) {
 			meter_eps[PTS_METER_MAX_ENDPOINTS - 1].calls++;
-		return;
+			return;
+		}
 	}
 	snprintf(meter_eps[meter_neps].key, PTS_METER_KEY_LEN, "%s", key);
 	snprintf(meter_eps[meter_neps].svc, PTS_METER_SVC_LEN, "%s", svc);

@@ -25,7 +25,7 @@
 #define PTS_METER_MAX_SVCS 8
 /* Longest service name. */
 #define PTS_METER_SVC_LEN 16
-/* Distinct endpoint keys counted in memory; further ones are lumped per method. */
+/* Endpoint keys counted in memory; the last slot holds the rest as "METHOD (other)". */
 #define PTS_METER_MAX_ENDPOINTS 256
 /* Longest endpoint key ("METHOD /path") kept; longer ones are cut. */
 #define PTS_METER_KEY_LEN 192
