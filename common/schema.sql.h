@@ -116,7 +116,7 @@ static const char *const pts_schema_steps[] = {
 /*
  * 5: sign-out races and retention. auth.gen counts sign-ins and sign-outs of a service: a job
  * remembers the generation it started with and writes the auth row only while it is unchanged
- * (worker/upstream/trakt.c, worker/jobs/job_net.c), so a sign-out always wins. The indexes serve the
+ * (worker/upstream/trakt_auth.c, worker/jobs/job_auth.c), so a sign-out always wins. The indexes serve the
  * retention deletes (worker/jobs/retention.c) and the webhook merge (cgi/h_webhooks.c).
  */
 "ALTER TABLE auth ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;"

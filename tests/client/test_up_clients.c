@@ -26,7 +26,8 @@
 
 #include "db.h"
 #include "http.h"
-#include "job_net.h"
+#include "job_auth.h"
+#include "job_cache.h"
 #include "jobs.h"
 #include "jsonx.h"
 #include "log.h"
@@ -401,12 +402,12 @@ test_plex(const struct fakes *f)
 	/* Short pages: the server returns fewer than asked. */
 	TAP_OK(ctl_post(f->plex, "/_control/state", "{\"max_page\": 7}"), "Plex: 7 items a page");
 	snprintf(path, sizeof(path), "/library/sections/%s/all", movies);
-	calls = pts_http_endpoint_calls("GET", path);
+	calls = pts_meter_endpoint_calls("GET", path);
 	TAP_OK(pts_plex_list(c, movies, PTS_PLEX_TYPE_MOVIE, NULL, count_item, &c2, NULL) ==
 	    PTS_HTTP_OK && c2.n == total, "short pages: still every item");
-	TAP_OK(pts_http_endpoint_calls("GET", path) - calls == (total + 6) / 7,
+	TAP_OK(pts_meter_endpoint_calls("GET", path) - calls == (total + 6) / 7,
 	    "short pages: paged by what came back (%lld calls)",
-	    (long long)(pts_http_endpoint_calls("GET", path) - calls));
+	    (long long)(pts_meter_endpoint_calls("GET", path) - calls));
 	TAP_OK(ctl_post(f->plex, "/_control/state", "{\"max_page\": 0}"), "Plex: full pages");
 
 	c3.max_items = 3;
@@ -562,7 +563,7 @@ test_trakt(const struct fakes *f)
 	struct pts_trakt_movies m = { 0 };
 	struct pts_trakt_shows s = { 0 };
 	struct pts_trakt_plays p = { 0 };
-	struct pts_http_counts c0, c1;
+	struct pts_meter_counts c0, c1;
 	struct pts_trakt_hist_item it[2];
 	struct pts_trakt_hist_result res;
 	char body[256], *old_refresh = NULL, *old_access = NULL;
@@ -586,11 +587,11 @@ test_trakt(const struct fakes *f)
 	pts_trakt_plays_free(&p);
 
 	/* 429 honoured: the Retry-After wait, then success. */
-	pts_http_counts(PTS_HTTP_TRAKT, &c0);
+	pts_meter_counts("trakt", &c0);
 	TAP_OK(ctl_post(f->trakt, "/_control/faults", "{\"fail_next\": [429]}"), "Trakt: one 429");
 	t0 = now_s();
 	TAP_OK(pts_trakt_last_activities(t, &a) == PTS_HTTP_OK, "429 then success");
-	pts_http_counts(PTS_HTTP_TRAKT, &c1);
+	pts_meter_counts("trakt", &c1);
 	TAP_OK(now_s() - t0 >= 0.9 && c1.rate_limited == c0.rate_limited + 1,
 	    "waited Retry-After (%.1f s) and counted it", now_s() - t0);
 
@@ -598,13 +599,13 @@ test_trakt(const struct fakes *f)
 	TAP_OK(ctl_post(f->trakt, "/_control/faults", "{\"fail_next\": [502, 500, 520]}"),
 	    "Trakt: three 5xx");
 	TAP_OK(pts_trakt_last_activities(t, &a) == PTS_HTTP_OK, "5xx retried, then success");
-	pts_http_counts(PTS_HTTP_TRAKT, &c0);
+	pts_meter_counts("trakt", &c0);
 	TAP_OK(c0.retries - c1.retries == 3, "3 retries counted");
 	TAP_OK(ctl_post(f->trakt, "/_control/faults", "{\"fail_next\": [503, 503, 503, 503]}"),
 	    "Trakt: 5xx four times");
-	calls = pts_http_endpoint_calls("GET", "/sync/last_activities");
+	calls = pts_meter_endpoint_calls("GET", "/sync/last_activities");
 	TAP_OK(pts_trakt_last_activities(t, &a) == PTS_HTTP_HTTP_ERROR &&
-	    pts_http_endpoint_calls("GET", "/sync/last_activities") - calls == PTS_HTTP_MAX_TRIES,
+	    pts_meter_endpoint_calls("GET", "/sync/last_activities") - calls == PTS_HTTP_MAX_TRIES,
 	    "gives up after %d attempts", PTS_HTTP_MAX_TRIES);
 
 	/* Malformed and oversized bodies. */
@@ -620,9 +621,9 @@ test_trakt(const struct fakes *f)
 	    "malformed every time: clean BAD_RESPONSE");
 	TAP_OK(ctl_post(f->trakt, "/_control/faults", "{\"fail_next\": [\"oversized\"]}"),
 	    "Trakt: an oversized body");
-	calls = pts_http_endpoint_calls("GET", "/sync/watched/movies");
+	calls = pts_meter_endpoint_calls("GET", "/sync/watched/movies");
 	TAP_OK(pts_trakt_watched_movies(t, &m) == PTS_HTTP_BAD_RESPONSE &&
-	    pts_http_endpoint_calls("GET", "/sync/watched/movies") - calls == 1,
+	    pts_meter_endpoint_calls("GET", "/sync/watched/movies") - calls == 1,
 	    "over the byte cap: BAD_RESPONSE at once, not retried");
 	(void)ctl_post(f->trakt, "/_control/faults/reset", NULL);
 	TAP_OK(pts_trakt_watched_movies(t, &m) == PTS_HTTP_OK && m.n > 0, "movies again");
@@ -693,23 +694,23 @@ test_trakt(const struct fakes *f)
 	snprintf(it[1].ids.imdb, sizeof(it[1].ids.imdb), "tt0000001");
 	it[1].watched_at = 1600000000;
 	hist = history_count(f);
-	pts_http_counts(PTS_HTTP_TRAKT, &c0);
+	pts_meter_counts("trakt", &c0);
 	TAP_OK(pts_trakt_history_add(t, it, 2, &res) == PTS_HTTP_OK && res.movies == 1 &&
 	    res.not_found == 1 && !it[0].not_found && it[1].not_found,
 	    "history add: one added, the unknown one flagged not found");
 	TAP_OK(history_count(f) == hist + 1, "one play recorded");
 	t0 = now_s();
 	TAP_OK(pts_trakt_history_add(t, it, 1, &res) == PTS_HTTP_OK, "a second write");
-	pts_http_counts(PTS_HTTP_TRAKT, &c1);
+	pts_meter_counts("trakt", &c1);
 	TAP_OK(now_s() - t0 >= 0.9 && c1.rate_limited == c0.rate_limited,
 	    "writes paced one per second, no 429 (%.2f s)", now_s() - t0);
 
 	TAP_OK(ctl_post(f->trakt, "/_control/faults", "{\"fail_next\": [502]}"),
 	    "Trakt: a 502 on the next write");
 	hist = history_count(f);
-	calls = pts_http_endpoint_calls("POST", "/sync/history");
+	calls = pts_meter_endpoint_calls("POST", "/sync/history");
 	TAP_OK(pts_trakt_history_add(t, it, 1, &res) == PTS_HTTP_UNKNOWN, "502: outcome unknown");
-	TAP_OK(pts_http_endpoint_calls("POST", "/sync/history") - calls == 1,
+	TAP_OK(pts_meter_endpoint_calls("POST", "/sync/history") - calls == 1,
 	    "a non-idempotent write is not sent again");
 	TAP_OK(ctl_post(f->trakt, "/_control/faults", "{\"fail_next\": [\"lost\"]}"),
 	    "Trakt: a lost answer (applied, then 502)");
@@ -764,13 +765,13 @@ test_tmdb(const struct fakes *f)
 	memset(&ids, 0, sizeof(ids));
 	ids.tmdb = 155;   /* The Dark Knight: in the default corpus */
 	snprintf(prefix, sizeof(prefix), "%s/t/p/w342/", f->tmdb);
-	calls = pts_http_endpoint_calls("GET", "/3/movie/155");
+	calls = pts_meter_endpoint_calls("GET", "/3/movie/155");
 	u1 = pts_tmdb_poster(tm, PTS_TMDB_MOVIE, &ids);
 	TAP_OK(u1 != NULL && strncmp(u1, prefix, strlen(prefix)) == 0, "poster by tmdb id: %s",
 	    u1 ? u1 : "(null)");
 	u2 = pts_tmdb_poster(tm, PTS_TMDB_MOVIE, &ids);
 	TAP_OK(u2 != NULL && u1 != NULL && strcmp(u1, u2) == 0 &&
-	    pts_http_endpoint_calls("GET", "/3/movie/155") - calls == 1,
+	    pts_meter_endpoint_calls("GET", "/3/movie/155") - calls == 1,
 	    "second lookup from the cache (no call)");
 	if (u1 != NULL) {
 		img = ctl(u1, "GET", "", NULL, &st);
@@ -782,15 +783,15 @@ test_tmdb(const struct fakes *f)
 	memset(&ids, 0, sizeof(ids));
 	snprintf(ids.imdb, sizeof(ids.imdb), "tt0468569");
 	u1 = pts_tmdb_poster(tm, PTS_TMDB_MOVIE, &ids);
-	TAP_OK(u1 != NULL && pts_http_endpoint_calls("GET", "/3/find/tt0468569") == 1,
+	TAP_OK(u1 != NULL && pts_meter_endpoint_calls("GET", "/3/find/tt0468569") == 1,
 	    "poster by imdb id via /3/find");
 	free(u1);
 	memset(&ids, 0, sizeof(ids));
 	ids.tmdb = 99999999;
-	calls = pts_http_endpoint_calls("GET", "/3/movie/99999999");
+	calls = pts_meter_endpoint_calls("GET", "/3/movie/99999999");
 	u1 = pts_tmdb_poster(tm, PTS_TMDB_MOVIE, &ids);
 	u2 = pts_tmdb_poster(tm, PTS_TMDB_MOVIE, &ids);
-	TAP_OK(u1 == NULL && u2 == NULL && pts_http_endpoint_calls("GET", "/3/movie/99999999") -
+	TAP_OK(u1 == NULL && u2 == NULL && pts_meter_endpoint_calls("GET", "/3/movie/99999999") -
 	    calls == 1, "unknown title: no poster, and the miss is cached");
 	TAP_OK(q_int("SELECT COUNT(*) FROM meta_cache WHERE kind = 'tmdb_poster' AND"
 	    " key = 'movie:tmdb:99999999' AND value IS NULL") == 1, "negative cache row");
@@ -800,9 +801,9 @@ test_tmdb(const struct fakes *f)
 	tm = pts_tmdb_open(w);
 	memset(&ids, 0, sizeof(ids));
 	ids.tmdb = 272;
-	calls = pts_http_endpoint_calls("GET", "/3/movie/272");
+	calls = pts_meter_endpoint_calls("GET", "/3/movie/272");
 	TAP_OK(pts_tmdb_poster(tm, PTS_TMDB_MOVIE, &ids) == NULL &&
-	    pts_http_endpoint_calls("GET", "/3/movie/272") == calls, "no key: no poster, no call");
+	    pts_meter_endpoint_calls("GET", "/3/movie/272") == calls, "no key: no poster, no call");
 	pts_tmdb_close(tm);
 	set_setting("tmdb_api_key", "tmdb-key");
 }
@@ -863,14 +864,14 @@ test_trakt_jobs(const struct fakes *f)
 static void
 test_counters(void)
 {
-	TAP_OK(pts_http_flush_counters(db, 1) == 0, "counters flushed");
+	TAP_OK(pts_meter_flush(db, 1) == 0, "counters flushed");
 	TAP_OK(q_int("SELECT COUNT(*) FROM api_counters WHERE calls > 0") == 4,
 	    "calls counted for plex, plextv, trakt, tmdb");
 	TAP_OK(q_int("SELECT rate_limited FROM api_counters WHERE service = 'trakt'") >= 2 &&
 	    q_int("SELECT retries FROM api_counters WHERE service = 'trakt'") >= 3 &&
 	    q_int("SELECT errors FROM api_counters WHERE service = 'trakt'") >= 1,
 	    "Trakt retries, 429s and errors counted");
-	TAP_OK(pts_http_flush_counters(db, 1) == 0 &&
+	TAP_OK(pts_meter_flush(db, 1) == 0 &&
 	    q_int("SELECT SUM(calls) FROM api_counters") > 0, "a second flush adds nothing twice");
 }
 
@@ -884,7 +885,7 @@ test_generated(const struct fakes *g)
 	struct pts_trakt_movies m = { 0 };
 	struct pts_trakt_plays p = { 0 };
 	struct pts_trakt_token tok = { 0 };
-	struct pts_http_counts pc0, pc1;
+	struct pts_meter_counts pc0, pc1;
 	struct pts_http_resp resp;
 	struct pts_plex *c;
 	struct pts_trakt *t;
@@ -913,33 +914,33 @@ test_generated(const struct fakes *g)
 	if (key == NULL)
 		goto done;
 	snprintf(path, sizeof(path), "/library/sections/%s/all", key);
-	pts_http_endpoints_reset();
-	pts_http_counts(PTS_HTTP_PLEX, &pc0);
+	pts_meter_endpoints_reset();
+	pts_meter_counts("plex", &pc0);
 	TAP_OK(pts_plex_count(c, key, PTS_PLEX_TYPE_MOVIE, NULL, &total) == PTS_HTTP_OK &&
 	    pts_plex_list(c, key, PTS_PLEX_TYPE_MOVIE, NULL, count_item, &c1, NULL) ==
 	    PTS_HTTP_OK && c1.n == total, "count + listing of %lld items", (long long)total);
-	pts_http_counts(PTS_HTTP_PLEX, &pc1);
+	pts_meter_counts("plex", &pc1);
 	pages = (total + PTS_PLEX_PAGE_SIZE - 1) / PTS_PLEX_PAGE_SIZE;
-	TAP_OK(pts_http_endpoint_calls("GET", path) == 1 + pages,
+	TAP_OK(pts_meter_endpoint_calls("GET", path) == 1 + pages,
 	    "1 count call + %lld pages of %d", (long long)pages, PTS_PLEX_PAGE_SIZE);
 	printf("# calls: %lld-item Plex library listing (count + pages of %d), %lld matched,"
 	    " %lld watched:\n", (long long)total, PTS_PLEX_PAGE_SIZE, (long long)c1.matched,
 	    (long long)c1.watched);
 	fflush(stdout);
-	pts_http_endpoints_print(stdout, "#   ");
+	pts_meter_endpoints_print(stdout, "#   ");
 	printf("# calls: total %lld, retries %lld\n", (long long)(pc1.calls - pc0.calls),
 	    (long long)(pc1.retries - pc0.retries));
 
 	TAP_OK(ctl_post(g->plex, "/_control/state", "{\"max_page\": 100}"),
 	    "generated Plex: pages of at most 100");
-	pts_http_endpoints_reset();
+	pts_meter_endpoints_reset();
 	TAP_OK(pts_plex_list(c, key, PTS_PLEX_TYPE_MOVIE, NULL, count_item, &c2, NULL) ==
-	    PTS_HTTP_OK && c2.n == total && pts_http_endpoint_calls("GET", path) ==
+	    PTS_HTTP_OK && c2.n == total && pts_meter_endpoint_calls("GET", path) ==
 	    (total + 99) / 100, "short pages: %lld calls for %lld items",
-	    (long long)pts_http_endpoint_calls("GET", path), (long long)total);
+	    (long long)pts_meter_endpoint_calls("GET", path), (long long)total);
 	printf("# calls: the same listing when the server caps pages at 100:\n");
 	fflush(stdout);
-	pts_http_endpoints_print(stdout, "#   ");
+	pts_meter_endpoints_print(stdout, "#   ");
 	(void)ctl_post(g->plex, "/_control/state", "{\"max_page\": 0}");
 
 	/* Trakt: lists longer than one page of 250. */
@@ -969,22 +970,22 @@ test_generated(const struct fakes *g)
 		curl_slist_free_all(h);
 		free(url);
 	}
-	pts_http_endpoints_reset();
+	pts_meter_endpoints_reset();
 	TAP_OK(items_expected > PTS_TRAKT_PAGE_LIMIT && pts_trakt_history(t, NULL, 0, 0, 0, &p) ==
 	    PTS_HTTP_OK && (int64_t)p.n == items_expected,
 	    "history across pages: %zu of %lld plays", p.n, (long long)items_expected);
-	TAP_OK(pts_http_endpoint_calls("GET", "/sync/history") ==
+	TAP_OK(pts_meter_endpoint_calls("GET", "/sync/history") ==
 	    (items_expected + PTS_TRAKT_PAGE_LIMIT - 1) / PTS_TRAKT_PAGE_LIMIT,
 	    "one call per page of %d (%lld)", PTS_TRAKT_PAGE_LIMIT,
-	    (long long)pts_http_endpoint_calls("GET", "/sync/history"));
+	    (long long)pts_meter_endpoint_calls("GET", "/sync/history"));
 	TAP_OK(pts_trakt_watched_movies(t, &m) == PTS_HTTP_OK && m.n > 0 &&
-	    pts_http_endpoint_calls("GET", "/sync/watched/movies") ==
+	    pts_meter_endpoint_calls("GET", "/sync/watched/movies") ==
 	    (int64_t)(m.n + PTS_TRAKT_PAGE_LIMIT - 1) / PTS_TRAKT_PAGE_LIMIT,
 	    "watched movies read page by page (%zu movies, %lld calls)", m.n,
-	    (long long)pts_http_endpoint_calls("GET", "/sync/watched/movies"));
+	    (long long)pts_meter_endpoint_calls("GET", "/sync/watched/movies"));
 	printf("# calls: Trakt reads on the generated corpus:\n");
 	fflush(stdout);
-	pts_http_endpoints_print(stdout, "#   ");
+	pts_meter_endpoints_print(stdout, "#   ");
 	pts_trakt_plays_free(&p);
 	pts_trakt_movies_free(&m);
 	pts_trakt_close(t);

@@ -1,13 +1,15 @@
 /*
  * test_features.c - the pure parts of the ratings / watchlist / playback features: Trakt list
  * pages and write bodies (trakt_lists.h), the rating scale, the watchlist removal guard, and
- * how Plex values are dated (plex_seen.h, on an in-memory database).
+ * how Plex values are dated (plex_seen.h, on an in-memory database), and the observations
+ * ratings and playback share (feature.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
+#include "feature.h"
 #include "jsonx.h"
 #include "plex_seen.h"
 #include "sync_ratings.h"
@@ -195,6 +197,84 @@ test_seen(void)
 	sqlite3_close(db);
 }
 
+/* A feature's own observation: the shared head first, then its fields. */
+struct obs_test {
+	struct pts_feat_obs h;
+	int value;
+};
+
+/* The item block ratings and playback share: keep, sort by group (stable), walk, close. */
+static void
+test_obs(void)
+{
+	struct pts_feat_obsset *s = calloc(1, sizeof(*s));
+	struct pts_plex_item pi;
+	struct pts_feat_item it;
+	struct pts_ids ids;
+	struct pts_feat_change c;
+	struct obs_test *o;
+	const char *keys[] = { "movie:b", "movie:a", "movie:c", "movie:d" };
+	const int32_t tpos[] = { 3, -1, 3, 1 };
+	/* Sorted: "k:movie:a" first, then Trakt entry 1, then entry 3's two copies in scan order. */
+	const char *want[] = { "movie:a", "movie:d", "movie:b", "movie:c" };
+	char rk[4][8];
+	size_t i, j, groups = 0;
+	int ok = 1;
+
+	if (s == NULL)
+		return;
+	memset(&pi, 0, sizeof(pi));
+	memset(&it, 0, sizeof(it));
+	memset(&ids, 0, sizeof(ids));
+	ids.trakt = 7;
+	pi.title = "Alien";
+	pi.grandparent_title = "not kept for movies";
+	pi.year = 1979;
+	it.kind = PTS_FEAT_MOVIE;
+	it.plex = &pi;
+	it.ids = &ids;
+	it.season = it.episode = -1;
+	s->size = sizeof(struct obs_test);
+	for (i = 0; i < 4; i++) {
+		snprintf(rk[i], sizeof(rk[i]), "%zu", 100 + i);
+		pi.rating_key = rk[i];
+		it.key = keys[i];
+		o = (struct obs_test *)pts_feat_obs_add(s, &it, tpos[i]);
+		if (o == NULL || o->value != 0 || o->h.seq != i || o->h.tpos != tpos[i] ||
+		    strcmp(o->h.key, keys[i]) != 0 || strcmp(o->h.rating_key, rk[i]) != 0 ||
+		    o->h.title == pi.title || strcmp(o->h.title, "Alien") != 0 || o->h.show != NULL ||
+		    o->h.year != 1979 || o->h.ids.trakt != 7) {
+			ok = 0;
+			break;
+		}
+		o->value = (int)i + 1;
+	}
+	TAP_OK(ok && s->n == 4, "four items kept, heads filled, strings copied, the rest zeroed");
+	o = (struct obs_test *)pts_feat_obs_at(s, 2);
+	TAP_STREQ(o->h.group, "t:0:3", "a copy of a Trakt entry is grouped by the entry");
+	o = (struct obs_test *)pts_feat_obs_at(s, 1);
+	TAP_STREQ(o->h.group, "k:movie:a", "an item Trakt lacks is its own group");
+	pts_feat_obs_sort(s);
+	for (i = 0; i < 4; i++)
+		ok = ok && strcmp(pts_feat_obs_at(s, i)->key, want[i]) == 0;
+	TAP_OK(ok, "sorted by group, scan order within a group");
+	o = (struct obs_test *)pts_feat_obs_at(s, 2);
+	TAP_OK(o->value == 1, "a feature's own fields move with their head");
+	for (i = 0; i < s->n; i = j) {
+		j = pts_feat_obs_group_end(s, i);
+		groups++;
+		if (groups == 3)
+			TAP_OK(i == 2 && j == 4, "Trakt entry 3's two copies are one group");
+	}
+	TAP_OK(groups == 3, "three groups (got %zu)", groups);
+	pts_feat_obs_change(pts_feat_obs_at(s, 0), "rate_trakt", "{}", &c);
+	TAP_OK(strcmp(c.action, "rate_trakt") == 0 && strcmp(c.key, "movie:a") == 0 &&
+	    c.ids->trakt == 7 && c.year == 1979 && strcmp(c.title, "Alien") == 0 &&
+	    c.season == -1 && strcmp(c.detail, "{}") == 0, "the change names the observation");
+	pts_feat_obs_close(s);   /* frees the strings and the state (ASan checks) */
+	pts_feat_obs_close(NULL);
+}
+
 int
 main(void)
 {
@@ -202,5 +282,6 @@ main(void)
 	test_parse();
 	test_body_and_result();
 	test_seen();
+	test_obs();
 	return tap_done();
 }

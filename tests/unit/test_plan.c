@@ -108,12 +108,12 @@ test_ids_json(void)
 	snprintf(ids.imdb, sizeof(ids.imdb), "tt0111161");
 	ids.tmdb = 278;
 	pts_plan_ids_json(&ids, buf, sizeof(buf));
-	TAP_STREQ(buf, "{\"trakt\": 1, \"imdb\": \"tt0111161\", \"tmdb\": 278}",
+	TAP_STREQ(buf, "{\"trakt\":1,\"imdb\":\"tt0111161\",\"tmdb\":278}",
 	    "the ids there are, in order");
 	memset(&ids, 0, sizeof(ids));
 	ids.tvdb = 81189;
 	pts_plan_ids_json(&ids, buf, sizeof(buf));
-	TAP_STREQ(buf, "{\"tvdb\": 81189}", "one id alone has no separator");
+	TAP_STREQ(buf, "{\"tvdb\":81189}", "one id alone is the whole object");
 	ids.trakt = 123456789;
 	snprintf(ids.imdb, sizeof(ids.imdb), "tt0111161");
 	pts_plan_ids_json(&ids, tiny, sizeof(tiny));

@@ -1,5 +1,6 @@
 /*
- * test_up_guid.c - Plex guid parsing (worker/upstream/guid.c): every agent form, junk, bounds.
+ * test_up_guid.c - Plex guid parsing (worker/upstream/guid.c): every agent form, junk, bounds;
+ * ids as JSON.
  */
 #include <stdio.h>
 #include <string.h>
@@ -127,9 +128,43 @@ test_merge(void)
 	TAP_OK(strlen(buf) < 6, "ids text is bounded");
 }
 
+/* The one rule for ids in bodies and rows: numbers > 0, imdb not empty. */
+static void
+test_ids_json(void)
+{
+	struct pts_ids ids;
+	char buf[256];
+	json_object *o;
+
+	memset(&ids, 0, sizeof(ids));
+	ids.trakt = 16;
+	snprintf(ids.imdb, sizeof(ids.imdb), "tt0084827");
+	ids.tmdb = 97;
+	ids.tvdb = 0;
+	pts_ids_json_text(&ids, buf, sizeof(buf));
+	TAP_STREQ(buf, "{\"trakt\":16,\"imdb\":\"tt0084827\",\"tmdb\":97}",
+	    "set ids, in order; a zero id is left out");
+	/* A negative id (a bug upstream or here) is not an id: once sent as "trakt": -1. */
+	ids.trakt = -1;
+	ids.tvdb = -5;
+	o = pts_ids_json(&ids);
+	TAP_OK(o != NULL && !json_object_object_get_ex(o, "trakt", NULL) &&
+	    !json_object_object_get_ex(o, "tvdb", NULL) &&
+	    json_object_object_length(o) == 2, "negative ids are left out");
+	json_object_put(o);
+	memset(&ids, 0, sizeof(ids));
+	pts_ids_json_text(&ids, buf, sizeof(buf));
+	TAP_STREQ(buf, "{}", "no ids: an empty object");
+	ids.trakt = 1234567890;
+	snprintf(ids.imdb, sizeof(ids.imdb), "tt1234567890");
+	pts_ids_json_text(&ids, buf, 20);
+	TAP_STREQ(buf, "{}", "text that does not fit is an empty object, never a cut one");
+}
+
 int
 main(void)
 {
+	test_ids_json();
 	test_new_agents();
 	test_legacy_agents();
 	test_junk();

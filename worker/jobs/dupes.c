@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "db.h"
 #include "http.h"
 #include "jobs.h"
@@ -199,7 +200,7 @@ done:
 	free(k);
 	pts_trakt_plays_free(&plays);
 	pts_trakt_close(t);
-	pts_http_flush_counters(w->db, 1);
+	pts_meter_flush(w->db, 1);
 	return rc;
 }
 
@@ -273,15 +274,9 @@ dupes_rm_load(sqlite3 *db, struct dupes_rm *d)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct dupes_group *g;
 
-		if (d->n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct dupes_group *nv = realloc(d->g, ncap * sizeof(*nv));
-
-			if (nv == NULL)
-				break;
-			d->g = nv;
-			cap = ncap;
-		}
+		if (pts_array_grow(&d->g, &cap, d->n, sizeof(*d->g), PTS_DUPES_MAX_GROUPS,
+		    "duplicate groups") != 0)
+			break;
 		g = &d->g[d->n];
 		memset(g, 0, sizeof(*g));
 
@@ -489,6 +484,6 @@ pts_dupes_remove_job(struct pts_wctx *w, json_object *args)
 done:
 	dupes_rm_free(&d);
 	pts_trakt_close(t);
-	pts_http_flush_counters(w->db, 1);
+	pts_meter_flush(w->db, 1);
 	return rc;
 }

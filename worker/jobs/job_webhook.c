@@ -415,7 +415,7 @@ pts_job_webhook_scrobble(struct pts_wctx *w, json_object *args)
 		pts_run_message(&h->run, "%s", h->message);
 	else if (rc == PTS_JOB_FAILED)
 		pts_run_message(&h->run, "the webhook's play was not added: see the log");
-	pts_http_flush_counters(w->db, 1);
+	pts_meter_flush(w->db, 1);
 	rc = pts_run_end(&h->run, w, rc);
 	pts_trakt_close(h->trakt);
 	pts_plex_close(h->plex);

@@ -676,7 +676,7 @@ pts_undo_job(struct pts_wctx *w, json_object *args)
 	}
 	PTS_INFO("undo of run %lld started%s", (long long)u.target, u.run.dry_run ? " (dry run)" : "");
 	rc = undo_run(&u);
-	pts_http_flush_counters(w->db, 1);
+	pts_meter_flush(w->db, 1);
 	rc = undo_finish(&u, rc);
 	undo_free(&u);
 	return rc;

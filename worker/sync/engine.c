@@ -740,7 +740,7 @@ pts_engine_run(struct pts_wctx *w, struct pts_run *run)
 	/* A step that failed because the job was stopped (an aborted transfer) was a stop. */
 	if (rc == PTS_JOB_FAILED && pts_wctx_cancelled(w))
 		rc = PTS_JOB_CANCELLED;
-	pts_http_flush_counters(w->db, 1);
+	pts_meter_flush(w->db, 1);
 	eng_free(e);
 	free(e);
 	return rc;

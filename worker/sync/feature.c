@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "db.h"
 #include "log.h"
 #include "plan.h"
 #include "settings.h"
+#include "str.h"
 
 static const struct pts_feature *const feat_all[] = {
 	&pts_feature_ratings,
@@ -375,8 +377,130 @@ pts_feat_save_count(const struct pts_feat_env *env, const char *column, int64_t 
 	return pts_db_run(env->w->db, sql, "ii", n, env->run->id);
 }
 
-char *
-pts_feat_dup(const char *s)
+/* ==== Observations ==== */
+
+int
+pts_feat_obs_index(struct pts_feat_obsset *s, const char *seen_kind, double tolerance)
 {
-	return s ? strdup(s) : NULL;
+	if (pts_feat_index_build(&s->idx, &s->trakt) != 0)
+		return -1;
+	return pts_seen_open(&s->seen, s->env.w->db, seen_kind, tolerance);
+}
+
+int
+pts_feat_obs_library(void *state, const char *section, int is_show)
+{
+	struct pts_feat_obsset *s = state;
+
+	(void)is_show;
+	return pts_seen_section(&s->seen, s->env.w->db, section, pts_now());
+}
+
+struct pts_feat_obs *
+pts_feat_obs_at(const struct pts_feat_obsset *s, size_t i)
+{
+	return (struct pts_feat_obs *)((char *)s->v + i * s->size);
+}
+
+void
+pts_feat_obs_close(void *state)
+{
+	struct pts_feat_obsset *s = state;
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->n; i++) {
+		struct pts_feat_obs *o = pts_feat_obs_at(s, i);
+
+		free(o->rating_key);
+		free(o->title);
+		free(o->show);
+	}
+	free(s->v);
+	pts_tlist_free(&s->trakt);
+	pts_feat_index_free(&s->idx);
+	pts_seen_free(&s->seen);
+	free(s);
+}
+
+struct pts_feat_obs *
+pts_feat_obs_add(struct pts_feat_obsset *s, const struct pts_feat_item *it, int32_t tpos)
+{
+	const struct pts_plex_item *pi = it->plex;
+	struct pts_feat_obs *o;
+
+	if (pts_array_grow(&s->v, &s->cap, s->n, s->size, PTS_FEAT_MAX_ITEMS, "feature items") != 0)
+		return NULL;
+	o = pts_feat_obs_at(s, s->n);
+	memset(o, 0, s->size);
+	if (tpos >= 0)
+		snprintf(o->group, sizeof(o->group), "t:%d:%ld", (int)it->kind, (long)tpos);
+	else
+		snprintf(o->group, sizeof(o->group), "k:%s", it->key);
+	snprintf(o->key, sizeof(o->key), "%s", it->key);
+	o->seq = s->n;
+	o->kind = it->kind;
+	o->ids = *it->ids;
+	o->season = it->season;
+	o->episode = it->episode;
+	o->year = pi->year;
+	o->tpos = tpos;
+	o->rating_key = pts_str_dup(pi->rating_key);
+	o->title = pts_str_dup(pi->title);
+	o->show = it->kind == PTS_FEAT_EPISODE ? pts_str_dup(pi->grandparent_title) : NULL;
+	if (o->rating_key == NULL || (pi->title != NULL && o->title == NULL) ||
+	    (o->kind == PTS_FEAT_EPISODE && pi->grandparent_title != NULL && o->show == NULL)) {
+		PTS_ERROR("features: out of memory keeping an item");
+		free(o->rating_key);
+		free(o->title);
+		free(o->show);
+		return NULL;
+	}
+	s->n++;
+	return o;
+}
+
+static int
+feat_obs_cmp(const void *a, const void *b)
+{
+	const struct pts_feat_obs *x = a, *y = b;
+	int c = strcmp(x->group, y->group);
+
+	return c != 0 ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void
+pts_feat_obs_sort(struct pts_feat_obsset *s)
+{
+	if (s->n > 1)
+		qsort(s->v, s->n, s->size, feat_obs_cmp);
+}
+
+size_t
+pts_feat_obs_group_end(const struct pts_feat_obsset *s, size_t i)
+{
+	const char *group = pts_feat_obs_at(s, i)->group;
+	size_t j;
+
+	for (j = i + 1; j < s->n && strcmp(pts_feat_obs_at(s, j)->group, group) == 0; j++)
+		;
+	return j;
+}
+
+void
+pts_feat_obs_change(const struct pts_feat_obs *o, const char *action, const char *detail,
+    struct pts_feat_change *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->action = action;
+	c->kind = o->kind;
+	c->key = o->key;
+	c->ids = &o->ids;
+	c->season = o->season;
+	c->episode = o->episode;
+	c->year = o->year;
+	c->title = o->title;
+	c->show = o->show;
+	c->detail = detail;
 }

@@ -31,6 +31,7 @@
 #include "idindex.h"
 #include "ledger.h"
 #include "plex.h"
+#include "plex_seen.h"
 #include "run.h"
 #include "settings.h"
 #include "trakt.h"
@@ -175,7 +176,67 @@ int pts_feat_save_count(const struct pts_feat_env *env, const char *column, int6
 /* "movie", "show", "episode". */
 const char *pts_feat_kind_name(enum pts_feat_kind kind);
 
-/* A malloc'd copy of s, or NULL when s is NULL (or out of memory). */
-char *pts_feat_dup(const char *s);
+/* ==== Observations: the shape ratings and playback share ==== */
+
+/* Longest group text: "t:<kind>:<pos>", or "k:" and an item key. */
+#define PTS_FEAT_GROUP_LEN (PTS_LEDGER_KEY_LEN + 24)
+/* Items a feature keeps per run at most: one per Plex item a sync can read. */
+#define PTS_FEAT_MAX_ITEMS ((size_t)PTS_PLEX_TOTAL_MAX)
+
+/*
+ * The head of an observation: one matched Plex copy of an item, kept until apply. A feature's
+ * own observation type starts with it (struct rt_obs { struct pts_feat_obs h; ... }). Copies
+ * of one Trakt entry share a group ("t:<kind>:<pos>"); an item Trakt lacks is its own group
+ * ("k:<key>").
+ */
+struct pts_feat_obs {
+	char group[PTS_FEAT_GROUP_LEN];
+	char key[PTS_LEDGER_KEY_LEN];
+	size_t seq;                          /* scan order: keeps the sort stable */
+	enum pts_feat_kind kind;
+	struct pts_ids ids;                  /* the movie's or show's */
+	int season, episode, year;
+	char *rating_key, *title, *show;     /* malloc'd (freed by close); show: episodes only */
+	int32_t tpos;                        /* the Trakt entry, or -1 */
+};
+
+/*
+ * What such a feature holds for a run: the Trakt list, its index, the Plex values seen, and
+ * the observations (elements of size bytes, each starting with struct pts_feat_obs). The
+ * feature's state starts with it, so pts_feat_obs_close frees the whole state.
+ */
+struct pts_feat_obsset {
+	struct pts_feat_env env;
+	struct pts_tlist trakt;
+	struct pts_feat_index idx;
+	struct pts_seen seen;
+	void *v;
+	size_t n, cap, size;
+	int64_t changed;
+};
+
+/* After the Trakt list is read: index it and open the seen values of seen_kind. 0 or -1. */
+int pts_feat_obs_index(struct pts_feat_obsset *s, const char *seen_kind, double tolerance);
+/* feature->library: the section's Plex values are the ones seen next. 0 or -1. */
+int pts_feat_obs_library(void *state, const char *section, int is_show);
+/* feature->close: the observations' strings and array, list, index, seen values, state. */
+void pts_feat_obs_close(void *state);
+
+/*
+ * Keep item it (Trakt entry tpos, or -1): a new observation, zeroed past its head, whose head
+ * is filled from it; NULL (logged) when out of memory or past PTS_FEAT_MAX_ITEMS. The
+ * feature fills the rest.
+ */
+struct pts_feat_obs *pts_feat_obs_add(struct pts_feat_obsset *s,
+    const struct pts_feat_item *it, int32_t tpos);
+/* Observation i (i < n). */
+struct pts_feat_obs *pts_feat_obs_at(const struct pts_feat_obsset *s, size_t i);
+/* Sort by group, scan order within a group. */
+void pts_feat_obs_sort(struct pts_feat_obsset *s);
+/* After sorting: the end of the group that starts at i. */
+size_t pts_feat_obs_group_end(const struct pts_feat_obsset *s, size_t i);
+/* The change that records a write of o (detail: JSON text or NULL, borrowed). */
+void pts_feat_obs_change(const struct pts_feat_obs *o, const char *action, const char *detail,
+    struct pts_feat_change *c);
 
 #endif

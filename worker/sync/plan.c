@@ -7,31 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *
-plan_dup(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
+#include "array.h"
+#include "str.h"
 
 int
 pts_plan_add(struct pts_plan *p, const struct pts_plan_entry *e)
 {
 	struct pts_plan_entry *d;
 
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 256;
-		struct pts_plan_entry *v = realloc(p->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return -1;
-		p->v = v;
-		p->cap = cap;
-	}
+	if (pts_array_grow(&p->v, &p->cap, p->n, sizeof(*p->v), PTS_PLAN_MAX_ENTRIES,
+	    "sync plan") != 0)
+		return -1;
 	d = &p->v[p->n];
 	*d = *e;
-	d->title = plan_dup(e->title);
-	d->show = plan_dup(e->show);
-	d->rating_key = plan_dup(e->rating_key);
+	d->title = pts_str_dup(e->title);
+	d->show = pts_str_dup(e->show);
+	d->rating_key = pts_str_dup(e->rating_key);
 	if ((e->title && !d->title) || (e->show && !d->show) || (e->rating_key && !d->rating_key)) {
 		free(d->title);
 		free(d->show);
@@ -94,25 +85,5 @@ pts_plan_free(struct pts_plan *p)
 void
 pts_plan_ids_json(const struct pts_ids *ids, char *buf, size_t len)
 {
-	size_t off = 0;
-	int n;
-
-#define PLAN_PUT(...) do {                                              \
-	n = snprintf(buf + off, off < len ? len - off : 0, __VA_ARGS__);   \
-	if (n > 0)                                                          \
-		off += (size_t)n;                                           \
-} while (0)
-	PLAN_PUT("{");
-	if (ids->trakt > 0)
-		PLAN_PUT("%s\"trakt\": %lld", off > 1 ? ", " : "", (long long)ids->trakt);
-	if (ids->imdb[0] != '\0')
-		PLAN_PUT("%s\"imdb\": \"%s\"", off > 1 ? ", " : "", ids->imdb);
-	if (ids->tmdb > 0)
-		PLAN_PUT("%s\"tmdb\": %lld", off > 1 ? ", " : "", (long long)ids->tmdb);
-	if (ids->tvdb > 0)
-		PLAN_PUT("%s\"tvdb\": %lld", off > 1 ? ", " : "", (long long)ids->tvdb);
-	PLAN_PUT("}");
-#undef PLAN_PUT
-	if (off >= len && len > 0)
-		snprintf(buf, len, "{}");
+	pts_ids_json_text(ids, buf, len);
 }

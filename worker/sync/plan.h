@@ -16,6 +16,10 @@
 
 #include "guid.h"
 #include "ledger.h"
+#include "plex.h"
+
+/* Entries in one plan at most: one per Plex item a sync can read. */
+#define PTS_PLAN_MAX_ENTRIES ((size_t)PTS_PLEX_TOTAL_MAX)
 
 enum pts_plan_kind {
 	PTS_PLAN_MOVIE,
@@ -48,7 +52,7 @@ void pts_plan_dedupe(struct pts_plan *p);
 
 void pts_plan_free(struct pts_plan *p);
 
-/* The ids as a JSON object text {"trakt":..,"imdb":..,"tmdb":..,"tvdb":..} into buf. */
+/* pts_ids_json_text (guid.h) under the name the plan's callers use. */
 void pts_plan_ids_json(const struct pts_ids *ids, char *buf, size_t len);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "db.h"
 #include "log.h"
 
@@ -38,14 +39,9 @@ pts_seen_open(struct pts_seen *s, sqlite3 *db, const char *kind, double toleranc
 
 		if (rk == NULL)
 			continue;
-		if (s->nrows == cap) {
-			struct pts_seen_row *v;
-
-			cap = cap ? cap * 2 : 64;
-			if ((v = realloc(s->rows, cap * sizeof(*v))) == NULL)
-				goto fail;
-			s->rows = v;
-		}
+		if (pts_array_grow(&s->rows, &cap, s->nrows, sizeof(*s->rows), PTS_SEEN_MAX_ROWS,
+		    "Plex seen rows") != 0)
+			goto fail;
 		r = &s->rows[s->nrows];
 		if ((r->rating_key = strdup(rk)) == NULL)
 			goto fail;
@@ -113,15 +109,9 @@ seen_stage(struct pts_seen *s, const char *rating_key, double value, int64_t see
 {
 	struct pts_seen_op *o;
 
-	if (s->nops == s->capops) {
-		size_t cap = s->capops ? s->capops * 2 : 64;
-		struct pts_seen_op *v = realloc(s->ops, cap * sizeof(*v));
-
-		if (v == NULL)
-			return -1;
-		s->ops = v;
-		s->capops = cap;
-	}
+	if (pts_array_grow(&s->ops, &s->capops, s->nops, sizeof(*s->ops), PTS_SEEN_MAX_ROWS,
+	    "Plex seen changes") != 0)
+		return -1;
 	o = &s->ops[s->nops];
 	if ((o->rating_key = strdup(rating_key)) == NULL)
 		return -1;

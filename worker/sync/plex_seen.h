@@ -25,9 +25,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plex.h"
+
 /* Sections remembered per run (more than the engine's library limit). */
 #define PTS_SEEN_MAX_SECTIONS 64
 #define PTS_SEEN_SECTION_LEN 32
+/* Rows (and staged changes) at most: one per Plex item a sync can read (PTS_PLEX_TOTAL_MAX). */
+#define PTS_SEEN_MAX_ROWS ((size_t)PTS_PLEX_TOTAL_MAX)
 
 struct pts_seen_row {
 	char *rating_key;

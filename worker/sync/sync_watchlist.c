@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "db.h"
 #include "jsonx.h"
 #include "log.h"
 #include "plex_lists.h"
 #include "settings.h"
+#include "str.h"
 
 #define WL_GROUP_LEN (PTS_LEDGER_KEY_LEN + 24)
 #define WL_TITLE_MAX 256
@@ -141,14 +143,9 @@ wl_load_prev(struct watchlist *s)
 
 		if (k == NULL)
 			continue;
-		if (s->nprev == cap) {
-			char **v;
-
-			cap = cap ? cap * 2 : 64;
-			if ((v = realloc(s->prev, cap * sizeof(*v))) == NULL)
-				break;
-			s->prev = v;
-		}
+		if (pts_array_grow(&s->prev, &cap, s->nprev, sizeof(*s->prev), PTS_FEAT_MAX_ITEMS,
+		    "watchlist state") != 0)
+			break;
 		if ((s->prev[s->nprev] = strdup(k)) == NULL)
 			break;
 		s->nprev++;
@@ -201,15 +198,9 @@ wl_member(void *ctx, const struct pts_plex_item *it)
 {
 	struct wl_section *sec = ctx;
 
-	if (sec->nmembers == sec->cap) {
-		size_t cap = sec->cap ? sec->cap * 2 : 64;
-		char **v = realloc(sec->members, cap * sizeof(*v));
-
-		if (v == NULL)
-			return 1;
-		sec->members = v;
-		sec->cap = cap;
-	}
+	if (pts_array_grow(&sec->members, &sec->cap, sec->nmembers, sizeof(*sec->members),
+	    PTS_FEAT_MAX_ITEMS, "Plex watchlist") != 0)
+		return 1;
 	if ((sec->members[sec->nmembers] = strdup(it->rating_key)) == NULL)
 		return 1;
 	sec->nmembers++;
@@ -271,15 +262,9 @@ wl_item(void *p, const struct pts_feat_item *it)
 	prev = wl_has(s->prev, s->nprev, it->key);
 	if (!in_plex && tpos < 0 && !prev)
 		return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct wl_obs *v = realloc(s->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return -1;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (pts_array_grow(&s->v, &s->cap, s->n, sizeof(*s->v), PTS_FEAT_MAX_ITEMS,
+	    "watchlist items") != 0)
+		return -1;
 	o = &s->v[s->n];
 	memset(o, 0, sizeof(*o));
 	if (tpos >= 0)
@@ -292,7 +277,7 @@ wl_item(void *p, const struct pts_feat_item *it)
 	o->ids = *it->ids;
 	o->year = it->plex->year;
 	o->rating_key = strdup(it->plex->rating_key);
-	o->title = it->plex->title ? strdup(it->plex->title) : NULL;
+	o->title = pts_str_dup(it->plex->title);
 	if (o->rating_key == NULL) {
 		free(o->title);
 		return -1;

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jsonx.h"
+
 /* Digits of an imdb id after "tt": 7 today, 8 for newer titles; room for growth. */
 #define GUID_IMDB_MIN_DIGITS 7
 #define GUID_IMDB_MAX_DIGITS 10
@@ -183,6 +185,39 @@ pts_guid_merge(const char *s, struct pts_ids *ids)
 		break;
 	}
 	return 0;
+}
+
+json_object *
+pts_ids_json(const struct pts_ids *ids)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		return NULL;
+	if (ids->trakt > 0)
+		pts_json_add_int(o, "trakt", ids->trakt);
+	if (ids->imdb[0] != '\0')
+		pts_json_add_str(o, "imdb", ids->imdb);
+	if (ids->tmdb > 0)
+		pts_json_add_int(o, "tmdb", ids->tmdb);
+	if (ids->tvdb > 0)
+		pts_json_add_int(o, "tvdb", ids->tvdb);
+	return o;
+}
+
+void
+pts_ids_json_text(const struct pts_ids *ids, char *buf, size_t len)
+{
+	json_object *o = pts_ids_json(ids);
+	const char *s = o != NULL ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : NULL;
+
+	if (len == 0)
+		return;
+	if (s == NULL || strlen(s) >= len)
+		snprintf(buf, len, "{}");
+	else
+		snprintf(buf, len, "%s", s);
+	json_object_put(o);
 }
 
 int

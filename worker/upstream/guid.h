@@ -16,6 +16,7 @@
 #ifndef PTS_GUID_H
 #define PTS_GUID_H
 
+#include <json-c/json.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,6 +69,15 @@ int pts_guid_merge(const char *s, struct pts_ids *ids);
 
 /* 1 when s is "tt" followed by 7..10 digits. */
 int pts_guid_imdb_valid(const char *s);
+
+/*
+ * The ids as a Trakt ids object {"trakt":..,"imdb":..,"tmdb":..,"tvdb":..} holding only the
+ * ids that are set: a number when > 0, imdb when not empty (the one rule for every body and
+ * row that carries ids). A new object the caller puts; NULL when out of memory.
+ */
+json_object *pts_ids_json(const struct pts_ids *ids);
+/* The same object as compact JSON text in buf[len] ("{}" when it does not fit or on OOM). */
+void pts_ids_json_text(const struct pts_ids *ids, char *buf, size_t len);
 
 /* 1 when no id at all is set. */
 int pts_ids_empty(const struct pts_ids *ids);

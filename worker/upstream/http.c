@@ -1,5 +1,5 @@
 /*
- * http.c - the one HTTP layer: transfer setup, retries, waits, counters.
+ * http.c - the one HTTP layer: transfer setup, retries, waits (calls counted by meter.c).
  */
 #include "http.h"
 
@@ -12,6 +12,7 @@
 #include "db.h"
 #include "jsonx.h"
 #include "log.h"
+#include "meter.h"
 #include "paths.h"
 #include "ratelimit.h"
 #include "utf8.h"
@@ -23,8 +24,6 @@
 #define HTTP_USER_AGENT "plex-trakt-sync/" PTS_VERSION
 /* Initial size of a response buffer; it doubles as the body grows. */
 #define HTTP_BODY_INITIAL 16384
-/* Longest endpoint key ("METHOD /path") kept in the per-endpoint table. */
-#define HTTP_EP_KEY_LEN 192
 /* Backoff waits longer than this are shown on the progress row. */
 #define HTTP_SHOW_WAIT_MS 1000
 /* Bytes of an upstream error body's "error" / "error_description" quoted in messages. */
@@ -32,14 +31,6 @@
 
 struct http_svc_state {
 	CURL *h;
-	struct pts_http_counts total;    /* since start */
-	struct pts_http_counts pending;  /* not yet in api_counters */
-};
-
-struct http_ep {
-	char key[HTTP_EP_KEY_LEN];
-	enum pts_http_svc svc;
-	int64_t calls;
 };
 
 /* What the curl callbacks of one transfer see. */
@@ -53,9 +44,6 @@ struct http_xfer {
 };
 
 static struct http_svc_state http_svc[PTS_HTTP_NSVC];
-static struct http_ep http_eps[PTS_HTTP_MAX_ENDPOINTS];
-static int http_neps;
-static int64_t http_last_flush_ms;
 static unsigned http_rand_state;
 static char http_last_error[sizeof(((struct pts_http_resp *)0)->error)];
 static int http_last_redirect;
@@ -270,133 +258,6 @@ http_resp_reset(struct pts_http_resp *resp)
 	resp->error[0] = '\0';
 	resp->oversized = 0;
 	resp->redirect = 0;
-}
-
-/* ==== Counters ==== */
-
-static void
-http_count(enum pts_http_svc svc, int calls, int retries, int limited, int errors)
-{
-	struct http_svc_state *s = &http_svc[svc];
-
-	s->total.calls += calls;
-	s->pending.calls += calls;
-	s->total.retries += retries;
-	s->pending.retries += retries;
-	s->total.rate_limited += limited;
-	s->pending.rate_limited += limited;
-	s->total.errors += errors;
-	s->pending.errors += errors;
-}
-
-static void
-http_count_endpoint(enum pts_http_svc svc, const char *method, const char *path)
-{
-	char key[HTTP_EP_KEY_LEN];
-	int i;
-
-	if (snprintf(key, sizeof(key), "%s %s", method, path) >= (int)sizeof(key))
-		PTS_DEBUG("endpoint key cut: %s", key);
-	for (i = 0; i < http_neps; i++)
-		if (http_eps[i].svc == svc && strcmp(http_eps[i].key, key) == 0) {
-			http_eps[i].calls++;
-			return;
-		}
-	if (http_neps == PTS_HTTP_MAX_ENDPOINTS) {
-		/* Full: lump the rest together rather than grow without bound. */
-		snprintf(key, sizeof(key), "%s (other)", method);
-		for (i = 0; i < http_neps; i++)
-			if (http_eps[i].svc == svc && strcmp(http_eps[i].key, key) == 0) {
-				http_eps[i].calls++;
-				return;
-			}
-		i = PTS_HTTP_MAX_ENDPOINTS - 1;
-		http_eps[i].calls++;
-		return;
-	}
-	snprintf(http_eps[http_neps].key, HTTP_EP_KEY_LEN, "%s", key);
-	http_eps[http_neps].svc = svc;
-	http_eps[http_neps].calls = 1;
-	http_neps++;
-}
-
-int
-pts_http_flush_counters(sqlite3 *db, int force)
-{
-	int64_t now = pts_now_ms();
-	int i, rc = 0;
-
-	if (db == NULL || (!force && now - http_last_flush_ms < PTS_HTTP_FLUSH_MS))
-		return 0;
-	http_last_flush_ms = now;
-	for (i = 0; i < PTS_HTTP_NSVC; i++) {
-		struct pts_http_counts *p = &http_svc[i].pending;
-
-		if (p->calls == 0 && p->retries == 0 && p->rate_limited == 0 && p->errors == 0)
-			continue;
-		if (pts_db_run(db, "INSERT INTO api_counters(service, calls, retries, rate_limited,"
-		    " errors) VALUES(?, ?, ?, ?, ?) ON CONFLICT(service) DO UPDATE SET"
-		    " calls = calls + excluded.calls, retries = retries + excluded.retries,"
-		    " rate_limited = rate_limited + excluded.rate_limited,"
-		    " errors = errors + excluded.errors", "siiii", http_svc_names[i], p->calls,
-		    p->retries, p->rate_limited, p->errors) != 0) {
-			rc = -1;   /* kept: added at the next flush */
-			continue;
-		}
-		memset(p, 0, sizeof(*p));
-	}
-	return rc;
-}
-
-void
-pts_http_counts(enum pts_http_svc svc, struct pts_http_counts *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (svc < PTS_HTTP_NSVC)
-		*out = http_svc[svc].total;
-}
-
-static int
-http_ep_cmp(const void *a, const void *b)
-{
-	const struct http_ep *x = a, *y = b;
-
-	if (x->svc != y->svc)
-		return (int)x->svc - (int)y->svc;
-	return strcmp(x->key, y->key);
-}
-
-void
-pts_http_endpoints_print(FILE *f, const char *prefix)
-{
-	int i;
-
-	qsort(http_eps, (size_t)http_neps, sizeof(http_eps[0]), http_ep_cmp);
-	for (i = 0; i < http_neps; i++)
-		fprintf(f, "%s%6lld %-6s %s\n", prefix ? prefix : "", (long long)http_eps[i].calls,
-		    http_svc_names[http_eps[i].svc], http_eps[i].key);
-}
-
-int64_t
-pts_http_endpoint_calls(const char *method, const char *path)
-{
-	char key[HTTP_EP_KEY_LEN];
-	int64_t n = 0;
-	int i;
-
-	if (snprintf(key, sizeof(key), "%s %s", method, path) >= (int)sizeof(key))
-		return 0;
-	for (i = 0; i < http_neps; i++)
-		if (strcmp(http_eps[i].key, key) == 0)
-			n += http_eps[i].calls;
-	return n;
-}
-
-void
-pts_http_endpoints_reset(void)
-{
-	memset(http_eps, 0, sizeof(http_eps));
-	http_neps = 0;
 }
 
 /* ==== Headers and bodies ==== */
@@ -744,7 +605,7 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 	int once = (req->flags & PTS_HTTP_ONCE) != 0;
 	int is_write = strcmp(req->method, "GET") != 0;
 	int tries = 0, waits429 = 0;
-	char path[HTTP_EP_KEY_LEN], errbuf[CURL_ERROR_SIZE], reason[64];
+	char path[PTS_METER_KEY_LEN], errbuf[CURL_ERROR_SIZE], reason[64];
 	struct curl_slist *headers = NULL, *it;
 	enum pts_http_result res = PTS_HTTP_NETWORK;
 	struct http_xfer x;
@@ -797,8 +658,8 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 			break;
 		}
 		tries++;
-		http_count(req->svc, 1, tries > 1 || waits429 > 0, 0, 0);
-		http_count_endpoint(req->svc, req->method, path);
+		pts_meter_count(http_svc_names[req->svc], 1, tries > 1 || waits429 > 0, 0, 0);
+		pts_meter_endpoint(http_svc_names[req->svc], req->method, path);
 		rc = curl_easy_perform(s->h);
 		if (req->svc == PTS_HTTP_TRAKT)
 			pts_rl_trakt_done(is_write);
@@ -893,7 +754,7 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 		} else if (status == 429) {
 			int64_t wait_s = pts_http_retry_wait_s(resp->retry_after);
 
-			http_count(req->svc, 0, 0, 1, 0);
+			pts_meter_count(http_svc_names[req->svc], 0, 0, 1, 0);
 			snprintf(resp->error, sizeof(resp->error), "%s %s %s: HTTP 429 (rate limited)",
 			    title, req->method, path);
 			res = PTS_HTTP_HTTP_ERROR;
@@ -962,14 +823,14 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 	if (res != PTS_HTTP_OK && res != PTS_HTTP_CANCELLED &&
 	    !(res == PTS_HTTP_HTTP_ERROR && (req->flags & PTS_HTTP_QUIET_4XX) &&
 	    resp->status >= 400 && resp->status < 500))
-		http_count(req->svc, 0, 0, 0, 1);
+		pts_meter_count(http_svc_names[req->svc], 0, 0, 0, 1);
 	if (res == PTS_HTTP_CANCELLED && resp->error[0] == '\0')
 		snprintf(resp->error, sizeof(resp->error), "cancelled");
 	pts_utf8_trim(resp->error);   /* it may quote an upstream error body */
 	snprintf(http_last_error, sizeof(http_last_error), "%s", res == PTS_HTTP_OK ? "" :
 	    resp->error);
 	http_last_redirect = res != PTS_HTTP_OK && resp->redirect;
-	(void)pts_http_flush_counters(w->db, 0);
+	(void)pts_meter_flush(w->db, 0);
 	return res;
 oom:
 	curl_slist_free_all(headers);

@@ -34,10 +34,8 @@
  * All waits use pts_wctx_sleep (cancel-aware). Log lines name the method and the URL path,
  * never the query string (it may hold an API key) nor any header value.
  *
- * Counters: calls, retries, rate_limited and errors per service are kept in memory and added
- * to the api_counters table at most once per PTS_HTTP_FLUSH_MS (from within requests) and by
- * pts_http_flush_counters(), which job code calls when it ends. Per-endpoint call counts
- * ("GET /library/sections/1/all") stay in memory for benchmarks and tests.
+ * Every attempt is counted by meter.h (calls, retries, rate limits, errors, per endpoint),
+ * under the service's pts_http_svc_name(); job code flushes the counts with pts_meter_flush().
  *
  * Not thread-safe (the worker is single-threaded; each forked job child has its own handles).
  */
@@ -51,6 +49,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "meter.h"   /* callers flush the counts of their calls */
 #include "wctx.h"
 
 /* ==== Limits ==== */
@@ -67,8 +66,6 @@
 #define PTS_HTTP_BACKOFF_MS 1000        /* first backoff; doubles; env PTS_HTTP_BACKOFF_MS */
 #define PTS_HTTP_BACKOFF_MAX_MS 30000
 #define PTS_HTTP_URL_MAX 8192           /* longest URL we build */
-#define PTS_HTTP_FLUSH_MS 1000          /* api_counters written at most this often */
-#define PTS_HTTP_MAX_ENDPOINTS 256      /* distinct endpoint keys counted in memory */
 #define PTS_HTTP_CTYPE_LEN 128
 
 /* ==== Types ==== */
@@ -127,7 +124,7 @@ struct pts_http_resp {
 
 /* curl_global_init; call once in main before forking. 0 or -1. */
 int pts_http_global_init(void);
-/* Close the handles (flush counters first with pts_http_flush_counters). */
+/* Close the handles (flush the counts first with pts_meter_flush). */
 void pts_http_global_cleanup(void);
 
 /* "plex", "plextv", "trakt", "tmdb": the api_counters service names. */
@@ -183,27 +180,5 @@ void pts_http_header_line(struct pts_http_resp *resp, const char *line, size_t l
  * 1..PTS_HTTP_RETRY_AFTER_MAX_S; PTS_HTTP_RETRY_AFTER_DEFAULT_S when absent (-1).
  */
 int64_t pts_http_retry_wait_s(int64_t retry_after);
-
-/*
- * Add the in-memory counters to api_counters (one UPSERT per service that changed) and
- * zero them. force=0 does nothing when the last flush was under PTS_HTTP_FLUSH_MS ago.
- * db NULL: nothing is written (counters are kept). 0 or -1.
- */
-int pts_http_flush_counters(sqlite3 *db, int force);
-
-/* Totals since the process started (not reset by flushing). */
-struct pts_http_counts {
-	int64_t calls, retries, rate_limited, errors;
-};
-void pts_http_counts(enum pts_http_svc svc, struct pts_http_counts *out);
-
-/*
- * Per-endpoint calls ("METHOD /path", query dropped) since the start or the last reset,
- * printed one per line as "<prefix><count> <svc> <METHOD> <path>", sorted by key (prefix "# "
- * keeps them comments in TAP output).
- */
-void pts_http_endpoints_print(FILE *f, const char *prefix);
-int64_t pts_http_endpoint_calls(const char *method, const char *path);
-void pts_http_endpoints_reset(void);
 
 #endif

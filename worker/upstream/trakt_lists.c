@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "jsonx.h"
 #include "log.h"
 #include "timefmt.h"
@@ -30,27 +31,6 @@ tlist_small(json_object *o, const char *key, int max)
 	int64_t v = pts_json_int(o, key, -1);
 
 	return v >= 0 && v <= max ? (int)v : -1;
-}
-
-static int
-tlist_grow(struct pts_tlist *l)
-{
-	size_t cap;
-	struct pts_tlist_entry *v;
-
-	if (l->n < l->cap)
-		return 0;
-	if (l->n >= PTS_TLIST_MAX_ENTRIES) {
-		PTS_ERROR("Trakt: a list passed %d entries: the rest is ignored", PTS_TLIST_MAX_ENTRIES);
-		return -1;
-	}
-	cap = l->cap ? l->cap * 2 : 64;
-	v = realloc(l->v, cap * sizeof(*v));
-	if (v == NULL)
-		return -1;
-	l->v = v;
-	l->cap = cap;
-	return 0;
 }
 
 int
@@ -110,7 +90,8 @@ pts_tlist_parse(json_object *page, struct pts_tlist *out)
 		if (x.at == 0)
 			x.at = tlist_time(e, "paused_at");
 		x.id = pts_json_int(e, "id", 0);
-		if (tlist_grow(out) != 0)
+		if (pts_array_grow(&out->v, &out->cap, out->n, sizeof(*out->v), PTS_TLIST_MAX_ENTRIES,
+		    "Trakt list") != 0)
 			return -1;
 		out->v[out->n++] = x;
 		got++;
@@ -182,22 +163,6 @@ pts_tlist_playback(struct pts_trakt *t, struct pts_tlist *out)
 
 /* ==== Writing ==== */
 
-static json_object *
-tlist_ids_json(const struct pts_ids *ids)
-{
-	json_object *o = json_object_new_object();
-
-	if (ids->trakt > 0)
-		pts_json_add_int(o, "trakt", ids->trakt);
-	if (ids->imdb[0] != '\0')
-		pts_json_add_str(o, "imdb", ids->imdb);
-	if (ids->tmdb > 0)
-		pts_json_add_int(o, "tmdb", ids->tmdb);
-	if (ids->tvdb > 0)
-		pts_json_add_int(o, "tvdb", ids->tvdb);
-	return o;
-}
-
 static int
 tlist_ids_equal(const struct pts_ids *a, const struct pts_ids *b)
 {
@@ -236,7 +201,7 @@ tlist_show_of(json_object *shows, struct tlist_group *g, size_t *ng, const struc
 		if (tlist_ids_equal(g[i].ids, ids))
 			return g[i].show;
 	s = json_object_new_object();
-	json_object_object_add(s, "ids", tlist_ids_json(ids));
+	json_object_object_add(s, "ids", pts_ids_json(ids));
 	json_object_object_add(s, "seasons", json_object_new_array());
 	json_object_array_add(shows, s);
 	g[*ng].ids = ids;
@@ -298,7 +263,7 @@ pts_tlist_body(struct pts_tlist_item *items, size_t n)
 			continue;
 		}
 		o = json_object_new_object();
-		json_object_object_add(o, "ids", tlist_ids_json(&it->ids));
+		json_object_object_add(o, "ids", pts_ids_json(&it->ids));
 		tlist_add_extra(o, it);
 		json_object_array_add(it->kind == PTS_TLIST_MOVIE ? movies : shows, o);
 	}
@@ -437,11 +402,11 @@ pts_tlist_pause(struct pts_trakt *t, const struct pts_tlist_item *it, double pro
 	body = json_object_new_object();
 	if (it->kind == PTS_TLIST_MOVIE) {
 		o = json_object_new_object();
-		json_object_object_add(o, "ids", tlist_ids_json(&it->ids));
+		json_object_object_add(o, "ids", pts_ids_json(&it->ids));
 		json_object_object_add(body, "movie", o);
 	} else {
 		o = json_object_new_object();
-		json_object_object_add(o, "ids", tlist_ids_json(&it->ids));
+		json_object_object_add(o, "ids", pts_ids_json(&it->ids));
 		json_object_object_add(body, "show", o);
 		o = json_object_new_object();
 		pts_json_add_int(o, "season", it->season);
