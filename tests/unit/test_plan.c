@@ -102,21 +102,21 @@ test_ids_json(void)
 	char buf[128], tiny[12];
 
 	memset(&ids, 0, sizeof(ids));
-	pts_plan_ids_json(&ids, buf, sizeof(buf));
+	pts_ids_json_text(&ids, buf, sizeof(buf));
 	TAP_STREQ(buf, "{}", "no ids is an empty object");
 	ids.trakt = 1;
 	snprintf(ids.imdb, sizeof(ids.imdb), "tt0111161");
 	ids.tmdb = 278;
-	pts_plan_ids_json(&ids, buf, sizeof(buf));
+	pts_ids_json_text(&ids, buf, sizeof(buf));
 	TAP_STREQ(buf, "{\"trakt\":1,\"imdb\":\"tt0111161\",\"tmdb\":278}",
 	    "the ids there are, in order");
 	memset(&ids, 0, sizeof(ids));
 	ids.tvdb = 81189;
-	pts_plan_ids_json(&ids, buf, sizeof(buf));
+	pts_ids_json_text(&ids, buf, sizeof(buf));
 	TAP_STREQ(buf, "{\"tvdb\":81189}", "one id alone is the whole object");
 	ids.trakt = 123456789;
 	snprintf(ids.imdb, sizeof(ids.imdb), "tt0111161");
-	pts_plan_ids_json(&ids, tiny, sizeof(tiny));
+	pts_ids_json_text(&ids, tiny, sizeof(tiny));
 	TAP_STREQ(tiny, "{}", "ids that do not fit become an empty object, never cut JSON");
 }
 

@@ -244,7 +244,7 @@ webhook_when(const struct webhook *h, json_object *args, json_object *meta)
 static void
 webhook_change(const struct webhook *h, char *ids, size_t idslen, struct pts_change *c)
 {
-	pts_plan_ids_json(&h->ids, ids, idslen);
+	pts_ids_json_text(&h->ids, ids, idslen);
 	memset(c, 0, sizeof(*c));
 	c->action = PTS_ACT_ADD_PLAY_TRAKT;
 	c->type = h->is_episode ? "episode" : "movie";

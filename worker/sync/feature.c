@@ -249,7 +249,7 @@ static void
 feat_ledger_change(const struct pts_feat_change *c, char *ids, size_t idslen,
     struct pts_change *ch)
 {
-	pts_plan_ids_json(c->ids, ids, idslen);
+	pts_ids_json_text(c->ids, ids, idslen);
 	memset(ch, 0, sizeof(*ch));
 	ch->action = c->action;
 	ch->type = pts_feat_kind_name(c->kind);

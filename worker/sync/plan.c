@@ -81,9 +81,3 @@ pts_plan_free(struct pts_plan *p)
 	free(p->v);
 	memset(p, 0, sizeof(*p));
 }
-
-void
-pts_plan_ids_json(const struct pts_ids *ids, char *buf, size_t len)
-{
-	pts_ids_json_text(ids, buf, len);
-}

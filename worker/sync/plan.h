@@ -52,7 +52,4 @@ void pts_plan_dedupe(struct pts_plan *p);
 
 void pts_plan_free(struct pts_plan *p);
 
-/* pts_ids_json_text (guid.h) under the name the plan's callers use. */
-void pts_plan_ids_json(const struct pts_ids *ids, char *buf, size_t len);
-
 #endif

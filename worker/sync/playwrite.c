@@ -34,7 +34,7 @@ static void
 pw_change(const struct pts_plan_entry *pe, const char *action, char *ids, size_t idslen,
     struct pts_change *c)
 {
-	pts_plan_ids_json(&pe->ids, ids, idslen);
+	pts_ids_json_text(&pe->ids, ids, idslen);
 	memset(c, 0, sizeof(*c));
 	c->action = action;
 	c->type = pe->kind == PTS_PLAN_EPISODE ? "episode" : "movie";
