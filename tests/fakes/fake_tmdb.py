@@ -2,7 +2,9 @@
 
 Built from the Trakt catalog of the corpus (every movie/show with a tmdb
 id).  About 1 in 19 titles has no poster (poster_path null), as on TMDb.
-Image URLs: <tmdb fake URL>/t/p/w342<poster_path> answer a tiny PNG.
+Image URLs: <tmdb fake URL>/t/p/w342<poster_path> answer a small PNG generated here
+(a two-colour poster-shaped gradient, its colours from the path, so posters differ), even
+though the path says .jpg: the worker goes by the bytes.  An unknown size is 404.
 """
 
 import struct
@@ -14,12 +16,28 @@ DEFAULT_API_KEY = "tmdb-key"
 NO_POSTER_MODULO = 19
 
 
-def tiny_png(rgb=(0x55, 0x66, 0x77), width=2, height=3):
-    """A valid PNG of a solid colour (a few dozen bytes)."""
+# Generated posters: 2:3 like TMDb's, small enough to stay a few hundred bytes.
+POSTER_W, POSTER_H = 68, 102
+IMAGE_SIZES = ("w92", "w154", "w185", "w342", "w500", "w780", "original")
+
+
+def poster_png(name, width=POSTER_W, height=POSTER_H):
+    """A PNG for one poster path: a vertical gradient between two colours from its name."""
+    h = zlib.crc32(name.encode())
+    top = ((h >> 16) & 0xff, (h >> 8) & 0xff, h & 0xff)
+    bottom = tuple(c // 4 for c in top)
+    rows = []
+    for y in range(height):
+        f = y / (height - 1)
+        px = bytes(int(a + (b - a) * f) for a, b in zip(top, bottom))
+        rows.append(b"\x00" + px * width)
+    return png_bytes(width, height, b"".join(rows))
+
+
+def png_bytes(width, height, raw):
     def chunk(tag, data):
         body = tag + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
     return (b"\x89PNG\r\n\x1a\n"
             + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
@@ -50,7 +68,6 @@ class FakeTMDb(FakeApp):
         r.add("GET", r"/3/tv/(\d+)", self.keyed(self.h_tv))
         r.add("GET", r"/3/configuration", self.keyed(self.h_configuration))
         r.add("GET", r"/t/p/([a-z0-9]+)/([A-Za-z0-9_.-]+)", self.h_image)
-        self.png = tiny_png()
         self.load(corpus)
 
     def load(self, corpus):
@@ -143,7 +160,9 @@ class FakeTMDb(FakeApp):
         return json_response({"images": {
             "base_url": (self.base_url or "") + "/t/p/",
             "secure_base_url": (self.base_url or "") + "/t/p/",
-            "poster_sizes": ["w92", "w154", "w185", "w342", "w500", "w780", "original"]}})
+            "poster_sizes": list(IMAGE_SIZES)}})
 
     def h_image(self, req, size, name):
-        return Response(200, self.png, "image/png", {"Cache-Control": "max-age=86400"})
+        if size not in IMAGE_SIZES:
+            raise HttpError(404, {"status_code": 34, "status_message": "Not found"})
+        return Response(200, poster_png(name), "image/png", {"Cache-Control": "max-age=86400"})
