@@ -117,8 +117,11 @@ posters_dir_open(int create)
 			PTS_ERROR("cannot make the posters folder %s: %s", path, strerror(errno));
 			return -1;
 		}
-		PTS_INFO("made the posters folder %s", path);
 		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		/* 0750 whatever the umask: the web server reads it through the group. */
+		if (fd >= 0 && fchmod(fd, 0750) != 0)
+			PTS_WARN("cannot set the mode of %s: %s", path, strerror(errno));
+		PTS_INFO("made the posters folder %s", path);
 	}
 	if (fd < 0 && (errno != ENOENT || create)) {
 		int e = errno;
