@@ -22,15 +22,26 @@ IMAGE_SIZES = ("w92", "w154", "w185", "w342", "w500", "w780", "original")
 
 
 def poster_png(name, width=POSTER_W, height=POSTER_H):
-    """A PNG for one poster path: a vertical gradient between two colours from its name."""
+    """A PNG for one poster path, its colours from the name: a vertical gradient, a sun (a
+    disc in the upper half) and a dark title band near the bottom, so posters differ."""
     h = zlib.crc32(name.encode())
     top = ((h >> 16) & 0xff, (h >> 8) & 0xff, h & 0xff)
     bottom = tuple(c // 4 for c in top)
+    sun = tuple(255 - c // 3 for c in top)
+    cx, cy, r = width * (0.3 + (h >> 24) % 5 * 0.1), height * 0.35, width * 0.22
+    band = range(int(height * 0.74), int(height * 0.86))
     rows = []
     for y in range(height):
         f = y / (height - 1)
-        px = bytes(int(a + (b - a) * f) for a, b in zip(top, bottom))
-        rows.append(b"\x00" + px * width)
+        bg = bytes(int(a + (b - a) * f) for a, b in zip(top, bottom))
+        if y in band:
+            rows.append(b"\x00" + bytes(c // 6 for c in bg) * width)
+            continue
+        row = bytearray(bg * width)
+        for x in range(width):
+            if (x - cx) ** 2 + (y - cy) ** 2 <= r * r:
+                row[3 * x:3 * x + 3] = bytes(sun)
+        rows.append(b"\x00" + bytes(row))
     return png_bytes(width, height, b"".join(rows))
 
 
