@@ -34,10 +34,11 @@ async function checkPosters(list, items, what) {
   await waitFor(async () => (await imgs.count()) === want, { timeout: 10000, what: what + ': one <img> per poster' });
   for (let i = 0; i < want; i++) await imgs.nth(i).scrollIntoViewIfNeeded();
   const got = await waitFor(async () => {
-    const r = await page.$$eval(list + ' img.poster', (xs) => xs.map((x) => ({ src: x.currentSrc || x.src, ok: x.complete && x.naturalWidth > 0, w: x.naturalWidth })));
+    const r = await page.$$eval(list + ' img.poster', (xs) => xs.map((x) => ({ src: x.currentSrc || x.src, ok: x.complete && x.naturalWidth > 0, w: x.naturalWidth, ratio: x.clientHeight / x.clientWidth })));
     return r.every((x) => x.ok) && r;
   }, { timeout: 15000, what: what + ': every poster loaded (naturalWidth > 0)' });
   got.forEach((x) => assert(x.src.startsWith(origin + '/posters/'), what + ': ' + x.src + ' is from ' + origin));
+  got.forEach((x) => assert(Math.abs(x.ratio - 1.5) < 0.05, what + ': a poster is drawn 2:3, not ' + x.ratio.toFixed(2)));
   eq(await page.locator(list + ' .poster.ph.failed').count(), 0, what + ': no poster fell back to a tile');
   console.log(`# ${what}: ${got.length} posters loaded from ${origin}/posters/ (${got[0].w} px wide)`);
 }

@@ -17,7 +17,7 @@ NO_POSTER_MODULO = 19
 
 
 # Generated posters: 2:3 like TMDb's, small enough to stay a few hundred bytes.
-POSTER_W, POSTER_H = 68, 102
+POSTER_W, POSTER_H = 92, 138
 IMAGE_SIZES = ("w92", "w154", "w185", "w342", "w500", "w780", "original")
 
 
@@ -28,7 +28,7 @@ def poster_png(name, width=POSTER_W, height=POSTER_H):
     top = ((h >> 16) & 0xff, (h >> 8) & 0xff, h & 0xff)
     bottom = tuple(c // 4 for c in top)
     sun = tuple(255 - c // 3 for c in top)
-    cx, cy, r = width * (0.3 + (h >> 24) % 5 * 0.1), height * 0.35, width * 0.22
+    cx, cy, r = width * 0.5, height * (0.25 + (h >> 24) % 4 * 0.05), width * 0.2
     band = range(int(height * 0.74), int(height * 0.86))
     rows = []
     for y in range(height):
