@@ -2,7 +2,8 @@
 folder's posters/ at /posters/NAME, only for names of the worker's shape (no listing, no temp
 files, no links), with cache headers; the folder is the service user's, readable by nginx's
 workers through their group; the CSP allows images from 'self' and data: only; the API hands
-out same-origin poster paths only (a TMDb URL an older version stored comes back null).
+out same-origin poster paths only (a TMDb URL an older version stored comes back null);
+pts-cgi serves the same files at /api/posters/NAME for servers that cannot read the folder.
 
 The worker's side (download, check, keep) is tests/unit/test_posters.c and test_up_clients.c;
 the whole path through the fakes is test_flows.py (Trakt History, In Progress) and the
@@ -98,6 +99,36 @@ class TestPosters(unittest.TestCase):
             self.assertIn(st, (400, 403, 404), path)
             self.assertNotEqual(body, img, path)
         self.assertEqual(self.stack.request("GET", "/posters/ok.png")[0], 200)
+
+    def test_pts_cgi_serves_them_too(self):
+        # For web servers that cannot read the folder (systemd's DynamicUser, CGI-only hosts).
+        img = png(3, 5)
+        self.put("cgiServed_1.png", img)
+        self.put(".tmp-9-9-cgiServed_1.png", img)
+        link = os.path.join(self.dir, "cgilnk.png")
+        os.symlink("cgiServed_1.png", link)
+        self.addCleanup(lambda: os.unlink(link))
+        st, hdrs, body = self.stack.request("GET", "/api/posters/cgiServed_1.png")
+        self.assertEqual((st, body), (200, img))
+        self.assertEqual(hdrs.get("content-type"), "image/png")
+        for path in ("/api/posters/", "/api/posters/.tmp-9-9-cgiServed_1.png",
+                     "/api/posters/cgilnk.png", "/api/posters/missing.png",
+                     "/api/posters/..%2Fpts.db", "/api/posters/x.gif"):
+            st, hdrs, body = self.stack.request("GET", path)
+            self.assertEqual(st, 404, path)
+            self.assertTrue(hdrs.get("content-type", "").startswith("application/json"), path)
+        st, _, _ = self.stack.request("DELETE", "/api/posters/cgiServed_1.png")
+        self.assertEqual(st, 405)
+
+    def test_a_file_nginx_cannot_read_comes_from_pts_cgi(self):
+        # As under systemd's DynamicUser: nginx gets 403 and hands the request to pts-cgi.
+        img = png(5, 7)
+        self.put("privateOnly.png", img, mode=0o600)
+        st, hdrs, body = self.stack.request("GET", "/posters/privateOnly.png")
+        self.assertEqual((st, body), (200, img))
+        self.assertEqual(hdrs.get("content-type"), "image/png")
+        if IS_ROOT:   # nginx's workers (www-data) cannot read it: pts-cgi's answer
+            self.assertEqual(hdrs.get("cache-control"), "no-store")
 
     def test_csp_allows_no_remote_images(self):
         for path in ("/", "/api/health", "/posters/none.png"):
