@@ -72,8 +72,11 @@ plex_item(sqlite3_stmt *st, void *arg)
 void
 h_plex_in_progress_get(struct hctx *ctx)
 {
+	/* Posters are same-origin paths; an older version's TMDb URL (the CSP refuses it) is null. */
 	sqlite3_stmt *st = pts_db_prepare(ctx->db, "SELECT type, title, show, season, episode,"
-	    " year, progress_percent, last_viewed_at, poster FROM plex_in_progress ORDER BY pos");
+	    " year, progress_percent, last_viewed_at,"
+	    " CASE WHEN substr(poster, 1, 9) = '/posters/' THEN poster END"
+	    " FROM plex_in_progress ORDER BY pos");
 	json_object *o, *a;
 	int64_t fetched = 0;
 	int refreshing;

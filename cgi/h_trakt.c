@@ -52,8 +52,10 @@ trakt_item(sqlite3_stmt *st, void *arg)
 void
 h_trakt_history_get(struct hctx *ctx)
 {
+	/* Posters are same-origin paths; an older version's TMDb URL (the CSP refuses it) is null. */
 	sqlite3_stmt *st = pts_db_prepare(ctx->db, "SELECT watched_at, type, title, show, season,"
-	    " episode, year, ids, poster FROM trakt_history ORDER BY pos LIMIT ?");
+	    " episode, year, ids, CASE WHEN substr(poster, 1, 9) = '/posters/' THEN poster END"
+	    " FROM trakt_history ORDER BY pos LIMIT ?");
 	json_object *o, *a;
 	int64_t fetched = 0;
 

@@ -77,6 +77,7 @@ void h_plex_in_progress_get(struct hctx *ctx);
 void h_login_post(struct hctx *ctx);
 void h_logout_post(struct hctx *ctx);
 void h_metrics_get(struct hctx *ctx);
+void h_posters_get(struct hctx *ctx);
 void h_webhook_plex_post(struct hctx *ctx);
 void h_webhook_plex_get(struct hctx *ctx);
 void h_webhook_plex_rotate_post(struct hctx *ctx);

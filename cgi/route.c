@@ -3,11 +3,14 @@
  */
 #include "route.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 /* Most digits an {id} may have: any run or job id fits, and no overflow is possible. */
 #define ROUTE_ID_DIGITS 18
+/* Longest poster name stem ({name}; PTS_POSTERS_STEM_MAX of the worker). */
+#define ROUTE_NAME_STEM_MAX 64
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 
@@ -60,6 +63,8 @@ const struct route route_table[] = {
 	{ REQ_POST, "trakt/duplicates/remove", h_trakt_dupes_remove_post, 0, NULL },
 	{ REQ_GET, "plex/in-progress", h_plex_in_progress_get, 0, NULL },
 	{ REQ_GET, "metrics", h_metrics_get, ROUTE_SNAPSHOT, NULL },
+	/* Poster images for hosts whose web server cannot read the data folder (h_posters.c). */
+	{ REQ_GET, "posters/{name}", h_posters_get, ROUTE_NODB, NULL },
 	/* Plex posts here with neither cookie nor CSRF header: the URL's token stands for both. */
 	{ REQ_POST, "webhooks/plex", h_webhook_plex_post,
 	    ROUTE_PUBLIC | ROUTE_NOCSRF | ROUTE_TOKEN | ROUTE_MULTIPART | ROUTE_BODY, NULL },
@@ -79,6 +84,26 @@ route_method_name(enum req_method m)
 	case REQ_OTHER: break;
 	}
 	return "OTHER";
+}
+
+/*
+ * A {name} segment: a poster file name as pts-worker writes them (worker/core/posters.h):
+ * [A-Za-z0-9_-]{1,ROUTE_NAME_STEM_MAX} "." jpg|png|webp. 1 or 0.
+ */
+static int
+route_name(const char *s, size_t len)
+{
+	static const char *const exts[] = { "jpg", "png", "webp", NULL };
+	size_t n = 0, i;
+
+	while (n < len && (isalnum((unsigned char)s[n]) || s[n] == '_' || s[n] == '-'))
+		n++;
+	if (n == 0 || n > ROUTE_NAME_STEM_MAX || n == len || s[n] != '.')
+		return 0;
+	for (i = 0; exts[i] != NULL; i++)
+		if (len - n - 1 == strlen(exts[i]) && memcmp(s + n + 1, exts[i], len - n - 1) == 0)
+			return 1;
+	return 0;
 }
 
 /* Parse an {id} segment of len bytes. 0 or -1. */
@@ -110,6 +135,9 @@ route_match(const char *pattern, const char *path, int64_t *id)
 
 		if (plen == 4 && memcmp(p, "{id}", 4) == 0) {
 			if (route_id(q, qlen, id) != 0)
+				return 0;
+		} else if (plen == 6 && memcmp(p, "{name}", 6) == 0) {
+			if (!route_name(q, qlen))
 				return 0;
 		} else if (plen != qlen || memcmp(p, q, plen) != 0) {
 			return 0;

@@ -3,7 +3,8 @@
  *
  * Patterns are the path after "/api/", matched exactly segment by segment; a "{id}" segment
  * matches a positive decimal integer (no sign, no leading zero, at most 18 digits) and hands
- * it to the handler. A path that matches no pattern is 404; one that matches only under
+ * it to the handler; a "{name}" segment matches a poster file name of the worker's shape
+ * (the handler reads it from the path). A path that matches no pattern is 404; one that matches only under
  * other methods is 405 with those methods in Allow.
  */
 #ifndef PTS_CGI_ROUTE_H

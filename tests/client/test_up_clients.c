@@ -34,6 +34,7 @@
 #include "paths.h"
 #include "plex.h"
 #include "plextv.h"
+#include "posters.h"
 #include "ratelimit.h"
 #include "settings.h"
 #include "tap.h"
@@ -477,8 +478,8 @@ test_plex_jobs(void)
 	    "progress percent from viewOffset/duration");
 	TAP_OK(q_int("SELECT COUNT(*) FROM plex_in_progress WHERE type = 'episode' AND"
 	    " (show IS NULL OR season IS NULL OR episode IS NULL)") == 0, "episodes carry show/S/E");
-	TAP_OK(q_int("SELECT COUNT(*) FROM plex_in_progress WHERE poster LIKE 'http%/t/p/w342/%'")
-	    > 0, "posters from TMDb (the fake's image base)");
+	TAP_OK(q_int("SELECT COUNT(*) FROM plex_in_progress WHERE poster LIKE '/posters/%.png'")
+	    > 0, "posters from TMDb, kept on the box (same-origin paths)");
 	v = pts_db_meta_get(db, "plex_in_progress_fetched_at");
 	TAP_OK(v != NULL, "plex_in_progress_fetched_at set");
 	free(v);
@@ -753,38 +754,89 @@ test_trakt(const struct fakes *f)
 
 /* ==== TMDb ==== */
 
+/* The stored TMDb poster path of a cache key ("/m1234abcd.jpg"), malloc'd or NULL. */
+static char *
+tmdb_cached_path(const char *key)
+{
+	char *v = NULL;
+
+	(void)pts_db_text(db, &v, "SELECT value FROM meta_cache WHERE kind = 'tmdb_poster' AND"
+	    " key = ?", "s", key);
+	return v;
+}
+
+/* The calls made to the fake's image URL of a poster path. */
+static int64_t
+tmdb_image_calls(const char *poster_path)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "/t/p/w342%s", poster_path ? poster_path : "");
+	return pts_meter_endpoint_calls("GET", path);
+}
+
+/* A kept poster file: 1 when a regular 0644 file starting with the PNG signature. */
+static int
+poster_file_ok(const char *url)
+{
+	char path[1024], head[8] = { 0 };
+	struct stat st;
+	FILE *fp;
+
+	if (url == NULL || strncmp(url, PTS_POSTERS_URL_PREFIX, strlen(PTS_POSTERS_URL_PREFIX)))
+		return 0;
+	snprintf(path, sizeof(path), "%s/posters/%s", pts_paths_data_dir(),
+	    url + strlen(PTS_POSTERS_URL_PREFIX));
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 07777) != 0644 ||
+	    (fp = fopen(path, "rb")) == NULL)
+		return 0;
+	if (fread(head, 1, sizeof(head), fp) != sizeof(head))
+		head[0] = 0;
+	fclose(fp);
+	return memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0;
+}
+
 static void
 test_tmdb(const struct fakes *f)
 {
 	struct pts_tmdb *tm = pts_tmdb_open(w);
 	struct pts_ids ids;
-	int64_t calls;
-	char *u1, *u2, prefix[200], *img;
-	long st;
+	int64_t calls, imgs;
+	char *u1, *u2, *tpath, file[1024];
 
+	(void)f;
 	memset(&ids, 0, sizeof(ids));
 	ids.tmdb = 155;   /* The Dark Knight: in the default corpus */
-	snprintf(prefix, sizeof(prefix), "%s/t/p/w342/", f->tmdb);
 	calls = pts_meter_endpoint_calls("GET", "/3/movie/155");
 	u1 = pts_tmdb_poster(tm, PTS_TMDB_MOVIE, &ids);
-	TAP_OK(u1 != NULL && strncmp(u1, prefix, strlen(prefix)) == 0, "poster by tmdb id: %s",
-	    u1 ? u1 : "(null)");
+	tpath = tmdb_cached_path("movie:tmdb:155");
+	TAP_OK(u1 != NULL && tpath != NULL && strncmp(u1, "/posters/", 9) == 0 &&
+	    strstr(u1, ".png") != NULL && strlen(u1) > 13, "poster by tmdb id: a same-origin path"
+	    " named after TMDb's path, typed by its bytes: %s", u1 ? u1 : "(null)");
+	TAP_OK(tmdb_image_calls(tpath) == 1, "its image fetched from the image base (w342)");
+	TAP_OK(poster_file_ok(u1), "kept under the data folder: 0644, a PNG");
+	imgs = tmdb_image_calls(tpath);
 	u2 = pts_tmdb_poster(tm, PTS_TMDB_MOVIE, &ids);
 	TAP_OK(u2 != NULL && u1 != NULL && strcmp(u1, u2) == 0 &&
-	    pts_meter_endpoint_calls("GET", "/3/movie/155") - calls == 1,
-	    "second lookup from the cache (no call)");
+	    pts_meter_endpoint_calls("GET", "/3/movie/155") - calls == 1 &&
+	    tmdb_image_calls(tpath) == imgs, "second lookup from the cache and the folder (no call)");
+	free(u2);
+	/* A file pruned (or lost) is fetched again on the next lookup. */
 	if (u1 != NULL) {
-		img = ctl(u1, "GET", "", NULL, &st);
-		TAP_OK(st == 200, "the poster URL serves an image");
-		free(img);
+		snprintf(file, sizeof(file), "%s/posters/%s", pts_paths_data_dir(), u1 + 9);
+		(void)unlink(file);
 	}
+	u2 = pts_tmdb_poster(tm, PTS_TMDB_MOVIE, &ids);
+	TAP_OK(u2 != NULL && u1 != NULL && strcmp(u1, u2) == 0 && poster_file_ok(u2) &&
+	    tmdb_image_calls(tpath) == imgs + 1, "a missing file is fetched again");
 	free(u1);
 	free(u2);
+	free(tpath);
 	memset(&ids, 0, sizeof(ids));
 	snprintf(ids.imdb, sizeof(ids.imdb), "tt0468569");
 	u1 = pts_tmdb_poster(tm, PTS_TMDB_MOVIE, &ids);
-	TAP_OK(u1 != NULL && pts_meter_endpoint_calls("GET", "/3/find/tt0468569") == 1,
-	    "poster by imdb id via /3/find");
+	TAP_OK(u1 != NULL && pts_meter_endpoint_calls("GET", "/3/find/tt0468569") == 1 &&
+	    poster_file_ok(u1), "poster by imdb id via /3/find");
 	free(u1);
 	memset(&ids, 0, sizeof(ids));
 	ids.tmdb = 99999999;
@@ -796,6 +848,20 @@ test_tmdb(const struct fakes *f)
 	TAP_OK(q_int("SELECT COUNT(*) FROM meta_cache WHERE kind = 'tmdb_poster' AND"
 	    " key = 'movie:tmdb:99999999' AND value IS NULL") == 1, "negative cache row");
 	pts_tmdb_close(tm);
+
+	/* An image host that does not answer: no poster, and the job stops asking. */
+	(void)pts_db_run(db, "UPDATE meta_cache SET value = '/notkept.jpg' WHERE"
+	    " kind = 'tmdb_poster' AND key = 'movie:tmdb:155'", "");
+	setenv("PTS_TMDB_API_URL", "http://127.0.0.1:9", 1);   /* nothing listens: refused */
+	tm = pts_tmdb_open(w);
+	memset(&ids, 0, sizeof(ids));
+	ids.tmdb = 155;
+	TAP_OK(pts_tmdb_poster(tm, PTS_TMDB_MOVIE, &ids) == NULL && tm->failed,
+	    "image host unreachable: no poster, no more tries in this job");
+	pts_tmdb_close(tm);
+	setenv("PTS_TMDB_API_URL", f->tmdb, 1);
+	(void)pts_db_run(db, "DELETE FROM meta_cache WHERE kind = 'tmdb_poster' AND"
+	    " key = 'movie:tmdb:155'", "");
 
 	(void)pts_db_run(db, "DELETE FROM settings WHERE key = 'tmdb_api_key'", "");
 	tm = pts_tmdb_open(w);
@@ -827,8 +893,9 @@ test_trakt_jobs(const struct fakes *f)
 	TAP_OK(q_int("SELECT COUNT(*) FROM trakt_history WHERE type = 'episode' AND show IS NOT"
 	    " NULL AND season IS NOT NULL") == q_int("SELECT COUNT(*) FROM trakt_history WHERE"
 	    " type = 'episode'"), "episodes carry show and numbers");
-	TAP_OK(q_int("SELECT COUNT(*) FROM trakt_history WHERE poster IS NOT NULL") > 0,
-	    "posters for the plays");
+	TAP_OK(q_int("SELECT COUNT(*) FROM trakt_history WHERE poster IS NOT NULL") > 0 &&
+	    q_int("SELECT COUNT(*) FROM trakt_history WHERE poster NOT LIKE '/posters/%'") == 0,
+	    "posters for the plays, as same-origin paths");
 	TAP_OK(q_int("SELECT MIN(pos) FROM trakt_history") == 1 &&
 	    q_int("SELECT COUNT(*) FROM trakt_history a JOIN trakt_history b ON b.pos = a.pos + 1"
 	    " WHERE b.watched_at > a.watched_at") == 0, "newest first by pos");

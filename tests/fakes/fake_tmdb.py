@@ -2,7 +2,9 @@
 
 Built from the Trakt catalog of the corpus (every movie/show with a tmdb
 id).  About 1 in 19 titles has no poster (poster_path null), as on TMDb.
-Image URLs: <tmdb fake URL>/t/p/w342<poster_path> answer a tiny PNG.
+Image URLs: <tmdb fake URL>/t/p/w342<poster_path> answer a small PNG generated here
+(a two-colour poster-shaped gradient, its colours from the path, so posters differ), even
+though the path says .jpg: the worker goes by the bytes.  An unknown size is 404.
 """
 
 import struct
@@ -14,12 +16,39 @@ DEFAULT_API_KEY = "tmdb-key"
 NO_POSTER_MODULO = 19
 
 
-def tiny_png(rgb=(0x55, 0x66, 0x77), width=2, height=3):
-    """A valid PNG of a solid colour (a few dozen bytes)."""
+# Generated posters: 2:3 like TMDb's, small enough to stay a few hundred bytes.
+POSTER_W, POSTER_H = 92, 138
+IMAGE_SIZES = ("w92", "w154", "w185", "w342", "w500", "w780", "original")
+
+
+def poster_png(name, width=POSTER_W, height=POSTER_H):
+    """A PNG for one poster path, its colours from the name: a vertical gradient, a sun (a
+    disc in the upper half) and a dark title band near the bottom, so posters differ."""
+    h = zlib.crc32(name.encode())
+    top = ((h >> 16) & 0xff, (h >> 8) & 0xff, h & 0xff)
+    bottom = tuple(c // 4 for c in top)
+    sun = tuple(255 - c // 3 for c in top)
+    cx, cy, r = width * 0.5, height * (0.25 + (h >> 24) % 4 * 0.05), width * 0.2
+    band = range(int(height * 0.74), int(height * 0.86))
+    rows = []
+    for y in range(height):
+        f = y / (height - 1)
+        bg = bytes(int(a + (b - a) * f) for a, b in zip(top, bottom))
+        if y in band:
+            rows.append(b"\x00" + bytes(c // 6 for c in bg) * width)
+            continue
+        row = bytearray(bg * width)
+        for x in range(width):
+            if (x - cx) ** 2 + (y - cy) ** 2 <= r * r:
+                row[3 * x:3 * x + 3] = bytes(sun)
+        rows.append(b"\x00" + bytes(row))
+    return png_bytes(width, height, b"".join(rows))
+
+
+def png_bytes(width, height, raw):
     def chunk(tag, data):
         body = tag + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
     return (b"\x89PNG\r\n\x1a\n"
             + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
@@ -50,7 +79,6 @@ class FakeTMDb(FakeApp):
         r.add("GET", r"/3/tv/(\d+)", self.keyed(self.h_tv))
         r.add("GET", r"/3/configuration", self.keyed(self.h_configuration))
         r.add("GET", r"/t/p/([a-z0-9]+)/([A-Za-z0-9_.-]+)", self.h_image)
-        self.png = tiny_png()
         self.load(corpus)
 
     def load(self, corpus):
@@ -143,7 +171,9 @@ class FakeTMDb(FakeApp):
         return json_response({"images": {
             "base_url": (self.base_url or "") + "/t/p/",
             "secure_base_url": (self.base_url or "") + "/t/p/",
-            "poster_sizes": ["w92", "w154", "w185", "w342", "w500", "w780", "original"]}})
+            "poster_sizes": list(IMAGE_SIZES)}})
 
     def h_image(self, req, size, name):
-        return Response(200, self.png, "image/png", {"Cache-Control": "max-age=86400"})
+        if size not in IMAGE_SIZES:
+            raise HttpError(404, {"status_code": 34, "status_message": "Not found"})
+        return Response(200, poster_png(name), "image/png", {"Cache-Control": "max-age=86400"})

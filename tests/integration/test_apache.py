@@ -173,6 +173,33 @@ class TestApacheCgi(unittest.TestCase):
         self.assertIn(b"Plex-Trakt Sync", body)
         self.assertEqual(hdrs.get("x-frame-options"), "DENY")
 
+    def test_posters_are_served_from_the_data_folder(self):
+        # As pts-worker leaves them: 0644 files of Apache's user in the data folder's posters/.
+        d = os.path.join(self.data, "posters")
+        os.makedirs(d, mode=0o750, exist_ok=True)
+        img = b"\x89PNG\r\n\x1a\n" + b"\0" * 40
+        for name in ("p0Ster_-1.png", ".tmp-1-0-p0Ster_-1.png", "x.gif"):
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(img)
+            os.chmod(os.path.join(d, name), 0o644)
+        if not os.path.lexists(os.path.join(d, "lnk.png")):
+            os.symlink("p0Ster_-1.png", os.path.join(d, "lnk.png"))
+        if IS_ROOT:
+            pw = pwd.getpwnam(RUN_AS)
+            for name in (".", "p0Ster_-1.png", ".tmp-1-0-p0Ster_-1.png", "x.gif"):
+                os.chown(os.path.join(d, name), pw.pw_uid, pw.pw_gid)
+        st, hdrs, body = self.request("GET", "/posters/p0Ster_-1.png")
+        self.assertEqual((st, body), (200, img), self.logs())
+        self.assertEqual(hdrs.get("content-type"), "image/png")
+        self.assertIn("max-age=2592000", hdrs.get("cache-control", ""))
+        self.assertNotIn("https:", hdrs.get("content-security-policy", ""))
+        self.assertIn("img-src 'self' data:;", hdrs.get("content-security-policy", ""))
+        for path in ("/posters/", "/posters/.tmp-1-0-p0Ster_-1.png", "/posters/x.gif",
+                     "/posters/lnk.png", "/posters/missing.png", "/posters/../pts.db"):
+            st, _, body = self.request("GET", path)
+            self.assertIn(st, (400, 403, 404), path)
+            self.assertNotEqual(body, img, path)
+
     def test_settings_put_with_csrf_header(self):
         st, _, body = self.api("PUT", "/api/settings", json.dumps({"sync_interval_hours": 12}),
                                {"Content-Type": "application/json",

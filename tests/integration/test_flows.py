@@ -686,7 +686,6 @@ class TestCaches(LeakCheck, FlowCase):
             for rec in (tmdb[kind] if isinstance(tmdb[kind], list) else []):
                 posters[(kind, rec["id"])] = rec.get("poster_path")
         self.assertTrue(posters, tmdb.keys())
-        base = FAKES.urls["tmdb"] + "/t/p/w342"
         null_seen = 0
         for it, p in zip(got["items"], want):
             self.assertEqual(it["watched_at"], p["watched_at"][:19] + "Z")
@@ -709,7 +708,7 @@ class TestCaches(LeakCheck, FlowCase):
                 key = ("tv", p["show"]["ids"]["tmdb"])
             path = posters.get(key)
             if path:
-                self.assertEqual(it["poster"], base + path, it)
+                self.assert_poster_served(it["poster"], path)
             else:
                 self.assertIsNone(it["poster"], it)
                 null_seen += 1
@@ -724,11 +723,26 @@ class TestCaches(LeakCheck, FlowCase):
         got5 = self.get("/api/trakt/history?limit=5")
         self.assertEqual(got5["items"], got["items"][:5])
 
-        # A second refresh asks TMDb nothing again (the posters are cached).
+        # A second refresh asks TMDb nothing again (the posters and their images are kept).
         FAKES.post("tmdb", "/_control/calls/reset")
         again = self.refresh_history()
         self.assertEqual(again["items"], got["items"])
         self.assertEqual(FAKES.calls("tmdb")["total"], 0)
+
+    def assert_poster_served(self, url, tmdb_path):
+        """A poster is a same-origin path whose image nginx serves from the data folder:
+        the fake TMDb's image of that path (w342), fetched by the worker, never the browser."""
+        stem = tmdb_path[1:].rsplit(".", 1)[0]
+        self.assertEqual(url, "/posters/%s.png" % stem, tmdb_path)
+        st, hdrs, body = self.stack.request("GET", url)
+        self.assertEqual(st, 200, url)
+        self.assertEqual(hdrs.get("content-type"), "image/png")
+        self.assertIn("max-age=", hdrs.get("cache-control", ""))
+        with urllib.request.urlopen(FAKES.urls["tmdb"] + "/t/p/w342" + tmdb_path,
+                                    timeout=10) as r:
+            self.assertEqual(body, r.read())
+        f = os.stat(os.path.join(self.stack.data, "posters", url.split("/")[-1]))
+        self.assertEqual(f.st_mode & 0o7777, 0o644)
 
     def test_trakt_history_keeps_100_newest(self):
         refs = []
@@ -803,8 +817,9 @@ class TestCaches(LeakCheck, FlowCase):
             else:
                 self.assertIsNone(it["show"])
                 self.assertEqual(it["year"], src["year"])
-            self.assertTrue(it["poster"] and it["poster"].startswith(
-                FAKES.urls["tmdb"] + "/t/p/w342/"), it)
+            self.assertRegex(it["poster"] or "", r"^/posters/[A-Za-z0-9_-]+\.png$", it)
+            st, hdrs, _ = self.stack.request("GET", it["poster"])
+            self.assertEqual((st, hdrs.get("content-type")), (200, "image/png"), it)
         # A second read within 30 s serves the cache and queues nothing.
         n1 = len(self.in_progress_jobs())
         for _ in range(3):

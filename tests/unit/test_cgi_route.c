@@ -34,6 +34,24 @@ test_match(void)
 	TAP_OK(!route_match("runs/{id}/changes", "runs//changes", &id), "{id} refuses empty");
 	TAP_OK(!route_match("runs/{id}/changes", "runs/5/changes/x", &id) && id == 0,
 	    "extra segments do not match");
+	TAP_OK(route_match("posters/{name}", "posters/kqjL17yufvn9OVLyXYpvtyrFfak.jpg", &id) &&
+	    route_match("posters/{name}", "posters/a-b_c.png", &id) &&
+	    route_match("posters/{name}", "posters/x.webp", &id), "{name}: poster file names");
+	TAP_OK(!route_match("posters/{name}", "posters/.tmp-1-2-x.png", &id) &&
+	    !route_match("posters/{name}", "posters/..", &id) &&
+	    !route_match("posters/{name}", "posters/x.gif", &id) &&
+	    !route_match("posters/{name}", "posters/x.png.png", &id) &&
+	    !route_match("posters/{name}", "posters/x.PNG", &id) &&
+	    !route_match("posters/{name}", "posters/.png", &id) &&
+	    !route_match("posters/{name}", "posters/x", &id) &&
+	    !route_match("posters/{name}", "posters/", &id) &&
+	    !route_match("posters/{name}", "posters/a/b.png", &id),
+	    "{name}: temp files, dots, other types, folders refused");
+	TAP_OK(route_match("posters/{name}", "posters/"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.png", &id) &&
+	    !route_match("posters/{name}", "posters/"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.png", &id),
+	    "{name}: a stem of 64 characters at most");
 }
 
 static void

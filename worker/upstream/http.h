@@ -10,9 +10,9 @@
  * and plex.tv's X-Plex-Token, Trakt's trakt-api-key and bearer token, the OAuth client_secret
  * and refresh_token in POST bodies, TMDb's api_key) and libcurl re-sends custom headers and a
  * 307/308's body to whatever host the Location names. None of the APIs we call redirects
- * (TMDb poster images are linked, never fetched), so a 3xx is a final PTS_HTTP_HTTP_ERROR,
- * not retried, with resp->error "<Service> answered 302: redirect to <target> refused"
- * (target without its query string).
+ * (nor does TMDb's image host, where poster images are fetched), so a 3xx is a final
+ * PTS_HTTP_HTTP_ERROR, not retried, with resp->error "<Service> answered 302: redirect to
+ * <target> refused" (target without its query string).
  *
  * Retry policy, all here:
  *   - network errors, 5xx and Cloudflare 520-524: exponential backoff with jitter, at most

@@ -1,5 +1,5 @@
 /*
- * tmdb.c - posters from TMDb with a cache in meta_cache.
+ * tmdb.c - posters from TMDb with a cache in meta_cache, their images kept on the box.
  */
 #include "tmdb.h"
 
@@ -11,6 +11,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "paths.h"
+#include "posters.h"
 #include "settings.h"
 
 /* v3 API keys are short; longer ones are v4 read access tokens sent as a Bearer token. */
@@ -40,8 +41,10 @@ pts_tmdb_close(struct pts_tmdb *t)
 	if (t == NULL)
 		return;
 	if (t->calls > 0)
-		PTS_DEBUG("TMDb: %lld poster lookups, %lld from the cache",
-		    (long long)(t->calls + t->hits), (long long)t->hits);
+		PTS_DEBUG("TMDb: %lld poster lookups, %lld from the cache, %lld images fetched",
+		    (long long)(t->calls + t->hits), (long long)t->hits, (long long)t->images);
+	if (t->calls + t->hits > 0)
+		(void)pts_posters_prune(pts_now(), PTS_POSTERS_TOTAL_MAX);
 	free(t->key);
 	free(t);
 }
@@ -207,6 +210,69 @@ done:
 	return rc;
 }
 
+/*
+ * Download the image of a poster path and keep it as STEM.EXT; its name into name. 0, or -1
+ * when there is no usable image (logged; a network failure stops images for this job).
+ */
+static int
+tmdb_image(struct pts_tmdb *t, const char *poster_path, const char *stem, char *name,
+    size_t nlen)
+{
+	struct pts_http_req req = { .w = t->w, .svc = PTS_HTTP_TMDB, .method = "GET",
+	    .max_bytes = PTS_POSTERS_FILE_MAX, .flags = PTS_HTTP_RAW | PTS_HTTP_QUIET_4XX };
+	struct pts_http_resp resp;
+	enum pts_http_result r;
+	const char *ext;
+	char *url = pts_tmdb_image_url(poster_path);
+	int rc = -1;
+
+	if (url == NULL)
+		return -1;
+	req.url = url;
+	r = pts_http_do(&req, &resp);
+	if (r == PTS_HTTP_OK) {
+		ext = pts_posters_check(resp.content_type, resp.body, resp.len);
+		if (ext == NULL)
+			PTS_WARN("TMDb poster %s is not a JPEG, PNG or WebP image of at most %ld bytes"
+			    " (Content-Type \"%s\", %zu bytes): not kept", stem, PTS_POSTERS_FILE_MAX,
+			    resp.content_type, resp.len);
+		else if (pts_posters_put(stem, ext, resp.body, resp.len, name, nlen) == 0) {
+			t->images++;
+			rc = 0;
+		}
+	} else if (r == PTS_HTTP_HTTP_ERROR && resp.status >= 400 && resp.status < 500) {
+		PTS_DEBUG("TMDb has no image for poster %s (HTTP %ld)", stem, resp.status);
+	} else if (resp.oversized) {
+		/* Logged by the HTTP layer; only this image is refused. */
+	} else if (r != PTS_HTTP_CANCELLED) {
+		PTS_WARN("TMDb poster image not fetched (%s): no more posters in this job",
+		    resp.error);
+		t->failed = 1;
+	}
+	pts_http_resp_free(&resp);
+	free(url);
+	return rc;
+}
+
+/* "/posters/NAME" for a TMDb poster path, fetching its image when it is not kept yet. */
+static char *
+tmdb_local_poster(struct pts_tmdb *t, const char *poster_path)
+{
+	char stem[PTS_POSTERS_STEM_MAX + 1], name[PTS_POSTERS_NAME_MAX + 1];
+	char out[sizeof(PTS_POSTERS_URL_PREFIX) + PTS_POSTERS_NAME_MAX];
+	int have;
+
+	if (poster_path == NULL || pts_posters_stem(poster_path, stem, sizeof(stem)) != 0)
+		return NULL;
+	if ((have = pts_posters_find(stem, name, sizeof(name))) < 0)
+		return NULL;
+	if (have == 0 && (t->failed || pts_wctx_cancelled(t->w) ||
+	    tmdb_image(t, poster_path, stem, name, sizeof(name)) != 0))
+		return NULL;
+	snprintf(out, sizeof(out), "%s%s", PTS_POSTERS_URL_PREFIX, name);
+	return strdup(out);
+}
+
 char *
 pts_tmdb_poster(struct pts_tmdb *t, enum pts_tmdb_kind kind, const struct pts_ids *ids)
 {
@@ -246,7 +312,7 @@ pts_tmdb_poster(struct pts_tmdb *t, enum pts_tmdb_kind kind, const struct pts_id
 	} else {
 		t->hits++;
 	}
-	url = pts_tmdb_image_url(poster);
+	url = tmdb_local_poster(t, poster);
 	free(poster);
 	return url;
 }

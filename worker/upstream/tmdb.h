@@ -11,11 +11,16 @@
  * network failure or a refused key, the client stops asking for the rest of the job (one
  * slow TMDb must not slow every refresh row by row).
  *
- * Image URL: https://image.tmdb.org/t/p/w342{poster_path}, or, when PTS_TMDB_API_URL points
- * somewhere else (tests, demo), <that base>/t/p/w342{poster_path}.
+ * Images: the browser never contacts TMDb. Each poster is downloaded once (size w342, no
+ * API key sent) from https://image.tmdb.org/t/p/w342{poster_path}, or, when PTS_TMDB_API_URL
+ * points somewhere else (tests, demo), from <that base>/t/p/w342{poster_path}; it is checked
+ * (Content-Type and magic bytes, PTS_POSTERS_FILE_MAX) and kept under the data folder
+ * (core/posters.h), and the dashboard gets its same-origin path "/posters/NAME". A poster
+ * whose image cannot be had is NULL (the dashboard shows a letter tile). pts_tmdb_close()
+ * prunes the folder (expiry, size cap) after a job that looked posters up.
  *
  * Ownership: pts_tmdb_open() returns a client freed by pts_tmdb_close() (NULL safe); poster
- * URLs are malloc'd and the caller's. The API key is never logged.
+ * paths are malloc'd and the caller's. The API key is never logged.
  */
 #ifndef PTS_TMDB_H
 #define PTS_TMDB_H
@@ -44,6 +49,7 @@ struct pts_tmdb {
 	char *key;               /* NULL: disabled */
 	int failed;              /* stop calling for the rest of this job */
 	int64_t calls, hits;     /* for a log line */
+	int64_t images;          /* posters downloaded */
 };
 
 /* Always returns a client (disabled when no key is set) unless out of memory. */
@@ -51,12 +57,13 @@ struct pts_tmdb *pts_tmdb_open(struct pts_wctx *w);
 void pts_tmdb_close(struct pts_tmdb *t);
 
 /*
- * The poster URL for a movie or show (episodes: pass the show's ids and PTS_TMDB_TV), or
- * NULL when there is none, TMDb is off, or it could not be asked. Uses and fills the cache.
+ * The same-origin poster path ("/posters/NAME") for a movie or show (episodes: pass the
+ * show's ids and PTS_TMDB_TV), or NULL when there is none, TMDb is off, or it or its image
+ * could not be had. Uses and fills the cache and the posters folder.
  */
 char *pts_tmdb_poster(struct pts_tmdb *t, enum pts_tmdb_kind kind, const struct pts_ids *ids);
 
-/* The image URL of a poster path (pure; reads PTS_TMDB_API_URL). malloc'd or NULL. */
+/* The TMDb image URL of a poster path (pure; reads PTS_TMDB_API_URL). malloc'd or NULL. */
 char *pts_tmdb_image_url(const char *poster_path);
 
 #endif
