@@ -128,7 +128,9 @@ class TestWorker(WorkerCase):
         job, run = self.queue_sync(cancel=1)
         wait_for(lambda: self.one("SELECT status FROM runs WHERE id = ?", run) == "cancelled",
                  what="run cancelled")
-        self.assertEqual(self.one("SELECT state FROM jobs WHERE id = ?", job), "cancelled")
+        # The job child ends the run; the runner then records the job's end when it reaps it.
+        wait_for(lambda: self.one("SELECT state FROM jobs WHERE id = ?", job) == "cancelled",
+                 what="job cancelled")
         self.stop(p)
 
     def test_job_left_running_is_recovered(self):
