@@ -132,6 +132,15 @@ document.addEventListener('visibilitychange', () => pollers.forEach((p) => (docu
 
 /* ---- Modal dialogs: Esc closes, focus stays inside, focus returns to the opener ---- */
 
+// Where focus goes when the control that had it disappears: the selected tab.
+const fallbackFocus = () => $('[role="tab"][aria-selected="true"]') || $('#main');
+const isFocusable = (el) => !el.disabled && !el.hidden && !el.closest('[hidden]') && el.getClientRects().length > 0;
+// Runs change() (which may disable or hide `el`); if `el` had focus and lost it, focus next().
+function keepFocus(el, change, next) {
+  const had = document.activeElement === el;
+  change();
+  if (had && !isFocusable(el)) { const n = next(); (n && isFocusable(n) ? n : fallbackFocus()).focus(); }
+}
 const FOCUSABLE = 'a[href],button:not([disabled]),input:not([disabled]),select:not([disabled]),textarea:not([disabled]),[tabindex]:not([tabindex="-1"])';
 function openModal(dlg, opener) {
   if (dlg.open) return;
@@ -150,8 +159,11 @@ for (const dlg of $$('dialog.modal')) {
     else if (!e.shiftKey && i === f.length - 1) { e.preventDefault(); f[0].focus(); }
   });
   dlg.addEventListener('close', () => {
-    const o = dlg._opener; dlg._opener = null;
-    if (o && o.isConnected && typeof o.focus === 'function') o.focus();
+    let o = dlg._opener; const refind = dlg._refind; dlg._opener = null; dlg._refind = null;
+    // The page may have redrawn the opener while the dialog was open (Sync History polls).
+    if ((!o || !o.isConnected) && refind) o = refind();
+    if (!o || !o.isConnected || o === document.body || !isFocusable(o)) o = fallbackFocus();
+    if (o && typeof o.focus === 'function') o.focus();
   });
   dlg.addEventListener('click', (e) => {
     if (e.target.closest('[data-close]')) dlg.close();
@@ -186,6 +198,7 @@ $('#login-form').addEventListener('submit', async (e) => {
   pw.value = ''; pw.removeAttribute('aria-invalid');
   locked = false;
   $('#login').close();
+  if (document.activeElement === document.body || !document.activeElement) fallbackFocus().focus();
   pollers.forEach((p) => p.run());
 });
 
@@ -230,18 +243,23 @@ $('#choose-pw-form').addEventListener('submit', async (e) => {
 
 /* ---- Theme ---- */
 
-function applyTheme(t) {
-  document.documentElement.dataset.theme = t;
+// The system's scheme until the person picks one; the choice is remembered.
+const systemLight = window.matchMedia ? window.matchMedia('(prefers-color-scheme: light)') : null;
+const systemTheme = () => (systemLight && systemLight.matches ? 'light' : 'dark');
+function applyTheme(t, chosen) {
+  if (chosen) document.documentElement.dataset.theme = t; else delete document.documentElement.dataset.theme;
   $('#theme').setAttribute('aria-label', t === 'dark' ? 'Switch to light theme' : 'Switch to dark theme');
   $('#theme use').setAttribute('href', t === 'dark' ? '#i-sun' : '#i-theme');
 }
-let theme = 'dark';
-try { theme = localStorage.getItem('pts-theme') === 'light' ? 'light' : 'dark'; } catch { /* private mode */ }
-applyTheme(theme);
+let chosenTheme = null;
+try { const v = localStorage.getItem('pts-theme'); chosenTheme = v === 'light' || v === 'dark' ? v : null; } catch { /* private mode */ }
+let theme = chosenTheme || systemTheme();
+applyTheme(theme, !!chosenTheme);
+if (systemLight) systemLight.addEventListener('change', () => { if (!chosenTheme) { theme = systemTheme(); applyTheme(theme, false); drawGraph(); } });
 $('#theme').addEventListener('click', () => {
-  theme = theme === 'dark' ? 'light' : 'dark';
+  theme = chosenTheme = theme === 'dark' ? 'light' : 'dark';
   try { localStorage.setItem('pts-theme', theme); } catch { /* ignore */ }
-  applyTheme(theme);
+  applyTheme(theme, true);
   drawGraph();
 });
 
@@ -287,6 +305,7 @@ function onTabShown(name) {
 /* ---- Sync state, header ---- */
 
 let syncState = 'idle';
+let traktAuthorized = null, plexAuthorized = null; // null: /api/status not read yet
 let waiting = null;
 const busy = (s) => s === 'queued' || s === 'running' || s === 'stopping';
 
@@ -300,11 +319,19 @@ function renderState(state, wait) {
   setText('#state-text', label);
   setText('#log-state-text', label);
   const run = $('#run'), stop = $('#stop');
+  // Stop after Run, Run after Stop: focus never falls to the page when a button disables.
+  const had = document.activeElement, pill = $('#state');
   run.disabled = busy(syncState);
   run.classList.toggle('busy', busy(syncState));
   setText('#run-text', busy(syncState) ? 'Syncing…' : 'Run Sync Now');
   stop.disabled = !(syncState === 'running' || syncState === 'queued');
   setText('#stop-text', syncState === 'stopping' ? 'Stopping…' : 'Stop Sync');
+  // Stop after Run, Run after Stop: focus never falls to the page when a button disables.
+  // While both are disabled (stopping) it waits on the state pill, then goes on to Run.
+  const next = (...els) => els.find((el) => !el.disabled) || pill;
+  if (had === run && run.disabled) next(stop).focus();
+  else if (had === stop && stop.disabled) next(run).focus();
+  else if (had === pill && !run.disabled) run.focus();
   if (busy(prev) && !busy(syncState)) onSyncEnded();
 }
 
@@ -331,11 +358,18 @@ async function loadStatus() {
   $('#conn-plex').dataset.ok = pa.authorized ? 'yes' : 'no';
   setText('#plex-user', pa.authorized ? pa.user || 'connected' : 'not connected');
   $('#conn-trakt').dataset.ok = ta.authorized ? 'yes' : 'no';
-  setText('#trakt-user', ta.authorized ? ta.user || 'connected' : 'not connected');
-  const exp = $('#trakt-exp'), ed = ta.authorized && toDate(ta.expires_at);
-  exp.textContent = ed ? (ed < Date.now() ? '· token expired' : '· token expires ' + rel(ta.expires_at)) : '';
-  exp.title = ed ? 'Trakt token valid until ' + fmtTime(ta.expires_at) : '';
-  exp.toggleAttribute('data-soon', !!ed && ed - Date.now() < 2 * 86400e3);
+  setText('#trakt-user', ta.authorized ? ta.user || 'connected' : ta.state === 'expired' ? 'signed out' : 'not connected');
+  const authChanged = traktAuthorized !== !!ta.authorized || plexAuthorized !== !!pa.authorized;
+  traktAuthorized = !!ta.authorized;
+  plexAuthorized = !!pa.authorized;
+  if (authChanged && activeTab === 'trakt') traktPoll.run();
+  if (authChanged && activeTab === 'inprogress') ipPoll.run();
+  // The worker renews the token by itself: only a refused renewal (state "expired": the
+  // refresh token is gone) is a problem worth the warning colour.
+  const exp = $('#trakt-exp'), ed = ta.authorized && toDate(ta.expires_at), dead = ta.state === 'expired';
+  exp.textContent = dead ? '· sign-in expired: authorize Trakt again in Settings' : ed ? '· token renews automatically' : '';
+  exp.title = ed ? 'The current token is valid until ' + fmtTime(ta.expires_at) + '; it is renewed before then.' : '';
+  exp.toggleAttribute('data-warn', dead);
   const sch = status.schedule || {};
   const iv = $('#interval');
   if (document.activeElement !== iv && sch.interval_hours != null && iv.getAttribute('aria-invalid') !== 'true') iv.value = sch.interval_hours;
@@ -369,7 +403,7 @@ iv.addEventListener('change', async () => {
 
 /* ---- Live progress ---- */
 
-let lastRunKey = '', samples = [], lastAnnounce = '';
+let lastRunKey = '', samples = [], samplesRun = null, lastAnnounce = '', lastWait = '', lastLibrary = null;
 function setBar(sel, done, total, pct) {
   const el = $(sel);
   let p = pct != null && isFinite(pct) ? Number(pct) : total > 0 ? (100 * done) / total : 0;
@@ -387,7 +421,13 @@ async function loadProgress() {
   $('#prog-idle').hidden = !idle;
   $('#prog-run').hidden = idle;
   setText('#log-lib', !idle && p.library && p.library.title ? 'Library: ' + p.library.title : '');
-  if (idle) { renderLastRun(p.last_run); return; }
+  // The speed graph keeps the last run's samples until the next run starts: it sits in
+  // whichever card is shown.
+  const fig = $('#graph-fig'), home = idle ? $('#prog-idle') : $('#prog-live');
+  if (idle && fig.parentElement !== home) { home.append(fig); fig.hidden = !samples.length; drawGraph(); }
+  else if (!idle && fig.nextElementSibling !== home) { home.before(fig); fig.hidden = false; }
+  if (idle) { renderLastRun(p.last_run); announceWait(null); return; }
+  if (p.run_id != null && p.run_id !== samplesRun) { samplesRun = p.run_id; samples = []; lastLibrary = null; }
   const doing = String(p.phase || '').startsWith('undo') ? 'Undoing' : 'Syncing';
   setText('#prog-title', p.state === 'queued' ? 'Starting…' : p.state === 'stopping' ? 'Stopping…' : doing + (p.run_id ? ' · run #' + p.run_id : ''));
   const phase = $('#prog-phase'); phase.textContent = p.phase || ''; phase.className = 'badge phase';
@@ -401,17 +441,29 @@ async function loadProgress() {
   setText('#st-rate', p.rate_per_s != null ? Number(p.rate_per_s).toFixed(1) : '—');
   setText('#st-elapsed', fmtDur(p.elapsed_s));
   setText('#st-eta', p.eta_s != null && p.state === 'running' ? fmtDur(p.eta_s) : '—');
+  if (lib.title) lastLibrary = { title: lib.title, total: lib.total };
+  // The countdown is shown, not announced: the live region below speaks once per wait.
   const w = $('#prog-wait'), wu = p.waiting && toDate(p.waiting.until);
   w.hidden = !p.waiting;
   if (p.waiting) {
     const left = wu ? Math.max(0, Math.round((wu - Date.now()) / 1000)) : null;
-    w.textContent = 'Waiting: ' + (p.waiting.reason || 'rate limit') + (left != null ? ' — resuming in ' + fmtDur(left) : '');
+    w.textContent = 'Waiting: ' + humanize(p.waiting.reason || 'rate limit') + (left != null ? ' — resuming in ' + fmtDur(left) : '');
   }
-  samples = Array.isArray(p.samples) ? p.samples : [];
+  announceWait(p.waiting);
+  if (Array.isArray(p.samples) && p.samples.length) samples = p.samples;
   drawGraph();
   // Screen readers hear phases, libraries and every quarter, not every tick.
   const msg = (p.phase || '') + ' ' + (lib.title || '') + ' ' + Math.floor(pct / 25) * 25 + '%';
   if (msg !== lastAnnounce) { lastAnnounce = msg; setText('#prog-live', 'Sync ' + msg.trim()); }
+}
+// Tells a screen reader once when a wait starts and once when it ends.
+function announceWait(wt) {
+  const key = wt ? String(wt.reason || '') + (wt.until || '') : '';
+  if (key === lastWait) return;
+  const was = lastWait; lastWait = key;
+  const until = wt && toDate(wt.until);
+  if (wt) setText('#prog-live', 'Sync waiting: ' + humanize(wt.reason || 'rate limit') + (until ? ', resuming at ' + tf.format(until) : '') + '.');
+  else if (was && busy(syncState)) setText('#prog-live', 'Sync resumed.');
 }
 const progressPoll = poller(loadProgress, () => (busy(syncState) ? 1000 : 2500));
 
@@ -425,11 +477,27 @@ function renderLastRun(r) {
   const box = $('#last-run');
   if (!r) { box.replaceChildren(h('p', { class: 'muted' }, 'No sync has run yet. Press ', h('strong', {}, 'Run Sync Now'), ' to start one.')); return; }
   const stat = (label, v) => h('div', {}, h('dt', { text: label }), h('dd', { text: v }));
-  box.replaceChildren(
+  // The run's final figures, also for a run too short to be seen running.
+  const scanned = Number(r.items_scanned) || 0, total = Number(r.items_total) || scanned;
+  const finished = r.status === 'ok';
+  const bar = (label, title, done, all, pct) => {
+    const el = h('div', { class: 'bar' + (label === 'Overall' ? ' big' : ''), role: 'progressbar', 'aria-label': label + ' (last run)', 'aria-valuemin': 0, 'aria-valuemax': 100 }, h('div', { class: 'fill' }));
+    const p = Math.max(0, Math.min(100, pct));
+    el.firstChild.style.width = p.toFixed(1) + '%';
+    el.setAttribute('aria-valuenow', Math.round(p));
+    el.setAttribute('aria-valuetext', fmtN(done) + ' of ' + fmtN(all));
+    return h('div', { class: 'bar-row' }, h('div', { class: 'bar-label' }, h('span', {}, title), h('span', { class: 'num', text: fmtN(done) + ' / ' + fmtN(all) })), el);
+  };
+  const libTotal = lastLibrary && lastLibrary.total ? lastLibrary.total : total;
+  const rate = r.duration_s > 0 ? scanned / r.duration_s : null;
+  box.replaceChildren(...[
     h('p', {}, ...statusBadge(r.status, r.dry_run), ' ', r.trigger === 'undo' ? 'Undo of run #' + r.undo_of : r.trigger === 'schedule' ? 'Scheduled run' : 'Manual run',
       r.id ? ' #' + r.id : '', ' · started ', timeEl(r.started_at), r.finished_at ? ' · finished ' + rel(r.finished_at) : ''),
+    bar('Library', ['Library: ', h('strong', { text: (lastLibrary && lastLibrary.title) || 'all selected' })], finished ? libTotal : Math.min(scanned, libTotal), libTotal, finished ? 100 : libTotal ? (100 * Math.min(scanned, libTotal)) / libTotal : 0),
+    bar('Overall', 'Overall', scanned, total, finished ? 100 : total ? (100 * scanned) / total : 0),
     h('dl', { class: 'summary' },
       stat('Duration', fmtDur(r.duration_s)),
+      stat('Items / second', rate != null ? rate.toFixed(1) : '—'),
       stat('Scanned', fmtN(r.items_scanned) + (r.items_total != null && r.items_total !== r.items_scanned ? ' / ' + fmtN(r.items_total) : '')),
       r.trigger === 'undo' ? stat(r.dry_run ? 'Would remove from Trakt' : 'Removed from Trakt', fmtN(r.removed_from_trakt))
         : stat(r.dry_run ? 'Would add to Trakt' : 'Added to Trakt', fmtN(r.added_to_trakt)),
@@ -437,7 +505,8 @@ function renderLastRun(r) {
       stat('Not found', fmtN(r.not_found)),
       r.unmatched != null ? stat('Unmatched', fmtN(r.unmatched)) : null,
       stat('Errors', fmtN(r.errors))),
-    r.id ? h('p', {}, h('button', { type: 'button', class: 'btn small', onclick: (e) => openChanges(r, e.currentTarget) }, 'View changes')) : null);
+    r.id ? h('p', {}, h('button', { type: 'button', class: 'btn small', id: 'last-run-changes', onclick: (e) => openChanges(r, e.currentTarget) }, 'View changes')) : null,
+  ].filter(Boolean));
 }
 
 function onSyncEnded() {
@@ -448,6 +517,11 @@ function onSyncEnded() {
   api('GET', '/api/runs?limit=1', undefined, { quiet: true }).then((r) => {
     const run = r.runs && r.runs[0];
     const what = run && run.trigger === 'undo' ? 'Undo' : 'Sync';
+    // A run that changed Trakt makes the Trakt History copy old: fetch it again.
+    if (run && !run.dry_run && (Number(run.added_to_trakt) > 0 || Number(run.removed_from_trakt) > 0 || run.trigger === 'undo')) {
+      traktStale = true;
+      if (activeTab === 'trakt') traktPoll.run();
+    }
     if (run) toast(run.status === 'ok' ? what + ' finished.' : what + ' ended: ' + humanize(run.status) + '.', run.status === 'ok' ? 'info' : 'error');
   }).catch(() => {});
 }
@@ -570,7 +644,10 @@ async function openChanges(run, opener) {
   setText('#changes-title', 'Run #' + run.id + ' · ' + (run.dry_run ? 'planned changes' : 'changes'));
   setText('#changes-sum', 'Loading…');
   $('#changes-list').replaceChildren();
+  $('#changes-foot').hidden = true;
   openModal(dlg, opener);
+  // Sync History redraws its rows while the dialog is open: find this run's button again.
+  dlg._refind = () => (opener && opener.id ? document.getElementById(opener.id) : $('tr[data-run="' + Number(run.id) + '"] .open'));
   let r;
   try { r = await api('GET', '/api/runs/' + encodeURIComponent(run.id) + '/changes'); } catch (e) { setText('#changes-sum', e.message); return; }
   const ch = Array.isArray(r.changes) ? r.changes : [];
@@ -582,7 +659,7 @@ async function openChanges(run, opener) {
     c.watched_at ? h('span', { class: 'muted' }, timeEl(c.watched_at)) : null,
     h('span', { class: 'badge ' + (c.result || ''), text: humanize(c.result || '') }),
     c.undone_by ? h('span', { class: 'badge undone', text: 'undone', title: 'Undone by run #' + c.undone_by }) : null)),
-    ch.length > MAX_CHANGES ? h('li', { class: 'muted', text: '… and ' + fmtN(ch.length - MAX_CHANGES) + ' more' }) : null);
+    ...(ch.length > MAX_CHANGES ? [h('li', { class: 'muted', text: '… and ' + fmtN(ch.length - MAX_CHANGES) + ' more' })] : []));
   renderUndoFoot(run, ch);
 }
 
@@ -672,16 +749,52 @@ function card(it, extra) {
 
 /* ---- Trakt history ---- */
 
-let traktFetched = null;
+// The cached lists (Trakt History, In Progress) say what is true when they are empty:
+// loading, not signed in, signed in with nothing there, or the refresh failed (and why).
+function emptyState(name, items, r, signedIn, texts) {
+  let text = null, retry = false;
+  if (items.length) text = null;
+  else if (r && r.error) { text = texts.failed + ' ' + r.error; retry = true; }
+  else if (signedIn === false) text = texts.signedOut;
+  else if (!r || r.refreshing || !r.fetched_at) text = texts.loading;
+  else text = texts.none;
+  $('#' + name + '-empty').hidden = text == null;
+  setText('#' + name + '-empty-text', text || '');
+  const btn = $('#' + name + '-retry');
+  keepFocus(btn, () => { btn.hidden = !retry; }, () => $('#' + name + '-empty'));
+}
+
+// Trakt History fetches itself when its tab opens and the cache is missing or older than
+// this, and after every run that changed Trakt.
+const TRAKT_STALE_MS = 10 * 60 * 1000;
+let traktFetched = null, traktState = null, traktStale = true, traktRefreshing = false;
 async function loadTrakt() {
   const r = await api('GET', '/api/trakt/history?limit=100');
   traktFetched = r.fetched_at || null;
+  traktState = r;
   const items = Array.isArray(r.items) ? r.items : [];
   renderList($('#trakt-list'), items, (it) => card(it, [h('span', { class: 'item-when' }, 'Watched ', timeEl(it.watched_at))]));
-  $('#trakt-empty').hidden = items.length > 0;
-  setText('#trakt-fetched', traktFetched ? 'Updated ' + rel(traktFetched) : '');
+  const stale = traktStale || !traktFetched || Date.now() - toDate(traktFetched) > TRAKT_STALE_MS;
+  const refreshing = r.refreshing || traktRefreshing;
+  emptyState('trakt', items, { ...r, refreshing }, traktAuthorized, {
+    loading: 'Loading your Trakt history…',
+    signedOut: 'Trakt is not signed in: authorize Trakt in Settings to see your plays here.',
+    none: 'Trakt is signed in and has no plays yet. They appear here after a sync adds some.',
+    failed: 'Could not fetch your Trakt history:',
+  });
+  setText('#trakt-fetched', refreshing ? 'Refreshing from Trakt…' : traktFetched ? 'Updated ' + rel(traktFetched) : '');
+  if (stale && traktAuthorized && !refreshing && !r.error && activeTab === 'trakt') autoRefreshTrakt();
   return r;
 }
+// Asks the worker for a fresh copy once, then polls quickly until it has arrived.
+async function autoRefreshTrakt() {
+  traktStale = false; traktRefreshing = true;
+  try { await api('POST', '/api/trakt/history/refresh'); } catch { traktRefreshing = false; return; }
+  traktRefreshing = false;
+  traktFast = Date.now() + 60000;
+  traktPoll.run();
+}
+let traktFast = 0;
 // POST a refresh job, then poll GET until its fetched_at changes.
 async function refreshUntilChanged(post, get, before, btn, label) {
   btn.disabled = true; btn.classList.add('busy');
@@ -701,8 +814,9 @@ async function refreshUntilChanged(post, get, before, btn, label) {
     if (span) span.textContent = old;
   }
 }
-const traktPoll = poller(loadTrakt, () => 30000, () => activeTab === 'trakt');
+const traktPoll = poller(loadTrakt, () => (traktState && traktState.refreshing && Date.now() < traktFast ? 1000 : 30000), () => activeTab === 'trakt');
 $('#trakt-refresh').addEventListener('click', (e) => refreshUntilChanged('/api/trakt/history/refresh', loadTrakt, traktFetched, e.currentTarget, 'Refreshing…'));
+$('#trakt-retry').addEventListener('click', () => { traktState = null; autoRefreshTrakt(); });
 
 /* ---- Duplicate plays on Trakt (scan, then remove the extras) ---- */
 
@@ -732,6 +846,8 @@ async function loadDupes() {
     h('div', { class: 'what' }, h('span', { class: 'act', text: fmtN((g.history_ids || []).length) + ' plays in the same minute · the oldest stays' }), h('span', { text: itemTitle(g) })),
     h('span', { class: 'muted' }, timeEl(g.watched_at))));
   if (dupes.truncated) $('#dupes-list').append(h('li', { class: 'muted', text: 'Only the first ' + fmtN(groups.length) + ' groups are listed.' }));
+  // A long list scrolls inside its box: reachable by keyboard when it has rows.
+  if (groups.length) $('#dupes-list').tabIndex = 0; else $('#dupes-list').removeAttribute('tabindex');
   if (was === 'removing' && !dupesBusy()) traktPoll.run();
 }
 // Polls only while a scan or removal is under way; refreshDupes() loads now, then polls if so.
@@ -768,11 +884,20 @@ async function loadInProgress() {
     return card(it, [bar, h('span', { class: 'item-sub', text: Math.round(pct) + '% watched' }),
       it.last_viewed_at ? h('span', { class: 'item-when' }, 'Last viewed ', timeEl(it.last_viewed_at, rel(it.last_viewed_at))) : null]);
   });
-  $('#ip-empty').hidden = items.length > 0;
-  setText('#ip-empty', r.fetched_at ? 'Nothing in progress on Plex.' : 'Nothing fetched from Plex yet: authorize Plex in Settings.');
+  ipState = r;
+  emptyState('ip', items, r, plexAuthorized, {
+    loading: 'Loading Continue Watching from Plex…',
+    signedOut: 'Plex is not signed in: authorize Plex in Settings to see what you are watching.',
+    none: 'Plex is signed in and nothing is in progress: start something on Plex and it shows here.',
+    failed: 'Could not fetch Continue Watching from Plex:',
+  });
   setText('#ip-fetched', r.refreshing ? 'Refreshing from Plex…' : r.fetched_at ? 'Updated ' + rel(r.fetched_at) : '');
 }
-const ipPoll = poller(loadInProgress, () => 10000, () => activeTab === 'inprogress');
+// Each read older than 30 s asks the worker for a fresh copy (the API does): poll fast while it comes.
+let ipState = null;
+const ipPoll = poller(loadInProgress, () => (ipState && ipState.refreshing ? 1000 : 10000), () => activeTab === 'inprogress');
+// A stale read queues a new refresh by itself, so trying again is reading again.
+$('#ip-retry').addEventListener('click', () => ipPoll.run());
 
 /* ---- Settings ---- */
 
@@ -858,7 +983,13 @@ async function saveFields(keys) {
     } else if (e.status === 400 || e.status === 403 || e.status === 429) setText('#e-_form', e.message);
     return false;
   }
+  // Fields typed but not part of this save (a Plex URL typed before Authorize Trakt) stay
+  // as the person left them.
+  const typed = {};
+  for (const k of Object.keys(settingsPatch())) if (!(k in patch)) typed[k] = field(k).type === 'checkbox' ? field(k).checked : field(k).value;
   fillSettings(await api('GET', '/api/settings'));
+  for (const [k, v] of Object.entries(typed)) { if (typeof v === 'boolean') field(k).checked = v; else field(k).value = v; }
+  if ('plex_url' in typed) plexUrlWarn();
   return true;
 }
 
@@ -972,21 +1103,28 @@ class AuthFlow {
     try { await api('POST', '/api/auth/' + this.name); } catch { return; }
     this.started = Date.now();
     this.live = true;
-    this.render({ state: 'starting' });
+    // The button disables while the flow runs: focus goes to the flow's instructions.
+    keepFocus($('#' + this.name + '-auth'), () => this.render({ state: 'starting' }), () => this.box);
     this.poll.run();
   }
   async signOut() {
     try { await api('DELETE', '/api/auth/' + this.name); } catch { return; }
     this.started = 0;
     toast('Signed out of ' + this.label + '.', 'info');
+    const out = $('#' + this.name + '-signout'), had = document.activeElement === out;
     await this.load();
+    if (had && !isFocusable(out)) $('#' + this.name + '-auth').focus();
     statusPoll.run();
   }
   async load() {
     const r = await api('GET', '/api/auth/' + this.name);
     // Right after a start the worker may not have picked the job up yet.
     if (this.started && Date.now() - this.started < 6000 && r.state !== 'pending' && r.state !== 'authorized') r.state = 'starting';
-    this.render(r);
+    // Signed in: the Authorize button goes away and focus goes to the result.
+    const stat = $('#' + this.name + '-auth-status');
+    const focusIn = this.box.contains(document.activeElement) || document.activeElement === this.box;
+    keepFocus($('#' + this.name + '-auth'), () => this.render(r), () => (r.state === 'authorized' ? stat : this.box));
+    if (focusIn && r.state === 'authorized') stat.focus();
     this.live = r.state === 'pending' || r.state === 'starting';
     if (r.state === 'authorized' && this.started) { this.started = 0; statusPoll.run(); }
   }
@@ -1006,9 +1144,14 @@ class AuthFlow {
     btn.disabled = st === 'pending' || st === 'starting';
     btn.textContent = st === 'expired' || st === 'error' ? 'Try again' : 'Authorize ' + this.label;
     $('#' + this.name + '-signout').hidden = !ok;
-    const kids = this.flowContent(r, st);
-    this.box.hidden = !kids.length;
-    this.box.replaceChildren(...kids);
+    // Redrawn only when it changed: a poll must not take focus off the sign-in link.
+    const key = JSON.stringify([st, r.code, r.auth_url, r.user_code, r.verification_url, r.expires_at, r.error]);
+    if (this.box._key !== key) {
+      this.box._key = key;
+      const kids = this.flowContent(r, st);
+      this.box.hidden = !kids.length;
+      this.box.replaceChildren(...kids);
+    }
     this.tick();
   }
   flowContent(r, st) {
