@@ -454,7 +454,7 @@ async function loadProgress() {
   drawGraph();
   // Screen readers hear phases, libraries and every quarter, not every tick.
   const msg = (p.phase || '') + ' ' + (lib.title || '') + ' ' + Math.floor(pct / 25) * 25 + '%';
-  if (msg !== lastAnnounce) { lastAnnounce = msg; setText('#prog-live', 'Sync ' + msg.trim()); }
+  if (!p.waiting && msg !== lastAnnounce) { lastAnnounce = msg; setText('#prog-live', 'Sync ' + msg.trim()); }
 }
 // Tells a screen reader once when a wait starts and once when it ends.
 function announceWait(wt) {
@@ -489,15 +489,17 @@ function renderLastRun(r) {
     return h('div', { class: 'bar-row' }, h('div', { class: 'bar-label' }, h('span', {}, title), h('span', { class: 'num', text: fmtN(done) + ' / ' + fmtN(all) })), el);
   };
   const libTotal = lastLibrary && lastLibrary.total ? lastLibrary.total : total;
-  const rate = r.duration_s > 0 ? scanned / r.duration_s : null;
+  // A run shorter than a second reports 0 s: its speed was at least the items it scanned.
+  const short = r.duration_s === 0 && scanned > 0;
+  const rate = r.duration_s > 0 ? (scanned / r.duration_s).toFixed(1) : short ? '≥ ' + fmtN(scanned) : null;
   box.replaceChildren(...[
     h('p', {}, ...statusBadge(r.status, r.dry_run), ' ', r.trigger === 'undo' ? 'Undo of run #' + r.undo_of : r.trigger === 'schedule' ? 'Scheduled run' : 'Manual run',
       r.id ? ' #' + r.id : '', ' · started ', timeEl(r.started_at), r.finished_at ? ' · finished ' + rel(r.finished_at) : ''),
     bar('Library', ['Library: ', h('strong', { text: (lastLibrary && lastLibrary.title) || 'all selected' })], finished ? libTotal : Math.min(scanned, libTotal), libTotal, finished ? 100 : libTotal ? (100 * Math.min(scanned, libTotal)) / libTotal : 0),
     bar('Overall', 'Overall', scanned, total, finished ? 100 : total ? (100 * scanned) / total : 0),
     h('dl', { class: 'summary' },
-      stat('Duration', fmtDur(r.duration_s)),
-      stat('Items / second', rate != null ? rate.toFixed(1) : '—'),
+      stat('Duration', short ? 'under 1s' : fmtDur(r.duration_s)),
+      stat('Items / second', rate != null ? rate : '—'),
       stat('Scanned', fmtN(r.items_scanned) + (r.items_total != null && r.items_total !== r.items_scanned ? ' / ' + fmtN(r.items_total) : '')),
       r.trigger === 'undo' ? stat(r.dry_run ? 'Would remove from Trakt' : 'Removed from Trakt', fmtN(r.removed_from_trakt))
         : stat(r.dry_run ? 'Would add to Trakt' : 'Added to Trakt', fmtN(r.added_to_trakt)),
