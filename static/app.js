@@ -362,6 +362,7 @@ async function loadStatus() {
   const authChanged = traktAuthorized !== !!ta.authorized || plexAuthorized !== !!pa.authorized;
   traktAuthorized = !!ta.authorized;
   plexAuthorized = !!pa.authorized;
+  if (authChanged) traktStale = true;
   if (authChanged && activeTab === 'trakt') traktPoll.run();
   if (authChanged && activeTab === 'inprogress') ipPoll.run();
   // The worker renews the token by itself: only a refused renewal (state "expired": the
@@ -784,8 +785,10 @@ async function loadTrakt() {
     none: 'Trakt is signed in and has no plays yet. They appear here after a sync adds some.',
     failed: 'Could not fetch your Trakt history:',
   });
-  setText('#trakt-fetched', refreshing ? 'Refreshing from Trakt…' : traktFetched ? 'Updated ' + rel(traktFetched) : '');
-  if (stale && traktAuthorized && !refreshing && !r.error && activeTab === 'trakt') autoRefreshTrakt();
+  setText('#trakt-fetched', refreshing ? 'Refreshing from Trakt…' : items.length && r.error ? 'The last refresh failed: ' + r.error
+    : traktFetched ? 'Updated ' + rel(traktFetched) : '');
+  // A failed refresh is not retried by itself, except once after a sign-in, a run or a reload.
+  if (stale && traktAuthorized && !refreshing && (!r.error || traktStale) && activeTab === 'trakt') autoRefreshTrakt();
   return r;
 }
 // Asks the worker for a fresh copy once, then polls quickly until it has arrived.
@@ -893,7 +896,8 @@ async function loadInProgress() {
     none: 'Plex is signed in and nothing is in progress: start something on Plex and it shows here.',
     failed: 'Could not fetch Continue Watching from Plex:',
   });
-  setText('#ip-fetched', r.refreshing ? 'Refreshing from Plex…' : r.fetched_at ? 'Updated ' + rel(r.fetched_at) : '');
+  setText('#ip-fetched', r.refreshing ? 'Refreshing from Plex…' : items.length && r.error ? 'The last refresh failed: ' + r.error
+    : r.fetched_at ? 'Updated ' + rel(r.fetched_at) : '');
 }
 // Each read older than 30 s asks the worker for a fresh copy (the API does): poll fast while it comes.
 let ipState = null;
