@@ -791,15 +791,13 @@ async function loadTrakt() {
   if (stale && traktAuthorized && !refreshing && (!r.error || traktStale) && activeTab === 'trakt') autoRefreshTrakt();
   return r;
 }
-// Asks the worker for a fresh copy once, then polls quickly until it has arrived.
+// Asks the worker for a fresh copy once; the poll follows it until it has arrived.
 async function autoRefreshTrakt() {
   traktStale = false; traktRefreshing = true;
   try { await api('POST', '/api/trakt/history/refresh'); } catch { traktRefreshing = false; return; }
   traktRefreshing = false;
-  traktFast = Date.now() + 60000;
   traktPoll.run();
 }
-let traktFast = 0;
 // POST a refresh job, then poll GET until its fetched_at changes.
 async function refreshUntilChanged(post, get, before, btn, label) {
   btn.disabled = true; btn.classList.add('busy');
@@ -819,7 +817,8 @@ async function refreshUntilChanged(post, get, before, btn, label) {
     if (span) span.textContent = old;
   }
 }
-const traktPoll = poller(loadTrakt, () => (traktState && traktState.refreshing && Date.now() < traktFast ? 1000 : 30000), () => activeTab === 'trakt');
+// Polls every second while the worker fetches (this page or another asked), else slowly.
+const traktPoll = poller(loadTrakt, () => (traktState && traktState.refreshing ? 1000 : 30000), () => activeTab === 'trakt');
 $('#trakt-refresh').addEventListener('click', (e) => refreshUntilChanged('/api/trakt/history/refresh', loadTrakt, traktFetched, e.currentTarget, 'Refreshing…'));
 $('#trakt-retry').addEventListener('click', () => { traktState = null; autoRefreshTrakt(); });
 
