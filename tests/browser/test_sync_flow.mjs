@@ -92,12 +92,14 @@ await t.test('Settings: fetch the libraries, pick them, save', async () => {
   eq(got, chosen, 'the selection is stored');
 }, { key: 'libs', needs: ['plex'], timeout: 60000 });
 
-await t.test('the header shows both accounts connected, with the Trakt token expiry', async () => {
+await t.test('the header shows both accounts connected; the Trakt token renews by itself (plain text, expiry in the title)', async () => {
   await page.waitForFunction(() => document.querySelector('#conn-plex').dataset.ok === 'yes' && document.querySelector('#conn-trakt').dataset.ok === 'yes', null, { timeout: 20000 });
   const st = (await s.api('GET', '/api/status')).body.auth;
   eq(await page.textContent('#plex-user'), st.plex.user);
   eq(await page.textContent('#trakt-user'), st.trakt.user);
-  assert(/token expires in \d+ days?/.test(await page.textContent('#trakt-exp')), 'expiry: ' + await page.textContent('#trakt-exp'));
+  eq(await page.textContent('#trakt-exp'), '· token renews automatically');
+  assert(/valid until .+; it is renewed before then/.test(await page.getAttribute('#trakt-exp', 'title')), 'title: ' + await page.getAttribute('#trakt-exp', 'title'));
+  eq(await page.getAttribute('#trakt-exp', 'data-warn'), null, 'no warning while renewal works');
 }, { needs: ['plex', 'trakt'] });
 
 // Slow Plex down a little so the sync takes seconds, not milliseconds.
