@@ -359,10 +359,10 @@ async function loadStatus() {
   setText('#plex-user', pa.authorized ? pa.user || 'connected' : 'not connected');
   $('#conn-trakt').dataset.ok = ta.authorized ? 'yes' : 'no';
   setText('#trakt-user', ta.authorized ? ta.user || 'connected' : ta.state === 'expired' ? 'signed out' : 'not connected');
-  const authChanged = traktAuthorized !== !!ta.authorized || plexAuthorized !== !!pa.authorized;
+  const authChanged = traktAuthorized !== !!ta.authorized || plexAuthorized !== !!pa.authorized, prevTrakt = traktAuthorized;
   traktAuthorized = !!ta.authorized;
   plexAuthorized = !!pa.authorized;
-  if (authChanged) traktStale = true;
+  if (authChanged && prevTrakt !== null) { traktStale = true; traktSignIns++; }
   if (authChanged && activeTab === 'trakt') traktPoll.run();
   if (authChanged && activeTab === 'inprogress') ipPoll.run();
   // The worker renews the token by itself: only a refused renewal (state "expired": the
@@ -475,6 +475,10 @@ function renderLastRun(r) {
   const key = JSON.stringify(r || null);
   if (key === lastRunKey) return;
   lastRunKey = key;
+  if (r && !r.dry_run && r.finished_at && (Number(r.added_to_trakt) > 0 || Number(r.removed_from_trakt) > 0)) {
+    const at = toDate(r.finished_at);
+    if (at && (!traktChangedAt || at > traktChangedAt)) { traktChangedAt = at; if (activeTab === 'trakt') traktPoll.run(); }
+  }
   const box = $('#last-run');
   if (!r) { box.replaceChildren(h('p', { class: 'muted' }, 'No sync has run yet. Press ', h('strong', {}, 'Run Sync Now'), ' to start one.')); return; }
   const stat = (label, v) => h('div', {}, h('dt', { text: label }), h('dd', { text: v }));
@@ -770,14 +774,17 @@ function emptyState(name, items, r, signedIn, texts) {
 // Trakt History fetches itself when its tab opens and the cache is missing or older than
 // this, and after every run that changed Trakt.
 const TRAKT_STALE_MS = 10 * 60 * 1000;
-let traktFetched = null, traktState = null, traktStale = true, traktRefreshing = false;
+let traktFetched = null, traktState = null, traktStale = false, traktRefreshing = false;
+// When the newest run that changed Trakt ended (from the idle progress): a copy older is stale.
+let traktChangedAt = null, traktSignIns = 0, traktTried = null;
 async function loadTrakt() {
   const r = await api('GET', '/api/trakt/history?limit=100');
   traktFetched = r.fetched_at || null;
   traktState = r;
   const items = Array.isArray(r.items) ? r.items : [];
   renderList($('#trakt-list'), items, (it) => card(it, [h('span', { class: 'item-when' }, 'Watched ', timeEl(it.watched_at))]));
-  const stale = traktStale || !traktFetched || Date.now() - toDate(traktFetched) > TRAKT_STALE_MS;
+  const fetched = toDate(traktFetched);
+  const stale = traktStale || !fetched || Date.now() - fetched > TRAKT_STALE_MS || (traktChangedAt && fetched < traktChangedAt);
   const refreshing = r.refreshing || traktRefreshing;
   emptyState('trakt', items, { ...r, refreshing }, traktAuthorized, {
     loading: 'Loading your Trakt history…',
@@ -787,8 +794,13 @@ async function loadTrakt() {
   });
   setText('#trakt-fetched', refreshing ? 'Refreshing from Trakt…' : items.length && r.error ? 'The last refresh failed: ' + r.error
     : traktFetched ? 'Updated ' + rel(traktFetched) : '');
-  // A failed refresh is not retried by itself, except once after a sign-in, a run or a reload.
-  if (stale && traktAuthorized && !refreshing && (!r.error || traktStale) && activeTab === 'trakt') autoRefreshTrakt();
+  // A failed refresh is not retried in a loop: once per cause (a page load, a sign-in, a run
+  // that changed Trakt), then the Try again button.
+  const cause = (traktChangedAt ? traktChangedAt.getTime() : 0) + ':' + traktSignIns;
+  if (stale && traktAuthorized && !refreshing && (!r.error || traktStale || cause !== traktTried) && activeTab === 'trakt') {
+    traktTried = cause;
+    autoRefreshTrakt();
+  }
   return r;
 }
 // Asks the worker for a fresh copy once; the poll follows it until it has arrived.
