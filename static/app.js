@@ -1,146 +1,15 @@
-// Plex-Trakt Sync dashboard. Vanilla JS, no framework, strict CSP: every piece of text that
-// comes from the API is put in the page with textContent or setAttribute, never as markup.
-'use strict';
+// Plex-Trakt Sync dashboard. Vanilla JS, no framework, no build step, strict CSP: every piece
+// of text that comes from the API is put in the page with textContent or setAttribute, never
+// as markup. Native ES modules by concern: dom.js (helpers, focus), api.js (client, toasts,
+// pollers), graph.js (speed graph), authflow.js (sign-in flows); this file wires the page.
 
-/* ---- Small helpers ---- */
-
-const $ = (sel, root = document) => root.querySelector(sel);
-const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
-
-// h('div', {class: 'x', text: untrusted, onclick: fn}, child, 'text'): builds DOM safely.
-function h(tag, props, ...kids) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(props || {})) {
-    if (v == null || v === false) continue;
-    if (k === 'class') el.className = v;
-    else if (k === 'text') el.textContent = v;
-    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of kids.flat()) if (c != null && c !== false) el.append(c instanceof Node ? c : String(c));
-  return el;
-}
-const setText = (sel, text) => { const el = typeof sel === 'string' ? $(sel) : sel; if (el) el.textContent = text ?? ''; };
-
-const toDate = (iso) => { if (!iso) return null; const d = new Date(iso); return isNaN(d) ? null : d; };
-const dtf = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const tf = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
-const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
-const fmtTime = (iso) => { const d = toDate(iso); return d ? dtf.format(d) : '—'; };
-function rel(iso) {
-  const d = toDate(iso); if (!d) return '';
-  const s = (d - Date.now()) / 1000, a = Math.abs(s);
-  const [v, u] = a < 45 ? [s, 'second'] : a < 3600 ? [s / 60, 'minute'] : a < 86400 ? [s / 3600, 'hour']
-    : a < 86400 * 45 ? [s / 86400, 'day'] : [s / 2592000, 'month'];
-  return rtf.format(Math.round(v), u);
-}
-// A <time> element: local time as text, the UTC instant in datetime, relative time as title.
-const timeEl = (iso, text) => h('time', { datetime: iso || null, title: iso ? rel(iso) : null, text: text ?? fmtTime(iso) });
-const fmtN = (n) => (n == null || n === '' || isNaN(n) ? '—' : Number(n).toLocaleString());
-function fmtDur(s) {
-  if (s == null || !isFinite(s) || s < 0) return '—';
-  s = Math.round(s);
-  if (s < 60) return s + 's';
-  if (s < 3600) return Math.floor(s / 60) + 'm ' + String(s % 60).padStart(2, '0') + 's';
-  return Math.floor(s / 3600) + 'h ' + String(Math.floor(s / 60) % 60).padStart(2, '0') + 'm';
-}
-const sxe = (s, e) => 'S' + String(s ?? 0).padStart(2, '0') + 'E' + String(e ?? 0).padStart(2, '0');
-// Only http(s) URLs (or same-origin paths) become links or image sources.
-function safeUrl(u) {
-  if (typeof u !== 'string' || !u) return null;
-  try { const x = new URL(u, location.href); return /^https?:$/.test(x.protocol) ? x.href : null; } catch { return null; }
-}
-const humanize = (s) => String(s || '').replace(/_/g, ' ');
-
-/* ---- Toasts ---- */
-
-const recentToasts = new Map();
-function toast(msg, kind = 'error') {
-  msg = String(msg || 'Something went wrong');
-  const now = Date.now();
-  if (recentToasts.get(msg) > now - 8000) return;
-  recentToasts.set(msg, now);
-  const box = $('#toasts');
-  const t = h('div', { class: 'toast ' + kind }, h('span', { text: msg }),
-    h('button', { type: 'button', 'aria-label': 'Dismiss', onclick: () => t.remove() }, '×'));
-  box.append(t);
-  while (box.children.length > 4) box.firstElementChild.remove();
-  setTimeout(() => t.remove(), kind === 'error' ? 8000 : 4000);
-}
-
-/* ---- API ---- */
-
-class ApiError extends Error {
-  constructor(status, err) {
-    super((err && err.message) || 'HTTP ' + status);
-    this.status = status; this.code = err && err.code; this.fields = (err && err.fields) || null;
-    this.retryAfter = 0; // seconds, from a 429's Retry-After
-  }
-}
-let locked = false; // a 401 or password_required was seen: wait for the login or password form
-
-async function api(method, path, body, opts = {}) {
-  const init = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' };
-  if (method !== 'GET') {
-    init.headers['X-Requested-With'] = 'XMLHttpRequest';
-    init.headers['Content-Type'] = 'application/json';
-    if (method !== 'DELETE' || body !== undefined) init.body = JSON.stringify(body ?? {});
-  }
-  let res;
-  try { res = await fetch(path, init); } catch {
-    const e = new ApiError(0, { message: 'Cannot reach the Plex-Trakt Sync server' });
-    if (!opts.quiet) toast(e.message);
-    throw e;
-  }
-  let data = null;
-  const text = await res.text();
-  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
-  if (res.ok) return data || {};
-  const e = new ApiError(res.status, data && data.error);
-  e.retryAfter = parseInt(res.headers.get('Retry-After') || '0', 10) || 0;
-  if (res.status === 401 && !opts.login) { showLogin(); throw e; }
-  if (res.status === 403 && e.code === 'password_required' && !opts.setup) { showChoosePassword(); throw e; }
-  if (!opts.quiet && !(opts.expect || []).includes(res.status)) toast(e.message);
-  throw e;
-}
-
-/* ---- Pollers: run fn, then again after interval(); paused while the page is hidden ---- */
-
-class Poller {
-  constructor(fn, interval, active = () => true) {
-    this.fn = fn; this.interval = interval; this.active = active; this.timer = 0; this.busy = false; this.again = false;
-  }
-  async run() {
-    clearTimeout(this.timer); this.timer = 0;
-    if (this.busy) { this.again = true; return; }
-    if (document.hidden || locked || !this.active()) return;
-    this.busy = true;
-    try { await this.fn(); } catch { /* already reported */ }
-    this.busy = false;
-    if (this.again) { this.again = false; return this.run(); }
-    this.schedule();
-  }
-  schedule() {
-    clearTimeout(this.timer);
-    if (!document.hidden && !locked && this.active()) this.timer = setTimeout(() => this.run(), this.interval());
-  }
-  stop() { clearTimeout(this.timer); this.timer = 0; }
-}
-const pollers = [];
-const poller = (...a) => { const p = new Poller(...a); pollers.push(p); return p; };
-document.addEventListener('visibilitychange', () => pollers.forEach((p) => (document.hidden ? p.stop() : p.run())));
+import { $, $$, h, setText, toDate, tf, fmtTime, rel, timeEl, fmtN, fmtDur, sxe, safeUrl, humanize, fallbackFocus, isFocusable, keepFocus } from './dom.js';
+import { PlexFlow, TraktFlow } from './authflow.js';
+import { drawGraph as drawSpeed } from './graph.js';
+import { toast, api, pollers, poller, session } from './api.js';
 
 /* ---- Modal dialogs: Esc closes, focus stays inside, focus returns to the opener ---- */
 
-// Where focus goes when the control that had it disappears: the selected tab.
-const fallbackFocus = () => $('[role="tab"][aria-selected="true"]') || $('#main');
-const isFocusable = (el) => !el.disabled && !el.hidden && !el.closest('[hidden]') && el.getClientRects().length > 0;
-// Runs change() (which may disable or hide `el`); if `el` had focus and lost it, focus next().
-function keepFocus(el, change, next) {
-  const had = document.activeElement === el;
-  change();
-  if (had && !isFocusable(el)) { const n = next(); (n && isFocusable(n) ? n : fallbackFocus()).focus(); }
-}
 const FOCUSABLE = 'a[href],button:not([disabled]),input:not([disabled]),select:not([disabled]),textarea:not([disabled]),[tabindex]:not([tabindex="-1"])';
 function openModal(dlg, opener) {
   if (dlg.open) return;
@@ -174,7 +43,7 @@ for (const dlg of $$('dialog.modal')) {
 /* ---- Login (when a dashboard password is set) ---- */
 
 function showLogin() {
-  locked = true;
+  session.locked = true;
   pollers.forEach((p) => p.stop());
   const dlg = $('#login');
   if (dlg.open) return;
@@ -183,6 +52,8 @@ function showLogin() {
   openModal(dlg);
   $('#login-pw').focus();
 }
+session.onUnauthorized = () => showLogin();
+session.onPasswordRequired = () => showChoosePassword();
 $('#login').addEventListener('cancel', (e) => e.preventDefault());
 $('#login-form').addEventListener('submit', async (e) => {
   e.preventDefault();
@@ -196,7 +67,7 @@ $('#login-form').addEventListener('submit', async (e) => {
     return;
   }
   pw.value = ''; pw.removeAttribute('aria-invalid');
-  locked = false;
+  session.locked = false;
   $('#login').close();
   if (document.activeElement === document.body || !document.activeElement) fallbackFocus().focus();
   pollers.forEach((p) => p.run());
@@ -210,7 +81,7 @@ function tooMany(err) {
 /* ---- Choose a password (PTS_REQUIRE_PASSWORD: a dashboard reachable from the network) ---- */
 
 function showChoosePassword() {
-  locked = true;
+  session.locked = true;
   pollers.forEach((p) => p.stop());
   const dlg = $('#choose-pw');
   if (dlg.open) return;
@@ -235,7 +106,7 @@ $('#choose-pw-form').addEventListener('submit', async (e) => {
     return;
   }
   a.value = ''; b.value = '';
-  locked = false;
+  session.locked = false;
   $('#choose-pw').close();
   toast('Password set.', 'info');
   pollers.forEach((p) => p.run());
@@ -533,48 +404,8 @@ function onSyncEnded() {
   }).catch(() => {});
 }
 
-// The speed graph: items/s over the recent samples, drawn to fit the canvas at device scale.
-function drawGraph() {
-  const c = $('#graph');
-  if (!c || !c.clientWidth) return;
-  const dpr = window.devicePixelRatio || 1, W = c.clientWidth, H = c.clientHeight;
-  c.width = Math.round(W * dpr); c.height = Math.round(H * dpr);
-  const g = c.getContext('2d');
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  const css = getComputedStyle(document.documentElement), col = (n) => css.getPropertyValue(n).trim();
-  const pts = samples.slice(-120).map((s) => [Number(s.t), Number(s.rate)]).filter(([t, r]) => isFinite(t) && isFinite(r));
-  c.dataset.points = pts.length;
-  const L = 40, R = 10, T = 10, B = 20, w = W - L - R, hh = H - T - B;
-  let max = Math.max(1, ...pts.map((p) => p[1]));
-  const mag = 10 ** Math.floor(Math.log10(max)), step = [1, 2, 2.5, 5, 10].find((m) => m * mag >= max) * mag;
-  max = step;
-  g.font = '11px system-ui, sans-serif'; g.fillStyle = col('--muted'); g.strokeStyle = col('--border'); g.lineWidth = 1;
-  g.textAlign = 'right'; g.textBaseline = 'middle';
-  for (let i = 0; i <= 4; i++) {
-    const y = T + hh - (hh * i) / 4;
-    g.beginPath(); g.moveTo(L, Math.round(y) + 0.5); g.lineTo(W - R, Math.round(y) + 0.5); g.stroke();
-    const v = (max * i) / 4;
-    g.fillText(v >= 10 ? Math.round(v) : +v.toFixed(2), L - 6, y);
-  }
-  if (!pts.length) {
-    g.textAlign = 'center'; g.fillText('Waiting for data…', L + w / 2, T + hh / 2); return;
-  }
-  let t0 = pts[0][0], t1 = pts[pts.length - 1][0];
-  if (t1 - t0 < 1) t0 = t1 - 1;
-  const X = (t) => L + ((t - t0) / (t1 - t0)) * w, Y = (r) => T + hh - (Math.max(0, r) / max) * hh;
-  g.textAlign = 'left'; g.textBaseline = 'alphabetic';
-  g.fillText('−' + fmtDur(t1 - t0), L, H - 5);
-  g.textAlign = 'right'; g.fillText('now', W - R, H - 5);
-  const line = () => { g.beginPath(); pts.forEach(([t, r], i) => (i ? g.lineTo(X(t), Y(r)) : g.moveTo(X(t), Y(r)))); if (pts.length === 1) g.lineTo(L + w, Y(pts[0][1])); };
-  const accent = col('--accent');
-  line(); g.lineTo(pts.length === 1 ? L + w : X(t1), T + hh); g.lineTo(pts.length === 1 ? L : X(pts[0][0]), T + hh); g.closePath();
-  const grad = g.createLinearGradient(0, T, 0, T + hh);
-  grad.addColorStop(0, accent + '66'); grad.addColorStop(1, accent + '08');
-  g.fillStyle = grad; g.fill();
-  line(); g.strokeStyle = accent; g.lineWidth = 2; g.lineJoin = 'round'; g.stroke();
-  const [lt, lr] = pts[pts.length - 1];
-  g.beginPath(); g.arc(pts.length === 1 ? L + w : X(lt), Y(lr), 3.5, 0, 7); g.fillStyle = accent; g.fill();
-}
+// The speed graph of the samples seen (graph.js).
+const drawGraph = () => drawSpeed($('#graph'), samples);
 if (window.ResizeObserver) new ResizeObserver(() => drawGraph()).observe($('#graph'));
 
 /* ---- Raw log ---- */
@@ -1103,103 +934,9 @@ $('#libs-fetch').addEventListener('click', async (e) => {
   if (r) renderLibs(r, had ? keep : null);
 });
 
-/* ---- authorization flows (plex.tv PIN, Trakt device code) ---- */
-
-class AuthFlow {
-  constructor(name, label, needs) {
-    this.name = name; this.label = label; this.needs = needs; this.started = 0;
-    this.box = $('#' + name + '-flow');
-    // Polls while a flow is under way and the dialog is open.
-    this.poll = new Poller(() => this.load(), () => 1000, () => this.live && $('#settings').open);
-    $('#' + name + '-auth').addEventListener('click', () => this.start());
-    $('#' + name + '-signout').addEventListener('click', () => this.signOut());
-    setInterval(() => this.tick(), 1000);
-  }
-  async start() {
-    if (!(await saveFields(this.needs))) return;
-    try { await api('POST', '/api/auth/' + this.name); } catch { return; }
-    this.started = Date.now();
-    this.live = true;
-    // The button disables while the flow runs: focus goes to the flow's instructions.
-    keepFocus($('#' + this.name + '-auth'), () => this.render({ state: 'starting' }), () => this.box);
-    this.poll.run();
-  }
-  async signOut() {
-    try { await api('DELETE', '/api/auth/' + this.name); } catch { return; }
-    this.started = 0;
-    toast('Signed out of ' + this.label + '.', 'info');
-    const out = $('#' + this.name + '-signout'), had = document.activeElement === out;
-    await this.load();
-    if (had && !isFocusable(out)) $('#' + this.name + '-auth').focus();
-    statusPoll.run();
-  }
-  async load() {
-    const r = await api('GET', '/api/auth/' + this.name);
-    // Right after a start the worker may not have picked the job up yet.
-    if (this.started && Date.now() - this.started < 6000 && r.state !== 'pending' && r.state !== 'authorized') r.state = 'starting';
-    // Signed in: the Authorize button goes away and focus goes to the result.
-    const stat = $('#' + this.name + '-auth-status');
-    const focusIn = this.box.contains(document.activeElement) || document.activeElement === this.box;
-    keepFocus($('#' + this.name + '-auth'), () => this.render(r), () => (r.state === 'authorized' ? stat : this.box));
-    if (focusIn && r.state === 'authorized') stat.focus();
-    this.live = r.state === 'pending' || r.state === 'starting';
-    if (r.state === 'authorized' && this.started) { this.started = 0; statusPoll.run(); }
-  }
-  tick() {
-    const c = $('.countdown', this.box), d = c && toDate(c.dataset.until);
-    if (!d) return;
-    const left = Math.max(0, Math.round((d - Date.now()) / 1000));
-    c.textContent = left ? 'Code expires in ' + Math.floor(left / 60) + ':' + String(left % 60).padStart(2, '0') : 'Code expired';
-  }
-  render(r) {
-    const st = r.state || 'none', ok = st === 'authorized';
-    const stat = $('#' + this.name + '-auth-status');
-    stat.textContent = ok ? 'Signed in as ' + (r.user || 'unknown user') : 'Not signed in';
-    stat.dataset.ok = ok ? 'yes' : 'no';
-    const btn = $('#' + this.name + '-auth');
-    btn.hidden = ok;
-    btn.disabled = st === 'pending' || st === 'starting';
-    btn.textContent = st === 'expired' || st === 'error' ? 'Try again' : 'Authorize ' + this.label;
-    $('#' + this.name + '-signout').hidden = !ok;
-    // Redrawn only when it changed: a poll must not take focus off the sign-in link.
-    const key = JSON.stringify([st, r.code, r.auth_url, r.user_code, r.verification_url, r.expires_at, r.error]);
-    if (this.box._key !== key) {
-      this.box._key = key;
-      const kids = this.flowContent(r, st);
-      this.box.hidden = !kids.length;
-      this.box.replaceChildren(...kids);
-    }
-    this.tick();
-  }
-  flowContent(r, st) {
-    if (st === 'starting') return [h('p', { class: 'muted', text: 'Asking ' + this.label + ' for a code…' })];
-    if (st === 'expired') return [h('p', { class: 'bad', text: 'The code expired before it was approved. Press Try again for a new one.' })];
-    if (st === 'error') return [h('p', { class: 'bad', text: 'Authorization failed' + (typeof r.error === 'string' ? ': ' + r.error : '.') })];
-    if (st !== 'pending') return [];
-    return this.pending(r);
-  }
-  link(url, text) {
-    const u = safeUrl(url);
-    return u ? h('a', { href: u, target: '_blank', rel: 'noopener noreferrer', text: text || u }) : h('span', { text: url || '' });
-  }
-}
-class PlexFlow extends AuthFlow {
-  pending(r) {
-    if (!r.code && !r.auth_url) return [h('p', { class: 'muted', text: 'Asking Plex for a code…' })];
-    return [h('p', {}, '1. Open ', this.link(r.auth_url, 'plex.tv sign-in ↗'), ' and allow access.'),
-      r.code ? h('p', {}, 'Code: ', h('span', { class: 'code', text: r.code })) : null,
-      h('p', { class: 'muted' }, 'Waiting for approval… ', h('span', { class: 'countdown', 'data-until': r.expires_at || null }))].filter(Boolean);
-  }
-}
-class TraktFlow extends AuthFlow {
-  pending(r) {
-    if (!r.user_code) return [h('p', { class: 'muted', text: 'Asking Trakt for a code…' })];
-    return [h('p', {}, '1. Open ', this.link(r.verification_url)),
-      h('p', {}, '2. Enter this code: ', h('span', { class: 'code', text: r.user_code || '' })),
-      h('p', { class: 'muted' }, 'Waiting for approval… ', h('span', { class: 'countdown', 'data-until': r.expires_at || null }))];
-  }
-}
-const authFlows = [new PlexFlow('plex', 'Plex', []), new TraktFlow('trakt', 'Trakt', ['trakt_client_id', 'trakt_client_secret'])];
+/* ---- authorization flows (authflow.js) ---- */
+const flowHooks = { saveFields, signedIn: () => statusPoll.run() };
+const authFlows = [new PlexFlow('plex', 'Plex', [], flowHooks), new TraktFlow('trakt', 'Trakt', ['trakt_client_id', 'trakt_client_secret'], flowHooks)];
 
 /* ---- Start ---- */
 
