@@ -23,6 +23,11 @@ async function view({ w, h, scheme }) {
   await page.emulateMedia({ colorScheme: scheme });
 }
 const tag = (v) => v.w + '-' + v.scheme;
+// The dialog's close event (which moves focus back) comes a task after it closes.
+async function closed(sel) {
+  await page.waitForFunction((q) => !document.querySelector(q).open, sel);
+  await sleep(150);
+}
 async function tab(name) {
   await page.click('#tab-' + name);
   await page.waitForSelector('#panel-' + name + ':not([hidden])');
@@ -106,7 +111,7 @@ await t.test('Settings keep a typed Plex URL across Authorize Trakt', async () =
   const f = await focused(page);
   assert(f === '#trakt-flow' || f === '#trakt-auth-status', 'focus after Authorize Trakt: ' + f);
   await page.keyboard.press('Escape');
-  await page.waitForFunction(() => !document.querySelector('#settings').open);
+  await closed('#settings');
   eq(await focused(page), '#open-settings', 'Esc returns focus to the gear');
 }, { needs: ['stack'], timeout: 30000 });
 
@@ -193,6 +198,7 @@ await t.test('keyboard: a dry run; its changes open, scroll by keyboard, no "nul
   await clean('changes dialog');
   await shot(page, 'a11y-changes');
   await page.keyboard.press('Escape');
+  await closed('#changes');
   eq(await focused(page), '#last-run-changes', 'focus back on View changes');
   eq((await s.api('PUT', '/api/settings', { dry_run: false })).status, 200, 'dry_run off');
 }, { key: 'dry', needs: ['sync'], timeout: 90000 });
@@ -218,10 +224,12 @@ await t.test('keyboard: a real sync, then undo from Sync History while the table
   await clean('undo confirm');
   await shot(page, 'a11y-undo-confirm');
   await page.keyboard.press('Escape');
+  await closed('#confirm');
   eq(await focused(page), '#changes-undo', 'Esc on the question: back to Undo');
   // Chromium ignores a second Esc without user activation in between: the Close button.
   await page.focus('#changes [data-close]');
   await page.keyboard.press('Enter');
+  await closed('#changes');
   const f = await page.evaluate(() => ({ run: document.activeElement.closest('tr')?.dataset.run, cls: document.activeElement.className }));
   eq(f, { run: id, cls: 'open' }, 'focus returns to the (redrawn) row that opened the dialog');
 }, { needs: ['dry'], timeout: 90000 });
@@ -245,7 +253,7 @@ await t.test('keyboard: save settings; the interval field has a name at phone wi
   await page.keyboard.press('Space');
   await page.focus('#settings-save');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => !document.querySelector('#settings').open);
+  await closed('#settings');
   eq(await focused(page), '#open-settings', 'focus back on the gear after Save');
   eq((await s.api('GET', '/api/settings')).body.sync_ratings, true, 'saved');
 }, { needs: ['sync'], timeout: 30000 });
@@ -267,7 +275,7 @@ await t.test('password sign-in: a wrong password is tied to the field; focus lan
   await clean('login with an error');
   await page.fill('#login-pw', 'correct horse');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => !document.querySelector('#login').open);
+  await closed('#login');
   assert((await focused(page)) !== 'body', 'focus after the sign-in: ' + await focused(page));
   console.log('# axe checked ' + checked + ' page states');
 }, { needs: ['sync'], timeout: 60000 });
