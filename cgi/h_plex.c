@@ -94,6 +94,13 @@ h_plex_in_progress_get(struct hctx *ctx)
 	o = json_object_new_object();
 	json_object_object_add(o, "items", a);
 	pts_json_add_time(o, "fetched_at", fetched);
-	pts_json_add_bool(o, "refreshing", refreshing);
+	if (rows_add_job_state(ctx->db, PTS_JOB_PLEX_IN_PROGRESS_REFRESH, o) != 0) {
+		json_object_put(o);
+		resp_internal(ctx->resp);
+		return;
+	}
+	/* A refresh this read queued counts even before the worker has seen it. */
+	if (refreshing)
+		pts_json_add_bool(o, "refreshing", 1);
 	resp_json(ctx->resp, 200, o);
 }

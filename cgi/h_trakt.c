@@ -72,6 +72,11 @@ h_trakt_history_get(struct hctx *ctx)
 	o = json_object_new_object();
 	json_object_object_add(o, "items", a);
 	pts_json_add_time(o, "fetched_at", fetched);
+	if (rows_add_job_state(ctx->db, PTS_JOB_TRAKT_HISTORY_REFRESH, o) != 0) {
+		json_object_put(o);
+		resp_internal(ctx->resp);
+		return;
+	}
 	resp_json(ctx->resp, 200, o);
 }
 

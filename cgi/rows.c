@@ -117,6 +117,33 @@ rows_meta_epoch(sqlite3 *db, const char *key, int64_t *out)
 }
 
 int
+rows_add_job_state(sqlite3 *db, const char *kind, json_object *obj)
+{
+	sqlite3_stmt *st = pts_db_prepare(db, "SELECT state, error FROM jobs WHERE kind = ?"
+	    " ORDER BY id DESC LIMIT 1");
+	const char *state = NULL;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    (rc = rows_step(db, st)) < 0) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (rc == SQLITE_ROW)
+		state = (const char *)sqlite3_column_text(st, 0);
+	pts_json_add_bool(obj, "refreshing", state != NULL &&
+	    (strcmp(state, "queued") == 0 || strcmp(state, "running") == 0));
+	if (state != NULL && strcmp(state, "failed") == 0 && sqlite3_column_text(st, 1) != NULL)
+		rows_add_text(obj, "error", st, 1);
+	else
+		json_object_object_add(obj, "error", NULL);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
 rows_step(sqlite3 *db, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);

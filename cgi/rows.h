@@ -36,6 +36,13 @@ json_object *rows_run(sqlite3_stmt *st);
  */
 int rows_meta_epoch(sqlite3 *db, const char *key, int64_t *out);
 
+/*
+ * How the newest job of `kind` stands, for a cache the dashboard shows: adds "refreshing"
+ * (queued or running) and "error" (its error text when it failed, else null) to obj.
+ * 0, or -1 on a database error (logged; obj untouched).
+ */
+int rows_add_job_state(sqlite3 *db, const char *kind, json_object *obj);
+
 /* sqlite3_step() that logs a failure: SQLITE_ROW or SQLITE_DONE, or -1 on an error. */
 int rows_step(sqlite3 *db, sqlite3_stmt *st);
 

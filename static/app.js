@@ -1,134 +1,12 @@
-// Plex-Trakt Sync dashboard. Vanilla JS, no framework, strict CSP: every piece of text that
-// comes from the API is put in the page with textContent or setAttribute, never as markup.
-'use strict';
+// Plex-Trakt Sync dashboard. Vanilla JS, no framework, no build step, strict CSP: every piece
+// of text that comes from the API is put in the page with textContent or setAttribute, never
+// as markup. Native ES modules by concern: dom.js (helpers, focus), api.js (client, toasts,
+// pollers), graph.js (speed graph), authflow.js (sign-in flows); this file wires the page.
 
-/* ---- Small helpers ---- */
-
-const $ = (sel, root = document) => root.querySelector(sel);
-const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
-
-// h('div', {class: 'x', text: untrusted, onclick: fn}, child, 'text'): builds DOM safely.
-function h(tag, props, ...kids) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(props || {})) {
-    if (v == null || v === false) continue;
-    if (k === 'class') el.className = v;
-    else if (k === 'text') el.textContent = v;
-    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of kids.flat()) if (c != null && c !== false) el.append(c instanceof Node ? c : String(c));
-  return el;
-}
-const setText = (sel, text) => { const el = typeof sel === 'string' ? $(sel) : sel; if (el) el.textContent = text ?? ''; };
-
-const toDate = (iso) => { if (!iso) return null; const d = new Date(iso); return isNaN(d) ? null : d; };
-const dtf = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const tf = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
-const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
-const fmtTime = (iso) => { const d = toDate(iso); return d ? dtf.format(d) : '—'; };
-function rel(iso) {
-  const d = toDate(iso); if (!d) return '';
-  const s = (d - Date.now()) / 1000, a = Math.abs(s);
-  const [v, u] = a < 45 ? [s, 'second'] : a < 3600 ? [s / 60, 'minute'] : a < 86400 ? [s / 3600, 'hour']
-    : a < 86400 * 45 ? [s / 86400, 'day'] : [s / 2592000, 'month'];
-  return rtf.format(Math.round(v), u);
-}
-// A <time> element: local time as text, the UTC instant in datetime, relative time as title.
-const timeEl = (iso, text) => h('time', { datetime: iso || null, title: iso ? rel(iso) : null, text: text ?? fmtTime(iso) });
-const fmtN = (n) => (n == null || n === '' || isNaN(n) ? '—' : Number(n).toLocaleString());
-function fmtDur(s) {
-  if (s == null || !isFinite(s) || s < 0) return '—';
-  s = Math.round(s);
-  if (s < 60) return s + 's';
-  if (s < 3600) return Math.floor(s / 60) + 'm ' + String(s % 60).padStart(2, '0') + 's';
-  return Math.floor(s / 3600) + 'h ' + String(Math.floor(s / 60) % 60).padStart(2, '0') + 'm';
-}
-const sxe = (s, e) => 'S' + String(s ?? 0).padStart(2, '0') + 'E' + String(e ?? 0).padStart(2, '0');
-// Only http(s) URLs (or same-origin paths) become links or image sources.
-function safeUrl(u) {
-  if (typeof u !== 'string' || !u) return null;
-  try { const x = new URL(u, location.href); return /^https?:$/.test(x.protocol) ? x.href : null; } catch { return null; }
-}
-const humanize = (s) => String(s || '').replace(/_/g, ' ');
-
-/* ---- Toasts ---- */
-
-const recentToasts = new Map();
-function toast(msg, kind = 'error') {
-  msg = String(msg || 'Something went wrong');
-  const now = Date.now();
-  if (recentToasts.get(msg) > now - 8000) return;
-  recentToasts.set(msg, now);
-  const box = $('#toasts');
-  const t = h('div', { class: 'toast ' + kind }, h('span', { text: msg }),
-    h('button', { type: 'button', 'aria-label': 'Dismiss', onclick: () => t.remove() }, '×'));
-  box.append(t);
-  while (box.children.length > 4) box.firstElementChild.remove();
-  setTimeout(() => t.remove(), kind === 'error' ? 8000 : 4000);
-}
-
-/* ---- API ---- */
-
-class ApiError extends Error {
-  constructor(status, err) {
-    super((err && err.message) || 'HTTP ' + status);
-    this.status = status; this.code = err && err.code; this.fields = (err && err.fields) || null;
-    this.retryAfter = 0; // seconds, from a 429's Retry-After
-  }
-}
-let locked = false; // a 401 or password_required was seen: wait for the login or password form
-
-async function api(method, path, body, opts = {}) {
-  const init = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' };
-  if (method !== 'GET') {
-    init.headers['X-Requested-With'] = 'XMLHttpRequest';
-    init.headers['Content-Type'] = 'application/json';
-    if (method !== 'DELETE' || body !== undefined) init.body = JSON.stringify(body ?? {});
-  }
-  let res;
-  try { res = await fetch(path, init); } catch {
-    const e = new ApiError(0, { message: 'Cannot reach the Plex-Trakt Sync server' });
-    if (!opts.quiet) toast(e.message);
-    throw e;
-  }
-  let data = null;
-  const text = await res.text();
-  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
-  if (res.ok) return data || {};
-  const e = new ApiError(res.status, data && data.error);
-  e.retryAfter = parseInt(res.headers.get('Retry-After') || '0', 10) || 0;
-  if (res.status === 401 && !opts.login) { showLogin(); throw e; }
-  if (res.status === 403 && e.code === 'password_required' && !opts.setup) { showChoosePassword(); throw e; }
-  if (!opts.quiet && !(opts.expect || []).includes(res.status)) toast(e.message);
-  throw e;
-}
-
-/* ---- Pollers: run fn, then again after interval(); paused while the page is hidden ---- */
-
-class Poller {
-  constructor(fn, interval, active = () => true) {
-    this.fn = fn; this.interval = interval; this.active = active; this.timer = 0; this.busy = false; this.again = false;
-  }
-  async run() {
-    clearTimeout(this.timer); this.timer = 0;
-    if (this.busy) { this.again = true; return; }
-    if (document.hidden || locked || !this.active()) return;
-    this.busy = true;
-    try { await this.fn(); } catch { /* already reported */ }
-    this.busy = false;
-    if (this.again) { this.again = false; return this.run(); }
-    this.schedule();
-  }
-  schedule() {
-    clearTimeout(this.timer);
-    if (!document.hidden && !locked && this.active()) this.timer = setTimeout(() => this.run(), this.interval());
-  }
-  stop() { clearTimeout(this.timer); this.timer = 0; }
-}
-const pollers = [];
-const poller = (...a) => { const p = new Poller(...a); pollers.push(p); return p; };
-document.addEventListener('visibilitychange', () => pollers.forEach((p) => (document.hidden ? p.stop() : p.run())));
+import { $, $$, h, setText, toDate, tf, fmtTime, rel, timeEl, fmtN, fmtDur, sxe, safeUrl, humanize, fallbackFocus, isFocusable, keepFocus } from './dom.js';
+import { PlexFlow, TraktFlow } from './authflow.js';
+import { drawGraph as drawSpeed } from './graph.js';
+import { toast, api, pollers, poller, session } from './api.js';
 
 /* ---- Modal dialogs: Esc closes, focus stays inside, focus returns to the opener ---- */
 
@@ -150,8 +28,11 @@ for (const dlg of $$('dialog.modal')) {
     else if (!e.shiftKey && i === f.length - 1) { e.preventDefault(); f[0].focus(); }
   });
   dlg.addEventListener('close', () => {
-    const o = dlg._opener; dlg._opener = null;
-    if (o && o.isConnected && typeof o.focus === 'function') o.focus();
+    let o = dlg._opener; const refind = dlg._refind; dlg._opener = null; dlg._refind = null;
+    // The page may have redrawn the opener while the dialog was open (Sync History polls).
+    if ((!o || !o.isConnected) && refind) o = refind();
+    if (!o || !o.isConnected || o === document.body || !isFocusable(o)) o = fallbackFocus();
+    if (o && typeof o.focus === 'function') o.focus();
   });
   dlg.addEventListener('click', (e) => {
     if (e.target.closest('[data-close]')) dlg.close();
@@ -162,7 +43,7 @@ for (const dlg of $$('dialog.modal')) {
 /* ---- Login (when a dashboard password is set) ---- */
 
 function showLogin() {
-  locked = true;
+  session.locked = true;
   pollers.forEach((p) => p.stop());
   const dlg = $('#login');
   if (dlg.open) return;
@@ -171,6 +52,8 @@ function showLogin() {
   openModal(dlg);
   $('#login-pw').focus();
 }
+session.onUnauthorized = () => showLogin();
+session.onPasswordRequired = () => showChoosePassword();
 $('#login').addEventListener('cancel', (e) => e.preventDefault());
 $('#login-form').addEventListener('submit', async (e) => {
   e.preventDefault();
@@ -184,8 +67,9 @@ $('#login-form').addEventListener('submit', async (e) => {
     return;
   }
   pw.value = ''; pw.removeAttribute('aria-invalid');
-  locked = false;
+  session.locked = false;
   $('#login').close();
+  if (document.activeElement === document.body || !document.activeElement) fallbackFocus().focus();
   pollers.forEach((p) => p.run());
 });
 
@@ -197,7 +81,7 @@ function tooMany(err) {
 /* ---- Choose a password (PTS_REQUIRE_PASSWORD: a dashboard reachable from the network) ---- */
 
 function showChoosePassword() {
-  locked = true;
+  session.locked = true;
   pollers.forEach((p) => p.stop());
   const dlg = $('#choose-pw');
   if (dlg.open) return;
@@ -222,7 +106,7 @@ $('#choose-pw-form').addEventListener('submit', async (e) => {
     return;
   }
   a.value = ''; b.value = '';
-  locked = false;
+  session.locked = false;
   $('#choose-pw').close();
   toast('Password set.', 'info');
   pollers.forEach((p) => p.run());
@@ -230,18 +114,23 @@ $('#choose-pw-form').addEventListener('submit', async (e) => {
 
 /* ---- Theme ---- */
 
-function applyTheme(t) {
-  document.documentElement.dataset.theme = t;
+// The system's scheme until the person picks one; the choice is remembered.
+const systemLight = window.matchMedia ? window.matchMedia('(prefers-color-scheme: light)') : null;
+const systemTheme = () => (systemLight && systemLight.matches ? 'light' : 'dark');
+function applyTheme(t, chosen) {
+  if (chosen) document.documentElement.dataset.theme = t; else delete document.documentElement.dataset.theme;
   $('#theme').setAttribute('aria-label', t === 'dark' ? 'Switch to light theme' : 'Switch to dark theme');
   $('#theme use').setAttribute('href', t === 'dark' ? '#i-sun' : '#i-theme');
 }
-let theme = 'dark';
-try { theme = localStorage.getItem('pts-theme') === 'light' ? 'light' : 'dark'; } catch { /* private mode */ }
-applyTheme(theme);
+let chosenTheme = null;
+try { const v = localStorage.getItem('pts-theme'); chosenTheme = v === 'light' || v === 'dark' ? v : null; } catch { /* private mode */ }
+let theme = chosenTheme || systemTheme();
+applyTheme(theme, !!chosenTheme);
+if (systemLight) systemLight.addEventListener('change', () => { if (!chosenTheme) { theme = systemTheme(); applyTheme(theme, false); drawGraph(); } });
 $('#theme').addEventListener('click', () => {
-  theme = theme === 'dark' ? 'light' : 'dark';
+  theme = chosenTheme = theme === 'dark' ? 'light' : 'dark';
   try { localStorage.setItem('pts-theme', theme); } catch { /* ignore */ }
-  applyTheme(theme);
+  applyTheme(theme, true);
   drawGraph();
 });
 
@@ -287,6 +176,7 @@ function onTabShown(name) {
 /* ---- Sync state, header ---- */
 
 let syncState = 'idle';
+let traktAuthorized = null, plexAuthorized = null; // null: /api/status not read yet
 let waiting = null;
 const busy = (s) => s === 'queued' || s === 'running' || s === 'stopping';
 
@@ -300,11 +190,19 @@ function renderState(state, wait) {
   setText('#state-text', label);
   setText('#log-state-text', label);
   const run = $('#run'), stop = $('#stop');
+  // Stop after Run, Run after Stop: focus never falls to the page when a button disables.
+  const had = document.activeElement, pill = $('#state');
   run.disabled = busy(syncState);
   run.classList.toggle('busy', busy(syncState));
   setText('#run-text', busy(syncState) ? 'Syncing…' : 'Run Sync Now');
   stop.disabled = !(syncState === 'running' || syncState === 'queued');
   setText('#stop-text', syncState === 'stopping' ? 'Stopping…' : 'Stop Sync');
+  // Stop after Run, Run after Stop: focus never falls to the page when a button disables.
+  // While both are disabled (stopping) it waits on the state pill, then goes on to Run.
+  const next = (...els) => els.find((el) => !el.disabled) || pill;
+  if (had === run && run.disabled) next(stop).focus();
+  else if (had === stop && stop.disabled) next(run).focus();
+  else if (had === pill && !run.disabled) run.focus();
   if (busy(prev) && !busy(syncState)) onSyncEnded();
 }
 
@@ -331,11 +229,19 @@ async function loadStatus() {
   $('#conn-plex').dataset.ok = pa.authorized ? 'yes' : 'no';
   setText('#plex-user', pa.authorized ? pa.user || 'connected' : 'not connected');
   $('#conn-trakt').dataset.ok = ta.authorized ? 'yes' : 'no';
-  setText('#trakt-user', ta.authorized ? ta.user || 'connected' : 'not connected');
-  const exp = $('#trakt-exp'), ed = ta.authorized && toDate(ta.expires_at);
-  exp.textContent = ed ? (ed < Date.now() ? '· token expired' : '· token expires ' + rel(ta.expires_at)) : '';
-  exp.title = ed ? 'Trakt token valid until ' + fmtTime(ta.expires_at) : '';
-  exp.toggleAttribute('data-soon', !!ed && ed - Date.now() < 2 * 86400e3);
+  setText('#trakt-user', ta.authorized ? ta.user || 'connected' : ta.state === 'expired' ? 'signed out' : 'not connected');
+  const authChanged = traktAuthorized !== !!ta.authorized || plexAuthorized !== !!pa.authorized, prevTrakt = traktAuthorized;
+  traktAuthorized = !!ta.authorized;
+  plexAuthorized = !!pa.authorized;
+  if (authChanged && prevTrakt !== null) { traktStale = true; traktSignIns++; }
+  if (authChanged && activeTab === 'trakt') traktPoll.run();
+  if (authChanged && activeTab === 'inprogress') ipPoll.run();
+  // The worker renews the token by itself: only a refused renewal (state "expired": the
+  // refresh token is gone) is a problem worth the warning colour.
+  const exp = $('#trakt-exp'), ed = ta.authorized && toDate(ta.expires_at), dead = ta.state === 'expired';
+  exp.textContent = dead ? '· sign-in expired: authorize Trakt again in Settings' : ed ? '· token renews automatically' : '';
+  exp.title = ed ? 'The current token is valid until ' + fmtTime(ta.expires_at) + '; it is renewed before then.' : '';
+  exp.toggleAttribute('data-warn', dead);
   const sch = status.schedule || {};
   const iv = $('#interval');
   if (document.activeElement !== iv && sch.interval_hours != null && iv.getAttribute('aria-invalid') !== 'true') iv.value = sch.interval_hours;
@@ -369,7 +275,7 @@ iv.addEventListener('change', async () => {
 
 /* ---- Live progress ---- */
 
-let lastRunKey = '', samples = [], lastAnnounce = '';
+let lastRunKey = '', samples = [], samplesRun = null, lastAnnounce = '', lastWait = '', lastLibrary = null;
 function setBar(sel, done, total, pct) {
   const el = $(sel);
   let p = pct != null && isFinite(pct) ? Number(pct) : total > 0 ? (100 * done) / total : 0;
@@ -387,7 +293,13 @@ async function loadProgress() {
   $('#prog-idle').hidden = !idle;
   $('#prog-run').hidden = idle;
   setText('#log-lib', !idle && p.library && p.library.title ? 'Library: ' + p.library.title : '');
-  if (idle) { renderLastRun(p.last_run); return; }
+  // The speed graph keeps the last run's samples until the next run starts: it sits in
+  // whichever card is shown.
+  const fig = $('#graph-fig'), home = idle ? $('#prog-idle') : $('#prog-live');
+  if (idle && fig.parentElement !== home) { home.append(fig); fig.hidden = !samples.length; drawGraph(); }
+  else if (!idle && fig.nextElementSibling !== home) { home.before(fig); fig.hidden = false; }
+  if (idle) { renderLastRun(p.last_run); announceWait(null); return; }
+  if (p.run_id != null && p.run_id !== samplesRun) { samplesRun = p.run_id; samples = []; lastLibrary = null; }
   const doing = String(p.phase || '').startsWith('undo') ? 'Undoing' : 'Syncing';
   setText('#prog-title', p.state === 'queued' ? 'Starting…' : p.state === 'stopping' ? 'Stopping…' : doing + (p.run_id ? ' · run #' + p.run_id : ''));
   const phase = $('#prog-phase'); phase.textContent = p.phase || ''; phase.className = 'badge phase';
@@ -401,17 +313,29 @@ async function loadProgress() {
   setText('#st-rate', p.rate_per_s != null ? Number(p.rate_per_s).toFixed(1) : '—');
   setText('#st-elapsed', fmtDur(p.elapsed_s));
   setText('#st-eta', p.eta_s != null && p.state === 'running' ? fmtDur(p.eta_s) : '—');
+  if (lib.title) lastLibrary = { title: lib.title, total: lib.total };
+  // The countdown is shown, not announced: the live region below speaks once per wait.
   const w = $('#prog-wait'), wu = p.waiting && toDate(p.waiting.until);
   w.hidden = !p.waiting;
   if (p.waiting) {
     const left = wu ? Math.max(0, Math.round((wu - Date.now()) / 1000)) : null;
-    w.textContent = 'Waiting: ' + (p.waiting.reason || 'rate limit') + (left != null ? ' — resuming in ' + fmtDur(left) : '');
+    w.textContent = 'Waiting: ' + humanize(p.waiting.reason || 'rate limit') + (left != null ? ' — resuming in ' + fmtDur(left) : '');
   }
-  samples = Array.isArray(p.samples) ? p.samples : [];
+  announceWait(p.waiting);
+  if (Array.isArray(p.samples) && p.samples.length) samples = p.samples;
   drawGraph();
   // Screen readers hear phases, libraries and every quarter, not every tick.
   const msg = (p.phase || '') + ' ' + (lib.title || '') + ' ' + Math.floor(pct / 25) * 25 + '%';
-  if (msg !== lastAnnounce) { lastAnnounce = msg; setText('#prog-live', 'Sync ' + msg.trim()); }
+  if (!p.waiting && msg !== lastAnnounce) { lastAnnounce = msg; setText('#prog-live', 'Sync ' + msg.trim()); }
+}
+// Tells a screen reader once when a wait starts and once when it ends.
+function announceWait(wt) {
+  const key = wt ? String(wt.reason || '') + (wt.until || '') : '';
+  if (key === lastWait) return;
+  const was = lastWait; lastWait = key;
+  const until = wt && toDate(wt.until);
+  if (wt) setText('#prog-live', 'Sync waiting: ' + humanize(wt.reason || 'rate limit') + (until ? ', resuming at ' + tf.format(until) : '') + '.');
+  else if (was && busy(syncState)) setText('#prog-live', 'Sync resumed.');
 }
 const progressPoll = poller(loadProgress, () => (busy(syncState) ? 1000 : 2500));
 
@@ -422,14 +346,36 @@ function renderLastRun(r) {
   const key = JSON.stringify(r || null);
   if (key === lastRunKey) return;
   lastRunKey = key;
+  if (r && !r.dry_run && r.finished_at && (Number(r.added_to_trakt) > 0 || Number(r.removed_from_trakt) > 0)) {
+    const at = toDate(r.finished_at);
+    if (at && (!traktChangedAt || at > traktChangedAt)) { traktChangedAt = at; if (activeTab === 'trakt') traktPoll.run(); }
+  }
   const box = $('#last-run');
   if (!r) { box.replaceChildren(h('p', { class: 'muted' }, 'No sync has run yet. Press ', h('strong', {}, 'Run Sync Now'), ' to start one.')); return; }
   const stat = (label, v) => h('div', {}, h('dt', { text: label }), h('dd', { text: v }));
-  box.replaceChildren(
+  // The run's final figures, also for a run too short to be seen running.
+  const scanned = Number(r.items_scanned) || 0, total = Number(r.items_total) || scanned;
+  const finished = r.status === 'ok';
+  const bar = (label, title, done, all, pct) => {
+    const el = h('div', { class: 'bar' + (label === 'Overall' ? ' big' : ''), role: 'progressbar', 'aria-label': label + ' (last run)', 'aria-valuemin': 0, 'aria-valuemax': 100 }, h('div', { class: 'fill' }));
+    const p = Math.max(0, Math.min(100, pct));
+    el.firstChild.style.width = p.toFixed(1) + '%';
+    el.setAttribute('aria-valuenow', Math.round(p));
+    el.setAttribute('aria-valuetext', fmtN(done) + ' of ' + fmtN(all));
+    return h('div', { class: 'bar-row' }, h('div', { class: 'bar-label' }, h('span', {}, title), h('span', { class: 'num', text: fmtN(done) + ' / ' + fmtN(all) })), el);
+  };
+  const libTotal = lastLibrary && lastLibrary.total ? lastLibrary.total : total;
+  // A run shorter than a second reports 0 s: its speed was at least the items it scanned.
+  const short = r.duration_s === 0 && scanned > 0;
+  const rate = r.duration_s > 0 ? (scanned / r.duration_s).toFixed(1) : short ? '≥ ' + fmtN(scanned) : null;
+  box.replaceChildren(...[
     h('p', {}, ...statusBadge(r.status, r.dry_run), ' ', r.trigger === 'undo' ? 'Undo of run #' + r.undo_of : r.trigger === 'schedule' ? 'Scheduled run' : 'Manual run',
       r.id ? ' #' + r.id : '', ' · started ', timeEl(r.started_at), r.finished_at ? ' · finished ' + rel(r.finished_at) : ''),
+    bar('Library', ['Library: ', h('strong', { text: (lastLibrary && lastLibrary.title) || 'all selected' })], finished ? libTotal : Math.min(scanned, libTotal), libTotal, finished ? 100 : libTotal ? (100 * Math.min(scanned, libTotal)) / libTotal : 0),
+    bar('Overall', 'Overall', scanned, total, finished ? 100 : total ? (100 * scanned) / total : 0),
     h('dl', { class: 'summary' },
-      stat('Duration', fmtDur(r.duration_s)),
+      stat('Duration', short ? 'under 1s' : fmtDur(r.duration_s)),
+      stat('Items / second', rate != null ? rate : '—'),
       stat('Scanned', fmtN(r.items_scanned) + (r.items_total != null && r.items_total !== r.items_scanned ? ' / ' + fmtN(r.items_total) : '')),
       r.trigger === 'undo' ? stat(r.dry_run ? 'Would remove from Trakt' : 'Removed from Trakt', fmtN(r.removed_from_trakt))
         : stat(r.dry_run ? 'Would add to Trakt' : 'Added to Trakt', fmtN(r.added_to_trakt)),
@@ -437,7 +383,8 @@ function renderLastRun(r) {
       stat('Not found', fmtN(r.not_found)),
       r.unmatched != null ? stat('Unmatched', fmtN(r.unmatched)) : null,
       stat('Errors', fmtN(r.errors))),
-    r.id ? h('p', {}, h('button', { type: 'button', class: 'btn small', onclick: (e) => openChanges(r, e.currentTarget) }, 'View changes')) : null);
+    r.id ? h('p', {}, h('button', { type: 'button', class: 'btn small', id: 'last-run-changes', onclick: (e) => openChanges(r, e.currentTarget) }, 'View changes')) : null,
+  ].filter(Boolean));
 }
 
 function onSyncEnded() {
@@ -448,52 +395,17 @@ function onSyncEnded() {
   api('GET', '/api/runs?limit=1', undefined, { quiet: true }).then((r) => {
     const run = r.runs && r.runs[0];
     const what = run && run.trigger === 'undo' ? 'Undo' : 'Sync';
+    // A run that changed Trakt makes the Trakt History copy old: fetch it again.
+    if (run && !run.dry_run && (Number(run.added_to_trakt) > 0 || Number(run.removed_from_trakt) > 0 || run.trigger === 'undo')) {
+      traktStale = true;
+      if (activeTab === 'trakt') traktPoll.run();
+    }
     if (run) toast(run.status === 'ok' ? what + ' finished.' : what + ' ended: ' + humanize(run.status) + '.', run.status === 'ok' ? 'info' : 'error');
   }).catch(() => {});
 }
 
-// The speed graph: items/s over the recent samples, drawn to fit the canvas at device scale.
-function drawGraph() {
-  const c = $('#graph');
-  if (!c || !c.clientWidth) return;
-  const dpr = window.devicePixelRatio || 1, W = c.clientWidth, H = c.clientHeight;
-  c.width = Math.round(W * dpr); c.height = Math.round(H * dpr);
-  const g = c.getContext('2d');
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  const css = getComputedStyle(document.documentElement), col = (n) => css.getPropertyValue(n).trim();
-  const pts = samples.slice(-120).map((s) => [Number(s.t), Number(s.rate)]).filter(([t, r]) => isFinite(t) && isFinite(r));
-  c.dataset.points = pts.length;
-  const L = 40, R = 10, T = 10, B = 20, w = W - L - R, hh = H - T - B;
-  let max = Math.max(1, ...pts.map((p) => p[1]));
-  const mag = 10 ** Math.floor(Math.log10(max)), step = [1, 2, 2.5, 5, 10].find((m) => m * mag >= max) * mag;
-  max = step;
-  g.font = '11px system-ui, sans-serif'; g.fillStyle = col('--muted'); g.strokeStyle = col('--border'); g.lineWidth = 1;
-  g.textAlign = 'right'; g.textBaseline = 'middle';
-  for (let i = 0; i <= 4; i++) {
-    const y = T + hh - (hh * i) / 4;
-    g.beginPath(); g.moveTo(L, Math.round(y) + 0.5); g.lineTo(W - R, Math.round(y) + 0.5); g.stroke();
-    const v = (max * i) / 4;
-    g.fillText(v >= 10 ? Math.round(v) : +v.toFixed(2), L - 6, y);
-  }
-  if (!pts.length) {
-    g.textAlign = 'center'; g.fillText('Waiting for data…', L + w / 2, T + hh / 2); return;
-  }
-  let t0 = pts[0][0], t1 = pts[pts.length - 1][0];
-  if (t1 - t0 < 1) t0 = t1 - 1;
-  const X = (t) => L + ((t - t0) / (t1 - t0)) * w, Y = (r) => T + hh - (Math.max(0, r) / max) * hh;
-  g.textAlign = 'left'; g.textBaseline = 'alphabetic';
-  g.fillText('−' + fmtDur(t1 - t0), L, H - 5);
-  g.textAlign = 'right'; g.fillText('now', W - R, H - 5);
-  const line = () => { g.beginPath(); pts.forEach(([t, r], i) => (i ? g.lineTo(X(t), Y(r)) : g.moveTo(X(t), Y(r)))); if (pts.length === 1) g.lineTo(L + w, Y(pts[0][1])); };
-  const accent = col('--accent');
-  line(); g.lineTo(pts.length === 1 ? L + w : X(t1), T + hh); g.lineTo(pts.length === 1 ? L : X(pts[0][0]), T + hh); g.closePath();
-  const grad = g.createLinearGradient(0, T, 0, T + hh);
-  grad.addColorStop(0, accent + '66'); grad.addColorStop(1, accent + '08');
-  g.fillStyle = grad; g.fill();
-  line(); g.strokeStyle = accent; g.lineWidth = 2; g.lineJoin = 'round'; g.stroke();
-  const [lt, lr] = pts[pts.length - 1];
-  g.beginPath(); g.arc(pts.length === 1 ? L + w : X(lt), Y(lr), 3.5, 0, 7); g.fillStyle = accent; g.fill();
-}
+// The speed graph of the samples seen (graph.js).
+const drawGraph = () => drawSpeed($('#graph'), samples);
 if (window.ResizeObserver) new ResizeObserver(() => drawGraph()).observe($('#graph'));
 
 /* ---- Raw log ---- */
@@ -570,7 +482,10 @@ async function openChanges(run, opener) {
   setText('#changes-title', 'Run #' + run.id + ' · ' + (run.dry_run ? 'planned changes' : 'changes'));
   setText('#changes-sum', 'Loading…');
   $('#changes-list').replaceChildren();
+  $('#changes-foot').hidden = true;
   openModal(dlg, opener);
+  // Sync History redraws its rows while the dialog is open: find this run's button again.
+  dlg._refind = () => (opener && opener.id ? document.getElementById(opener.id) : $('tr[data-run="' + Number(run.id) + '"] .open'));
   let r;
   try { r = await api('GET', '/api/runs/' + encodeURIComponent(run.id) + '/changes'); } catch (e) { setText('#changes-sum', e.message); return; }
   const ch = Array.isArray(r.changes) ? r.changes : [];
@@ -582,7 +497,7 @@ async function openChanges(run, opener) {
     c.watched_at ? h('span', { class: 'muted' }, timeEl(c.watched_at)) : null,
     h('span', { class: 'badge ' + (c.result || ''), text: humanize(c.result || '') }),
     c.undone_by ? h('span', { class: 'badge undone', text: 'undone', title: 'Undone by run #' + c.undone_by }) : null)),
-    ch.length > MAX_CHANGES ? h('li', { class: 'muted', text: '… and ' + fmtN(ch.length - MAX_CHANGES) + ' more' }) : null);
+    ...(ch.length > MAX_CHANGES ? [h('li', { class: 'muted', text: '… and ' + fmtN(ch.length - MAX_CHANGES) + ' more' })] : []));
   renderUndoFoot(run, ch);
 }
 
@@ -672,15 +587,59 @@ function card(it, extra) {
 
 /* ---- Trakt history ---- */
 
-let traktFetched = null;
+// The cached lists (Trakt History, In Progress) say what is true when they are empty:
+// loading, not signed in, signed in with nothing there, or the refresh failed (and why).
+function emptyState(name, items, r, signedIn, texts) {
+  let text = null, retry = false;
+  if (items.length) text = null;
+  else if (r && r.error) { text = texts.failed + ' ' + r.error; retry = true; }
+  else if (signedIn === false) text = texts.signedOut;
+  else if (!r || r.refreshing || !r.fetched_at) text = texts.loading;
+  else text = texts.none;
+  $('#' + name + '-empty').hidden = text == null;
+  setText('#' + name + '-empty-text', text || '');
+  const btn = $('#' + name + '-retry');
+  keepFocus(btn, () => { btn.hidden = !retry; }, () => $('#' + name + '-empty'));
+}
+
+// Trakt History fetches itself when its tab opens and the cache is missing or older than
+// this, and after every run that changed Trakt.
+const TRAKT_STALE_MS = 10 * 60 * 1000;
+let traktFetched = null, traktState = null, traktStale = false, traktRefreshing = false;
+// When the newest run that changed Trakt ended (from the idle progress): a copy older is stale.
+let traktChangedAt = null, traktSignIns = 0, traktTried = null;
 async function loadTrakt() {
   const r = await api('GET', '/api/trakt/history?limit=100');
   traktFetched = r.fetched_at || null;
+  traktState = r;
   const items = Array.isArray(r.items) ? r.items : [];
   renderList($('#trakt-list'), items, (it) => card(it, [h('span', { class: 'item-when' }, 'Watched ', timeEl(it.watched_at))]));
-  $('#trakt-empty').hidden = items.length > 0;
-  setText('#trakt-fetched', traktFetched ? 'Updated ' + rel(traktFetched) : '');
+  const fetched = toDate(traktFetched);
+  const stale = traktStale || !fetched || Date.now() - fetched > TRAKT_STALE_MS || (traktChangedAt && fetched < traktChangedAt);
+  const refreshing = r.refreshing || traktRefreshing;
+  emptyState('trakt', items, { ...r, refreshing }, traktAuthorized, {
+    loading: 'Loading your Trakt history…',
+    signedOut: 'Trakt is not signed in: authorize Trakt in Settings to see your plays here.',
+    none: 'Trakt is signed in and has no plays yet. They appear here after a sync adds some.',
+    failed: 'Could not fetch your Trakt history:',
+  });
+  setText('#trakt-fetched', refreshing ? 'Refreshing from Trakt…' : items.length && r.error ? 'The last refresh failed: ' + r.error
+    : traktFetched ? 'Updated ' + rel(traktFetched) : '');
+  // A failed refresh is not retried in a loop: once per cause (a page load, a sign-in, a run
+  // that changed Trakt), then the Try again button.
+  const cause = (traktChangedAt ? traktChangedAt.getTime() : 0) + ':' + traktSignIns;
+  if (stale && traktAuthorized && !refreshing && (!r.error || traktStale || cause !== traktTried) && activeTab === 'trakt') {
+    traktTried = cause;
+    autoRefreshTrakt();
+  }
   return r;
+}
+// Asks the worker for a fresh copy once; the poll follows it until it has arrived.
+async function autoRefreshTrakt() {
+  traktStale = false; traktRefreshing = true;
+  try { await api('POST', '/api/trakt/history/refresh'); } catch { traktRefreshing = false; return; }
+  traktRefreshing = false;
+  traktPoll.run();
 }
 // POST a refresh job, then poll GET until its fetched_at changes.
 async function refreshUntilChanged(post, get, before, btn, label) {
@@ -701,8 +660,10 @@ async function refreshUntilChanged(post, get, before, btn, label) {
     if (span) span.textContent = old;
   }
 }
-const traktPoll = poller(loadTrakt, () => 30000, () => activeTab === 'trakt');
+// Polls every second while the worker fetches (this page or another asked), else slowly.
+const traktPoll = poller(loadTrakt, () => (traktState && traktState.refreshing ? 1000 : 30000), () => activeTab === 'trakt');
 $('#trakt-refresh').addEventListener('click', (e) => refreshUntilChanged('/api/trakt/history/refresh', loadTrakt, traktFetched, e.currentTarget, 'Refreshing…'));
+$('#trakt-retry').addEventListener('click', () => { traktState = null; autoRefreshTrakt(); });
 
 /* ---- Duplicate plays on Trakt (scan, then remove the extras) ---- */
 
@@ -732,6 +693,8 @@ async function loadDupes() {
     h('div', { class: 'what' }, h('span', { class: 'act', text: fmtN((g.history_ids || []).length) + ' plays in the same minute · the oldest stays' }), h('span', { text: itemTitle(g) })),
     h('span', { class: 'muted' }, timeEl(g.watched_at))));
   if (dupes.truncated) $('#dupes-list').append(h('li', { class: 'muted', text: 'Only the first ' + fmtN(groups.length) + ' groups are listed.' }));
+  // A long list scrolls inside its box: reachable by keyboard when it has rows.
+  if (groups.length) $('#dupes-list').tabIndex = 0; else $('#dupes-list').removeAttribute('tabindex');
   if (was === 'removing' && !dupesBusy()) traktPoll.run();
 }
 // Polls only while a scan or removal is under way; refreshDupes() loads now, then polls if so.
@@ -768,11 +731,21 @@ async function loadInProgress() {
     return card(it, [bar, h('span', { class: 'item-sub', text: Math.round(pct) + '% watched' }),
       it.last_viewed_at ? h('span', { class: 'item-when' }, 'Last viewed ', timeEl(it.last_viewed_at, rel(it.last_viewed_at))) : null]);
   });
-  $('#ip-empty').hidden = items.length > 0;
-  setText('#ip-empty', r.fetched_at ? 'Nothing in progress on Plex.' : 'Nothing fetched from Plex yet: authorize Plex in Settings.');
-  setText('#ip-fetched', r.refreshing ? 'Refreshing from Plex…' : r.fetched_at ? 'Updated ' + rel(r.fetched_at) : '');
+  ipState = r;
+  emptyState('ip', items, r, plexAuthorized, {
+    loading: 'Loading Continue Watching from Plex…',
+    signedOut: 'Plex is not signed in: authorize Plex in Settings to see what you are watching.',
+    none: 'Plex is signed in and nothing is in progress: start something on Plex and it shows here.',
+    failed: 'Could not fetch Continue Watching from Plex:',
+  });
+  setText('#ip-fetched', r.refreshing ? 'Refreshing from Plex…' : items.length && r.error ? 'The last refresh failed: ' + r.error
+    : r.fetched_at ? 'Updated ' + rel(r.fetched_at) : '');
 }
-const ipPoll = poller(loadInProgress, () => 10000, () => activeTab === 'inprogress');
+// Each read older than 30 s asks the worker for a fresh copy (the API does): poll fast while it comes.
+let ipState = null;
+const ipPoll = poller(loadInProgress, () => (ipState && ipState.refreshing ? 1000 : 10000), () => activeTab === 'inprogress');
+// A stale read queues a new refresh by itself, so trying again is reading again.
+$('#ip-retry').addEventListener('click', () => ipPoll.run());
 
 /* ---- Settings ---- */
 
@@ -858,7 +831,13 @@ async function saveFields(keys) {
     } else if (e.status === 400 || e.status === 403 || e.status === 429) setText('#e-_form', e.message);
     return false;
   }
+  // Fields typed but not part of this save (a Plex URL typed before Authorize Trakt) stay
+  // as the person left them.
+  const typed = {};
+  for (const k of Object.keys(settingsPatch())) if (!(k in patch)) typed[k] = field(k).type === 'checkbox' ? field(k).checked : field(k).value;
   fillSettings(await api('GET', '/api/settings'));
+  for (const [k, v] of Object.entries(typed)) { if (typeof v === 'boolean') field(k).checked = v; else field(k).value = v; }
+  if ('plex_url' in typed) plexUrlWarn();
   return true;
 }
 
@@ -955,91 +934,9 @@ $('#libs-fetch').addEventListener('click', async (e) => {
   if (r) renderLibs(r, had ? keep : null);
 });
 
-/* ---- authorization flows (plex.tv PIN, Trakt device code) ---- */
-
-class AuthFlow {
-  constructor(name, label, needs) {
-    this.name = name; this.label = label; this.needs = needs; this.started = 0;
-    this.box = $('#' + name + '-flow');
-    // Polls while a flow is under way and the dialog is open.
-    this.poll = new Poller(() => this.load(), () => 1000, () => this.live && $('#settings').open);
-    $('#' + name + '-auth').addEventListener('click', () => this.start());
-    $('#' + name + '-signout').addEventListener('click', () => this.signOut());
-    setInterval(() => this.tick(), 1000);
-  }
-  async start() {
-    if (!(await saveFields(this.needs))) return;
-    try { await api('POST', '/api/auth/' + this.name); } catch { return; }
-    this.started = Date.now();
-    this.live = true;
-    this.render({ state: 'starting' });
-    this.poll.run();
-  }
-  async signOut() {
-    try { await api('DELETE', '/api/auth/' + this.name); } catch { return; }
-    this.started = 0;
-    toast('Signed out of ' + this.label + '.', 'info');
-    await this.load();
-    statusPoll.run();
-  }
-  async load() {
-    const r = await api('GET', '/api/auth/' + this.name);
-    // Right after a start the worker may not have picked the job up yet.
-    if (this.started && Date.now() - this.started < 6000 && r.state !== 'pending' && r.state !== 'authorized') r.state = 'starting';
-    this.render(r);
-    this.live = r.state === 'pending' || r.state === 'starting';
-    if (r.state === 'authorized' && this.started) { this.started = 0; statusPoll.run(); }
-  }
-  tick() {
-    const c = $('.countdown', this.box), d = c && toDate(c.dataset.until);
-    if (!d) return;
-    const left = Math.max(0, Math.round((d - Date.now()) / 1000));
-    c.textContent = left ? 'Code expires in ' + Math.floor(left / 60) + ':' + String(left % 60).padStart(2, '0') : 'Code expired';
-  }
-  render(r) {
-    const st = r.state || 'none', ok = st === 'authorized';
-    const stat = $('#' + this.name + '-auth-status');
-    stat.textContent = ok ? 'Signed in as ' + (r.user || 'unknown user') : 'Not signed in';
-    stat.dataset.ok = ok ? 'yes' : 'no';
-    const btn = $('#' + this.name + '-auth');
-    btn.hidden = ok;
-    btn.disabled = st === 'pending' || st === 'starting';
-    btn.textContent = st === 'expired' || st === 'error' ? 'Try again' : 'Authorize ' + this.label;
-    $('#' + this.name + '-signout').hidden = !ok;
-    const kids = this.flowContent(r, st);
-    this.box.hidden = !kids.length;
-    this.box.replaceChildren(...kids);
-    this.tick();
-  }
-  flowContent(r, st) {
-    if (st === 'starting') return [h('p', { class: 'muted', text: 'Asking ' + this.label + ' for a code…' })];
-    if (st === 'expired') return [h('p', { class: 'bad', text: 'The code expired before it was approved. Press Try again for a new one.' })];
-    if (st === 'error') return [h('p', { class: 'bad', text: 'Authorization failed' + (typeof r.error === 'string' ? ': ' + r.error : '.') })];
-    if (st !== 'pending') return [];
-    return this.pending(r);
-  }
-  link(url, text) {
-    const u = safeUrl(url);
-    return u ? h('a', { href: u, target: '_blank', rel: 'noopener noreferrer', text: text || u }) : h('span', { text: url || '' });
-  }
-}
-class PlexFlow extends AuthFlow {
-  pending(r) {
-    if (!r.code && !r.auth_url) return [h('p', { class: 'muted', text: 'Asking Plex for a code…' })];
-    return [h('p', {}, '1. Open ', this.link(r.auth_url, 'plex.tv sign-in ↗'), ' and allow access.'),
-      r.code ? h('p', {}, 'Code: ', h('span', { class: 'code', text: r.code })) : null,
-      h('p', { class: 'muted' }, 'Waiting for approval… ', h('span', { class: 'countdown', 'data-until': r.expires_at || null }))].filter(Boolean);
-  }
-}
-class TraktFlow extends AuthFlow {
-  pending(r) {
-    if (!r.user_code) return [h('p', { class: 'muted', text: 'Asking Trakt for a code…' })];
-    return [h('p', {}, '1. Open ', this.link(r.verification_url)),
-      h('p', {}, '2. Enter this code: ', h('span', { class: 'code', text: r.user_code || '' })),
-      h('p', { class: 'muted' }, 'Waiting for approval… ', h('span', { class: 'countdown', 'data-until': r.expires_at || null }))];
-  }
-}
-const authFlows = [new PlexFlow('plex', 'Plex', []), new TraktFlow('trakt', 'Trakt', ['trakt_client_id', 'trakt_client_secret'])];
+/* ---- authorization flows (authflow.js) ---- */
+const flowHooks = { saveFields, signedIn: () => statusPoll.run() };
+const authFlows = [new PlexFlow('plex', 'Plex', [], flowHooks), new TraktFlow('trakt', 'Trakt', ['trakt_client_id', 'trakt_client_secret'], flowHooks)];
 
 /* ---- Start ---- */
 

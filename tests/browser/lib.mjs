@@ -203,11 +203,14 @@ export async function setupAccounts(s, { timeout = 30000 } = {}) {
 
 /* ---- the browser -------------------------------------------------------------------- */
 
-export async function launch({ timezoneId = 'UTC', width = 1280, height = 800 } = {}) {
+// colorScheme: the system preference the page sees ('dark' or 'light'). bypassCSP lets a
+// test inject axe-core (the dashboard's CSP forbids injected scripts, as it should).
+export async function launch({ timezoneId = 'UTC', width = 1280, height = 800, colorScheme = 'dark', bypassCSP = false } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pts-chromium-'));
   const ctx = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.PTS_CHROMIUM || '/usr/bin/chromium',
     headless: true, args: CHROMIUM_ARGS, viewport: { width, height }, timezoneId, locale: 'en-US',
+    colorScheme, bypassCSP,
   });
   ctx.setDefaultTimeout(10000);
   const page = ctx.pages()[0] || await ctx.newPage();
@@ -244,3 +247,29 @@ export async function openSettings(page) {
   // The dialog fills itself from GET /api/settings.
   await page.waitForSelector('#settings[data-loaded="1"]');
 }
+
+/* ---- accessibility ------------------------------------------------------------------ */
+
+const AXE_JS = path.join(HERE, 'node_modules', 'axe-core', 'axe.min.js');
+// WCAG 2.1 A and AA, and the landmark best practice (all content inside a landmark).
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const AXE_EXTRA_RULES = ['region', 'landmark-unique', 'skip-link', 'scrollable-region-focusable'];
+
+// Runs axe-core on the page as it is; resolves with the violations as readable lines
+// ("rule: help · selector"), [] when there is none. Needs a context made with bypassCSP.
+export async function axe(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE_JS });
+  const res = await page.evaluate(async ({ tags, extra }) => {
+    const a = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+    const b = await window.axe.run(document, { runOnly: { type: 'rule', values: extra }, resultTypes: ['violations'] });
+    return [...a.violations, ...b.violations].map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 4).map((n) => n.target.join(' ') + (n.failureSummary ? ' [' + n.failureSummary.replace(/\s+/g, ' ').slice(0, 160) + ']' : '')) }));
+  }, { tags: AXE_TAGS, extra: AXE_EXTRA_RULES });
+  return res.map((v) => v.id + ': ' + v.help + ' · ' + v.nodes.join(' | '));
+}
+
+// The id (or a short description) of the focused element.
+export const focused = (page) => page.evaluate(() => {
+  const a = document.activeElement;
+  if (!a || a === document.body) return 'body';
+  return a.id ? '#' + a.id : a.tagName.toLowerCase() + (a.className ? '.' + String(a.className).split(' ')[0] : '');
+});

@@ -49,8 +49,10 @@ await t.test('Settings: authorize Plex through the plex.tv PIN flow', async () =
   eq(await link.getAttribute('rel'), 'noopener noreferrer');
   assert((await page.textContent('#plex-flow')).includes('Waiting'), 'a waiting state');
   await shot(page, 'settings-plex-pin');
+  eq(await page.evaluate(() => document.activeElement.id), 'plex-flow', 'focus on the instructions while Authorize is disabled');
   await s.ctl('plextv', 'POST', '/_control/pins/link_latest', {});
   await page.waitForFunction((u) => document.querySelector('#plex-auth-status').textContent === 'Signed in as ' + u, user, { timeout: 20000 });
+  eq(await page.evaluate(() => document.activeElement.id), 'plex-auth-status', 'focus on the sign-in result');
   assert(await page.isVisible('#plex-signout'), 'a Sign out button');
   assert(!(await page.isVisible('#plex-auth')), 'no Authorize button while signed in');
 }, { key: 'plex', needs: ['stack'], timeout: 45000 });
@@ -67,6 +69,7 @@ await t.test('Settings: authorize Trakt through the device-code flow', async () 
   await s.ctl('trakt', 'POST', '/_control/device/approve', { user_code: userCode });
   await page.waitForFunction(() => /^Signed in as ./.test(document.querySelector('#trakt-auth-status').textContent), null, { timeout: 20000 });
   assert(await page.isVisible('#trakt-signout'), 'a Sign out button');
+  eq(await page.evaluate(() => document.activeElement.id), 'trakt-auth-status', 'focus on the sign-in result');
 }, { key: 'trakt', needs: ['stack'], timeout: 45000 });
 
 let chosen = [];
@@ -92,12 +95,14 @@ await t.test('Settings: fetch the libraries, pick them, save', async () => {
   eq(got, chosen, 'the selection is stored');
 }, { key: 'libs', needs: ['plex'], timeout: 60000 });
 
-await t.test('the header shows both accounts connected, with the Trakt token expiry', async () => {
+await t.test('the header shows both accounts connected; the Trakt token renews by itself (plain text, expiry in the title)', async () => {
   await page.waitForFunction(() => document.querySelector('#conn-plex').dataset.ok === 'yes' && document.querySelector('#conn-trakt').dataset.ok === 'yes', null, { timeout: 20000 });
   const st = (await s.api('GET', '/api/status')).body.auth;
   eq(await page.textContent('#plex-user'), st.plex.user);
   eq(await page.textContent('#trakt-user'), st.trakt.user);
-  assert(/token expires in \d+ days?/.test(await page.textContent('#trakt-exp')), 'expiry: ' + await page.textContent('#trakt-exp'));
+  eq(await page.textContent('#trakt-exp'), '· token renews automatically');
+  assert(/valid until .+; it is renewed before then/.test(await page.getAttribute('#trakt-exp', 'title')), 'title: ' + await page.getAttribute('#trakt-exp', 'title'));
+  eq(await page.getAttribute('#trakt-exp', 'data-warn'), null, 'no warning while renewal works');
 }, { needs: ['plex', 'trakt'] });
 
 // Slow Plex down a little so the sync takes seconds, not milliseconds.
@@ -160,6 +165,15 @@ await t.test('the sync completes: Idle again, last run summary with an ok badge'
   eq(await page.isDisabled('#stop'), true, 'Stop disabled again');
   const txt = await page.textContent('#last-run');
   assert(/Manual run/.test(txt) && /Added to Trakt/.test(txt), 'summary: ' + txt);
+  // The idle card keeps the final figures and the last run's speed graph until the next run.
+  const idle = await page.evaluate(() => ({
+    bars: [...document.querySelectorAll('#last-run [role="progressbar"]')].map((b) => b.getAttribute('aria-valuenow')),
+    graphInIdle: !!document.querySelector('#prog-idle #graph-fig:not([hidden])'),
+    points: Number(document.querySelector('#graph').dataset.points || 0),
+  }));
+  eq(idle.bars, ['100', '100'], 'both bars full');
+  assert(idle.graphInIdle && idle.points >= 2, 'the speed graph stays: ' + JSON.stringify(idle));
+  assert(/Items \/ second/i.test(txt) && /Duration/i.test(txt), 'items/s and duration: ' + txt);
 }, { key: 'done', needs: ['run'], timeout: 70000 });
 
 await t.test('Sync History has the new run; it opens its list of changes', async () => {

@@ -46,6 +46,8 @@ LoadModule dir_module {mods}/mod_dir.so
 LoadModule alias_module {mods}/mod_alias.so
 LoadModule env_module {mods}/mod_env.so
 LoadModule headers_module {mods}/mod_headers.so
+LoadModule filter_module {mods}/mod_filter.so
+LoadModule deflate_module {mods}/mod_deflate.so
 LoadModule cgid_module {mods}/mod_cgid.so
 ScriptSock "{tmp}/run/cgid.sock"
 TypesConfig /etc/mime.types
@@ -199,6 +201,20 @@ class TestApacheCgi(unittest.TestCase):
             st, _, body = self.request("GET", path)
             self.assertIn(st, (400, 403, 404), path)
             self.assertNotEqual(body, img, path)
+
+    def test_dashboard_files_compressed_and_revalidated(self):
+        st, hdrs, body = self.request("GET", "/app.js", headers={"Accept-Encoding": "gzip"})
+        self.assertEqual(st, 200)
+        self.assertEqual(hdrs.get("content-encoding"), "gzip")
+        self.assertEqual(hdrs.get("cache-control"), "no-cache")
+        self.assertIn("default-src 'self'", hdrs.get("content-security-policy", ""))
+        st, hdrs, body = self.request("GET", "/app.css")
+        self.assertEqual(st, 200)
+        self.assertIsNone(hdrs.get("content-encoding"), "no gzip unless asked")
+        self.assertTrue(hdrs.get("etag") and hdrs.get("last-modified"), hdrs)
+        st, _, body = self.request("GET", "/app.css", headers={"If-None-Match": hdrs["etag"]})
+        self.assertEqual(st, 304, "a revalidation of an unchanged file")
+        self.assertEqual(body, b"")
 
     def test_settings_put_with_csrf_header(self):
         st, _, body = self.api("PUT", "/api/settings", json.dumps({"sync_interval_hours": 12}),
