@@ -268,6 +268,12 @@ class TestRatings(FeatureCase):
 
 
 class TestWatchlist(FeatureCase):
+    """watchlist_plex_side = collection: a server collection stands for Plex's watchlist."""
+
+    def env(self, **settings):
+        settings.setdefault("watchlist_plex_side", "collection")
+        return super().env(**settings)
+
     def setUp(self):
         super().setUp()
         # Plex's watchlist: Amélie in Movies, Breaking Bad in TV Shows.
