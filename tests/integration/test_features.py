@@ -433,7 +433,7 @@ class TestDryRun(FeatureCase):
         FAKES.post("plex", "/_control/state", {"collections": [
             {"title": "Watchlist", "librarySectionID": 1, "items": ["104"]}]})
         s = self.env(sync_ratings=True, sync_watchlist=True, sync_playback=True,
-                     sync_watched=True)
+                     sync_watched=True, watchlist_plex_side="collection")
         before = {k: trakt_state(k) for k in ("ratings", "watchlist", "playback")}
         run = self.sync(s, "--dry-run")
         planned = self.changes(s, run)

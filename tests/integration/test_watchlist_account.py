@@ -195,6 +195,20 @@ class TestAccountWatchlist(AccountCase):
         run = self.sync(s)
         self.assertEqual(self.actions(s, run), [("watchlist_add_plex", "TRON: Legacy", "done")])
 
+    def test_dry_run_writes_nothing(self):
+        set_account(AMELIE)
+        s = self.env()
+        r = s.once("--dry-run", env=FAST)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        run = s.run_row()
+        self.assertEqual(self.actions(s, run), [
+            ("watchlist_add_plex", "TRON: Legacy", "planned"),
+            ("watchlist_add_plex", "The Dark Knight", "planned"),
+            ("watchlist_add_trakt", "Amélie", "planned")])
+        self.assertFalse([k for k in self.disc_calls() if k.startswith("PUT")])
+        self.assertEqual(account_titles(), ["Amélie"])
+        self.assertEqual(trakt_watchlist(), [("movie", 1), ("movie", 6)])
+
     def test_collection_side_leaves_the_account_alone(self):
         set_account(AMELIE)
         s = self.env(watchlist_plex_side="collection")
