@@ -217,15 +217,19 @@ class TestAccountWatchlist(AccountCase):
         self.assertEqual(account_titles(), ["Amélie"])
 
     def test_no_change_resync_calls(self):
-        set_account(AMELIE, BREAKING_BAD)
+        # Parks and Recreation is not on the server: its ids come from the metadata service
+        # once, then from table plex_disc_ids.
+        set_account(AMELIE, BREAKING_BAD, disc_id("Parks and Recreation"))
         set_trakt(("movie", 1))
         s = self.env()
         self.sync(s)
-        run = self.assert_stable(s)
+        self.assertEqual(self.disc_calls().get("GET /library/metadata/" +
+                                               disc_id("Parks and Recreation")), 1)
+        self.assert_stable(s)
         calls = self.disc_calls()
-        # One page of the account watchlist; every entry is on the server (no metadata look-up).
+        # A no-change re-sync: one page of the account watchlist, nothing else on plex.tv.
         self.assertEqual(calls, {"GET /library/sections/watchlist/all": 1}, calls)
-        self.assertEqual(run["status"], "ok")
+        self.assertEqual(len(s.rows("SELECT * FROM plex_disc_ids")), 1)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "array.h"
+#include "clock.h"
 #include "db.h"
 #include "jsonx.h"
 #include "log.h"
@@ -430,6 +431,48 @@ wl_obs_add(struct watchlist *s, enum pts_feat_kind kind, const struct pts_ids *i
 	return 0;
 }
 
+/*
+ * The external ids of an account watchlist entry the server lacks: from table plex_disc_ids,
+ * else the metadata service (then kept there, even when it has none: not asked again).
+ */
+static enum pts_http_result
+wl_disc_ids(struct watchlist *s, const char *plex_id, struct pts_ids *ids)
+{
+	sqlite3 *db = s->env.w->db;
+	sqlite3_stmt *st = pts_db_prepare(db, "SELECT imdb, tmdb, tvdb FROM plex_disc_ids"
+	    " WHERE plex_id = ?");
+	enum pts_http_result r;
+	int rc;
+
+	if (st == NULL)
+		return PTS_HTTP_NETWORK;
+	sqlite3_bind_text(st, 1, plex_id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *imdb = (const char *)sqlite3_column_text(st, 0);
+
+		if (imdb != NULL && pts_guid_imdb_valid(imdb))
+			snprintf(ids->imdb, sizeof(ids->imdb), "%s", imdb);
+		ids->tmdb = sqlite3_column_int64(st, 1);
+		ids->tvdb = sqlite3_column_int64(st, 2);
+		sqlite3_finalize(st);
+		return PTS_HTTP_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		PTS_ERROR("watchlist: cannot read table plex_disc_ids (%s)", sqlite3_errmsg(db));
+		return PTS_HTTP_NETWORK;
+	}
+	r = pts_pdisc_ids(s->env.plex, plex_id, ids);
+	if (r != PTS_HTTP_OK)
+		return r;
+	if (pts_db_run(db, "INSERT OR REPLACE INTO plex_disc_ids(plex_id, imdb, tmdb, tvdb,"
+	    " fetched_at) VALUES(?, ?, ?, ?, ?)", "ssiii", plex_id,
+	    ids->imdb[0] ? ids->imdb : NULL, ids->tmdb, ids->tvdb, pts_now()) != 0)
+		PTS_WARN("watchlist: could not keep the ids of %s (asked again next time)", plex_id);
+	return PTS_HTTP_OK;
+}
+
 /* The item key of a movie or show by its ids. 0, or -1 without ids. */
 static int
 wl_key(enum pts_feat_kind kind, const struct pts_ids *ids, char *buf, size_t len)
@@ -464,7 +507,7 @@ wl_account_obs(struct watchlist *s)
 		if (x != NULL) {
 			ids = x->ids;
 		} else {
-			enum pts_http_result r = pts_pdisc_ids(s->env.plex, e->id, &ids);
+			enum pts_http_result r = wl_disc_ids(s, e->id, &ids);
 
 			if (r != PTS_HTTP_OK) {
 				PTS_ERROR("watchlist: cannot read the ids of \"%s\" from Plex (%s)",
