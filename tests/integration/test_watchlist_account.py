@@ -157,6 +157,23 @@ class TestAccountWatchlist(AccountCase):
         self.assertNotIn(("movie", 1204), trakt_watchlist())
         self.assert_stable(s)
 
+    def test_removal_guard(self):
+        # An account watchlist that comes back empty (another account signed in, say) is not
+        # four removals from Trakt: the guard refuses them and keeps the memory.
+        set_account(AMELIE, BREAKING_BAD)
+        s = self.env()
+        self.sync(s)
+        self.assertEqual(len(trakt_watchlist()), 4)
+        set_account()
+        r = s.once(env=FAST)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        run = s.run_row()
+        self.assertEqual([c for c in self.changes(s, run)
+                          if c["action"] == "watchlist_remove_trakt"], [])
+        self.assertEqual(len(trakt_watchlist()), 4)
+        self.assertIn("watchlist_remove_max_percent", r.stderr)
+        self.assertEqual(len(s.rows("SELECT * FROM watchlist_state")), 4)
+
     def test_every_page_is_read(self):
         # Eight entries, pages of three: a reader of the first page only would miss five.
         cat = [e for e in disc_state()["catalog"] if e["type"] == "movie"][:8]

@@ -1,5 +1,6 @@
 /*
- * sync_watchlist.c - the watchlist feature (Trakt watchlist ↔ a Plex collection).
+ * sync_watchlist.c - the watchlist feature (Trakt watchlist ↔ the Plex account's watchlist
+ * or a Plex collection).
  */
 #include "sync_watchlist.h"
 
@@ -801,14 +802,16 @@ wl_apply(void *p)
 	if (!pts_watchlist_removals_allowed(nrt, s->trakt.n, s->max_percent)) {
 		PTS_WARN("watchlist: %zu of %zu Trakt watchlist entries would be removed, more than"
 		    " watchlist_remove_max_percent (%d%%) allows: none removed. Check the Plex"
-		    " collection \"%s\", or raise the setting", nrt, s->trakt.n, s->max_percent,
+		    " %s \"%s\", or raise the setting", nrt, s->trakt.n, s->max_percent,
+		    s->account ? "watchlist of" : "collection", s->account ? "the account" :
 		    s->title);
 		nrt = 0;
 	}
 	if (!pts_watchlist_removals_allowed(nrp_items, s->plex_size, s->max_percent)) {
-		PTS_WARN("watchlist: %zu of %zu items would leave the Plex collection \"%s\", more"
+		PTS_WARN("watchlist: %zu of %zu items would leave the Plex %s \"%s\", more"
 		    " than watchlist_remove_max_percent (%d%%) allows: none removed", nrp_items,
-		    s->plex_size, s->title, s->max_percent);
+		    s->plex_size, s->account ? "watchlist of" : "collection", s->account ?
+		    "the account" : s->title, s->max_percent);
 		npw = nrp = 0;
 	}
 	for (i = 0; i < ng; i++) {
