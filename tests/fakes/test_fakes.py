@@ -521,7 +521,6 @@ class FakesTest(unittest.TestCase):
         img = call(base, "GET", "/t/p/w342" + poster)
         self.assertEqual(img.body[:8], b"\x89PNG\r\n\x1a\n")
 
-
     # ---- plexdisc: the account watchlist (discover + metadata) ----
     def disc(self, method, path, token=PLEX_TOKEN):
         return call(self.urls["plexdisc"], method, path, headers={
