@@ -174,6 +174,26 @@ class TestAccountWatchlist(AccountCase):
         self.assertIn("watchlist_remove_max_percent", r.stderr)
         self.assertEqual(len(s.rows("SELECT * FROM watchlist_state")), 4)
 
+    def test_switching_sides_starts_the_memory_over(self):
+        # A collection-side sync leaves TRON, The Dark Knight and Amélie remembered on both
+        # lists. The account side's (empty) watchlist is another list: nothing is removed from
+        # Trakt, everything is added to the account instead.
+        FAKES.post("plex", "/_control/state", {"collections": [
+            {"title": "Watchlist", "librarySectionID": 1, "items": ["104"]}]})
+        s = self.env(watchlist_plex_side="collection", watchlist_remove_max_percent=100)
+        self.sync(s)
+        self.assertEqual(len(s.rows("SELECT * FROM watchlist_state")), 3)
+        set_account()
+        s.exec("UPDATE settings SET value = 'account' WHERE key = 'watchlist_plex_side'")
+        run = self.sync(s)
+        self.assertEqual(self.actions(s, run), [
+            ("watchlist_add_plex", "Amélie", "done"),
+            ("watchlist_add_plex", "TRON: Legacy", "done"),
+            ("watchlist_add_plex", "The Dark Knight", "done")])
+        self.assertEqual(trakt_watchlist(), [("movie", 1), ("movie", 6), ("movie", 1204)])
+        self.assertEqual(account_titles(), ["Amélie", "TRON: Legacy", "The Dark Knight"])
+        self.assert_stable(s)
+
     def test_every_page_is_read(self):
         # Eight entries, pages of three: a reader of the first page only would miss five.
         cat = [e for e in disc_state()["catalog"] if e["type"] == "movie"][:8]

@@ -22,6 +22,8 @@
 #define WL_GROUP_LEN (PTS_LEDGER_KEY_LEN + 24)
 #define WL_TITLE_MAX 256
 #define WL_RK_LEN 40
+/* meta key: the watchlist_plex_side the watchlist memory belongs to. */
+#define WL_META_SIDE "watchlist_plex_side"
 
 struct wl_section {
 	char key[PTS_PLEX_KEY_LEN];
@@ -184,16 +186,46 @@ wl_load_prev(struct watchlist *s)
 	return 0;
 }
 
+/*
+ * Which side Plex's watchlist is (watchlist_plex_side). The memory of what was on both lists
+ * belongs to one side: when the side changed since the last sync (meta WL_META_SIDE; none
+ * means "collection", the only side before the setting) it starts over, so the next sync
+ * only adds (a dry run only ignores the memory and changes nothing). 0, 1 when the memory is
+ * to be ignored (a dry run after a change), or -1.
+ */
+static int
+wl_side(struct watchlist *s)
+{
+	sqlite3 *db = s->env.w->db;
+	char *side = pts_settings_get_str(db, PTS_KEY_WATCHLIST_PLEX_SIDE);
+	char *last = pts_db_meta_get(db, WL_META_SIDE);
+	const char *now;
+	int rc = 0;
+
+	s->account = side == NULL || strcmp(side, "collection") != 0;
+	now = s->account ? "account" : "collection";
+	if (strcmp(last ? last : "collection", now) != 0) {
+		PTS_INFO("watchlist: Plex's side is now the %s: the watchlist memory starts over"
+		    " (this sync only adds)", s->account ? "account's watchlist" : "collection");
+		if (s->env.run->dry_run)
+			rc = 1;
+		else
+			rc = pts_db_run(db, "DELETE FROM watchlist_state", "");
+	}
+	if (rc == 0 && !s->env.run->dry_run && (last == NULL || strcmp(last, now) != 0))
+		rc = pts_db_meta_set(db, WL_META_SIDE, now);
+	free(side);
+	free(last);
+	return rc;
+}
+
 /* With watchlist_plex_side = account: read the whole account watchlist. 0 or -1 (logged). */
 static int
 wl_open_account(struct watchlist *s)
 {
-	char *side = pts_settings_get_str(s->env.w->db, PTS_KEY_WATCHLIST_PLEX_SIDE);
 	enum pts_http_result r;
 	size_t i;
 
-	s->account = side == NULL || strcmp(side, "collection") != 0;
-	free(side);
 	if (!s->account)
 		return 0;
 	r = pts_pdisc_watchlist(s->env.plex, 0, 0, &s->acct);
@@ -218,6 +250,7 @@ wl_open(const struct pts_feat_env *env, void **state)
 	enum pts_http_result r;
 	char *title;
 	size_t i, other = 0;
+	int fresh;
 
 	if (s == NULL)
 		return -1;
@@ -233,7 +266,8 @@ wl_open(const struct pts_feat_env *env, void **state)
 		    pts_http_result_name(r));
 		goto fail;
 	}
-	if (pts_feat_index_build(&s->idx, &s->trakt) != 0 || wl_load_prev(s) != 0)
+	if (pts_feat_index_build(&s->idx, &s->trakt) != 0 || (fresh = wl_side(s)) < 0 ||
+	    (fresh == 0 && wl_load_prev(s) != 0))
 		goto fail;
 	for (i = 0; i < s->trakt.n; i++)
 		other += s->trakt.v[i].kind != PTS_TLIST_MOVIE && s->trakt.v[i].kind != PTS_TLIST_SHOW;
