@@ -123,7 +123,14 @@ static const char *const pts_schema_steps[] = {
 "CREATE INDEX log_run ON log(run_id);"
 "CREATE INDEX jobs_run ON jobs(run_id);"
 "CREATE INDEX jobs_kind_state ON jobs(kind, state);"
-"CREATE INDEX batches_run ON batches(run_id);"
+"CREATE INDEX batches_run ON batches(run_id);",
+/*
+ * 6: the external ids of Plex account watchlist entries (worker/sync/sync_watchlist.c), read
+ * once from plex.tv's metadata service per plex:// id (ids of a title do not change), so a
+ * re-sync does not ask again. NULL imdb, 0 tmdb/tvdb: the entry has no such id.
+ */
+"CREATE TABLE plex_disc_ids(plex_id TEXT PRIMARY KEY, imdb TEXT, tmdb INTEGER, tvdb INTEGER,"
+"  fetched_at INTEGER NOT NULL);"
 };
 
 #define PTS_SCHEMA_STEPS (sizeof(pts_schema_steps) / sizeof(pts_schema_steps[0]))

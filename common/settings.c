@@ -14,6 +14,8 @@
 
 static const char *const direction_choices[] = { "plex_to_trakt", "trakt_to_plex", "both", NULL };
 static const char *const conflict_choices[] = { "newest", "plex", "trakt", NULL };
+/* watchlist_plex_side: the account's watchlist (plex.tv) or a server collection. */
+static const char *const wl_side_choices[] = { "account", "collection", NULL };
 
 /* plex_url: an http(s) URL with a host, no spaces or control characters. */
 static const char *
@@ -97,6 +99,8 @@ const struct pts_setting pts_settings[PTS_KEY__MAX + 1] = {
 	    "Watchlist", 1, 128, NULL, check_title },
 	[PTS_KEY_WATCHLIST_REMOVE_MAX_PERCENT] = { "watchlist_remove_max_percent", PTS_SET_INT,
 	    "25", 0, 100, NULL, NULL },
+	[PTS_KEY_WATCHLIST_PLEX_SIDE] = { "watchlist_plex_side", PTS_SET_ENUM,
+	    "account", 0, 0, wl_side_choices, NULL },
 	[PTS_KEY_DRY_RUN] = { "dry_run", PTS_SET_BOOL, "0", 0, 0, NULL, NULL },
 	/* Retention: runs kept with their changes, log lines and jobs (worker/jobs/retention.c). */
 	[PTS_KEY_HISTORY_KEEP_RUNS] = { "history_keep_runs", PTS_SET_INT,

@@ -749,7 +749,7 @@ $('#ip-retry').addEventListener('click', () => ipPoll.run());
 
 /* ---- Settings ---- */
 
-const TEXT_KEYS = ['plex_url', 'trakt_client_id', 'sync_direction'];
+const TEXT_KEYS = ['plex_url', 'trakt_client_id', 'sync_direction', 'watchlist_plex_side'];
 const BOOL_KEYS = ['sync_watched', 'sync_ratings', 'sync_watchlist', 'sync_playback', 'dry_run'];
 const SECRET_KEYS = ['trakt_client_secret', 'tmdb_api_key', 'dashboard_password'];
 const field = (k) => $('#f-' + k);
@@ -789,7 +789,18 @@ function fillSettings(s) {
   $('#current-pw').hidden = !pwSet;
   field('current_password').value = '';
   plexUrlWarn();
+  watchlistSide();
 }
+
+// Which Plex watchlist is synced: said in words, and the collection name only when it is used.
+function watchlistSide() {
+  const account = field('watchlist_plex_side').value !== 'collection';
+  $('#wl-collection-field').hidden = account;
+  setText('#wl-side-help', account
+    ? 'Synced with the watchlist of the signed-in Plex account on plex.tv; titles your server does not have are added too.'
+    : 'Synced with the collection below in each synced library; the account\'s watchlist is left alone.');
+}
+$('#f-watchlist_plex_side').addEventListener('change', watchlistSide);
 
 // A plain http:// Plex URL to anything but this machine: the Plex token crosses the network
 // readable by anyone on the way (a LAN address too). Loopback is localhost, 127.0.0.0/8, ::1.

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Start the four fake upstream servers in one process.
+"""Start the five fake upstream servers in one process.
 
     python3 tests/fakes/fakeup.py --ready-file PATH
         [--corpus FILE.json | --generate SPEC] [--max-seconds N]
 
-Servers: plex (PMS), plextv (plex.tv), trakt (API + OAuth), tmdb.  All bind
+Servers: plex (PMS), plextv (plex.tv), trakt (API + OAuth), tmdb, plexdisc (plex.tv's
+discover + metadata services: the account watchlist).  All bind
 127.0.0.1 on a random port (or --ports).  Once all listen, the ready file is
 written atomically: {"plex": "http://127.0.0.1:P", "plextv": ..., "trakt": ...,
 "tmdb": ..., "pid": N, ...}.  The process stops after --max-seconds, on
@@ -26,11 +27,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus as corpus_mod                          # noqa: E402
 from common import FakeServer                        # noqa: E402
 from fake_plex import FakePlex, PlexAuth             # noqa: E402
+from fake_plexdisc import FakePlexDisc               # noqa: E402
 from fake_plextv import FakePlexTV                   # noqa: E402
 from fake_tmdb import FakeTMDb                       # noqa: E402
 from fake_trakt import FakeTrakt                     # noqa: E402
 
-NAMES = ("plex", "plextv", "trakt", "tmdb")
+NAMES = ("plex", "plextv", "trakt", "tmdb", "plexdisc")
 
 
 def parse_ports(text):
@@ -71,7 +73,8 @@ def build_apps(factory, verbose):
     plextv = FakePlexTV(factory, first, auth, plex, verbose)
     trakt = FakeTrakt(factory, first, verbose)
     tmdb = FakeTMDb(factory, first, verbose)
-    apps = {"plex": plex, "plextv": plextv, "trakt": trakt, "tmdb": tmdb}
+    plexdisc = FakePlexDisc(factory, first, auth, verbose)
+    apps = {"plex": plex, "plextv": plextv, "trakt": trakt, "tmdb": tmdb, "plexdisc": plexdisc}
     for app in apps.values():
         app.summary = summary
     return apps

@@ -75,7 +75,7 @@ class FakesTest(unittest.TestCase):
         assert gone, "ready file should be removed on exit"
 
     def setUp(self):
-        for name in ("plex", "plextv", "trakt", "tmdb"):
+        for name in ("plex", "plextv", "trakt", "tmdb", "plexdisc"):
             r = call(self.urls[name], "POST", "/_control/reset", {})
             self.assertEqual(r.status, 200)
         self.ctl("trakt", "/_control/state", {"device_interval": 1})
@@ -520,6 +520,47 @@ class FakesTest(unittest.TestCase):
         self.assertEqual(call(base, "GET", "/3/tv/1396?api_key=tmdb-key").json()["id"], 1396)
         img = call(base, "GET", "/t/p/w342" + poster)
         self.assertEqual(img.body[:8], b"\x89PNG\r\n\x1a\n")
+
+    # ---- plexdisc: the account watchlist (discover + metadata) ----
+    def disc(self, method, path, token=PLEX_TOKEN):
+        return call(self.urls["plexdisc"], method, path, headers={
+            "X-Plex-Token": token, "Accept": "application/json"} if token else None)
+
+    def test_plexdisc_watchlist_paging_set_search_guids(self):
+        tron, tdk = "5d77680000000000000c344b", "5d77680000000000000c533a"
+        self.assertEqual(self.disc("GET", "/library/sections/watchlist/all", None).status, 401)
+        self.assertEqual(self.disc("PUT", "/actions/addToWatchlist?ratingKey=" + tron).status, 200)
+        self.assertEqual(self.disc("PUT", "/actions/addToWatchlist?ratingKey=" + tdk).status, 200)
+        # Already there / not there: an error, as plex.tv answers.
+        self.assertEqual(self.disc("PUT", "/actions/addToWatchlist?ratingKey=" + tron).status, 400)
+        self.assertEqual(self.disc("PUT", "/actions/removeFromWatchlist?ratingKey=" + tdk).status,
+                         200)
+        self.assertEqual(self.disc("PUT", "/actions/removeFromWatchlist?ratingKey=" + tdk).status,
+                         400)
+        self.disc("PUT", "/actions/addToWatchlist?ratingKey=" + tdk)
+        # Pages against totalSize, newest first, no Guid[] in the listing.
+        mc = self.disc("GET", "/library/sections/watchlist/all?X-Plex-Container-Start=0"
+                       "&X-Plex-Container-Size=1").json()["MediaContainer"]
+        self.assertEqual((mc["size"], mc["totalSize"]), (1, 2))
+        self.assertEqual(mc["Metadata"][0]["guid"], "plex://movie/" + tdk)
+        self.assertNotIn("Guid", mc["Metadata"][0])
+        mc = self.disc("GET", "/library/sections/watchlist/all?X-Plex-Container-Start=1"
+                       "&X-Plex-Container-Size=1").json()["MediaContainer"]
+        self.assertEqual([m["ratingKey"] for m in mc["Metadata"]], [tron])
+        # Guid[] by id (metadata service), only with includeGuids=1.
+        md = self.disc("GET", "/library/metadata/%s?includeGuids=1" % tron).json()
+        self.assertEqual(md["MediaContainer"]["Metadata"][0]["Guid"],
+                         [{"id": "imdb://tt1104001"}, {"id": "tmdb://20526"}])
+        self.assertNotIn("Guid", self.disc("GET", "/library/metadata/" + tron).json()[
+            "MediaContainer"]["Metadata"][0])
+        # Search: titles the server lacks too (Parks and Recreation), with Guid[].
+        res = self.disc("GET", "/library/search?query=parks&searchTypes=tv"
+                        "&searchProviders=discover&includeMetadata=1").json()
+        hits = [r["Metadata"] for g in res["MediaContainer"]["SearchResults"]
+                for r in g["SearchResult"]]
+        self.assertEqual([(h["title"], h["type"]) for h in hits],
+                         [("Parks and Recreation", "show")])
+        self.assertIn({"id": "tvdb://84912"}, hits[0]["Guid"])
 
 
 class GeneratorTest(unittest.TestCase):

@@ -154,6 +154,7 @@ class TestSettings(ApiCase):
         self.assertEqual(body["sync_direction"], "plex_to_trakt")
         self.assertIs(body["sync_watched"], True)
         self.assertIs(body["sync_ratings"], False)
+        self.assertEqual(body["watchlist_plex_side"], "account")
         self.assertEqual(body["trakt_client_secret"], {"set": False})
 
     def test_put_valid_partial(self):

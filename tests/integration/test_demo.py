@@ -74,7 +74,8 @@ class TestDemo(unittest.TestCase):
         env = {"PTS_DEMO_CORPUS": "movies=60,shows=4,episodes=80,watched=0.5,seed=3"}
         # The demo must not see the test harness's own fakes or upstream settings.
         for k in ("PTS_PLEX_TV_URL", "PTS_TRAKT_API_URL", "PTS_TRAKT_AUTH_URL",
-                  "PTS_TMDB_API_URL", "PTS_USER"):
+                  "PTS_TMDB_API_URL", "PTS_PLEX_DISCOVER_URL", "PTS_PLEX_METADATA_URL",
+                  "PTS_USER"):
             env[k] = ""
         self.demo = Demo(env=env)
 

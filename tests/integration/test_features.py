@@ -268,6 +268,12 @@ class TestRatings(FeatureCase):
 
 
 class TestWatchlist(FeatureCase):
+    """watchlist_plex_side = collection: a server collection stands for Plex's watchlist."""
+
+    def env(self, **settings):
+        settings.setdefault("watchlist_plex_side", "collection")
+        return super().env(**settings)
+
     def setUp(self):
         super().setUp()
         # Plex's watchlist: Amélie in Movies, Breaking Bad in TV Shows.
@@ -427,7 +433,7 @@ class TestDryRun(FeatureCase):
         FAKES.post("plex", "/_control/state", {"collections": [
             {"title": "Watchlist", "librarySectionID": 1, "items": ["104"]}]})
         s = self.env(sync_ratings=True, sync_watchlist=True, sync_playback=True,
-                     sync_watched=True)
+                     sync_watched=True, watchlist_plex_side="collection")
         before = {k: trakt_state(k) for k in ("ratings", "watchlist", "playback")}
         run = self.sync(s, "--dry-run")
         planned = self.changes(s, run)

@@ -349,12 +349,14 @@ class TestUndo(LogCheck, StackCase):
         FAKES.post("plex", "/_control/state", {"collections": [
             {"title": "Watchlist", "librarySectionID": 1, "items": ["56", "104"]}]})
         self.assertEqual(self.api("PUT", "/api/settings", {
-            "sync_ratings": True, "sync_watchlist": True, "ratings_conflict": "plex"})[0], 200)
+            "sync_ratings": True, "sync_watchlist": True, "ratings_conflict": "plex",
+            "watchlist_plex_side": "collection"})[0], 200)
         try:
             self._ratings_and_watchlist(leon)
         finally:
             self.api("PUT", "/api/settings", {"sync_ratings": False, "sync_watchlist": False,
-                                              "ratings_conflict": "newest"})
+                                              "ratings_conflict": "newest",
+                                              "watchlist_plex_side": "account"})
             FAKES.post("plex", "/_control/state", {"collections": []})
 
     def _ratings_and_watchlist(self, leon):

@@ -65,6 +65,8 @@ class Fakes:
     def env(self):
         return {"PTS_PLEX_TV_URL": self.urls["plextv"], "PTS_TRAKT_API_URL": self.urls["trakt"],
                 "PTS_TRAKT_AUTH_URL": self.urls["trakt"], "PTS_TMDB_API_URL": self.urls["tmdb"],
+                "PTS_PLEX_DISCOVER_URL": self.urls["plexdisc"],
+                "PTS_PLEX_METADATA_URL": self.urls["plexdisc"],
                 "PTS_HTTP_BACKOFF_MS": "50"}
 
     def settings(self):
@@ -89,7 +91,7 @@ class Fakes:
         return self.call(svc, "POST", path, body if body is not None else {})
 
     def reset(self):
-        for svc in ("plex", "plextv", "trakt", "tmdb"):
+        for svc in ("plex", "plextv", "trakt", "tmdb", "plexdisc"):
             self.post(svc, "/_control/reset")
 
     def calls(self, svc):

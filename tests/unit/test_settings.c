@@ -110,6 +110,7 @@ test_keys(void)
 		{ PTS_KEY_RATINGS_CONFLICT, "ratings_conflict" },
 		{ PTS_KEY_WATCHLIST_COLLECTION, "watchlist_collection" },
 		{ PTS_KEY_WATCHLIST_REMOVE_MAX_PERCENT, "watchlist_remove_max_percent" },
+		{ PTS_KEY_WATCHLIST_PLEX_SIDE, "watchlist_plex_side" },
 		{ PTS_KEY_DRY_RUN, "dry_run" },
 		{ PTS_KEY_HISTORY_KEEP_RUNS, "history_keep_runs" },
 		{ PTS_KEY_DASHBOARD_PASSWORD, "dashboard_password" },

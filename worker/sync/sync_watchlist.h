@@ -1,8 +1,17 @@
 /*
- * sync_watchlist.h - the Trakt watchlist both ways, with a Plex collection as Plex's side.
+ * sync_watchlist.h - the Trakt watchlist both ways, with the Plex account's watchlist (or a
+ * server collection) as Plex's side.
  *
- * Plex's own watchlist lives on plex.tv's discover/metadata services, not on the server, so
- * Plex's side here is a collection in each synced library named by the setting
+ * watchlist_plex_side = account (the default): Plex's side is the account's watchlist on
+ * plex.tv (plexdisc.h), read whole at open. An entry maps to Trakt ids through the server item
+ * with the same plex:// guid, else the metadata service's Guid[] (kept in table plex_disc_ids,
+ * read once per id). A Trakt movie or show the account lacks goes on it by its plex:// id:
+ * a server item's guid with the same ids, else a discover search confirmed by ids; one not
+ * found is a watchlist_add_plex change 'not_found' (run->not_found). Every account entry
+ * counts, whether the server has it or not. Detail {"watchlist": "account"}.
+ *
+ * watchlist_plex_side = collection: Plex's side is a collection in each synced library named by
+ * the setting
  * watchlist_collection ("Watchlist"): movies in movie libraries, shows in show libraries
  * (Trakt watchlist episodes and seasons have no place in Plex and are left alone). An item
  * is on the Plex watchlist when any copy of it is in its library's collection; an item added

@@ -90,6 +90,13 @@ pts_tlist_parse(json_object *page, struct pts_tlist *out)
 		if (x.at == 0)
 			x.at = tlist_time(e, "paused_at");
 		x.id = pts_json_int(e, "id", 0);
+		if (x.kind == PTS_TLIST_MOVIE || x.kind == PTS_TLIST_SHOW) {
+			json_object *m = pts_json_obj(e, x.kind == PTS_TLIST_MOVIE ? "movie" : "show");
+			const char *t = pts_json_str(m, "title");
+
+			snprintf(x.title, sizeof(x.title), "%s", t ? t : "");
+			x.year = (int)pts_json_int(m, "year", 0);
+		}
 		if (pts_array_grow(&out->v, &out->cap, out->n, sizeof(*out->v), PTS_TLIST_MAX_ENTRIES,
 		    "Trakt list") != 0)
 			return -1;

@@ -35,6 +35,9 @@ enum pts_tlist_kind {
 	PTS_TLIST_EPISODE
 };
 
+/* Longest movie or show title kept from a list entry (a discover search needs it). */
+#define PTS_TLIST_TITLE_LEN 128
+
 struct pts_tlist_entry {
 	enum pts_tlist_kind kind;
 	struct pts_ids ids;          /* the movie's or the show's (seasons, episodes: their show) */
@@ -43,6 +46,8 @@ struct pts_tlist_entry {
 	double progress;             /* playback: percent 0..100; else 0 */
 	int64_t at;                  /* rated_at, listed_at or paused_at (epoch); 0 when absent */
 	int64_t id;                  /* playback or watchlist entry id; 0 when absent */
+	char title[PTS_TLIST_TITLE_LEN]; /* movies and shows: the title ("" when absent) */
+	int year;                    /* movies and shows: 0 when absent */
 };
 
 struct pts_tlist {

@@ -1,0 +1,38 @@
+// Settings shows which Plex watchlist is synced: the account's (the default) or a server
+// collection, whose name field appears only then; the choice is saved through the API.
+import { Tap, startStack, launch, waitFor, assert, eq, shot, openSettings } from './lib.mjs';
+
+const t = new Tap('watchlist_side', { budgetMs: 120000 });
+let s, b, page;
+
+await t.test('Settings says the account watchlist is synced, without a collection field', async () => {
+  s = await startStack({ name: 'wlside' });
+  t.onCleanup(() => s.stop());
+  b = await launch();
+  t.onCleanup(() => b.close());
+  page = t.page = b.page;
+  await page.goto(s.url + '/');
+  await openSettings(page);
+  eq(await page.inputValue('#f-watchlist_plex_side'), 'account', 'the default');
+  assert((await page.textContent('#wl-side-help')).includes('Plex account'), 'the help names the account');
+  eq(await page.isVisible('#f-watchlist_collection'), false, 'no collection name to type');
+  await page.locator('#f-watchlist_plex_side').scrollIntoViewIfNeeded();
+  await shot(page, 'settings-watchlist-account');
+}, { key: 'setup', timeout: 90000 });
+
+await t.test('Choosing a collection shows its name and is saved', async () => {
+  await page.selectOption('#f-watchlist_plex_side', 'collection');
+  assert(await page.isVisible('#f-watchlist_collection'), 'the collection name appears');
+  assert((await page.textContent('#wl-side-help')).includes('collection'), 'the help names the collection');
+  await page.click('#settings-save');
+  const got = await waitFor(async () => {
+    const v = (await s.api('GET', '/api/settings')).body.watchlist_plex_side;
+    return v === 'collection' && v;
+  }, { what: 'the saved setting' });
+  eq(got, 'collection', 'PUT /api/settings took it');
+  await openSettings(page);
+  eq(await page.inputValue('#f-watchlist_plex_side'), 'collection', 'shown again on reopening');
+  eq(b.errors, [], 'no page errors');
+}, { needs: ['setup'], timeout: 30000 });
+
+process.exit(await t.end());
