@@ -35,4 +35,20 @@ await t.test('Choosing a collection shows its name and is saved', async () => {
   eq(b.errors, [], 'no page errors');
 }, { needs: ['setup'], timeout: 30000 });
 
+await t.test('The collection name and the ratings rule are shown and saved like the other fields', async () => {
+  await page.keyboard.press('Escape');   // the dialog the last test reopened
+  await openSettings(page);
+  eq(await page.inputValue('#f-watchlist_collection'), 'Watchlist', 'the stored name is filled in');
+  eq(await page.inputValue('#f-ratings_conflict'), 'newest', 'the stored rule is selected');
+  await page.fill('#f-watchlist_collection', 'To Watch');
+  await page.selectOption('#f-ratings_conflict', 'trakt');
+  await page.click('#settings-save');
+  const got = await waitFor(async () => {
+    const b2 = (await s.api('GET', '/api/settings')).body;
+    return b2.watchlist_collection === 'To Watch' && b2.ratings_conflict === 'trakt' && b2;
+  }, { what: 'the saved name and rule' });
+  eq([got.watchlist_collection, got.ratings_conflict], ['To Watch', 'trakt'], 'PUT /api/settings took both');
+  eq(b.errors, [], 'no page errors');
+}, { needs: ['setup'], timeout: 30000 });
+
 process.exit(await t.end());
