@@ -123,7 +123,12 @@ static const char *const pts_schema_steps[] = {
 "CREATE INDEX log_run ON log(run_id);"
 "CREATE INDEX jobs_run ON jobs(run_id);"
 "CREATE INDEX jobs_kind_state ON jobs(kind, state);"
-"CREATE INDEX batches_run ON batches(run_id);"
+"CREATE INDEX batches_run ON batches(run_id);",
+/*
+ * 6: a run's warnings (worker/core/run.h): a JSON array of texts, such as a kind of data
+ * Trakt refused for its account limit (420), or NULL when there were none.
+ */
+"ALTER TABLE runs ADD COLUMN warnings TEXT;"
 };
 
 #define PTS_SCHEMA_STEPS (sizeof(pts_schema_steps) / sizeof(pts_schema_steps[0]))

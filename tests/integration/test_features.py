@@ -449,5 +449,64 @@ class TestDryRun(FeatureCase):
                          sorted((c["action"], c["title"]) for c in planned))
 
 
+class TestTraktLimits(FeatureCase):
+    """Trakt refuses a kind for the account (420, 423, 426): that kind stops, the rest goes on."""
+
+    def setUp(self):
+        super().setUp()
+        FAKES.post("plex", "/_control/state", {"collections": [
+            {"title": "Watchlist", "librarySectionID": 1, "items": ["104"]},
+            {"title": "Watchlist", "librarySectionID": 2, "items": ["300"]}]})
+
+    def warnings(self, s):
+        st, body = api(s, "GET", "/api/runs?limit=1")
+        self.assertEqual(st, 200)
+        return body["runs"][0]["warnings"]
+
+    def test_420_on_the_watchlist_ratings_still_synced(self):
+        s = self.env(sync_watchlist=True, sync_ratings=True)
+        FAKES.post("trakt", "/_control/faults", {"only": ["POST /sync/watchlist"],
+                                                 "fail_next": [420]})
+        run = self.sync(s)
+        calls = FAKES.calls("trakt")["calls"]
+        # Sent once, never retried (a retry would have been taken); the cap read once.
+        self.assertEqual(calls.get("POST /sync/watchlist"), 1)
+        self.assertEqual(calls.get("GET /users/settings"), 1)
+        self.assertEqual(trakt_watchlist(), [("movie", 1), ("movie", 6)])
+        # Ratings went on: Léon's 9 reached Trakt.
+        self.assertEqual(trakt_ratings(), {1: 10, 6: 10, 1213: 9})
+        self.assertEqual(run["ratings_changed"], 4)
+        warnings = self.warnings(s)
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertIn("watchlist", warnings[0])
+        self.assertIn("(420)", warnings[0])
+        self.assertIn("100 items", warnings[0])     # limits.watchlist.item_count of the fake
+        self.assertIn("2 items left undone", warnings[0])
+        refused = [c for c in self.changes(s, run) if c["action"] == "watchlist_add_trakt"]
+        self.assertEqual(sorted(c["result"] for c in refused), ["failed", "failed"])
+        # The next run (the account has room again) makes up for it and has no warning.
+        run = self.sync(s)
+        self.assertEqual(trakt_watchlist(), [("movie", 1), ("movie", 6), ("movie", 1204),
+                                             ("show", 1)])
+        self.assertEqual(self.warnings(s), [])
+
+    def test_423_locked_account_on_ratings_watchlist_still_synced(self):
+        s = self.env(sync_watchlist=True, sync_ratings=True)
+        FAKES.post("trakt", "/_control/faults", {"only": ["POST /sync/ratings"],
+                                                 "fail_next": [423]})
+        self.sync(s)
+        calls = FAKES.calls("trakt")["calls"]
+        self.assertEqual(calls.get("POST /sync/ratings"), 1)
+        self.assertEqual(calls.get("GET /users/settings", 0), 0)   # no cap for a lock
+        self.assertEqual(trakt_ratings(), {1: 10, 6: 10})
+        self.assertEqual(trakt_watchlist(), [("movie", 1), ("movie", 6), ("movie", 1204),
+                                             ("show", 1)])
+        warnings = self.warnings(s)
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertIn("ratings", warnings[0])
+        self.assertIn("locked (423)", warnings[0])
+        self.assertIn("1 item left undone", warnings[0])
+
+
 if __name__ == "__main__":
     unittest.main()

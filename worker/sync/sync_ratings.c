@@ -258,8 +258,12 @@ rt_apply(void *p)
 		s->b.changed = (int64_t)(nwt + nwp);
 	} else {
 		rc = pts_feat_trakt_write(&s->b.env, "ratings", 0, wt, nwt, &s->b.changed);
-		if (rc == 0)
-			rc = rt_write_plex(s, wp, nwp);
+		/* Refused on Trakt for the account: the Plex side still follows Trakt. */
+		if (rc == 0 || rc == PTS_FEAT_REFUSED) {
+			int prc = rt_write_plex(s, wp, nwp);
+
+			rc = prc != 0 ? prc : rc;
+		}
 		/* What was seen and written so far, even after a stop. */
 		if (pts_seen_commit(&s->b.seen, s->b.env.w->db) != 0 && rc == 0)
 			rc = -1;
