@@ -19,7 +19,7 @@ import unittest
 
 from fakes import Fakes
 from stack import BUILD
-from syncenv import SyncEnv
+from syncenv import WORKER, SyncEnv
 
 CGI = os.path.join(BUILD, "cgi", "pts-cgi")
 
@@ -506,6 +506,41 @@ class TestTraktLimits(FeatureCase):
         self.assertIn("ratings", warnings[0])
         self.assertIn("locked (423)", warnings[0])
         self.assertIn("1 item left undone", warnings[0])
+
+    def test_retry_after_300_on_the_first_history_post_is_waited_visibly(self):
+        s = self.env(sync_watched=True)
+        FAKES.post("trakt", "/_control/faults", {"only": ["POST /sync/history"],
+                                                 "fail_next": [429], "retry_after_s": 300})
+        # 300 s of Retry-After last 3 s here (10 ms a second); production waits them all.
+        env = dict(s.env, **FAST, PTS_HTTP_RETRY_AFTER_MS="10")
+        t0 = time.time()
+        before = len(trakt_state("history"))
+        p = subprocess.Popen([WORKER, "--once"], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        seen = None
+        try:
+            deadline = time.time() + 60
+            while p.poll() is None and time.time() < deadline and seen is None:
+                st, body = api(s, "GET", "/api/progress")
+                if st == 200 and body.get("waiting"):
+                    seen = body["waiting"]
+                time.sleep(0.1)
+            _, err = p.communicate(timeout=120)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        took = time.time() - t0
+        self.assertEqual(p.returncode, 0, err[-3000:])
+        self.assertIsNotNone(seen, "no waiting state was shown")
+        self.assertEqual(seen["reason"], "rate_limit")
+        self.assertTrue(seen["until"].endswith("Z"))
+        self.assertGreaterEqual(took, 3.0)          # not retried before the Retry-After
+        run = s.run_row()
+        self.assertEqual((run["status"], run["errors"]), ("ok", 0))
+        self.assertEqual(run["added_to_trakt"], 17)
+        # The refused POST and the one that took the batch: no play twice.
+        self.assertEqual(FAKES.calls("trakt")["calls"].get("POST /sync/history"), 2)
+        self.assertEqual(len(trakt_state("history")), before + 17)
 
 
 if __name__ == "__main__":
