@@ -507,6 +507,27 @@ class TestTraktLimits(FeatureCase):
         self.assertIn("locked (423)", warnings[0])
         self.assertIn("1 item left undone", warnings[0])
 
+    def test_420_on_the_history_ratings_still_synced_plays_sent_next_run(self):
+        s = self.env(sync_watched=True, sync_ratings=True)
+        before = len(trakt_state("history"))
+        FAKES.post("trakt", "/_control/faults", {"only": ["POST /sync/history"],
+                                                 "fail_next": [420]})
+        run = self.sync(s)
+        calls = FAKES.calls("trakt")["calls"]
+        self.assertEqual(calls.get("POST /sync/history"), 1)    # never retried
+        self.assertEqual(run["added_to_trakt"], 0)
+        self.assertEqual(len(trakt_state("history")), before)
+        self.assertEqual(trakt_ratings(), {1: 10, 6: 10, 1213: 9})
+        warnings = self.warnings(s)
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertIn("history: Trakt refused the plays (HTTP 420", warnings[0])
+        self.assertIn("20 plays left undone", warnings[0])   # 17 taken, 3 Trakt lacks
+        # The checkpoint did not move past them: the next run sends all 17, once.
+        run = self.sync(s)
+        self.assertEqual(run["added_to_trakt"], 17)
+        self.assertEqual(len(trakt_state("history")), before + 17)
+        self.assertEqual(self.warnings(s), [])
+
     def test_retry_after_300_on_the_first_history_post_is_waited_visibly(self):
         s = self.env(sync_watched=True)
         FAKES.post("trakt", "/_control/faults", {"only": ["POST /sync/history"],
