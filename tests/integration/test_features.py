@@ -564,5 +564,43 @@ class TestTraktLimits(FeatureCase):
         self.assertEqual(len(trakt_state("history")), before + 17)
 
 
+class TestRatingsByTime(FeatureCase):
+    """Conflicts go by when each side was rated: Plex's lastRatedAt against Trakt's rated_at."""
+
+    def set_trakt(self, trakt_id, rating, at):
+        ratings = [r for r in trakt_state("ratings") if r["movie"]["ids"]["trakt"] != trakt_id]
+        ratings.append({"type": "movie", "rating": rating, "rated_at": iso(at),
+                        "movie": {"ids": {"trakt": trakt_id}}})
+        FAKES.post("trakt", "/_control/state", {"ratings": ratings})
+
+    def test_plex_rated_after_trakt_wins_on_a_first_sync(self):
+        # Never seen by this sync before, but Plex says it was rated after Trakt's rating.
+        t = time.time()
+        self.set_trakt(1, 7, t - 1000)
+        FAKES.post("plex", "/_control/state", {"update_items": [
+            {"ratingKey": "101", "userRating": 4.0, "lastRatedAt": int(t - 100)}]})
+        s = self.env(sync_ratings=True)
+        run = self.sync(s)
+        self.assertIn(("rate_trakt", "TRON: Legacy"), self.actions(s, run))
+        self.assertEqual(trakt_ratings()[1], 4)
+        self.assertEqual(plex_items("302")["302"].get("userRating"), 4.0)
+        self.assert_stable(s)
+
+    def test_trakt_rated_after_plex_wins_though_plex_changed_since_the_last_sync(self):
+        t = time.time()
+        s = self.env(sync_ratings=True)
+        self.sync(s)
+        # Léon: rated 8 on Trakt 1000 s ago; Plex's new 6 is older (lastRatedAt 5000 s ago),
+        # although this sync sees it for the first time now.
+        self.set_trakt(1213, 8, t - 1000)
+        FAKES.post("plex", "/_control/state", {"update_items": [
+            {"ratingKey": "113", "userRating": 6.0, "lastRatedAt": int(t - 5000)}]})
+        run = self.sync(s)
+        self.assertEqual(self.actions(s, run), [("rate_plex", "Léon")])
+        self.assertEqual(trakt_ratings()[1213], 8)
+        self.assertEqual(plex_items("113")["113"]["userRating"], 8.0)
+        self.assert_stable(s)
+
+
 if __name__ == "__main__":
     unittest.main()
