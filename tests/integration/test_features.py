@@ -27,7 +27,7 @@ FAKES = None
 FAST = {"PTS_TRAKT_POST_INTERVAL_MS": "0"}
 FEATURE_ACTIONS = ("rate_trakt", "rate_plex", "watchlist_add_trakt", "watchlist_remove_trakt",
                    "watchlist_add_plex", "watchlist_remove_plex", "playback_trakt",
-                   "playback_plex")
+                   "playback_plex", "playback_remove_trakt")
 # Upstream writes the features make (calls counted by the fakes).
 TRAKT_WRITES = ("POST /sync/ratings", "POST /sync/ratings/remove", "POST /sync/watchlist",
                 "POST /sync/watchlist/remove", "POST /scrobble/pause")
@@ -143,6 +143,7 @@ class FeatureCase(unittest.TestCase):
         out.update({k: p.get(k, 0) for k in PLEX_WRITES if p.get(k)})
         out.update({k: n for k, n in p.items() if k.startswith(("PUT /library/collections",
                                                                   "DELETE /library/"))})
+        out.update({k: n for k, n in t.items() if k.startswith("DELETE /sync/playback/")})
         return out
 
     def assert_stable(self, s):
@@ -366,15 +367,22 @@ class TestPlayback(FeatureCase):
         s = self.env(sync_playback=True)
         run = self.sync(s)
         self.assertEqual(self.actions(s, run), [("playback_plex", "Batman Begins"),
+                                                ("playback_remove_trakt", "Good Cop Bad Cop"),
                                                 ("playback_trakt", "The 48")])
         # Plex 7.1 % (age unknown) < Trakt's 10 %: forward to 10 % of 8,400,000 ms.
         self.assertEqual(plex_items("103")["103"]["viewOffset"], 840000)
         ep = trakt_playback()[("episode", 2001, 2, 1)]
         self.assertAlmostEqual(ep[0], 33.33, places=2)
-        # Breaking Bad S00E01 was watched in Plex after Trakt's pause: left alone.
+        # Breaking Bad S00E01 was finished in Plex after Trakt's pause: Trakt's resume point
+        # is removed (once), and Plex gets no position back.
         self.assertNotIn("330", [p["ratingKey"] for p in
                                  FAKES.get("plex", "/_control/scrobbles")["progress"]])
-        self.assertEqual(run["playback_changed"], 2)
+        self.assertEqual([k for k in trakt_playback() if k[0] == "episode" and k[2] == 0], [])
+        self.assertEqual(sum(n for k, n in FAKES.calls("trakt")["calls"].items()
+                             if k.startswith("DELETE /sync/playback/")), 1)
+        removed = [c for c in self.changes(s, run) if c["action"] == "playback_remove_trakt"]
+        self.assertEqual(json.loads(removed[0]["detail"]), {"progress": None, "was": 65.5})
+        self.assertEqual(run["playback_changed"], 3)
         self.assert_stable(s)
 
     def test_newer_wins_never_moving_a_newer_position_back(self):
@@ -432,12 +440,12 @@ class TestDryRun(FeatureCase):
         run = self.sync(s, "--dry-run")
         planned = self.changes(s, run)
         self.assertEqual(sorted({c["action"] for c in planned}), [
-            "playback_plex", "playback_trakt", "rate_plex", "rate_trakt",
-            "watchlist_add_plex", "watchlist_add_trakt"])
+            "playback_plex", "playback_remove_trakt", "playback_trakt", "rate_plex",
+            "rate_trakt", "watchlist_add_plex", "watchlist_add_trakt"])
         self.assertTrue(all(c["result"] == "planned" for c in planned))
         self.assertEqual(run["dry_run"], 1)
         self.assertEqual((run["ratings_changed"], run["watchlist_changed"],
-                          run["playback_changed"]), (4, 3, 2))
+                          run["playback_changed"]), (4, 3, 3))
         self.assertEqual(self.writes(), {})
         self.assertEqual({k: trakt_state(k) for k in before}, before)
         self.assertEqual(collections(), {1: ["104"]})

@@ -391,6 +391,23 @@ pts_tlist_write(struct pts_trakt *t, const char *list, int remove,
 	return r;
 }
 
+enum pts_http_result
+pts_tlist_playback_remove(struct pts_trakt *t, int64_t id, long *status)
+{
+	struct pts_http_resp resp;
+	enum pts_http_result r;
+	char path[48];
+
+	*status = 0;
+	if (id <= 0)
+		return PTS_HTTP_BAD_RESPONSE;
+	snprintf(path, sizeof(path), "/sync/playback/%lld", (long long)id);
+	r = pts_trakt_call(t, "DELETE", path, NULL, NULL, PTS_HTTP_RAW, &resp);
+	*status = resp.status;
+	pts_http_resp_free(&resp);
+	return r;
+}
+
 int
 pts_tlist_refused(long status)
 {

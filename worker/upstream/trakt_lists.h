@@ -109,6 +109,12 @@ enum pts_http_result pts_tlist_limit(struct pts_trakt *t, const char *list, int6
 /* The limit's item_count in a /users/settings answer (pure): the count, or 0 when absent. */
 int64_t pts_tlist_parse_limit(json_object *settings, const char *list);
 
+/*
+ * DELETE /sync/playback/{id}: remove one resume point (idempotent: retried like a read).
+ * *status gets the last HTTP status (404: it is gone already).
+ */
+enum pts_http_result pts_tlist_playback_remove(struct pts_trakt *t, int64_t id, long *status);
+
 /* POST /scrobble/pause: the item's resume point becomes progress (percent). 404: not found. */
 enum pts_http_result pts_tlist_pause(struct pts_trakt *t, const struct pts_tlist_item *it,
     double progress, long *status);
