@@ -55,6 +55,31 @@ rows_add_real_col(json_object *obj, const char *key, sqlite3_stmt *st, int col, 
 		rows_add_real(obj, key, sqlite3_column_double(st, col), decimals);
 }
 
+/* Longest runs.warnings text read (the worker keeps PTS_RUN_WARN_MAX short texts). */
+#define ROWS_WARNINGS_MAX 4096
+
+/* runs.warnings (a JSON array of texts, or NULL) as "warnings": always an array. */
+static void
+rows_add_warnings(json_object *o, sqlite3_stmt *st, int col)
+{
+	const char *text = (const char *)sqlite3_column_text(st, col);
+	json_object *w = NULL, *a = json_object_new_array();
+	size_t i;
+
+	if (text != NULL)
+		w = pts_json_parse(text, (size_t)sqlite3_column_bytes(st, col), ROWS_WARNINGS_MAX,
+		    NULL);
+	for (i = 0; w != NULL && json_object_is_type(w, json_type_array) &&
+	    i < json_object_array_length(w); i++) {
+		json_object *e = json_object_array_get_idx(w, i);
+
+		if (json_object_is_type(e, json_type_string))
+			json_object_array_add(a, json_object_get(e));
+	}
+	json_object_put(w);
+	json_object_object_add(o, "warnings", a);
+}
+
 json_object *
 rows_run(sqlite3_stmt *st)
 {
@@ -89,6 +114,7 @@ rows_run(sqlite3_stmt *st)
 	rows_add_int(o, "ratings_changed", st, 17);
 	rows_add_int(o, "watchlist_changed", st, 18);
 	rows_add_int(o, "playback_changed", st, 19);
+	rows_add_warnings(o, st, 20);
 	return o;
 }
 

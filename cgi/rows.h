@@ -14,7 +14,7 @@
 #define ROWS_RUN_COLUMNS "id, COALESCE(started_at, created_at), finished_at, trigger, status," \
 	" items_scanned, items_total, added_to_trakt, added_to_plex, not_found, unmatched, errors," \
 	" dry_run, message, undo_of, undone_by, removed_from_trakt, ratings_changed," \
-	" watchlist_changed, playback_changed"
+	" watchlist_changed, playback_changed, warnings"
 
 /* Integer column or null. */
 void rows_add_int(json_object *obj, const char *key, sqlite3_stmt *st, int col);

@@ -130,7 +130,12 @@ static const char *const pts_schema_steps[] = {
  * re-sync does not ask again. NULL imdb, 0 tmdb/tvdb: the entry has no such id.
  */
 "CREATE TABLE plex_disc_ids(plex_id TEXT PRIMARY KEY, imdb TEXT, tmdb INTEGER, tvdb INTEGER,"
-"  fetched_at INTEGER NOT NULL);"
+"  fetched_at INTEGER NOT NULL);",
+/*
+ * 7: a run's warnings (worker/core/run.h): a JSON array of texts, such as a kind of data
+ * Trakt refused for its account limit (420), or NULL when there were none.
+ */
+"ALTER TABLE runs ADD COLUMN warnings TEXT;"
 };
 
 #define PTS_SCHEMA_STEPS (sizeof(pts_schema_steps) / sizeof(pts_schema_steps[0]))

@@ -342,10 +342,20 @@ const progressPoll = poller(loadProgress, () => (busy(syncState) ? 1000 : 2500))
 function statusBadge(st, dry) {
   return [h('span', { class: 'badge ' + (st || ''), text: st === 'ok' ? 'OK' : humanize(st || 'unknown') }), dry ? h('span', { class: 'badge dry', text: 'dry run' }) : null];
 }
+// A run's warnings (a kind Trakt refused for the account...): texts, [] when none.
+const runWarnings = (r) => (r && Array.isArray(r.warnings) ? r.warnings.filter((w) => typeof w === 'string') : []);
+// The header says the last run had warnings until a run without any.
+function renderRunWarn(r) {
+  const ws = runWarnings(r), el = $('#run-warn');
+  el.hidden = !ws.length;
+  el.title = ws.join('\n');
+  setText('#run-warn-text', ws.length === 1 ? 'Last run: 1 warning' : 'Last run: ' + ws.length + ' warnings');
+}
 function renderLastRun(r) {
   const key = JSON.stringify(r || null);
   if (key === lastRunKey) return;
   lastRunKey = key;
+  renderRunWarn(r);
   if (r && !r.dry_run && r.finished_at && (Number(r.added_to_trakt) > 0 || Number(r.removed_from_trakt) > 0)) {
     const at = toDate(r.finished_at);
     if (at && (!traktChangedAt || at > traktChangedAt)) { traktChangedAt = at; if (activeTab === 'trakt') traktPoll.run(); }
@@ -371,6 +381,7 @@ function renderLastRun(r) {
   box.replaceChildren(...[
     h('p', {}, ...statusBadge(r.status, r.dry_run), ' ', r.trigger === 'undo' ? 'Undo of run #' + r.undo_of : r.trigger === 'schedule' ? 'Scheduled run' : 'Manual run',
       r.id ? ' #' + r.id : '', ' · started ', timeEl(r.started_at), r.finished_at ? ' · finished ' + rel(r.finished_at) : ''),
+    runWarnings(r).length ? h('ul', { class: 'run-warnings', id: 'last-run-warnings', 'aria-label': 'Warnings of this run' }, ...runWarnings(r).map((w) => h('li', { text: w }))) : null,
     bar('Library', ['Library: ', h('strong', { text: (lastLibrary && lastLibrary.title) || 'all selected' })], finished ? libTotal : Math.min(scanned, libTotal), libTotal, finished ? 100 : libTotal ? (100 * Math.min(scanned, libTotal)) / libTotal : 0),
     bar('Overall', 'Overall', scanned, total, finished ? 100 : total ? (100 * scanned) / total : 0),
     h('dl', { class: 'summary' },
@@ -461,7 +472,7 @@ async function loadRuns() {
       h('td', { 'data-label': 'Started' }, h('button', { type: 'button', class: 'open', 'aria-label': 'Show the changes of run ' + run.id + ', started ' + fmtTime(run.started_at) }, timeEl(run.started_at))),
       td('Duration', run.status === 'running' ? 'running…' : fmtDur(run.duration_s)),
       td('Trigger', run.trigger === 'undo' ? 'Undo of #' + run.undo_of : run.trigger === 'schedule' ? 'Scheduled' : 'Manual'),
-      h('td', { 'data-label': 'Status' }, ...statusBadge(run.status, run.dry_run), run.undone_by ? h('span', { class: 'badge undone', text: 'undone', title: 'Undone by run #' + run.undone_by }) : null),
+      h('td', { 'data-label': 'Status' }, ...statusBadge(run.status, run.dry_run), runWarnings(run).length ? h('span', { class: 'badge warning', text: 'warning', title: runWarnings(run).join('\n') }) : null, run.undone_by ? h('span', { class: 'badge undone', text: 'undone', title: 'Undone by run #' + run.undone_by }) : null),
       num('Scanned', run.items_scanned), run.trigger === 'undo' ? td('Added to Trakt', '−' + fmtN(run.removed_from_trakt), 'n' + (run.removed_from_trakt ? '' : ' zero')) : num('Added to Trakt', run.added_to_trakt), num('Marked in Plex', run.added_to_plex),
       num('Not found', run.not_found), num('Unmatched', run.unmatched), num('Errors', run.errors, true));
   });

@@ -231,6 +231,37 @@ await t.test('an API error shows a non-blocking toast with error.message', async
   eq(b.dialogs, [], 'no alert() dialogs');
 }, { needs: ['open'] });
 
+await t.test("a run's warnings: on the last run, in the header, as a badge in the history", async () => {
+  const warning = 'watchlist: Trakt refused the additions because the account\'s limit is reached (420): 250 items; 2 items left undone, the other kinds went on';
+  const run = { id: 41, started_at: '2026-12-01T10:00:00Z', finished_at: '2026-12-01T10:00:05Z', duration_s: 5,
+    trigger: 'manual', status: 'ok', items_scanned: 10, items_total: 10, added_to_trakt: 0, added_to_plex: 0,
+    not_found: 0, unmatched: 0, errors: 0, dry_run: false, message: null, undo_of: null, undone_by: null,
+    removed_from_trakt: null, ratings_changed: 3, watchlist_changed: 0, playback_changed: 0, warnings: [warning] };
+  const json = (body) => (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+  await page.route('**/api/progress', json({ state: 'idle', last_run: run }));
+  await page.route('**/api/runs?limit=50', json({ runs: [run] }));
+  try {
+    await page.reload();
+    await page.waitForSelector('#run-warn:not([hidden])', { timeout: 10000 });
+    eq(await page.textContent('#run-warn-text'), 'Last run: 1 warning', 'header');
+    eq(await page.getAttribute('#run-warn', 'title'), warning, 'header title');
+    eq(await page.textContent('#last-run-warnings li'), warning, 'last run card');
+    await openTab(page, 'runs');
+    await page.waitForSelector('#runs-body tr .badge.warning');
+    eq(await page.getAttribute('#runs-body tr .badge.warning', 'title'), warning, 'history badge');
+    await shot(page, 'run-warnings');
+  } finally {
+    await page.unroute('**/api/progress');
+    await page.unroute('**/api/runs?limit=50');
+  }
+  // A run without warnings clears the header.
+  await page.reload();
+  await openTab(page, 'progress');
+  await page.waitForSelector('#prog-idle:not([hidden])');
+  await sleep(500);
+  assert(await page.isHidden('#run-warn'), 'no warning in the header without one');
+}, { needs: ['open'] });
+
 await t.test('with a dashboard password, a 401 shows the login form; login works', async () => {
   let r = await s.api('PUT', '/api/settings', { dashboard_password: 'open sesame 1' });
   eq(r.status, 200, 'set the password');

@@ -408,6 +408,11 @@ def error_status_response(status, retry_after=1):
               "remaining": 0, "until": until}
         return json_response({"error": "rate limited (injected)"}, 429,
                              {"Retry-After": str(retry_after), "X-Ratelimit": json.dumps(rl)})
+    if status == 420:
+        # Trakt's account limit: which cap, and where to upgrade (UPSTREAM.md).
+        return json_response({"error": "account limit (injected)"}, 420,
+                             {"X-Account-Limit": "watchlist", "X-Upgrade-URL":
+                              "https://trakt.tv/vip"})
     if status in (500, 503) or status < 500:
         return json_response({"error": "injected fault %d" % status}, status)
     return Response(status, CLOUDFLARE_HTML % (status, status), "text/html; charset=UTF-8")

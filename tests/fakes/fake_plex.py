@@ -20,7 +20,7 @@ MACHINE_ID = "fa4e00000000000000000000000000000000beef"
 TYPE_NUM = {"movie": 1, "show": 2, "season": 3, "episode": 4}
 SECTION_DEFAULT_TYPE = {"movie": 1, "show": 2, "artist": 8, "photo": 13}
 FILTER_FIELDS = {"viewCount", "lastViewedAt", "updatedAt", "addedAt", "year", "viewOffset",
-                 "userRating", "viewedAt", "librarySectionID", "duration"}
+                 "userRating", "viewedAt", "librarySectionID", "duration", "lastRatedAt"}
 MAX_FILTER_CACHE = 64
 UNAUTHORIZED_HTML = ("<html><head><title>Unauthorized</title></head>"
                      "<body><h1>401 Unauthorized</h1></body></html>")
@@ -522,8 +522,10 @@ class FakePlex(FakeApp):
             it = self.item_or_404(rk)
             if rating == -1:
                 it.pop("userRating", None)
+                it.pop("lastRatedAt", None)
             else:
                 it["userRating"] = rating
+                it["lastRatedAt"] = int(now())
             self.rates.append({"ratingKey": rk, "rating": rating})
             self._changed()
         return empty_response(200)

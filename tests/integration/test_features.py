@@ -19,7 +19,7 @@ import unittest
 
 from fakes import Fakes
 from stack import BUILD
-from syncenv import SyncEnv
+from syncenv import WORKER, SyncEnv
 
 CGI = os.path.join(BUILD, "cgi", "pts-cgi")
 
@@ -27,7 +27,7 @@ FAKES = None
 FAST = {"PTS_TRAKT_POST_INTERVAL_MS": "0"}
 FEATURE_ACTIONS = ("rate_trakt", "rate_plex", "watchlist_add_trakt", "watchlist_remove_trakt",
                    "watchlist_add_plex", "watchlist_remove_plex", "playback_trakt",
-                   "playback_plex")
+                   "playback_plex", "playback_remove_trakt")
 # Upstream writes the features make (calls counted by the fakes).
 TRAKT_WRITES = ("POST /sync/ratings", "POST /sync/ratings/remove", "POST /sync/watchlist",
                 "POST /sync/watchlist/remove", "POST /scrobble/pause")
@@ -143,6 +143,7 @@ class FeatureCase(unittest.TestCase):
         out.update({k: p.get(k, 0) for k in PLEX_WRITES if p.get(k)})
         out.update({k: n for k, n in p.items() if k.startswith(("PUT /library/collections",
                                                                   "DELETE /library/"))})
+        out.update({k: n for k, n in t.items() if k.startswith("DELETE /sync/playback/")})
         return out
 
     def assert_stable(self, s):
@@ -372,15 +373,22 @@ class TestPlayback(FeatureCase):
         s = self.env(sync_playback=True)
         run = self.sync(s)
         self.assertEqual(self.actions(s, run), [("playback_plex", "Batman Begins"),
+                                                ("playback_remove_trakt", "Good Cop Bad Cop"),
                                                 ("playback_trakt", "The 48")])
         # Plex 7.1 % (age unknown) < Trakt's 10 %: forward to 10 % of 8,400,000 ms.
         self.assertEqual(plex_items("103")["103"]["viewOffset"], 840000)
         ep = trakt_playback()[("episode", 2001, 2, 1)]
         self.assertAlmostEqual(ep[0], 33.33, places=2)
-        # Breaking Bad S00E01 was watched in Plex after Trakt's pause: left alone.
+        # Breaking Bad S00E01 was finished in Plex after Trakt's pause: Trakt's resume point
+        # is removed (once), and Plex gets no position back.
         self.assertNotIn("330", [p["ratingKey"] for p in
                                  FAKES.get("plex", "/_control/scrobbles")["progress"]])
-        self.assertEqual(run["playback_changed"], 2)
+        self.assertEqual([k for k in trakt_playback() if k[0] == "episode" and k[2] == 0], [])
+        self.assertEqual(sum(n for k, n in FAKES.calls("trakt")["calls"].items()
+                             if k.startswith("DELETE /sync/playback/")), 1)
+        removed = [c for c in self.changes(s, run) if c["action"] == "playback_remove_trakt"]
+        self.assertEqual(json.loads(removed[0]["detail"]), {"progress": None, "was": 65.5})
+        self.assertEqual(run["playback_changed"], 3)
         self.assert_stable(s)
 
     def test_newer_wins_never_moving_a_newer_position_back(self):
@@ -438,12 +446,12 @@ class TestDryRun(FeatureCase):
         run = self.sync(s, "--dry-run")
         planned = self.changes(s, run)
         self.assertEqual(sorted({c["action"] for c in planned}), [
-            "playback_plex", "playback_trakt", "rate_plex", "rate_trakt",
-            "watchlist_add_plex", "watchlist_add_trakt"])
+            "playback_plex", "playback_remove_trakt", "playback_trakt", "rate_plex",
+            "rate_trakt", "watchlist_add_plex", "watchlist_add_trakt"])
         self.assertTrue(all(c["result"] == "planned" for c in planned))
         self.assertEqual(run["dry_run"], 1)
         self.assertEqual((run["ratings_changed"], run["watchlist_changed"],
-                          run["playback_changed"]), (4, 3, 2))
+                          run["playback_changed"]), (4, 3, 3))
         self.assertEqual(self.writes(), {})
         self.assertEqual({k: trakt_state(k) for k in before}, before)
         self.assertEqual(collections(), {1: ["104"]})
@@ -453,6 +461,159 @@ class TestDryRun(FeatureCase):
         run = self.sync(s)
         self.assertEqual(sorted((c["action"], c["title"]) for c in self.changes(s, run)),
                          sorted((c["action"], c["title"]) for c in planned))
+
+
+class TestTraktLimits(FeatureCase):
+    """Trakt refuses a kind for the account (420, 423, 426): that kind stops, the rest goes on."""
+
+    def setUp(self):
+        super().setUp()
+        FAKES.post("plex", "/_control/state", {"collections": [
+            {"title": "Watchlist", "librarySectionID": 1, "items": ["104"]},
+            {"title": "Watchlist", "librarySectionID": 2, "items": ["300"]}]})
+
+    def warnings(self, s):
+        st, body = api(s, "GET", "/api/runs?limit=1")
+        self.assertEqual(st, 200)
+        return body["runs"][0]["warnings"]
+
+    def test_420_on_the_watchlist_ratings_still_synced(self):
+        s = self.env(sync_watchlist=True, sync_ratings=True)
+        FAKES.post("trakt", "/_control/faults", {"only": ["POST /sync/watchlist"],
+                                                 "fail_next": [420]})
+        run = self.sync(s)
+        calls = FAKES.calls("trakt")["calls"]
+        # Sent once, never retried (a retry would have been taken); the cap read once.
+        self.assertEqual(calls.get("POST /sync/watchlist"), 1)
+        self.assertEqual(calls.get("GET /users/settings"), 1)
+        self.assertEqual(trakt_watchlist(), [("movie", 1), ("movie", 6)])
+        # Ratings went on: Léon's 9 reached Trakt.
+        self.assertEqual(trakt_ratings(), {1: 10, 6: 10, 1213: 9})
+        self.assertEqual(run["ratings_changed"], 4)
+        warnings = self.warnings(s)
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertIn("watchlist", warnings[0])
+        self.assertIn("(420)", warnings[0])
+        self.assertIn("100 items", warnings[0])     # limits.watchlist.item_count of the fake
+        self.assertIn("2 items left undone", warnings[0])
+        refused = [c for c in self.changes(s, run) if c["action"] == "watchlist_add_trakt"]
+        self.assertEqual(sorted(c["result"] for c in refused), ["failed", "failed"])
+        # The next run (the account has room again) makes up for it and has no warning.
+        run = self.sync(s)
+        self.assertEqual(trakt_watchlist(), [("movie", 1), ("movie", 6), ("movie", 1204),
+                                             ("show", 1)])
+        self.assertEqual(self.warnings(s), [])
+
+    def test_423_locked_account_on_ratings_watchlist_still_synced(self):
+        s = self.env(sync_watchlist=True, sync_ratings=True)
+        FAKES.post("trakt", "/_control/faults", {"only": ["POST /sync/ratings"],
+                                                 "fail_next": [423]})
+        self.sync(s)
+        calls = FAKES.calls("trakt")["calls"]
+        self.assertEqual(calls.get("POST /sync/ratings"), 1)
+        self.assertEqual(calls.get("GET /users/settings", 0), 0)   # no cap for a lock
+        self.assertEqual(trakt_ratings(), {1: 10, 6: 10})
+        self.assertEqual(trakt_watchlist(), [("movie", 1), ("movie", 6), ("movie", 1204),
+                                             ("show", 1)])
+        warnings = self.warnings(s)
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertIn("ratings", warnings[0])
+        self.assertIn("locked (423)", warnings[0])
+        self.assertIn("1 item left undone", warnings[0])
+
+    def test_420_on_the_history_ratings_still_synced_plays_sent_next_run(self):
+        s = self.env(sync_watched=True, sync_ratings=True)
+        before = len(trakt_state("history"))
+        FAKES.post("trakt", "/_control/faults", {"only": ["POST /sync/history"],
+                                                 "fail_next": [420]})
+        run = self.sync(s)
+        calls = FAKES.calls("trakt")["calls"]
+        self.assertEqual(calls.get("POST /sync/history"), 1)    # never retried
+        self.assertEqual(run["added_to_trakt"], 0)
+        self.assertEqual(len(trakt_state("history")), before)
+        self.assertEqual(trakt_ratings(), {1: 10, 6: 10, 1213: 9})
+        warnings = self.warnings(s)
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertIn("history: Trakt refused the plays (HTTP 420", warnings[0])
+        self.assertIn("20 plays left undone", warnings[0])   # 17 taken, 3 Trakt lacks
+        # The checkpoint did not move past them: the next run sends all 17, once.
+        run = self.sync(s)
+        self.assertEqual(run["added_to_trakt"], 17)
+        self.assertEqual(len(trakt_state("history")), before + 17)
+        self.assertEqual(self.warnings(s), [])
+
+    def test_retry_after_300_on_the_first_history_post_is_waited_visibly(self):
+        s = self.env(sync_watched=True)
+        FAKES.post("trakt", "/_control/faults", {"only": ["POST /sync/history"],
+                                                 "fail_next": [429], "retry_after_s": 300})
+        # 300 s of Retry-After last 3 s here (10 ms a second); production waits them all.
+        env = dict(s.env, **FAST, PTS_HTTP_RETRY_AFTER_MS="10")
+        t0 = time.time()
+        before = len(trakt_state("history"))
+        p = subprocess.Popen([WORKER, "--once"], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        seen = None
+        try:
+            deadline = time.time() + 60
+            while p.poll() is None and time.time() < deadline and seen is None:
+                st, body = api(s, "GET", "/api/progress")
+                if st == 200 and body.get("waiting"):
+                    seen = body["waiting"]
+                time.sleep(0.1)
+            _, err = p.communicate(timeout=120)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        took = time.time() - t0
+        self.assertEqual(p.returncode, 0, err[-3000:])
+        self.assertIsNotNone(seen, "no waiting state was shown")
+        self.assertEqual(seen["reason"], "rate_limit")
+        self.assertTrue(seen["until"].endswith("Z"))
+        self.assertGreaterEqual(took, 3.0)          # not retried before the Retry-After
+        run = s.run_row()
+        self.assertEqual((run["status"], run["errors"]), ("ok", 0))
+        self.assertEqual(run["added_to_trakt"], 17)
+        # The refused POST and the one that took the batch: no play twice.
+        self.assertEqual(FAKES.calls("trakt")["calls"].get("POST /sync/history"), 2)
+        self.assertEqual(len(trakt_state("history")), before + 17)
+
+
+class TestRatingsByTime(FeatureCase):
+    """Conflicts go by when each side was rated: Plex's lastRatedAt against Trakt's rated_at."""
+
+    def set_trakt(self, trakt_id, rating, at):
+        ratings = [r for r in trakt_state("ratings") if r["movie"]["ids"]["trakt"] != trakt_id]
+        ratings.append({"type": "movie", "rating": rating, "rated_at": iso(at),
+                        "movie": {"ids": {"trakt": trakt_id}}})
+        FAKES.post("trakt", "/_control/state", {"ratings": ratings})
+
+    def test_plex_rated_after_trakt_wins_on_a_first_sync(self):
+        # Never seen by this sync before, but Plex says it was rated after Trakt's rating.
+        t = time.time()
+        self.set_trakt(1, 7, t - 1000)
+        FAKES.post("plex", "/_control/state", {"update_items": [
+            {"ratingKey": "101", "userRating": 4.0, "lastRatedAt": int(t - 100)}]})
+        s = self.env(sync_ratings=True)
+        run = self.sync(s)
+        self.assertIn(("rate_trakt", "TRON: Legacy"), self.actions(s, run))
+        self.assertEqual(trakt_ratings()[1], 4)
+        self.assertEqual(plex_items("302")["302"].get("userRating"), 4.0)
+        self.assert_stable(s)
+
+    def test_trakt_rated_after_plex_wins_though_plex_changed_since_the_last_sync(self):
+        t = time.time()
+        s = self.env(sync_ratings=True)
+        self.sync(s)
+        # Léon: rated 8 on Trakt 1000 s ago; Plex's new 6 is older (lastRatedAt 5000 s ago),
+        # although this sync sees it for the first time now.
+        self.set_trakt(1213, 8, t - 1000)
+        FAKES.post("plex", "/_control/state", {"update_items": [
+            {"ratingKey": "113", "userRating": 6.0, "lastRatedAt": int(t - 5000)}]})
+        run = self.sync(s)
+        self.assertEqual(self.actions(s, run), [("rate_plex", "Léon")])
+        self.assertEqual(trakt_ratings()[1213], 8)
+        self.assertEqual(plex_items("113")["113"]["userRating"], 8.0)
+        self.assert_stable(s)
 
 
 if __name__ == "__main__":

@@ -194,6 +194,21 @@ test_seen(void)
 	pts_seen_free(&s);
 	TAP_OK(seen_row(db, "b", &v) == -1, "a cleared value loses its row");
 	TAP_OK(seen_row(db, "a", &v) == 3000 && v == 9, "the change stored");
+
+	/* Fourth look at t=4000 with the service's own times (Plex's lastRatedAt). */
+	pts_seen_open(&s, db, "rating", 0.01);
+	pts_seen_section(&s, db, "1", 4000);
+	TAP_OK(pts_seen_observe_dated(&s, "a", 9, 100, 3900, 4000) == 3000,
+	    "dated, unchanged: the stored time (a value we wrote stays Trakt's)");
+	TAP_OK(pts_seen_observe_dated(&s, "c", 2, 100, 1200, 4000) == 1200,
+	    "dated, changed: the service's time, not now");
+	TAP_OK(pts_seen_observe_dated(&s, "n", 3, 100, 2500, 4000) == 2500,
+	    "dated, never seen: the service's time, not unknown");
+	TAP_OK(pts_seen_observe_dated(&s, "m", 3, 100, 0, 4000) == 4000,
+	    "no time from the service: as pts_seen_observe");
+	pts_seen_commit(&s, db);
+	pts_seen_free(&s);
+	TAP_OK(seen_row(db, "c", &v) == 1200 && v == 2, "stored with the service's time");
 	sqlite3_close(db);
 }
 

@@ -378,7 +378,9 @@ test_pagination(void)
 	TAP_OK(r.retry_after == 0, "an HTTP date in the past waits 0 s");
 	TAP_OK(pts_http_retry_wait_s(-1) == PTS_HTTP_RETRY_AFTER_DEFAULT_S &&
 	    pts_http_retry_wait_s(0) == 1 && pts_http_retry_wait_s(30) == 30 &&
-	    pts_http_retry_wait_s(100000) == PTS_HTTP_RETRY_AFTER_MAX_S, "Retry-After bounds");
+	    pts_http_retry_wait_s(300) == 300 &&
+	    pts_http_retry_wait_s(PTS_HTTP_RETRY_AFTER_MAX_S) == PTS_HTTP_RETRY_AFTER_MAX_S &&
+	    pts_http_retry_wait_s(100000) == -1, "Retry-After as given; too long: not waited");
 }
 
 static void

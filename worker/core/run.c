@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "jsonx.h"
 #include "log.h"
 
 /* The closing messages a run gets when its job set none. */
@@ -51,7 +52,7 @@ pts_run_begin(struct pts_run *run, struct pts_wctx *w, enum pts_run_kind kind)
 	run->dry_run = dry != 0;
 	run->full = full != 0;
 	if (pts_db_run(w->db, "UPDATE runs SET status = 'running', started_at = COALESCE(started_at,"
-	    " ?), message = NULL WHERE id = ?", "ii", pts_now(), run->id) != 0 ||
+	    " ?), message = NULL, warnings = NULL WHERE id = ?", "ii", pts_now(), run->id) != 0 ||
 	    pts_progress_begin(&run->progress, w->db, run->id) != 0)
 		return -1;
 	pts_log_set_run(run->id);
@@ -80,6 +81,36 @@ pts_run_message(struct pts_run *run, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(run->message, sizeof(run->message), fmt, ap);
 	va_end(ap);
+}
+
+int
+pts_run_warn(struct pts_run *run, const char *fmt, ...)
+{
+	char text[PTS_RUN_MESSAGE_MAX];
+	json_object *a;
+	const char *js;
+	size_t i;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	PTS_WARN("%s", text);
+	if (run->nwarnings >= PTS_RUN_WARN_MAX)
+		return 0;
+	snprintf(run->warnings[run->nwarnings++], PTS_RUN_MESSAGE_MAX, "%s", text);
+	if ((a = json_object_new_array()) == NULL)
+		return -1;
+	for (i = 0; i < run->nwarnings; i++)
+		json_object_array_add(a, json_object_new_string(run->warnings[i]));
+	js = json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN);
+	rc = pts_db_run(run->progress.db, "UPDATE runs SET warnings = ? WHERE id = ?", "si", js,
+	    run->id);
+	json_object_put(a);
+	if (rc != 0)
+		PTS_ERROR("run %lld: its warning could not be stored", (long long)run->id);
+	return rc;
 }
 
 const char *

@@ -29,6 +29,9 @@
 /* Longest trigger name read from the run row ("manual", "schedule", "webhook", ...). */
 #define PTS_RUN_TRIGGER_MAX 32
 
+/* Warnings a run keeps (runs.warnings); later ones are logged only. */
+#define PTS_RUN_WARN_MAX 8
+
 /* What the run is: names it in log lines and says which counters it keeps. */
 enum pts_run_kind {
 	PTS_RUN_SYNC,
@@ -50,6 +53,9 @@ struct pts_run {
 	struct pts_progress progress;
 	/* The closing note for the runs row (a failure's first cause, a summary); "" for none. */
 	char message[PTS_RUN_MESSAGE_MAX];
+	/* What went wrong without failing the run (a kind Trakt refused): runs.warnings. */
+	char warnings[PTS_RUN_WARN_MAX][PTS_RUN_MESSAGE_MAX];
+	size_t nwarnings;
 };
 
 /*
@@ -64,6 +70,14 @@ int pts_run_save_counts(struct pts_run *run);
 
 /* Set run->message (printf-style), cut to PTS_RUN_MESSAGE_MAX. */
 void pts_run_message(struct pts_run *run, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Add a warning (printf-style, cut to PTS_RUN_MESSAGE_MAX): logged as WARN and written to
+ * runs.warnings (a JSON array of texts) at once, so /api/runs shows it while the run goes
+ * on. The run's status is not changed by it. 0, or -1 when it could not be stored (logged).
+ */
+int pts_run_warn(struct pts_run *run, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*

@@ -560,7 +560,7 @@ undo_write_listed(struct undo *u, const struct undo_action *act)
 		r = PTS_HTTP_HTTP_ERROR;
 		if (!stop) {
 			pts_progress_item(&u->run.progress, act->undo);
-			r = pts_tlist_write(u->trakt, act->list, act->remove, items, k);
+			r = pts_tlist_write(u->trakt, act->list, act->remove, items, k, NULL);
 			if (r == PTS_HTTP_CANCELLED)
 				return PTS_JOB_CANCELLED;
 			if (r != PTS_HTTP_OK) {

@@ -606,7 +606,7 @@ eng_sync(struct engine *e)
 	struct pts_pw pw = { e->w, e->run, e->trakt, e->plex, &e->add_trakt, &e->mark_plex };
 	char *dir;
 	int64_t started = pts_now(), last_mark = 0;
-	int rc, i, have_ck, quick, wrote;
+	int rc, i, have_ck, quick, wrote, refused = 0;
 
 	memset(&acts, 0, sizeof(acts));
 	dir = pts_settings_get_str(e->w->db, PTS_KEY_SYNC_DIRECTION);
@@ -684,12 +684,13 @@ eng_sync(struct engine *e)
 	}
 	if (pts_pw_filter_blocked(&pw, &e->add_trakt) != 0)
 		return PTS_JOB_FAILED;
-	rc = pts_pw_write_trakt(&pw);
+	rc = pts_pw_write_trakt(&pw, &refused);
 	if (rc == PTS_JOB_DONE)
 		rc = pts_pw_write_plex(&pw, &last_mark);
 	if (rc == PTS_JOB_DONE)
 		rc = pts_feat_apply(&e->feats);
-	if (rc != PTS_JOB_DONE || !e->watched)
+	/* Plays Trakt refused are not behind the checkpoint: the next run reads them again. */
+	if (rc != PTS_JOB_DONE || !e->watched || refused)
 		return rc;
 
 	/* The checkpoint for the next (incremental) run: Trakt's stamps after our writes. */

@@ -132,6 +132,7 @@ pts_feat_apply(struct pts_feat_set *s)
 		rc = s->f[i]->apply(s->state[i]);
 		if (rc == 1)
 			return 1;
+		/* PTS_FEAT_REFUSED: the run's warning says it; not an error. */
 		if (rc < 0) {
 			PTS_ERROR("%s: not completed", s->f[i]->name);
 			s->env.run->errors++;
@@ -274,6 +275,44 @@ pts_feat_record(const struct pts_feat_env *env, int64_t batch, const struct pts_
 	return pts_ledger_record(env->w->db, env->run->id, batch, &ch, result, id);
 }
 
+/* What a refused status means, for the run's warning. */
+static const char *
+feat_refusal(long status)
+{
+	switch (status) {
+	case PTS_TLIST_ACCOUNT_LIMIT:
+		return "the account's limit is reached (420)";
+	case PTS_TLIST_LOCKED:
+		return "the account is locked (423)";
+	default:
+		return "it needs a VIP account (426)";
+	}
+}
+
+/*
+ * Trakt refused list for the account (420, 423, 426): nothing of batch was applied, and any
+ * further write of that kind would be refused too. The batch is settled failed without
+ * counting errors (the run goes on and ends ok), and the run gets a warning naming the kind,
+ * the cap from /users/settings (a 420) and what was left undone. Returns PTS_FEAT_REFUSED.
+ */
+static int
+feat_refused(const struct pts_feat_env *env, const char *list, int remove, int64_t batch,
+    long status, size_t left)
+{
+	char cap_text[64] = "";
+	int64_t cap = 0;
+
+	if (pts_ledger_settle_batch(env->w->db, batch, PTS_LEDGER_FAILED, PTS_BATCH_SETTLED) != 0)
+		PTS_ERROR("%s: could not record the refused batch", list);
+	if (status == PTS_TLIST_ACCOUNT_LIMIT &&
+	    pts_tlist_limit(env->trakt, list, &cap) == PTS_HTTP_OK && cap > 0)
+		snprintf(cap_text, sizeof(cap_text), ": %lld items", (long long)cap);
+	(void)pts_run_warn(env->run, "%s: Trakt refused the %s because %s%s; %zu %s left undone,"
+	    " the other kinds went on", list, remove ? "removals" : "additions",
+	    feat_refusal(status), cap_text, left, left == 1 ? "item" : "items");
+	return PTS_FEAT_REFUSED;
+}
+
 int
 pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remove,
     struct pts_feat_tw *w, size_t n, int64_t *changed)
@@ -285,6 +324,7 @@ pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remov
 	unsigned char nf[PTS_TLIST_BATCH];
 	sqlite3 *db = env->w->db;
 	size_t from, i, k;
+	long status = 0;
 
 	for (from = 0; from < n; from += k) {
 		int64_t batch = 0;
@@ -306,7 +346,9 @@ pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remov
 		snprintf(label, sizeof(label), "Trakt %s%s", list, remove ? " (removing)" : "");
 		pts_progress_item(&env->run->progress, label);
 		(void)pts_progress_flush(&env->run->progress, 0);
-		r = pts_tlist_write(env->trakt, list, remove, items, k);
+		r = pts_tlist_write(env->trakt, list, remove, items, k, &status);
+		if (r == PTS_HTTP_HTTP_ERROR && pts_tlist_refused(status))
+			return feat_refused(env, list, remove, batch, status, n - from);
 		if (r == PTS_HTTP_OK) {
 			for (i = 0; i < k; i++)
 				nf[i] = items[i].not_found != 0;

@@ -79,7 +79,7 @@ struct pts_feature {
 	int (*library)(void *state, const char *section, int is_show);
 	/* One item. 0, or -1 when out of memory. */
 	int (*item)(void *state, const struct pts_feat_item *it);
-	/* Decide and write. 0, 1 cancelled, -1 failed (logged). */
+	/* Decide and write. 0, 1 cancelled, -1 failed (logged), PTS_FEAT_REFUSED (a warning). */
 	int (*apply)(void *state);
 	void (*close)(void *state);          /* NULL safe */
 };
@@ -157,12 +157,18 @@ struct pts_feat_tw {
 	size_t tag;                          /* the caller's */
 };
 
+/* A feature's result when Trakt refused its kind for the account (see below). */
+#define PTS_FEAT_REFUSED 2
+
 /*
  * Send w[0..n) to POST /sync/<list>[/remove] in batches of PTS_TLIST_BATCH, each batch
  * recorded (batch service "trakt_lists", changes 'pending') before it is sent and settled
  * after: done, not_found (counted in run->not_found), failed or unknown (counted in
  * run->errors). *changed grows by the items done. 0, 1 cancelled, -1 failed (a refused write:
- * the rest is not sent).
+ * the rest is not sent), or PTS_FEAT_REFUSED: Trakt refused the kind for the account (420
+ * limit, 423 locked, 426 VIP only): the batch is settled failed, not counted as errors, the
+ * run has a warning (pts_run_warn) naming the kind, the cap and what was left undone, and no
+ * more writes of that kind go out this run. A feature returns it from apply: not an error.
  */
 int pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remove,
     struct pts_feat_tw *w, size_t n, int64_t *changed);

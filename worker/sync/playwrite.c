@@ -13,6 +13,7 @@
 #include "log.h"
 #include "paths.h"
 #include "reconcile.h"
+#include "trakt_lists.h"
 
 /*
  * Items per Trakt history POST unless PTS_TRAKT_BATCH_SIZE says otherwise (1..1000): about
@@ -199,9 +200,31 @@ pw_batch_alloc(struct pw_batch *b, size_t bs)
 	return -1;
 }
 
-/* Send add_trakt[from, from + n) as batch number nb through the ledger. Job result. */
+/* Trakt refused the history for the account (res.status): see pts_pw_write_trakt. */
+static void
+pw_refused(const struct pts_pw *pw, int64_t batch, long status, size_t left)
+{
+	char cap_text[64] = "";
+	int64_t cap = 0;
+
+	if (pts_ledger_settle_batch(pw->w->db, batch, PTS_LEDGER_FAILED, PTS_BATCH_SETTLED) != 0)
+		PTS_ERROR("history: could not record the refused batch");
+	if (status == PTS_TLIST_ACCOUNT_LIMIT &&
+	    pts_tlist_limit(pw->trakt, "history", &cap) == PTS_HTTP_OK && cap > 0)
+		snprintf(cap_text, sizeof(cap_text), ": %lld items", (long long)cap);
+	(void)pts_run_warn(pw->run, "history: Trakt refused the plays (HTTP %ld%s%s); %zu %s left"
+	    " undone, the other kinds went on", status, status == PTS_TLIST_ACCOUNT_LIMIT ?
+	    ", the account's limit is reached" : status == PTS_TLIST_LOCKED ?
+	    ", the account is locked" : ", VIP only", cap_text, left, left == 1 ? "play" : "plays");
+}
+
+/*
+ * Send add_trakt[from, from + n) as batch number nb through the ledger. Job result; *refused
+ * set when Trakt refused the history for the account.
+ */
 static int
-pw_send_batch(const struct pts_pw *pw, struct pw_batch *b, size_t from, size_t n, size_t nb)
+pw_send_batch(const struct pts_pw *pw, struct pw_batch *b, size_t from, size_t n, size_t nb,
+    int *refused)
 {
 	struct pts_trakt_hist_result res;
 	enum pts_http_result r;
@@ -247,6 +270,11 @@ pw_send_batch(const struct pts_pw *pw, struct pw_batch *b, size_t from, size_t n
 		pts_ledger_batch_drop(pw->w->db, batch);
 		return PTS_JOB_CANCELLED;
 	default:
+		if (r == PTS_HTTP_HTTP_ERROR && pts_tlist_refused(res.status)) {
+			pw_refused(pw, batch, res.status, pw->add_trakt->n - from);
+			*refused = 1;
+			return PTS_JOB_DONE;
+		}
 		/* Refused (4xx) or never delivered: nothing was applied. */
 		PTS_ERROR("Trakt refused batch %zu (%s): %zu plays not added", nb + 1,
 		    pts_http_result_name(r), n);
@@ -257,7 +285,7 @@ pw_send_batch(const struct pts_pw *pw, struct pw_batch *b, size_t from, size_t n
 }
 
 int
-pts_pw_write_trakt(const struct pts_pw *pw)
+pts_pw_write_trakt(const struct pts_pw *pw, int *refused)
 {
 	size_t bs = pw_batch_size(), from, nb = 0;
 	struct pw_batch b;
@@ -266,7 +294,8 @@ pts_pw_write_trakt(const struct pts_pw *pw)
 	if (pw_batch_alloc(&b, bs) != 0)
 		return PTS_JOB_FAILED;
 	/* add_trakt may grow while we go (plays re-queued after a reconciled batch). */
-	for (from = 0; from < pw->add_trakt->n && rc == PTS_JOB_DONE; nb++) {
+	*refused = 0;
+	for (from = 0; from < pw->add_trakt->n && rc == PTS_JOB_DONE && !*refused; nb++) {
 		size_t n = pw->add_trakt->n - from < bs ? pw->add_trakt->n - from : bs;
 		char label[64];
 
@@ -278,7 +307,7 @@ pts_pw_write_trakt(const struct pts_pw *pw)
 		    (pw->add_trakt->n + bs - 1) / bs);
 		pts_progress_item(&pw->run->progress, label);
 		(void)pts_progress_flush(&pw->run->progress, 1);
-		rc = pw_send_batch(pw, &b, from, n, nb);
+		rc = pw_send_batch(pw, &b, from, n, nb, refused);
 		from += n;
 	}
 	pw_batch_free(&b);

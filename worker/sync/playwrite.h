@@ -35,8 +35,14 @@ int pts_pw_record_planned(const struct pts_pw *pw);
 /* Drop plays of plan the ledger says were sent (or may have been). 0 or -1. */
 int pts_pw_filter_blocked(const struct pts_pw *pw, struct pts_plan *plan);
 
-/* Send add_trakt to Trakt's history. An enum pts_job_result (wctx.h). */
-int pts_pw_write_trakt(const struct pts_pw *pw);
+/*
+ * Send add_trakt to Trakt's history. An enum pts_job_result (wctx.h). When Trakt refuses the
+ * history for the account (420 limit, 423 locked, 426 VIP only: trakt_lists.h) the batch is
+ * settled failed without counting errors, the run gets a warning (history, the cap from
+ * /users/settings, the plays left undone), no further batch is sent, *refused is set to 1
+ * and the result is PTS_JOB_DONE: the other kinds go on.
+ */
+int pts_pw_write_trakt(const struct pts_pw *pw, int *refused);
 
 /* Mark mark_plex watched in Plex; *last_mark gets the time of the last mark. Same returns. */
 int pts_pw_write_plex(const struct pts_pw *pw, int64_t *last_mark);

@@ -126,6 +126,13 @@ int64_t
 pts_seen_observe(struct pts_seen *s, const char *rating_key, double value, int64_t added_at,
     int64_t now)
 {
+	return pts_seen_observe_dated(s, rating_key, value, added_at, 0, now);
+}
+
+int64_t
+pts_seen_observe_dated(struct pts_seen *s, const char *rating_key, double value,
+    int64_t added_at, int64_t set_at, int64_t now)
+{
 	struct pts_seen_row key = { (char *)rating_key, 0, 0 };
 	struct pts_seen_row *row = s->nrows ? bsearch(&key, s->rows, s->nrows, sizeof(*s->rows),
 	    seen_row_cmp) : NULL;
@@ -139,7 +146,8 @@ pts_seen_observe(struct pts_seen *s, const char *rating_key, double value, int64
 	if (row != NULL && fabs(row->value - value) < s->tolerance)
 		return row->seen_at;
 	/* Changed since we looked, or set since this library's earlier look. */
-	at = row != NULL || (s->prev_look > 0 && added_at < s->prev_look) ? now : 0;
+	at = set_at > 0 ? set_at :
+	    row != NULL || (s->prev_look > 0 && added_at < s->prev_look) ? now : 0;
 	if (seen_stage(s, rating_key, value, at, 0) != 0)
 		return -1;
 	return at;

@@ -73,6 +73,14 @@ int pts_seen_section(struct pts_seen *s, sqlite3 *db, const char *section, int64
 int64_t pts_seen_observe(struct pts_seen *s, const char *rating_key, double value,
     int64_t added_at, int64_t now);
 
+/*
+ * The same, for a value whose service says when it was set (Plex's lastRatedAt): a new or
+ * changed value is dated set_at (when > 0) instead of "now" or unknown. An unchanged value
+ * keeps the stored time, so a value we wrote from Trakt stays dated as Trakt's.
+ */
+int64_t pts_seen_observe_dated(struct pts_seen *s, const char *rating_key, double value,
+    int64_t added_at, int64_t set_at, int64_t now);
+
 /* Stage a row (after we wrote the value to Plex). 0 or -1. */
 int pts_seen_set(struct pts_seen *s, const char *rating_key, double value, int64_t seen_at);
 

@@ -20,6 +20,7 @@ struct pb_obs {
 	double pct;                  /* Plex's position in percent; -1 none (or outside range) */
 	int64_t at;                  /* Plex's time of it: max(lastViewedAt, first seen); 0 unknown */
 	int64_t trakt_last;          /* Trakt's last play of the item; 0 none */
+	int finished;                /* watched in Plex after Trakt's pause, no position */
 };
 
 struct playback {
@@ -32,6 +33,7 @@ struct pb_write {
 	int to_plex;
 	double pct, was;             /* was < 0: none */
 	int64_t at;                  /* Trakt's paused_at (Plex writes) */
+	int64_t remove_id;           /* > 0: remove this Trakt resume point instead */
 };
 
 static int
@@ -85,6 +87,7 @@ pb_item(void *p, const struct pts_feat_item *it)
 	int64_t seen, last = 0, at;
 	int32_t tpos;
 	struct pb_obs *o;
+	int finished;
 
 	if (it->kind == PTS_FEAT_SHOW || pi->duration <= 0)
 		return 0;
@@ -100,8 +103,11 @@ pb_item(void *p, const struct pts_feat_item *it)
 	tpos = pts_feat_index_find(&s->b.idx, it->kind, it->ids, it->season, it->episode);
 	if (s->b.env.last_watched != NULL)
 		last = s->b.env.last_watched(s->b.env.ctx, it->kind, it->ids, it->season, it->episode);
+	/* Finished in Plex after Trakt's pause: that resume point goes. */
+	finished = tpos >= 0 && pct < 0 && pi->view_count > 0 &&
+	    pi->last_viewed_at > s->b.trakt.v[tpos].at;
 	/* Paused before Trakt's last play: finished since, not a place to resume. */
-	if (tpos >= 0 && last > s->b.trakt.v[tpos].at)
+	if (tpos >= 0 && !finished && last > s->b.trakt.v[tpos].at)
 		tpos = -1;
 	if (pct < 0 && tpos < 0)
 		return 0;
@@ -112,6 +118,7 @@ pb_item(void *p, const struct pts_feat_item *it)
 	o->pct = pct;
 	o->at = at;
 	o->trakt_last = last;
+	o->finished = finished;
 	return 0;
 }
 
@@ -140,10 +147,19 @@ pb_decide(struct playback *s, struct pb_obs *g, size_t n, struct pb_write *w, si
 			return;
 	} else {
 		plex_wins = 0;
+		for (i = 0; i < n; i++)
+			if (g[i].finished && te->id > 0) {
+				if (s->b.env.to_trakt) {
+					w[*nw] = (struct pb_write){ &g[i], 0, -1, te->progress, 0,
+					    te->id };
+					(*nw)++;
+				}
+				return;
+			}
 	}
 	if (plex_wins) {
 		if (s->b.env.to_trakt) {
-			w[*nw] = (struct pb_write){ best, 0, best->pct, te ? te->progress : -1, 0 };
+			w[*nw] = (struct pb_write){ best, 0, best->pct, te ? te->progress : -1, 0, 0 };
 			(*nw)++;
 		}
 		return;
@@ -156,7 +172,7 @@ pb_decide(struct playback *s, struct pb_obs *g, size_t n, struct pb_write *w, si
 		/* This copy was viewed after Trakt's pause, or is further on at an unknown time. */
 		if (o->at > te->at || (o->at == 0 && o->pct > te->progress))
 			continue;
-		w[*nw] = (struct pb_write){ o, 1, te->progress, o->pct, te->at };
+		w[*nw] = (struct pb_write){ o, 1, te->progress, o->pct, te->at, 0 };
 		(*nw)++;
 	}
 }
@@ -166,12 +182,14 @@ pb_change(const struct pb_write *x, struct pts_feat_change *c, char *detail, siz
 {
 	const struct pb_obs *o = x->o;
 
-	if (x->was >= 0)
+	if (x->remove_id > 0)
+		snprintf(detail, len, "{\"progress\": null, \"was\": %.2f}", x->was);
+	else if (x->was >= 0)
 		snprintf(detail, len, "{\"progress\": %.2f, \"was\": %.2f}", x->pct, x->was);
 	else
 		snprintf(detail, len, "{\"progress\": %.2f, \"was\": null}", x->pct);
-	pts_feat_obs_change(&o->h, x->to_plex ? PTS_ACT_PLAYBACK_PLEX : PTS_ACT_PLAYBACK_TRAKT,
-	    detail, c);
+	pts_feat_obs_change(&o->h, x->remove_id > 0 ? PTS_ACT_PLAYBACK_REMOVE_TRAKT : x->to_plex ?
+	    PTS_ACT_PLAYBACK_PLEX : PTS_ACT_PLAYBACK_TRAKT, detail, c);
 }
 
 /* One write with its change. 0, 1 cancelled, -1 database failure. */
@@ -191,7 +209,12 @@ pb_write_one(struct playback *s, struct pb_write *x)
 	if (pts_feat_record(&s->b.env, 0, &c, PTS_LEDGER_PENDING, &row) != 0)
 		return -1;
 	pts_progress_item(&s->b.env.run->progress, x->o->h.title);
-	if (x->to_plex) {
+	if (x->remove_id > 0) {
+		r = pts_tlist_playback_remove(s->b.env.trakt, x->remove_id, &status);
+		/* Gone already: what we wanted. */
+		if (r == PTS_HTTP_HTTP_ERROR && status == 404)
+			r = PTS_HTTP_OK;
+	} else if (x->to_plex) {
 		ms = (int64_t)llround(x->pct * (double)x->o->duration / 100.0);
 		r = pts_plexl_progress(s->b.env.plex, x->o->h.rating_key, ms);
 	} else {

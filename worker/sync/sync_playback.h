@@ -15,8 +15,12 @@
  * synced: near the start is nothing to resume, near the end Plex counts as watched.
  * Copies of one movie: the newest Plex position stands for them; Trakt's goes to each copy.
  *
- * Changes: playback_trakt (POST /scrobble/pause, one per item; Trakt stamps paused_at now) and
- * playback_plex (PUT /:/progress), detail {"progress": p, "was": p|null};
+ * A Trakt resume point of an item Plex has finished since (watched after Trakt's pause, no
+ * position of its own) is removed on Trakt, and such an item never gets a position back.
+ *
+ * Changes: playback_trakt (POST /scrobble/pause, one per item; Trakt stamps paused_at now),
+ * playback_plex (PUT /:/progress), detail {"progress": p, "was": p|null}, and
+ * playback_remove_trakt (DELETE /sync/playback/{id}), detail {"progress": null, "was": p};
  * runs.playback_changed.
  */
 #ifndef PTS_SYNC_PLAYBACK_H
@@ -26,6 +30,7 @@
 
 #define PTS_ACT_PLAYBACK_TRAKT "playback_trakt"
 #define PTS_ACT_PLAYBACK_PLEX "playback_plex"
+#define PTS_ACT_PLAYBACK_REMOVE_TRAKT "playback_remove_trakt"
 
 #define PTS_PLAYBACK_MIN_PCT 1.0
 #define PTS_PLAYBACK_MAX_PCT 90.0

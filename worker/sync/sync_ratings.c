@@ -28,7 +28,7 @@ struct rt_obs {
 	struct pts_feat_obs h;       /* first: the shared observation head */
 	int value;                   /* Plex's rating on Trakt's scale; 0 unrated */
 	double raw;                  /* Plex's own value; -1 unrated */
-	int64_t at;                  /* when Plex's value was set (0: unknown) */
+	int64_t at;                  /* when Plex's value was set: lastRatedAt, else first seen */
 };
 
 struct ratings {
@@ -83,7 +83,9 @@ rt_item(void *p, const struct pts_feat_item *it)
 	struct ratings *s = p;
 	const struct pts_plex_item *pi = it->plex;
 	double raw = pts_ratings_to_trakt(pi->user_rating) > 0 ? pi->user_rating : -1;
-	int64_t at = pts_seen_observe(&s->b.seen, pi->rating_key, raw, pi->added_at, pts_now());
+	/* Plex says when it was rated (lastRatedAt): a new value is dated by it. */
+	int64_t at = pts_seen_observe_dated(&s->b.seen, pi->rating_key, raw, pi->added_at,
+	    pi->last_rated_at, pts_now());
 	int32_t tpos = pts_feat_index_find(&s->b.idx, it->kind, it->ids, it->season, it->episode);
 	struct rt_obs *o;
 
@@ -258,8 +260,12 @@ rt_apply(void *p)
 		s->b.changed = (int64_t)(nwt + nwp);
 	} else {
 		rc = pts_feat_trakt_write(&s->b.env, "ratings", 0, wt, nwt, &s->b.changed);
-		if (rc == 0)
-			rc = rt_write_plex(s, wp, nwp);
+		/* Refused on Trakt for the account: the Plex side still follows Trakt. */
+		if (rc == 0 || rc == PTS_FEAT_REFUSED) {
+			int prc = rt_write_plex(s, wp, nwp);
+
+			rc = prc != 0 ? prc : rc;
+		}
 		/* What was seen and written so far, even after a stop. */
 		if (pts_seen_commit(&s->b.seen, s->b.env.w->db) != 0 && rc == 0)
 			rc = -1;

@@ -334,8 +334,25 @@ pts_http_retry_wait_s(int64_t retry_after)
 	if (retry_after < 1)
 		return 1;
 	if (retry_after > PTS_HTTP_RETRY_AFTER_MAX_S)
-		return PTS_HTTP_RETRY_AFTER_MAX_S;
+		return -1;
 	return retry_after;
+}
+
+/* How long s seconds of Retry-After last, in ms (PTS_HTTP_RETRY_AFTER_MS; tests shorten it). */
+static int64_t
+http_retry_after_ms(int64_t s)
+{
+	const char *env = pts_env("PTS_HTTP_RETRY_AFTER_MS", NULL);
+	int64_t per = PTS_HTTP_RETRY_AFTER_MS;
+
+	if (env != NULL) {
+		char *end;
+		long v = strtol(env, &end, 10);
+
+		if (end != env && *end == '\0' && v >= 1 && v <= PTS_HTTP_RETRY_AFTER_MS)
+			per = v;
+	}
+	return s * per;
 }
 
 static size_t
@@ -752,7 +769,7 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 			res = PTS_HTTP_HTTP_ERROR;
 			break;
 		} else if (status == 429) {
-			int64_t wait_s = pts_http_retry_wait_s(resp->retry_after);
+			int64_t wait_s = pts_http_retry_wait_s(resp->retry_after), wait_ms;
 
 			pts_meter_count(http_svc_names[req->svc], 0, 0, 1, 0);
 			snprintf(resp->error, sizeof(resp->error), "%s %s %s: HTTP 429 (rate limited)",
@@ -765,11 +782,18 @@ pts_http_do(const struct pts_http_req *req, struct pts_http_resp *resp)
 				    PTS_HTTP_MAX_429);
 				break;
 			}
+			if (wait_s < 0) {
+				PTS_ERROR("%s: Retry-After %lld s is longer than the %d s waited for;"
+				    " not sent again early", resp->error, (long long)resp->retry_after,
+				    PTS_HTTP_RETRY_AFTER_MAX_S);
+				break;
+			}
+			wait_ms = http_retry_after_ms(wait_s);
 			PTS_INFO("%s rate limit on %s %s: waiting %lld s (Retry-After %lld)", title,
-			    req->method, path, (long long)wait_s, (long long)resp->retry_after);
-			snprintf(reason, sizeof(reason), "%s rate limit", title);
-			pts_wctx_set_waiting(w, pts_now() + wait_s, reason);
-			stop = pts_wctx_sleep(w, wait_s * 1000);
+			    req->method, path, (long long)(wait_ms + 999) / 1000,
+			    (long long)resp->retry_after);
+			pts_wctx_set_waiting(w, pts_now() + (wait_ms + 999) / 1000, "rate_limit");
+			stop = pts_wctx_sleep(w, wait_ms);
 			pts_wctx_set_waiting(w, 0, NULL);
 			if (stop) {
 				res = PTS_HTTP_CANCELLED;

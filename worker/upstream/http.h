@@ -17,8 +17,10 @@
  * Retry policy, all here:
  *   - network errors, 5xx and Cloudflare 520-524: exponential backoff with jitter, at most
  *     PTS_HTTP_MAX_TRIES attempts;
- *   - 429: wait Retry-After (at most PTS_HTTP_RETRY_AFTER_MAX_S), shown as the run's waiting
- *     state, at most PTS_HTTP_MAX_429 times;
+ *   - 429: wait Retry-After as given, never less (a retry sooner only earns another 429),
+ *     shown as the run's waiting state (reason "rate_limit") and stoppable, at most
+ *     PTS_HTTP_MAX_429 times; one longer than PTS_HTTP_RETRY_AFTER_MAX_S is not waited for:
+ *     the call fails (HTTP_ERROR) and is not sent again early;
  *   - PTS_HTTP_NON_IDEMPOTENT requests (Trakt history add/remove, token refresh) are never
  *     sent again once they may have reached the server: a timeout, a dropped connection or a
  *     5xx answers PTS_HTTP_UNKNOWN and the caller decides. A 429 (not applied) and a refused
@@ -61,7 +63,10 @@
 #define PTS_HTTP_MAX_BYTES_LARGE (64L * 1024 * 1024)  /* Plex listing pages */
 #define PTS_HTTP_MAX_TRIES 4            /* attempts for network errors and 5xx */
 #define PTS_HTTP_MAX_429 6              /* Retry-After waits per request */
-#define PTS_HTTP_RETRY_AFTER_MAX_S 120  /* longest Retry-After we honour as given */
+/* Longest Retry-After waited for (Trakt has asked for ~2,900 s); longer fails the call. */
+#define PTS_HTTP_RETRY_AFTER_MAX_S 3600
+/* Milliseconds one second of Retry-After lasts; env PTS_HTTP_RETRY_AFTER_MS (tests only). */
+#define PTS_HTTP_RETRY_AFTER_MS 1000
 #define PTS_HTTP_RETRY_AFTER_DEFAULT_S 10 /* a 429 without a usable Retry-After */
 #define PTS_HTTP_BACKOFF_MS 1000        /* first backoff; doubles; env PTS_HTTP_BACKOFF_MS */
 #define PTS_HTTP_BACKOFF_MAX_MS 30000
@@ -176,8 +181,9 @@ void pts_http_resp_free(struct pts_http_resp *resp);
 void pts_http_header_line(struct pts_http_resp *resp, const char *line, size_t len);
 
 /*
- * Seconds to wait for a Retry-After value: a number or an HTTP date, clamped to
- * 1..PTS_HTTP_RETRY_AFTER_MAX_S; PTS_HTTP_RETRY_AFTER_DEFAULT_S when absent (-1).
+ * Seconds to wait for a Retry-After value (a number or an HTTP date): as given, at least 1;
+ * PTS_HTTP_RETRY_AFTER_DEFAULT_S when absent (-1); -1 when longer than
+ * PTS_HTTP_RETRY_AFTER_MAX_S (not waited for: the call fails).
  */
 int64_t pts_http_retry_wait_s(int64_t retry_after);
 

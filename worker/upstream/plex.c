@@ -137,6 +137,7 @@ pts_plex_parse_item(json_object *m, struct pts_plex_item *it)
 	it->user_rating = plex_double(m, "userRating", -1);
 	if (it->user_rating < 0 || it->user_rating > 10)
 		it->user_rating = -1;
+	it->last_rated_at = plex_epoch(m, "lastRatedAt");
 
 	/* New agents: the Guid array holds the item's own ids. */
 	if (json_object_object_get_ex(m, "Guid", &guids) &&

@@ -96,6 +96,7 @@ struct pts_plex_item {
 	int64_t duration;                    /* ms; 0 when absent */
 	int64_t added_at, updated_at;
 	double user_rating;                  /* 0..10; -1 when absent */
+	int64_t last_rated_at;               /* lastRatedAt (epoch): when it was rated; 0 absent */
 	struct pts_ids ids;                  /* the item's own ids (Guid array or legacy guid) */
 	struct pts_ids show_ids;             /* episodes: the show's, from legacy guids */
 	enum pts_guid_kind guid_kind;        /* of `guid` */

@@ -710,6 +710,7 @@ trakt_history_write(struct pts_trakt *t, const char *path, const char *count_key
 	} else if (r == PTS_HTTP_BAD_RESPONSE && resp.status >= 200 && resp.status < 300) {
 		r = PTS_HTTP_UNKNOWN;
 	}
+	res->status = resp.status;
 	pts_http_resp_free(&resp);
 	return r;
 }

@@ -158,6 +158,7 @@ struct pts_trakt_hist_result {
 	int64_t movies;          /* added (or deleted) */
 	int64_t episodes;
 	size_t not_found;        /* items flagged */
+	long status;             /* the last HTTP status of the write, 0 when none arrived */
 };
 
 /*

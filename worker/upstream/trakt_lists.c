@@ -364,13 +364,15 @@ pts_tlist_parse_result(json_object *j, const char *count_key, struct pts_tlist_i
 
 enum pts_http_result
 pts_tlist_write(struct pts_trakt *t, const char *list, int remove,
-    struct pts_tlist_item *items, size_t n)
+    struct pts_tlist_item *items, size_t n, long *status)
 {
 	struct pts_http_resp resp;
 	enum pts_http_result r;
 	json_object *body;
 	char path[48];
 
+	if (status != NULL)
+		*status = 0;
 	if (n == 0)
 		return PTS_HTTP_OK;
 	if (n > PTS_TLIST_BATCH || (strcmp(list, "ratings") != 0 && strcmp(list, "watchlist") != 0))
@@ -385,11 +387,64 @@ pts_tlist_write(struct pts_trakt *t, const char *list, int remove,
 	snprintf(path, sizeof(path), "/sync/%s%s", list, remove ? "/remove" : "");
 	r = pts_trakt_call(t, "POST", path, NULL, body, 0, &resp);
 	json_object_put(body);
+	if (status != NULL)
+		*status = resp.status;
 	if (r == PTS_HTTP_OK && pts_tlist_parse_result(resp.json, remove ? "deleted" : "added",
 	    items, n) != 0) {
 		PTS_ERROR("Trakt: %s answer has no counts: outcome unknown", path);
 		r = PTS_HTTP_UNKNOWN;
 	}
+	pts_http_resp_free(&resp);
+	return r;
+}
+
+enum pts_http_result
+pts_tlist_playback_remove(struct pts_trakt *t, int64_t id, long *status)
+{
+	struct pts_http_resp resp;
+	enum pts_http_result r;
+	char path[48];
+
+	*status = 0;
+	if (id <= 0)
+		return PTS_HTTP_BAD_RESPONSE;
+	snprintf(path, sizeof(path), "/sync/playback/%lld", (long long)id);
+	r = pts_trakt_call(t, "DELETE", path, NULL, NULL, PTS_HTTP_RAW, &resp);
+	*status = resp.status;
+	pts_http_resp_free(&resp);
+	return r;
+}
+
+int
+pts_tlist_refused(long status)
+{
+	return status == PTS_TLIST_ACCOUNT_LIMIT || status == PTS_TLIST_LOCKED ||
+	    status == PTS_TLIST_VIP_ONLY;
+}
+
+int64_t
+pts_tlist_parse_limit(json_object *settings, const char *list)
+{
+	json_object *limits, *l, *count;
+
+	if (!json_object_object_get_ex(settings, "limits", &limits) ||
+	    !json_object_object_get_ex(limits, list, &l) ||
+	    !json_object_object_get_ex(l, "item_count", &count) ||
+	    !json_object_is_type(count, json_type_int))
+		return 0;
+	return json_object_get_int64(count) > 0 ? json_object_get_int64(count) : 0;
+}
+
+enum pts_http_result
+pts_tlist_limit(struct pts_trakt *t, const char *list, int64_t *cap)
+{
+	struct pts_http_resp resp;
+	enum pts_http_result r;
+
+	*cap = 0;
+	r = pts_trakt_call(t, "GET", "/users/settings", NULL, NULL, 0, &resp);
+	if (r == PTS_HTTP_OK)
+		*cap = pts_tlist_parse_limit(resp.json, list);
 	pts_http_resp_free(&resp);
 	return r;
 }

@@ -93,9 +93,32 @@ int pts_tlist_parse_result(json_object *j, const char *count_key, struct pts_tli
 /*
  * POST /sync/<list> or /sync/<list>/remove (list "ratings" or "watchlist", remove 0/1) with at
  * most PTS_TLIST_BATCH items. OK: items not found are flagged; anything else: nothing known.
+ * *status (may be NULL) gets the last HTTP status, 0 when none arrived.
  */
 enum pts_http_result pts_tlist_write(struct pts_trakt *t, const char *list, int remove,
-    struct pts_tlist_item *items, size_t n);
+    struct pts_tlist_item *items, size_t n, long *status);
+
+/* The statuses that refuse a kind of data for the account: never retried, the run goes on. */
+#define PTS_TLIST_ACCOUNT_LIMIT 420     /* a cap of a free account was reached */
+#define PTS_TLIST_LOCKED 423            /* the account is locked */
+#define PTS_TLIST_VIP_ONLY 426          /* VIP only */
+/* 1 when status is one of the three above. */
+int pts_tlist_refused(long status);
+
+/*
+ * The account's cap for list ("watchlist", "ratings", ...): limits.<list>.item_count of
+ * GET /users/settings into *cap (0 when the answer names none). PTS_HTTP_OK or the failure.
+ */
+enum pts_http_result pts_tlist_limit(struct pts_trakt *t, const char *list, int64_t *cap);
+
+/* The limit's item_count in a /users/settings answer (pure): the count, or 0 when absent. */
+int64_t pts_tlist_parse_limit(json_object *settings, const char *list);
+
+/*
+ * DELETE /sync/playback/{id}: remove one resume point (idempotent: retried like a read).
+ * *status gets the last HTTP status (404: it is gone already).
+ */
+enum pts_http_result pts_tlist_playback_remove(struct pts_trakt *t, int64_t id, long *status);
 
 /* POST /scrobble/pause: the item's resume point becomes progress (percent). 404: not found. */
 enum pts_http_result pts_tlist_pause(struct pts_trakt *t, const struct pts_tlist_item *it,
