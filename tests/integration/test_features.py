@@ -464,7 +464,12 @@ class TestDryRun(FeatureCase):
 
 
 class TestTraktLimits(FeatureCase):
-    """Trakt refuses a kind for the account (420, 423, 426): that kind stops, the rest goes on."""
+    """Trakt refuses a kind for the account (420, 423, 426): that kind stops, the rest goes on.
+    Plex's watchlist is a server collection here (watchlist_plex_side = collection)."""
+
+    def env(self, **settings):
+        settings.setdefault("watchlist_plex_side", "collection")
+        return super().env(**settings)
 
     def setUp(self):
         super().setUp()
