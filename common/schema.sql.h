@@ -123,7 +123,18 @@ static const char *const pts_schema_steps[] = {
 "CREATE INDEX log_run ON log(run_id);"
 "CREATE INDEX jobs_run ON jobs(run_id);"
 "CREATE INDEX jobs_kind_state ON jobs(kind, state);"
-"CREATE INDEX batches_run ON batches(run_id);"
+"CREATE INDEX batches_run ON batches(run_id);",
+/*
+ * 6: live scrobbling. now_playing holds the Plex sessions the worker's scrobbler saw on its
+ * last poll (one row per session, replaced as a whole each poll; GET /api/now-playing reads
+ * it); meta 'now_playing_at' is the time of that poll.
+ */
+"CREATE TABLE now_playing(session_key TEXT PRIMARY KEY, rating_key TEXT NOT NULL,"
+"  type TEXT NOT NULL, title TEXT NOT NULL DEFAULT '', show TEXT, season INTEGER,"
+"  episode INTEGER, year INTEGER, user TEXT, player TEXT, state TEXT NOT NULL"
+"  CHECK(state IN ('playing','paused','buffering')), progress REAL NOT NULL DEFAULT 0,"
+"  trakt TEXT NOT NULL CHECK(trakt IN ('watching','paused','scrobbled','unmatched','ignored')),"
+"  seen_at INTEGER NOT NULL);"
 };
 
 #define PTS_SCHEMA_STEPS (sizeof(pts_schema_steps) / sizeof(pts_schema_steps[0]))
