@@ -215,6 +215,75 @@ class LiveCase(unittest.TestCase):
         st, body, _ = self.stack.api("GET", "/api/runs")
         self.assertIn("scrobble", [r["trigger"] for r in body["runs"]])
 
+    def webhook(self, meta):
+        """Plex's media.scrobble webhook for meta; the run it made, once it ended."""
+        st, body, _ = self.stack.api("GET", "/api/webhooks/plex")
+        self.assertEqual(st, 200, body)
+        payload = {"event": "media.scrobble", "user": True, "owner": True,
+                   "Account": {"id": 1, "title": "plexuser"},
+                   "Server": {"title": "NAS", "uuid": "elsewhere"},
+                   "Player": {"local": True, "title": "Plex Web", "uuid": "p1"},
+                   "Metadata": meta}
+        b = "----PlexWebhookScrobbleTest"
+        raw = (b"--" + b.encode() + b"\r\nContent-Disposition: form-data; name=\"payload\"\r\n"
+               b"Content-Type: application/json\r\n\r\n" + json.dumps(payload).encode() +
+               b"\r\n--" + b.encode() + b"--\r\n")
+        st, _, data = self.stack.request("POST", body["url_path"], raw=raw, headers={
+            "Content-Type": "multipart/form-data; boundary=" + b})
+        self.assertEqual(st, 202, data)
+        run_id = json.loads(data)["run_id"]
+
+        def done():
+            r = self.stack.query("SELECT * FROM runs WHERE id = ?", run_id)
+            return r and r[0]["status"] not in ("queued", "running") and r[0]
+        return wait_for(done, timeout=WAIT_S, step=0.1, what="webhook run")
+
+    def viewing(self, rk, percent=95):
+        self.step([self.play(rk, 10)])
+        self.step([self.play(rk, percent)])
+        self.step([])
+
+    def test_sync_and_webhook_after_live_play_add_nothing_rewatch_adds(self):
+        before = len(self.plays_of("tt0468569"))
+        self.viewing(MOVIE)
+        self.assertEqual(len(self.plays_of("tt0468569")), before + 1)
+        # Plex marks it watched on its own, a few minutes after the last poll saw it: the
+        # live play is moved 150 s back, Plex's view (and its webhook) is now.
+        conn = self.stack.db()
+        try:
+            conn.execute("UPDATE changes SET watched_at = watched_at - 150 WHERE"
+                         " item_key = 'movie:imdb:tt0468569'")
+            conn.commit()
+        finally:
+            conn.close()
+        viewed = int(time.time())
+        self.fakes.post("plex", "/_control/viewed", {"ratingKey": MOVIE, "at": viewed})
+        meta = dict(self.plex_item(MOVIE))
+        meta.update({"lastViewedAt": viewed, "viewedAt": viewed, "librarySectionType": "movie"})
+        run = self.webhook(meta)
+        self.assertEqual((run["status"], run["added_to_trakt"]), ("ok", 0), run)
+        self.assertEqual(run["message"], "already on Trakt for this viewing")
+        st, body, _ = self.stack.api("POST", "/api/sync", {"full": True})
+        self.assertEqual(st, 202, body)
+        wait_for(lambda: self.stack.query("SELECT status FROM runs WHERE id = ?",
+                                          body["run_id"])[0]["status"] in ("ok", "failed"),
+                 timeout=120, step=0.2, what="the full sync")
+        self.assertEqual(self.stack.query("SELECT status FROM runs WHERE id = ?",
+                                          body["run_id"])[0]["status"], "ok")
+        self.assertEqual(len(self.plays_of("tt0468569")), before + 1)
+        # Hours later (the ledger's play moved back four hours): a rewatch is a second play.
+        conn = self.stack.db()
+        try:
+            conn.execute("UPDATE changes SET watched_at = watched_at - 4 * 3600 WHERE"
+                         " item_key = 'movie:imdb:tt0468569'")
+            conn.commit()
+        finally:
+            conn.close()
+        self.viewing(MOVIE, 88)
+        self.assertEqual(len(self.plays_of("tt0468569")), before + 2)
+        self.assertEqual(len(self.stack.query(
+            "SELECT id FROM runs WHERE trigger = 'scrobble' AND added_to_trakt = 1")), 2)
+
     def test_episode_two_clients_and_unmatched(self):
         unmatched = next(rk for rk, it in self.fakes_items().items()
                          if it["type"] == "movie" and not it.get("Guid")

@@ -191,23 +191,6 @@ scrob_item(const struct scrob_row *r, struct pts_tscrob_item *it)
 	return pts_ids_empty(&it->ids) ? -1 : 0;
 }
 
-/*
- * 1 when the ledger holds a play of this item (done, or not known yet) within the same-viewing
- * window before now, or one minute after (Plex's and Trakt's clocks). 0 none, -1 db error.
- */
-static int
-scrob_same_viewing(sqlite3 *db, const struct scrob_row *r, int64_t now)
-{
-	int64_t window = PTS_SCROBBLE_SAME_VIEWING_S(r->duration_ms / 1000), n = 0;
-
-	if (pts_db_int(db, &n, 0, "SELECT COUNT(*) FROM changes WHERE action = '"
-	    PTS_ACT_ADD_PLAY_TRAKT "' AND item_key = ? AND undone_by IS NULL AND result IN"
-	    " ('done', 'pending', 'unknown') AND watched_at BETWEEN ? AND ?", "sii", r->item_key,
-	    now - window, now + 60) != 0)
-		return -1;
-	return n > 0;
-}
-
 /* The play of a stop at >= 80 %, through the ledger in its own run. A job result. */
 static int
 scrob_play_send(struct scrob *s, struct pts_run *run, const struct scrob_row *r,
@@ -225,7 +208,7 @@ scrob_play_send(struct scrob *s, struct pts_run *run, const struct scrob_row *r,
 
 	if (scrob_item(r, &item) != 0)
 		return PTS_JOB_FAILED;
-	same = scrob_same_viewing(s->w->db, r, now);
+	same = pts_ledger_same_viewing(s->w->db, r->item_key, now, r->duration_ms / 1000);
 	if (same < 0)
 		return PTS_JOB_FAILED;
 	if (same > 0) {

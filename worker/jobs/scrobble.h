@@ -19,7 +19,7 @@
  *     recorded pending first, settled from the answer (watched_at and history id from it), a
  *     lost answer looked up in Trakt's history before anything is sent again
  *     (reconcile.h), and not sent at all when the ledger already holds a play of that item
- *     within PTS_SCROBBLE_SAME_VIEWING_S(running time) (a webhook's, say): same viewing.
+ *     within PTS_LEDGER_SAME_VIEWING_S(running time) (a webhook's, say): same viewing.
  * start and pause may be lost (the next change of state sends again); a play never doubles.
  * Settings as for a sync: sync_watched off, a direction that does not write to Trakt, or
  * dry_run: the sessions are shown, "ignored", nothing is sent.
@@ -41,16 +41,6 @@
 #define PTS_SCROBBLE_IDLE_MS 30000
 /* Tests shorten both to this environment variable's value (50..60000 ms). */
 #define PTS_SCROBBLE_POLL_ENV "PTS_SCROBBLE_POLL_MS"
-/*
- * The "same viewing" window after a play of an item: its running time plus a quarter of it
- * (pauses, Plex stamping its view a few minutes late), at least 30 minutes when the running
- * time is unknown or short. A play of the same item inside it is the same viewing; a rewatch
- * hours later is not.
- */
-#define PTS_SCROBBLE_SAME_MIN_S (30 * 60)
-#define PTS_SCROBBLE_SAME_VIEWING_S(run_s) \
-	((run_s) + (run_s) / 4 > PTS_SCROBBLE_SAME_MIN_S ? (run_s) + (run_s) / 4 : \
-	PTS_SCROBBLE_SAME_MIN_S)
 /* Longest label in log lines and runs ("Show S01E02 Title", "Title (2010)"). */
 #define PTS_SCROBBLE_LABEL_MAX 300
 
