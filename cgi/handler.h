@@ -55,6 +55,7 @@ void h_settings_put(struct hctx *ctx);
 void h_sync_post(struct hctx *ctx);
 void h_sync_stop_post(struct hctx *ctx);
 void h_progress_get(struct hctx *ctx);
+void h_nowplaying_get(struct hctx *ctx);
 void h_log_get(struct hctx *ctx);
 void h_runs_get(struct hctx *ctx);
 void h_runs_changes_get(struct hctx *ctx);

@@ -172,6 +172,8 @@ plexhook_read(json_object *payload, int64_t now, json_object **args, const char 
 	}
 	plexhook_copy_int(meta, m, "lastViewedAt", 1, INT64_C(253402300799));
 	plexhook_copy_int(meta, m, "viewedAt", 1, INT64_C(253402300799));
+	/* The running time (ms) sizes the "same viewing" window (worker/sync/ledger.h). */
+	plexhook_copy_int(meta, m, "duration", 1, PLEXHOOK_DURATION_MAX_MS);
 	a = json_object_new_object();
 	pts_json_add_int(a, "received_at", now);
 	/* Whose server played it: the worker compares it with ours (machineIdentifier). */

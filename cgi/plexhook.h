@@ -9,7 +9,7 @@
  *   {"received_at": epoch, "account": s|null, "server_uuid": s (Server.uuid, when usable),
  *    "metadata": {"ratingKey", "type", "title", "year", "guid", "Guid": [{"id"}],
  *                 "grandparentTitle", "grandparentGuid", "grandparentRatingKey",
- *                 "parentIndex", "index", "lastViewedAt", "viewedAt"}}
+ *                 "parentIndex", "index", "lastViewedAt", "viewedAt", "duration"}}
  *
  * A play of another account (a shared user on the owner's server: "user": false) is ignored,
  * so nobody's plays land on the owner's Trakt. Strings over PLEXHOOK_STR_MAX and Guid
@@ -30,6 +30,8 @@
 /* Server.uuid: a machineIdentifier (40 hex digits on real servers). */
 #define PLEXHOOK_UUID_MAX 64
 #define PLEXHOOK_UUID_CHARS "0123456789abcdefABCDEF-"
+/* Longest running time copied (ms): a day. */
+#define PLEXHOOK_DURATION_MAX_MS INT64_C(86400000)
 /* Guid entries copied (an item has three or four). */
 #define PLEXHOOK_MAX_GUIDS 16
 

@@ -25,6 +25,8 @@
 #define PTS_JOB_WEBHOOK_SCROBBLE "webhook_scrobble"
 /* Undo a run (owns a run row with trigger 'undo'); it counts as "the sync" for the state. */
 #define PTS_JOB_UNDO "undo"
+/* The live scrobbler (worker/jobs/scrobble.h): polls Plex's sessions until the worker stops. */
+#define PTS_JOB_SCROBBLE "scrobble"
 #define PTS_JOB_TRAKT_DUPES_SCAN "trakt_dupes_scan"
 #define PTS_JOB_TRAKT_DUPES_REMOVE "trakt_dupes_remove"
 

@@ -135,7 +135,34 @@ static const char *const pts_schema_steps[] = {
  * 7: a run's warnings (worker/core/run.h): a JSON array of texts, such as a kind of data
  * Trakt refused for its account limit (420), or NULL when there were none.
  */
-"ALTER TABLE runs ADD COLUMN warnings TEXT;"
+"ALTER TABLE runs ADD COLUMN warnings TEXT;",
+/*
+ * 8: live scrobbling (worker/jobs/scrobble.h). now_playing holds the Plex sessions the
+ * scrobbler saw on its last poll, one row per session (GET /api/now-playing reads it), with
+ * what it needs to end them: the item's ledger key and ids, the last Trakt call that took
+ * (sent), the poll that last saw it. meta 'now_playing_at' is the time of the last poll.
+ */
+"CREATE TABLE now_playing(session_key TEXT PRIMARY KEY, rating_key TEXT NOT NULL,"
+"  type TEXT NOT NULL, title TEXT NOT NULL DEFAULT '', show TEXT, season INTEGER,"
+"  episode INTEGER, year INTEGER, user TEXT, player TEXT, state TEXT NOT NULL"
+"  CHECK(state IN ('playing','paused','buffering')), progress REAL NOT NULL DEFAULT 0,"
+"  trakt TEXT NOT NULL CHECK(trakt IN ('watching','paused','scrobbled','unmatched','ignored')),"
+"  seen_at INTEGER NOT NULL, user_id TEXT, duration_ms INTEGER NOT NULL DEFAULT 0,"
+"  item_key TEXT, ids TEXT, by_episode_ids INTEGER NOT NULL DEFAULT 0,"
+"  sent TEXT CHECK(sent IN ('start','pause')), poll INTEGER NOT NULL DEFAULT 0);"
+/*
+ * A play scrobbled live is a run of trigger 'scrobble': the CHECK on runs.trigger learns it.
+ * A rebuild of runs would cascade into its children (progress, rate_samples) under
+ * foreign_keys, so the table's text is edited in place (a CHECK is no part of the file
+ * format; SQLite's ALTER TABLE page describes this); RESET re-reads the schema here, and the
+ * table made and dropped moves the schema cookie so other connections re-read it too.
+ */
+"PRAGMA writable_schema = ON;"
+"UPDATE sqlite_master SET sql = replace(sql, '''webhook'',''undo'')',"
+"  '''webhook'',''undo'',''scrobble'')') WHERE type = 'table' AND name = 'runs';"
+"PRAGMA writable_schema = RESET;"
+"CREATE TABLE schema_step8_touch(x);"
+"DROP TABLE schema_step8_touch;"
 };
 
 #define PTS_SCHEMA_STEPS (sizeof(pts_schema_steps) / sizeof(pts_schema_steps[0]))

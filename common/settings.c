@@ -16,6 +16,8 @@ static const char *const direction_choices[] = { "plex_to_trakt", "trakt_to_plex
 static const char *const conflict_choices[] = { "newest", "plex", "trakt", NULL };
 /* watchlist_plex_side: the account's watchlist (plex.tv) or a server collection. */
 static const char *const wl_side_choices[] = { "account", "collection", NULL };
+/* Whose sessions the live scrobbler follows: the signed-in account's, or everyone's. */
+static const char *const scrobble_users_choices[] = { "owner", "all", NULL };
 
 /* plex_url: an http(s) URL with a host, no spaces or control characters. */
 static const char *
@@ -107,6 +109,10 @@ const struct pts_setting pts_settings[PTS_KEY__MAX + 1] = {
 	    "1000", 5, 100000, NULL, NULL },
 	[PTS_KEY_DASHBOARD_PASSWORD] = { "dashboard_password", PTS_SET_PASSWORD,
 	    NULL, 1, 256, NULL, check_password },
+	/* Live scrobbling from Plex's sessions (no Plex Pass needed; docs/API.md). */
+	[PTS_KEY_SCROBBLE_LIVE] = { "scrobble_live", PTS_SET_BOOL, "1", 0, 0, NULL, NULL },
+	[PTS_KEY_SCROBBLE_USERS] = { "scrobble_users", PTS_SET_ENUM,
+	    "owner", 0, 0, scrobble_users_choices, NULL },
 	[PTS_KEY__MAX] = { NULL, 0, NULL, 0, 0, NULL, NULL }
 };
 

@@ -7,6 +7,7 @@ import { $, $$, h, setText, toDate, tf, fmtTime, rel, timeEl, fmtN, fmtDur, sxe,
 import { PlexFlow, TraktFlow } from './authflow.js';
 import { drawGraph as drawSpeed } from './graph.js';
 import { toast, api, pollers, poller, session } from './api.js';
+import { loadNowPlaying, nowPlayingPeriod } from './nowplaying.js';
 
 /* ---- Modal dialogs: Esc closes, focus stays inside, focus returns to the opener ---- */
 
@@ -166,6 +167,7 @@ for (const t of tabs) {
 window.addEventListener('hashchange', () => { if (location.hash.slice(1) !== activeTab) selectTab(location.hash.slice(1)); });
 
 function onTabShown(name) {
+  if (name === 'progress') nowPlayingPoll.run();
   if (name === 'log') { logPoll.run(); if (logState.follow) scrollLogEnd(); }
   if (name === 'runs') runsPoll.run();
   if (name === 'trakt') { traktPoll.run(); refreshDupes(); }
@@ -338,6 +340,7 @@ function announceWait(wt) {
   else if (was && busy(syncState)) setText('#prog-live', 'Sync resumed.');
 }
 const progressPoll = poller(loadProgress, () => (busy(syncState) ? 1000 : 2500));
+const nowPlayingPoll = poller(loadNowPlaying, nowPlayingPeriod, () => activeTab === 'progress');
 
 function statusBadge(st, dry) {
   return [h('span', { class: 'badge ' + (st || ''), text: st === 'ok' ? 'OK' : humanize(st || 'unknown') }), dry ? h('span', { class: 'badge dry', text: 'dry run' }) : null];

@@ -24,6 +24,7 @@
 #include "logdb.h"
 #include "paths.h"
 #include "retention.h"
+#include "scrobble.h"
 #include "syncrun.h"
 #include "undo.h"
 #include "wctx.h"
@@ -53,6 +54,8 @@ static const struct runner_kind runner_kinds[] = {
 	{ PTS_JOB_AUTH_PLEX, "plex_auth", pts_job_auth_plex },
 	{ PTS_JOB_LIBRARIES_REFRESH, "plex", pts_job_libraries_refresh },
 	{ PTS_JOB_PLEX_IN_PROGRESS_REFRESH, "plex", pts_job_plex_in_progress_refresh },
+	/* Its own lane: the live scrobbler never waits for a sync, nor a sync for it. */
+	{ PTS_JOB_SCROBBLE, "scrobble", pts_job_scrobble },
 	{ NULL, NULL, NULL }
 };
 

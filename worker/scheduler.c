@@ -1,5 +1,5 @@
 /*
- * scheduler.c - queue a sync every sync_interval_hours.
+ * scheduler.c - queue a sync every sync_interval_hours, and keep the live scrobbler queued.
  */
 #include "scheduler.h"
 
@@ -9,6 +9,7 @@
 #include "db.h"
 #include "jobs.h"
 #include "log.h"
+#include "scrobble.h"
 #include "settings.h"
 
 static int
@@ -35,6 +36,9 @@ pts_scheduler_tick(sqlite3 *db)
 	int64_t now = pts_now(), next, was, run_id = 0;
 	char *s_next, *s_was;
 
+	/* The live scrobbler keeps a job of its own going while the setting is on. */
+	if (pts_scrobble_ensure(db) != 0)
+		PTS_WARN("could not queue the live scrobbler");
 	if (hours <= 0) {
 		if ((s_next = pts_db_meta_get(db, "next_run_at")) != NULL) {
 			free(s_next);

@@ -176,11 +176,12 @@ class FakePlex(FakeApp):
         r.add("DELETE", r"/library/collections/([^/]+)/items/([^/]+)",
               self.authed(self.h_collection_remove))
         r.add("GET", r"/status/sessions/history/all", self.authed(self.h_history))
-        r.add("GET", r"/status/sessions", self.authed(
-            lambda req: self.reply(req, {"size": 0})))
+        r.add("GET", r"/status/sessions", self.authed(self.h_sessions))
         c = self.control_router
         c.add("GET", r"/_control/scrobbles", self.c_scrobbles)
         c.add("POST", r"/_control/scrobbles/reset", self.c_scrobbles_reset)
+        c.add("GET POST", r"/_control/sessions", self.c_sessions)
+        c.add("POST", r"/_control/viewed", self.c_viewed)
         self.load(corpus)
 
     # ---- state ------------------------------------------------------------
@@ -198,6 +199,8 @@ class FakePlex(FakeApp):
                 self.items[it["ratingKey"]] = it
                 self.order.append(it)
             self.scrobbles, self.unscrobbles, self.rates, self.progress = [], [], [], []
+            self.sessions = []         # streams playing now, set by the test (c_sessions)
+            self.session_polls = 0
             self._set_collections(plex.get("collections", []))
             self.plays = []
             for it in sorted((i for i in self.order if i.get("viewCount")),
@@ -688,7 +691,61 @@ class FakePlex(FakeApp):
                 mc["Metadata"] = out[start:start + n]
             return self.reply(req, mc)
 
+    def h_sessions(self, req):
+        """GET /status/sessions: one Metadata entry per stream the test set, the item as the
+        library renders it plus viewOffset, sessionKey, User, Player, Session."""
+        with self.lock:
+            self.session_polls += 1
+            out = []
+            for sess in self.sessions:
+                it = self.items.get(str(sess["ratingKey"]))
+                if it is None:
+                    continue
+                d = self.render(it, req.query.get("includeGuids") == "1")
+                d.update({"sessionKey": str(sess["sessionKey"]),
+                          "viewOffset": int(sess.get("viewOffset", 0)),
+                          "User": {"id": str(sess.get("user_id", "1")),
+                                   "title": sess.get("user", "plexuser")},
+                          "Player": {"state": sess.get("state", "playing"),
+                                     "title": sess.get("player", "Plex Web"),
+                                     "machineIdentifier": "player-%s" % sess["sessionKey"]},
+                          "Session": {"id": "s-%s" % sess["sessionKey"]}})
+                if "duration" in sess:
+                    d["duration"] = int(sess["duration"])
+                out.append(d)
+            mc = {"size": len(out)}
+            if out:
+                mc["Metadata"] = out
+            return self.reply(req, mc)
+
     # ---- control ------------------------------------------------------------------
+
+    def c_sessions(self, req):
+        """POST /_control/sessions {"sessions": [{sessionKey, ratingKey, viewOffset, state,
+        user_id, user, player, duration}]} sets who is playing; GET: the polls so far."""
+        with self.lock:
+            if req.method == "POST":
+                body = req.json_object()
+                sess = body.get("sessions")
+                if not isinstance(sess, list):
+                    raise HttpError(400, {"error": "sessions must be a list"})
+                self.sessions = [dict(s) for s in sess]
+            return json_response({"polls": self.session_polls, "sessions": self.sessions})
+
+    def c_viewed(self, req):
+        """POST /_control/viewed {"ratingKey", "at"}: Plex marks the item watched on its own
+        (past its played threshold), stamping lastViewedAt = at."""
+        body = req.json_object()
+        with self.lock:
+            it = self.item_or_404(str(body.get("ratingKey")))
+            t = int(body.get("at") or now())
+            it["viewCount"] = int(it.get("viewCount", 0)) + 1
+            it["lastViewedAt"] = t
+            it.pop("viewOffset", None)
+            self._add_play(it, t)
+            self._changed()
+        return json_response({"ok": True})
+
 
     def c_scrobbles(self, req):
         with self.lock:

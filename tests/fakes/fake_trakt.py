@@ -93,6 +93,8 @@ class FakeTrakt(TraktListsMixin, FakeApp):
         r.add("GET", r"/sync/playback(?:/(movies|episodes))?", api(self.h_playback, auth=True))
         r.add("DELETE", r"/sync/playback/(\d+)", api(self.h_playback_delete, auth=True))
         r.add("POST", r"/scrobble/pause", api(self.h_scrobble_pause, auth=True))
+        r.add("POST", r"/scrobble/start", api(self.h_scrobble_start, auth=True))
+        r.add("POST", r"/scrobble/stop", api(self.h_scrobble_stop, auth=True))
         r.add("GET", r"/users/settings", api(self.h_settings, auth=True))
         r.add("GET", r"/search/(imdb|tmdb|tvdb|trakt)/([^/]+)", api(self.h_search))
         c = self.control_router
@@ -101,6 +103,7 @@ class FakeTrakt(TraktListsMixin, FakeApp):
         c.add("POST", r"/_control/expire_token", self.c_expire_token)
         c.add("POST", r"/_control/device/(approve|deny)", self.c_device)
         c.add("GET", r"/_control/device", self.c_device_list)
+        c.add("GET", r"/_control/scrobble_calls", self.c_scrobble_calls)
         self.load(corpus)
 
     # ==== state ==================================================================
@@ -130,6 +133,8 @@ class FakeTrakt(TraktListsMixin, FakeApp):
             self._set_watchlist_from(tr["watchlist"], t)
             self.playback = []
             self._set_playback_from(tr["playback"])
+            self.scrobble_calls = []   # every /scrobble/* call: {action, progress, item}
+            self.watching = None       # the item "watching now" (after a start)
             self.tokens = {}           # access -> {refresh_token, created_at, expires_in, revoked}
             self.refresh = {}          # live refresh token -> access token
             self.devices = collections.OrderedDict()   # device_code -> record

@@ -267,9 +267,27 @@ class TraktListsMixin:
             self.activity[("movies", "paused_at")] = now()
         return empty_response(204)
 
+    def h_scrobble_start(self, req):
+        """POST /scrobble/start: "watching now" (kept in self.watching, logged)."""
+        return self._scrobble(req, "start")
+
+    def h_scrobble_stop(self, req):
+        """POST /scrobble/stop: at 80 % or more a play at "now" (action "scrobble", with the
+        history id and watched_at); under 80 % kept as a pause (a playback entry)."""
+        return self._scrobble(req, "stop")
+
     def h_scrobble_pause(self, req):
         """POST /scrobble/pause {movie | episode | show+episode, progress}: the item's
         playback entry becomes this position, paused now (one entry per item)."""
+        return self._scrobble(req, "pause")
+
+    def c_scrobble_calls(self, req):
+        """GET /_control/scrobble_calls: every scrobble call, in order."""
+        with self.lock:
+            return json_response({"calls": list(self.scrobble_calls),
+                                  "watching": self.watching})
+
+    def _scrobble(self, req, action):
         body = req.json_object()
         progress = body.get("progress")
         if isinstance(progress, bool) or not isinstance(progress, (int, float)) \
@@ -286,6 +304,27 @@ class TraktListsMixin:
                 movie, show, ep = resolve_ref(self.catalog, ref)
             except (ValueError, AttributeError, TypeError):
                 raise HttpError(404, {"error": "not found"})
+            key = self._item_key(movie, show, ep)
+            self.scrobble_calls.append({"action": action, "progress": progress,
+                                        "item": list(key)})
+            if action == "start":
+                self.watching = list(key)
+                out = self._render_ref({"id": 0, "action": "start", "progress": progress},
+                                       movie, show, ep, None)
+                out.pop("type", None)
+                return json_response(out, 201)
+            self.watching = None
+            if action == "stop" and progress >= 80:
+                t = now()
+                self._append_play(t, "scrobble", movie, show, ep, t)
+                self._history_changed(movie is not None, movie is None)
+                play = self.history[-1]
+                out = self._render_ref({"id": play.id, "action": "scrobble",
+                                        "progress": progress,
+                                        "watched_at": iso_ms(play.watched_at)},
+                                       movie, show, ep, None)
+                out.pop("type", None)
+                return json_response(out, 201)
             ref_id = id(movie or ep)
             self.playback = [p for p in self.playback if id(p["movie"] or p["ep"]) != ref_id]
             pid = max([p["id"] for p in self.playback] + [0]) + 1

@@ -101,7 +101,36 @@ class TestCronSync(CronCase):
         self.assertEqual(self.one("SELECT COUNT(*) FROM runs"), 0)
         self.assertEqual(int(self.one("SELECT value FROM meta WHERE key = 'next_run_at'")), due)
         self.assertEqual(FAKES.calls("trakt")["total"], 0)
+        # The live scrobbler's one look at who is playing (scrobble_live is on by default).
+        self.assertEqual(FAKES.calls("plex")["total"], 1)
+        self.env.set("scrobble_live", 0)
+        FAKES.post("plex", "/_control/calls/reset")
+        r = self.cron()
+        self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(FAKES.calls("plex")["total"], 0)
+
+    def test_each_pass_looks_once_at_who_is_playing(self):
+        """--cron: the live scrobbler looks once per pass and ends what is gone."""
+        dk = 6_000_000
+        FAKES.post("plex", "/_control/sessions", {"sessions": [
+            {"sessionKey": "1", "ratingKey": "102", "state": "playing", "user_id": "1",
+             "viewOffset": dk // 10, "duration": dk}]})
+        before = len(FAKES.history())
+        r = self.cron()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        calls = FAKES.get("trakt", "/_control/scrobble_calls")["calls"]
+        self.assertEqual([c["action"] for c in calls], ["start"])
+        FAKES.post("plex", "/_control/sessions", {"sessions": [
+            {"sessionKey": "1", "ratingKey": "102", "state": "playing", "user_id": "1",
+             "viewOffset": dk * 93 // 100, "duration": dk}]})
+        self.assertEqual(self.cron().returncode, 0)
+        FAKES.post("plex", "/_control/sessions", {"sessions": []})
+        self.assertEqual(self.cron().returncode, 0)
+        calls = FAKES.get("trakt", "/_control/scrobble_calls")["calls"]
+        self.assertEqual([c["action"] for c in calls], ["start", "stop"])
+        self.assertEqual(len(FAKES.history()), before + 1)
+        self.assertEqual(self.one("SELECT COUNT(*) FROM runs WHERE trigger = 'scrobble'"
+                                  " AND status = 'ok' AND added_to_trakt = 1"), 1)
 
     def test_first_pass_only_sets_the_clock(self):
         self.env.set("sync_interval_hours", 3)

@@ -143,9 +143,10 @@ class StackCase(unittest.TestCase):
         return self.run_row(run_id)
 
     def wait_idle(self):
-        """No job of any kind left (the history refresh an undo queues included)."""
+        """No job of any kind left (the history refresh an undo queues included) but the live
+        scrobbler's, which keeps going."""
         wait_for(lambda: not self.stack.query("SELECT id FROM jobs WHERE state IN"
-                                              " ('queued','running')"),
+                                              " ('queued','running') AND kind <> 'scrobble'"),
                  timeout=JOB_TIMEOUT, step=0.1, what="the queue to empty")
 
     def sync(self, **body):

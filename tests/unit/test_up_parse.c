@@ -14,6 +14,8 @@
 #include "jsonx.h"
 #include "log.h"
 #include "plex.h"
+#include "ledger.h"
+#include "plexsess.h"
 #include "plextv.h"
 #include "ratelimit.h"
 #include "tap.h"
@@ -549,6 +551,80 @@ test_ratelimit(void)
 	unlink(path);
 }
 
+/* /status/sessions: the streams delivered with their session fields; others skipped. */
+struct sess_seen {
+	int n;
+	char keys[8][16];
+	char users[8][16];
+	char states[8][16];
+	int64_t offset[8];
+	int season[8];
+	int64_t tvdb[8];
+};
+
+static int
+sess_collect(void *ctx, const struct pts_plexsess *s)
+{
+	struct sess_seen *seen = ctx;
+
+	if (seen->n >= 8)
+		return 1;
+	snprintf(seen->keys[seen->n], 16, "%s", s->session_key);
+	snprintf(seen->users[seen->n], 16, "%s", s->user_id ? s->user_id : "-");
+	snprintf(seen->states[seen->n], 16, "%s", s->state);
+	seen->offset[seen->n] = s->it.view_offset;
+	seen->season[seen->n] = s->it.season;
+	seen->tvdb[seen->n] = s->it.show_ids.tvdb;
+	seen->n++;
+	return 0;
+}
+
+static void
+test_plex_sessions(void)
+{
+	static const char *const page = "{\"MediaContainer\": {\"size\": 5, \"Metadata\": ["
+	    "{\"type\": \"movie\", \"ratingKey\": \"102\", \"title\": \"The Dark Knight\","
+	    " \"Guid\": [{\"id\": \"imdb://tt0468569\"}], \"viewOffset\": 600000,"
+	    " \"duration\": 6000000, \"sessionKey\": \"7\", \"User\": {\"id\": 1,"
+	    " \"title\": \"me\"}, \"Player\": {\"state\": \"paused\", \"title\": \"TV\"}},"
+	    "{\"type\": \"episode\", \"ratingKey\": \"91\", \"title\": \"Earth Skills\","
+	    " \"grandparentGuid\": \"com.plexapp.agents.thetvdb://268592?lang=en\","
+	    " \"guid\": \"com.plexapp.agents.thetvdb://268592/1/2?lang=en\", \"parentIndex\": 1,"
+	    " \"index\": 2, \"Session\": {\"id\": \"abc\"}, \"User\": {\"id\": \"4242\"},"
+	    " \"Player\": {\"state\": \"buffering\"}},"
+	    "{\"type\": \"track\", \"ratingKey\": \"5\", \"sessionKey\": \"8\","
+	    " \"Player\": {\"state\": \"playing\"}},"
+	    "{\"type\": \"movie\", \"ratingKey\": \"6\", \"sessionKey\": \"9\","
+	    " \"Player\": {\"state\": \"stopped-ish\"}},"
+	    "{\"type\": \"movie\", \"ratingKey\": \"7\", \"Player\": {\"state\": \"playing\"}}"
+	    "]}}";
+	struct sess_seen seen;
+	json_object *j = json_tokener_parse(page), *empty = json_tokener_parse(
+	    "{\"MediaContainer\": {\"size\": 0}}"), *bad = json_tokener_parse("[1]");
+	int count = -1;
+
+	memset(&seen, 0, sizeof(seen));
+	TAP_OK(pts_plexsess_parse(j, sess_collect, &seen, &count) == 0 && count == 2 &&
+	    seen.n == 2, "sessions: a movie and an episode; music, unknown states, no key skipped");
+	TAP_STREQ(seen.keys[0], "7", "sessionKey");
+	TAP_STREQ(seen.keys[1], "abc", "Session.id when there is no sessionKey");
+	TAP_STREQ(seen.users[0], "1", "a numeric User.id as text");
+	TAP_STREQ(seen.states[0], "paused", "Player.state");
+	TAP_OK(seen.offset[0] == 600000, "viewOffset");
+	TAP_OK(seen.season[1] == 1 && seen.tvdb[1] == 268592, "an episode's show ids and numbers");
+	TAP_OK(pts_plexsess_parse(empty, sess_collect, &seen, &count) == 0 && count == 0,
+	    "nothing playing: no Metadata");
+	TAP_OK(pts_plexsess_parse(bad, sess_collect, &seen, &count) == -1, "not a MediaContainer");
+	json_object_put(j);
+	json_object_put(empty);
+	json_object_put(bad);
+	/* The same-viewing window: running time plus a quarter, at least 30 minutes. */
+	TAP_OK(PTS_LEDGER_SAME_VIEWING_S(9120) == 11400, "a 152-minute film: 190 minutes");
+	TAP_OK(PTS_LEDGER_SAME_VIEWING_S(1320) == PTS_LEDGER_SAME_MIN_S,
+	    "a 22-minute episode: 30 minutes");
+	TAP_OK(PTS_LEDGER_SAME_VIEWING_S(0) == PTS_LEDGER_SAME_MIN_S, "unknown: 30 minutes");
+}
+
 int
 main(void)
 {
@@ -565,5 +641,6 @@ main(void)
 	test_urls();
 	test_history_body();
 	test_ratelimit();
+	test_plex_sessions();
 	return tap_done();
 }

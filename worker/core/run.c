@@ -19,7 +19,8 @@
 static const char *const run_kind_names[] = {
 	[PTS_RUN_SYNC] = "sync",
 	[PTS_RUN_WEBHOOK] = "webhook",
-	[PTS_RUN_UNDO] = "undo"
+	[PTS_RUN_UNDO] = "undo",
+	[PTS_RUN_SCROBBLE] = "scrobble"
 };
 
 static int

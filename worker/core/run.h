@@ -1,7 +1,7 @@
 /*
  * run.h - the run record: one row of `runs` from the moment a job takes it to its final status.
  *
- * A sync, a webhook's play and an undo each own one run. The job calls pts_run_begin() (the
+ * A sync, a webhook's play, a live scrobble's play and an undo each own one run. The job calls pts_run_begin() (the
  * row goes to 'running', its progress row is made, log lines carry the run), counts into the
  * struct as it goes (pts_run_save_counts() writes the counters, inside the caller's
  * transaction when it has one), and ends it with pts_run_end(), the one place a run's final
@@ -36,7 +36,8 @@
 enum pts_run_kind {
 	PTS_RUN_SYNC,
 	PTS_RUN_WEBHOOK,
-	PTS_RUN_UNDO
+	PTS_RUN_UNDO,
+	PTS_RUN_SCROBBLE   /* a play scrobbled live (jobs/scrobble.c): the sync's counters */
 };
 
 struct pts_run {

@@ -387,6 +387,16 @@ webhook_run(struct webhook *h, json_object *args)
 		h->message = "already sent to Trakt by an earlier run";
 		return PTS_JOB_DONE;
 	}
+	/* A play already sent within its running time (the live scrobbler's): same viewing. */
+	rc = pts_ledger_same_viewing(h->w->db, h->key, h->watched_at, h->it.duration / 1000);
+	if (rc < 0)
+		return PTS_JOB_FAILED;
+	if (rc > 0) {
+		PTS_INFO("webhook: %s is on Trakt already for this viewing: not sent again",
+		    h->label);
+		h->message = "already on Trakt for this viewing";
+		return PTS_JOB_DONE;
+	}
 	if (h->run.dry_run)
 		return webhook_planned(h) == 0 ? PTS_JOB_DONE : PTS_JOB_FAILED;
 	if (pts_wctx_cancelled(h->w))

@@ -255,6 +255,20 @@ pts_ledger_blocked(sqlite3 *db, const char *action, const char *item_key, int64_
 }
 
 int
+pts_ledger_same_viewing(sqlite3 *db, const char *item_key, int64_t t, int64_t run_s)
+{
+	int64_t n = 0, window = PTS_LEDGER_SAME_VIEWING_S(run_s > 0 ? run_s : 0);
+
+	if (pts_db_int(db, &n, 0, "SELECT COUNT(*) FROM changes WHERE action = ? AND item_key = ?"
+	    " AND watched_at BETWEEN ? AND ? AND result IN (?, ?, ?) AND undone_by IS NULL", "ssiisss",
+	    PTS_ACT_ADD_PLAY_TRAKT, item_key, t - window, t + 60,
+	    pts_ledger_result_name(PTS_LEDGER_DONE), pts_ledger_result_name(PTS_LEDGER_PENDING),
+	    pts_ledger_result_name(PTS_LEDGER_UNKNOWN)) != 0)
+		return -1;
+	return n > 0;
+}
+
+int
 pts_ledger_key_movie(const struct pts_ids *ids, char *buf, size_t len)
 {
 	if (ids->imdb[0] != '\0')

@@ -122,6 +122,25 @@ void pts_ledger_batch_drop(sqlite3 *db, int64_t batch_id);
  */
 int pts_ledger_blocked(sqlite3 *db, const char *action, const char *item_key, int64_t watched_at);
 
+/*
+ * The "same viewing" window after a play of an item: its running time plus a quarter of it
+ * (pauses; Plex stamps its view a few minutes after the last session poll), at least
+ * PTS_LEDGER_SAME_MIN_S when the running time is unknown or short. A play of the same item
+ * reported inside it (by the live scrobbler or a webhook) is the same viewing; a rewatch
+ * hours later is not.
+ */
+#define PTS_LEDGER_SAME_MIN_S (30 * 60)
+#define PTS_LEDGER_SAME_VIEWING_S(run_s) \
+	((run_s) + (run_s) / 4 > PTS_LEDGER_SAME_MIN_S ? (run_s) + (run_s) / 4 : \
+	PTS_LEDGER_SAME_MIN_S)
+
+/*
+ * 1 when the ledger holds a play (done, or not known yet, not undone) of item_key within the
+ * same-viewing window of an item of run_s seconds before t, or up to a minute after it (the
+ * two clocks). 0 when not, -1 on a database error.
+ */
+int pts_ledger_same_viewing(sqlite3 *db, const char *item_key, int64_t t, int64_t run_s);
+
 /* Canonical keys: "movie:imdb:tt..." (imdb, then tmdb, then trakt) and
  * "episode:<show id>:S:E" (tvdb, then imdb, then tmdb, then trakt). 0, or -1 with no id. */
 int pts_ledger_key_movie(const struct pts_ids *ids, char *buf, size_t len);

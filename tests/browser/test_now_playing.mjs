@@ -1,0 +1,47 @@
+// The "Now playing" card on Live Progress: a stream starts on the fake Plex, the card appears
+// with its title, user and Trakt state; the progress bar moves as the stream goes on; the
+// card goes when the stream ends. Needs the live scrobbler (pts-worker, PTS_SCROBBLE_POLL_MS).
+import { Tap, startStack, launch, setupAccounts, waitFor, eq, shot } from './lib.mjs';
+
+const t = new Tap('now_playing', { budgetMs: 150000 });
+let s, b, page;
+const DURATION = 6000000;   // ms
+const stream = (percent, state = 'playing') => ({ sessionKey: '1', ratingKey: '102', state, user_id: '1',
+  user: 'plexuser', player: 'Living Room TV', duration: DURATION, viewOffset: Math.round(DURATION * percent / 100) });
+const barNow = () => page.getAttribute('#np-list [role="progressbar"]', 'aria-valuenow');
+
+await t.test('the stack starts with Plex and Trakt signed in; no card while nothing plays', async () => {
+  s = await startStack({ name: 'nowplaying', env: { PTS_SCROBBLE_POLL_MS: '200' } });
+  t.onCleanup(() => s.stop());
+  await setupAccounts(s);
+  b = await launch();
+  t.onCleanup(() => b.close());
+  page = t.page = b.page;
+  await page.goto(s.url + '/');
+  await page.waitForSelector('#prog-idle:not([hidden])');
+  eq(await page.isHidden('#now-playing'), true, 'no Now playing card');
+}, { key: 'setup', timeout: 100000 });
+
+await t.test('a stream starts: the card shows it, watching on Trakt', async () => {
+  await s.ctl('plex', 'POST', '/_control/sessions', { sessions: [stream(10)] });
+  await page.waitForSelector('#now-playing:not([hidden])', { timeout: 20000 });
+  await waitFor(async () => (await page.textContent('#np-list .np-trakt')) === 'Watching on Trakt', { what: 'Trakt watching' });
+  eq(await page.textContent('#np-list .np-title'), 'The Dark Knight (2008)');
+  const who = await page.textContent('#np-list .np-who');
+  eq(who.startsWith('plexuser · Living Room TV · playing'), true, 'user, player, state: ' + who);
+  eq(await barNow(), '10', 'progress bar at 10 %');
+  await shot(page, 'now-playing');
+}, { key: 'shown', needs: ['setup'], timeout: 40000 });
+
+await t.test('the bar moves; a pause shows; the card goes when the stream ends', async () => {
+  await s.ctl('plex', 'POST', '/_control/sessions', { sessions: [stream(55)] });
+  await waitFor(async () => (await barNow()) === '55', { what: 'the bar at 55 %', timeout: 20000 });
+  await s.ctl('plex', 'POST', '/_control/sessions', { sessions: [stream(56, 'paused')] });
+  await waitFor(async () => (await page.textContent('#np-list .np-trakt')) === 'Paused on Trakt', { what: 'Trakt paused', timeout: 20000 });
+  await s.ctl('plex', 'POST', '/_control/sessions', { sessions: [] });
+  await page.waitForSelector('#now-playing', { state: 'hidden', timeout: 20000 });
+  eq(b.errors, [], 'no page errors');
+  eq(b.dialogs, [], 'no alert() dialogs');
+}, { needs: ['shown'], timeout: 60000 });
+
+process.exit(await t.end());
