@@ -13,8 +13,8 @@ import subprocess
 import tempfile
 import time
 import unittest
-import uuid
 
+from fakes import multipart
 from procs import children_of, ids_of, procs_of_data, user_name
 from stack import BUILD, TOP, Stack, wait_for
 
@@ -74,13 +74,6 @@ def readable_by(user, path):
     return r.returncode == 0
 
 
-def multipart(payload):
-    b = "----PlexWebhook" + uuid.uuid4().hex[:16]
-    body = ("--%s\r\nContent-Disposition: form-data; name=\"payload\"\r\n"
-            "Content-Type: application/json\r\n\r\n%s\r\n--%s--\r\n" % (b, payload, b))
-    return body.encode(), "multipart/form-data; boundary=" + b
-
-
 @unittest.skipUnless(IS_ROOT, "needs root (the quick start's way)")
 class TestNoRoot(unittest.TestCase):
     def test_nothing_of_ours_runs_as_root(self):
@@ -134,7 +127,7 @@ class TestNoRoot(unittest.TestCase):
             st, body, _ = s.api("GET", "/api/webhooks/plex")
             self.assertEqual(st, 200, body)
             token = body["token"]
-            raw, ct = multipart('{"event": "media.play"}')
+            raw, ct = multipart(None, raw_payload=b'{"event": "media.play"}')
             st, _, data = s.request("POST", body["url_path"], raw=raw,
                                     headers={"Content-Type": ct})
             self.assertEqual(st, 200, data)

@@ -9,15 +9,11 @@
 - Retention: runs beyond history_keep_runs are deleted with what hangs off them, except the
   ledger rows the no-duplicate guarantee needs.
 """
-import collections
 import json
-import threading
 import time
 import unittest
-import urllib.request
-import uuid
 
-from fakes import Fakes
+from fakes import Fakes, multipart, play_key
 from stack import Stack, wait_for
 from syncenv import SyncEnv
 
@@ -35,24 +31,8 @@ def tearDownModule():
     FAKES.stop()
 
 
-def multipart(payload):
-    b = "----PlexWebhook" + uuid.uuid4().hex[:16]
-    data = json.dumps(payload).encode()
-    out = (b"--" + b.encode() + b"\r\nContent-Disposition: form-data; name=\"payload\"\r\n"
-           b"Content-Type: application/json\r\n\r\n" + data + b"\r\n--" + b.encode() + b"--\r\n")
-    return out, "multipart/form-data; boundary=" + b
-
-
-def play_key(p):
-    t = p["watched_at"][:16]
-    if p["type"] == "movie":
-        return ("movie", p["movie"]["ids"]["trakt"], t)
-    return ("episode", p["show"]["ids"]["trakt"], p["episode"]["season"],
-            p["episode"]["number"], t)
-
-
 def plays():
-    return collections.Counter(play_key(p) for p in FAKES.history())
+    return FAKES.plays()
 
 
 class HardeningCase(unittest.TestCase):
@@ -66,10 +46,7 @@ class HardeningCase(unittest.TestCase):
             conn.commit()
         finally:
             conn.close()
-        req = urllib.request.Request(FAKES.urls["plex"] + "/identity", headers={
-            "Accept": "application/json", "X-Plex-Token": "plex-token-1"})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            cls.machine = json.loads(r.read())["MediaContainer"]["machineIdentifier"]
+        cls.machine = FAKES.machine_id()
 
     @classmethod
     def tearDownClass(cls):

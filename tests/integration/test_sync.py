@@ -4,7 +4,6 @@ Expected numbers come from the corpus table in tests/fakes/README.md: a Plex→T
 libraries adds 17 plays (7 movies, 10 episodes), 3 items are not found on Trakt, 5 are
 unmatched; Trakt→Plex marks the Trakt-only items 57, 105, 114, 202, 327 and the 4K copy 302.
 """
-import collections
 import os
 import random
 import sys
@@ -34,17 +33,8 @@ def tearDownModule():
     FAKES.stop()
 
 
-def play_key(p):
-    """A play's identity: the item and the minute (Trakt stores minutes)."""
-    t = p["watched_at"][:16]
-    if p["type"] == "movie":
-        return ("movie", p["movie"]["ids"]["trakt"], t)
-    return ("episode", p["show"]["ids"]["trakt"], p["episode"]["season"],
-            p["episode"]["number"], t)
-
-
 def plays():
-    return collections.Counter(play_key(p) for p in FAKES.history())
+    return FAKES.plays()
 
 
 class SyncCase(unittest.TestCase):

@@ -5,15 +5,11 @@ an episode becomes a run with trigger 'webhook' that adds the play to Trakt at o
 the same ledger as the sync engine, so a full sync afterwards adds the rest of the corpus's
 17 plays and none of the webhook's again (no duplicate play anywhere).
 """
-import collections
 import json
-import os
 import time
 import unittest
-import urllib.request
-import uuid
 
-from fakes import Fakes
+from fakes import Fakes, multipart
 from stack import Stack, wait_for
 
 FAKES = None
@@ -28,28 +24,11 @@ MACHINE = None        # the fake Plex server's machineIdentifier: plays "on our 
 def setUpModule():
     global FAKES, MACHINE
     FAKES = Fakes().start()
-    req = urllib.request.Request(FAKES.urls["plex"] + "/identity", headers={
-        "Accept": "application/json", "X-Plex-Token": "plex-token-1"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        MACHINE = json.loads(r.read())["MediaContainer"]["machineIdentifier"]
+    MACHINE = FAKES.machine_id()
 
 
 def tearDownModule():
     FAKES.stop()
-
-
-def multipart(payload, thumb=0, boundary=None, raw_payload=None):
-    """A body shaped as Plex sends it: the payload part, then maybe a JPEG thumb part."""
-    b = boundary or "----PlexWebhook" + uuid.uuid4().hex[:16]
-    data = raw_payload if raw_payload is not None else json.dumps(payload).encode()
-    out = (b"--" + b.encode() + b"\r\nContent-Disposition: form-data; name=\"payload\"\r\n"
-           b"Content-Type: application/json\r\n\r\n" + data + b"\r\n")
-    if thumb:
-        out += (b"--" + b.encode() + b"\r\nContent-Disposition: form-data; name=\"thumb\";"
-                b" filename=\"image.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n" +
-                (b"\xff\xd8\xff" + os.urandom(thumb)) + b"\r\n")
-    out += b"--" + b.encode() + b"--\r\n"
-    return out, "multipart/form-data; boundary=" + b
 
 
 def scrobble(meta, event="media.scrobble", user=True):
@@ -86,16 +65,8 @@ def episode_91(when):
             "index": 2, "title": "Earth Skills", "lastViewedAt": when}
 
 
-def play_key(p):
-    t = p["watched_at"][:16]
-    if p["type"] == "movie":
-        return ("movie", p["movie"]["ids"]["trakt"], t)
-    return ("episode", p["show"]["ids"]["trakt"], p["episode"]["season"],
-            p["episode"]["number"], t)
-
-
 def plays():
-    return collections.Counter(play_key(p) for p in FAKES.history())
+    return FAKES.plays()
 
 
 def minute(epoch):

@@ -5,6 +5,7 @@
         f.post("trakt", "/_control/faults", {"rate_5xx": 0.2})
         f.get("trakt", "/_control/history")
 """
+import collections
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 
 TOP = os.environ.get("PTS_TOP") or os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -99,3 +101,37 @@ class Fakes:
 
     def history(self):
         return self.get("trakt", "/_control/history")["history"]
+
+    def plays(self):
+        """Trakt's history as a multiset of play_key()s: a duplicate counts twice."""
+        return collections.Counter(play_key(p) for p in self.history())
+
+    def machine_id(self):
+        """The fake Plex server's machineIdentifier (/identity): plays "on our server"."""
+        req = urllib.request.Request(self.urls["plex"] + "/identity", headers={
+            "Accept": "application/json", "X-Plex-Token": "plex-token-1"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())["MediaContainer"]["machineIdentifier"]
+
+
+def play_key(p):
+    """A play's identity: the item and the minute (Trakt stores minutes)."""
+    t = p["watched_at"][:16]
+    if p["type"] == "movie":
+        return ("movie", p["movie"]["ids"]["trakt"], t)
+    return ("episode", p["show"]["ids"]["trakt"], p["episode"]["season"],
+            p["episode"]["number"], t)
+
+
+def multipart(payload, thumb=0, boundary=None, raw_payload=None):
+    """A webhook body shaped as Plex sends it: the payload part, then maybe a JPEG thumb part."""
+    b = boundary or "----PlexWebhook" + uuid.uuid4().hex[:16]
+    data = raw_payload if raw_payload is not None else json.dumps(payload).encode()
+    out = (b"--" + b.encode() + b"\r\nContent-Disposition: form-data; name=\"payload\"\r\n"
+           b"Content-Type: application/json\r\n\r\n" + data + b"\r\n")
+    if thumb:
+        out += (b"--" + b.encode() + b"\r\nContent-Disposition: form-data; name=\"thumb\";"
+                b" filename=\"image.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n" +
+                (b"\xff\xd8\xff" + os.urandom(thumb)) + b"\r\n")
+    out += b"--" + b.encode() + b"--\r\n"
+    return out, "multipart/form-data; boundary=" + b
