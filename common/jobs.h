@@ -6,6 +6,10 @@
  * the run id at once.
  *
  * Job kinds (the `kind` column): see PTS_JOB_* below.
+ *
+ * Households: a job belongs to a profile (jobs.profile). Every function here works on the
+ * jobs of the connection's profile (pts_profile(), dbprofile.h): it enqueues for it and
+ * sees, stops and counts only its jobs; jobs of other profiles are invisible to it.
  */
 #ifndef PTS_JOBS_H
 #define PTS_JOBS_H
