@@ -14,6 +14,7 @@
 #include "jobs.h"
 #include "jsonx.h"
 #include "log.h"
+#include "profauth.h"
 #include "rows.h"
 
 /*
@@ -188,6 +189,10 @@ auth_delete(struct hctx *ctx, const struct auth_names *n, int revoke)
 		free(token);
 	}
 	pts_log(PTS_LOG_INFO, "signed out of %s", n->service);
+	/* The other profiles' Plex tokens came from the owner's sign-in: they go with it. */
+	if (n == &auth_plex && pts_profauth_forget_plex(ctx->db, "The owner signed out of Plex:"
+	    " the owner signs in again, then the profile's Plex access is read anew") != 0)
+		pts_log(PTS_LOG_WARN, "signed out of plex, but a profile's Plex token remains");
 	o = json_object_new_object();
 	pts_json_add_str(o, "state", "none");
 	resp_json(ctx->resp, 200, o);

@@ -75,6 +75,9 @@ void h_trakt_dupes_get(struct hctx *ctx);
 void h_trakt_dupes_scan_post(struct hctx *ctx);
 void h_trakt_dupes_remove_post(struct hctx *ctx);
 void h_plex_in_progress_get(struct hctx *ctx);
+/* h_plexusers.c: the server's people (the owner's alone). */
+void h_plex_users_get(struct hctx *ctx);
+void h_plex_users_refresh_post(struct hctx *ctx);
 void h_login_post(struct hctx *ctx);
 void h_logout_post(struct hctx *ctx);
 void h_metrics_get(struct hctx *ctx);

@@ -62,6 +62,8 @@ const struct route route_table[] = {
 	{ REQ_POST, "trakt/duplicates/scan", h_trakt_dupes_scan_post, 0, NULL },
 	{ REQ_POST, "trakt/duplicates/remove", h_trakt_dupes_remove_post, 0, NULL },
 	{ REQ_GET, "plex/in-progress", h_plex_in_progress_get, 0, NULL },
+	{ REQ_GET, "plex/users", h_plex_users_get, 0, NULL },
+	{ REQ_POST, "plex/users/refresh", h_plex_users_refresh_post, 0, NULL },
 	{ REQ_GET, "now-playing", h_nowplaying_get, ROUTE_SNAPSHOT, NULL },
 	{ REQ_GET, "metrics", h_metrics_get, ROUTE_SNAPSHOT, NULL },
 	/* Poster images for hosts whose web server cannot read the data folder (h_posters.c). */

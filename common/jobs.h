@@ -33,6 +33,8 @@
 #define PTS_JOB_SCROBBLE "scrobble"
 #define PTS_JOB_TRAKT_DUPES_SCAN "trakt_dupes_scan"
 #define PTS_JOB_TRAKT_DUPES_REMOVE "trakt_dupes_remove"
+/* The server's people and their Plex tokens from plex.tv (worker/jobs/job_plexusers.h). */
+#define PTS_JOB_PLEX_USERS "plex_users"
 
 /*
  * The change actions an undo takes back (SQL list): plays added to Trakt, ratings set and

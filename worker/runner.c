@@ -18,6 +18,7 @@
 #include "jobs.h"
 #include "job_auth.h"
 #include "job_cache.h"
+#include "job_plexusers.h"
 #include "job_webhook.h"
 #include "jsonx.h"
 #include "log.h"
@@ -54,6 +55,7 @@ static const struct runner_kind runner_kinds[] = {
 	{ PTS_JOB_AUTH_PLEX, "plex_auth", pts_job_auth_plex },
 	{ PTS_JOB_LIBRARIES_REFRESH, "plex", pts_job_libraries_refresh },
 	{ PTS_JOB_PLEX_IN_PROGRESS_REFRESH, "plex", pts_job_plex_in_progress_refresh },
+	{ PTS_JOB_PLEX_USERS, "plex", pts_job_plex_users },
 	/* Its own lane: the live scrobbler never waits for a sync, nor a sync for it. */
 	{ PTS_JOB_SCROBBLE, "scrobble", pts_job_scrobble },
 	{ NULL, NULL, NULL }

@@ -22,8 +22,11 @@ pts_pusers_free(struct pts_pusers *u)
 
 	if (u == NULL)
 		return;
-	for (i = 0; i < u->n; i++)
+	for (i = 0; i < u->n; i++) {
+		if (u->v[i].token != NULL)
+			explicit_bzero(u->v[i].token, strlen(u->v[i].token));
 		free(u->v[i].token);
+	}
 	free(u->v);
 	u->v = NULL;
 	u->n = 0;
