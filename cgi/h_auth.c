@@ -54,7 +54,7 @@ static int
 auth_cancel_flows(sqlite3 *db, const char *kind)
 {
 	return pts_db_run(db, "UPDATE jobs SET cancel = 1 WHERE kind = ?"
-	    " AND state IN ('queued','running')", "s", kind);
+	    " AND state IN ('queued','running') AND profile = pts_profile()", "s", kind);
 }
 
 /*
@@ -70,15 +70,17 @@ auth_end_jobs(sqlite3 *db, const struct auth_names *n)
 
 	snprintf(sql, sizeof(sql), "UPDATE runs SET status = 'cancelled', finished_at = ?,"
 	    " message = 'signed out of %s' WHERE status = 'queued' AND job_id IN (SELECT id FROM"
-	    " jobs WHERE state = 'queued' AND kind IN %s)", n->service, n->jobs_sql);
+	    " jobs WHERE state = 'queued' AND profile = pts_profile() AND kind IN %s)",
+	    n->service, n->jobs_sql);
 	if (pts_db_run(db, sql, "i", now) != 0)
 		return -1;
 	snprintf(sql, sizeof(sql), "UPDATE jobs SET state = 'cancelled', cancel = 1,"
-	    " finished_at = ? WHERE state = 'queued' AND kind IN %s", n->jobs_sql);
+	    " finished_at = ? WHERE state = 'queued' AND profile = pts_profile() AND kind IN %s",
+	    n->jobs_sql);
 	if (pts_db_run(db, sql, "i", now) != 0)
 		return -1;
 	snprintf(sql, sizeof(sql), "UPDATE jobs SET cancel = 1 WHERE state = 'running'"
-	    " AND kind IN %s", n->jobs_sql);
+	    " AND profile = pts_profile() AND kind IN %s", n->jobs_sql);
 	return pts_db_run(db, sql, "");
 }
 
