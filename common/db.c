@@ -26,8 +26,30 @@ static int
 db_create_private(const char *path)
 {
 	struct stat st;
-	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	int fd;
 
+	/*
+	 * An existing file is not opened here: closing a descriptor of it would drop every POSIX
+	 * lock this process holds on it through its other SQLite connections (a profile's
+	 * connection attaches pts.db in processes that have it open already), and another
+	 * process could then write under them: a corrupt database.
+	 */
+	if (lstat(path, &st) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			pts_log_raw(PTS_LOG_ERROR, "db: cannot create %s: it is a symbolic link"
+			    " (refused)", path);
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			pts_log_raw(PTS_LOG_ERROR, "db: %s is not a plain file (refused)", path);
+			return -1;
+		}
+		/* An existing file keeps its owner but loses any group/other bits. */
+		if ((st.st_mode & 077) != 0)
+			(void)chmod(path, 0600);
+		return 0;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		pts_log_raw(PTS_LOG_ERROR, "db: cannot create %s: %s", path,
 		    errno == ELOOP ? "it is a symbolic link (refused)" : strerror(errno));
