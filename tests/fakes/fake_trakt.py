@@ -57,6 +57,15 @@ def rate_limited(name, period, limit, until, retry_after):
                       "X-Ratelimit": json.dumps(rl)})
 
 
+# Households: what each Trakt account has of its own. The corpus fills the default account
+# (""); another account ("account" of POST /_control/token) starts empty. The attributes of
+# the account a request is for are swapped in under the lock (use_account).
+ACCOUNT_ATTRS = ("history", "next_play_id", "hist_version", "cache", "activity", "ratings",
+                 "watchlist", "watchlist_ids", "playback", "scrobble_calls", "watching")
+# Play ids of account n start here * n (ids stay unique across accounts).
+ACCOUNT_PLAY_ID_STRIDE = 10_000_000
+
+
 class FakeTrakt(TraktListsMixin, FakeApp):
     name = "trakt"
     lost_answer_paths = frozenset({("POST", "/sync/history")})
@@ -140,6 +149,26 @@ class FakeTrakt(TraktListsMixin, FakeApp):
             self.devices = collections.OrderedDict()   # device_code -> record
             self.last_write = {}
             self.get_times = {}
+            self.account = ""           # the account whose attributes are loaded
+            self.accounts = {}          # other accounts' saved attributes
+            self.token_account = {}     # access token -> account name ("" is the default)
+
+    def use_account(self, name):
+        """Load account name's state (under self.lock). A new account starts empty."""
+        if name == self.account:
+            return
+        self.accounts[self.account] = {a: getattr(self, a) for a in ACCOUNT_ATTRS}
+        st = self.accounts.pop(name, None)
+        if st is None:
+            base = int(now()) - 86400
+            st = {"history": [], "hist_version": 0, "cache": {}, "ratings": {},
+                  "activity": {k: base for k in self.activity},
+                  "next_play_id": HISTORY_ID_BASE + ACCOUNT_PLAY_ID_STRIDE *
+                  (len(self.accounts) + 1), "watchlist": [], "watchlist_ids": 100,
+                  "playback": [], "scrobble_calls": [], "watching": None}
+        for a, v in st.items():
+            setattr(self, a, v)
+        self.account = name
 
     def reset(self):
         self.load(self.factory())
@@ -281,7 +310,14 @@ class FakeTrakt(TraktListsMixin, FakeApp):
                     raise HttpError(423, {"error": "account locked"})
             if not oauth:
                 self.check_rate(req, token)
-            return handler(req, *args)
+            if token is None:
+                return handler(req, *args)
+            with self.lock:
+                self.use_account(self.token_account.get(token, ""))
+                try:
+                    return handler(req, *args)
+                finally:
+                    self.use_account("")
         return wrapped
 
     def token_valid(self, access):
@@ -431,7 +467,10 @@ class FakeTrakt(TraktListsMixin, FakeApp):
                                       "was issued to another client."})
             if old_access in self.tokens:
                 self.tokens[old_access]["revoked"] = True
-            return json_response(self.issue_token())
+            tok = self.issue_token()
+            if old_access in self.token_account:      # a refresh keeps its account
+                self.token_account[tok["access_token"]] = self.token_account[old_access]
+            return json_response(tok)
 
     def h_revoke(self, req):
         body = req.json_object()
@@ -621,7 +660,7 @@ class FakeTrakt(TraktListsMixin, FakeApp):
     def h_settings(self, req):
         with self.lock:
             d = copy.deepcopy(self.settings_template)
-            name = self.cfg["username"]
+            name = self.account or self.cfg["username"]
             d["user"].update({"username": name, "name": name.title()})
             d["user"]["ids"]["slug"] = name.lower()
             return json_response(d)
@@ -654,17 +693,32 @@ class FakeTrakt(TraktListsMixin, FakeApp):
     # ==== control ========================================================================
 
     def c_history(self, req):
+        """GET /_control/history[?account=NAME]: that account's plays (default: the corpus's)."""
         with self.lock:
-            return json_response({"history": [p.render() for p in self.history],
-                                  "count": len(self.history)})
+            self.use_account(req.query.get("account") or "")
+            try:
+                return json_response({"history": [p.render() for p in self.history],
+                                      "count": len(self.history)})
+            finally:
+                self.use_account("")
 
     def c_token(self, req):
+        """POST /_control/token {access_token?, account?, ...}: a token of account ("" the
+        default; another name is another person's Trakt account, empty at first)."""
         body = req.json_object(required=False)
         access = body.get("access_token") or secrets.token_hex(32)
+        account = body.get("account", "")
         if not isinstance(access, str):
             raise HttpError(400, {"error": "access_token must be a string"})
+        if not isinstance(account, str):
+            raise HttpError(400, {"error": "account must be a string"})
         with self.lock:
-            return json_response(self.install_token(access, body))
+            tok = self.install_token(access, {k: v for k, v in body.items() if k != "account"})
+            if account:
+                self.token_account[access] = account
+            else:
+                self.token_account.pop(access, None)
+            return json_response(tok)
 
     def c_expire_token(self, req):
         body = req.json_object(required=False)

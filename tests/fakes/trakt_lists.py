@@ -284,8 +284,12 @@ class TraktListsMixin:
     def c_scrobble_calls(self, req):
         """GET /_control/scrobble_calls: every scrobble call, in order."""
         with self.lock:
-            return json_response({"calls": list(self.scrobble_calls),
-                                  "watching": self.watching})
+            self.use_account(req.query.get("account") or "")
+            try:
+                return json_response({"calls": list(self.scrobble_calls),
+                                      "watching": self.watching})
+            finally:
+                self.use_account("")
 
     def _scrobble(self, req, action):
         body = req.json_object()

@@ -201,3 +201,273 @@ class PeopleCase(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# ==== each profile syncs, scrobbles and takes webhooks for its own person ====
+
+import json  # noqa: E402
+import time  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
+
+from fakes import multipart  # noqa: E402
+
+POLL_MS = 150          # PTS_SCROBBLE_POLL_MS
+
+
+def profile_db(data, pid):
+    """A connection to profile pid's own file (1: pts.db)."""
+    path = os.path.join(data, "pts.db") if pid == 1 else \
+        os.path.join(data, "profiles", "p%d.db" % pid)
+    return sqlite3.connect(path, timeout=10)
+
+
+def profile_row(data, pid, sql, *args):
+    conn = profile_db(data, pid)
+    try:
+        return conn.execute(sql, args).fetchone()
+    finally:
+        conn.close()
+
+
+def set_trakt(data, pid, tok, user):
+    conn = profile_db(data, pid)
+    try:
+        conn.execute("UPDATE auth SET state = 'authorized', access_token = ?, refresh_token = ?,"
+                     " token_expires_at = ?, user = ? WHERE service = 'trakt'",
+                     (tok["access_token"], tok["refresh_token"],
+                      tok["created_at"] + tok["expires_in"], user))
+        conn.commit()
+    finally:
+        conn.close()
+
+
+class HouseholdFlowCase(unittest.TestCase):
+    """Hannah (Home user) and Max (managed) get profiles; each has a Trakt account of their
+    own in the fake Trakt ("hannah", "max"); the owner's is the corpus's default account."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fakes = Fakes().start()
+        env = dict(cls.fakes.env())
+        env["PTS_SCROBBLE_POLL_MS"] = str(POLL_MS)
+        cls.stack = Stack(env=env).start()
+        items = cls.fakes.get("plex", "/_control/state")["items"]
+        cls.movies = []              # (ratingKey, imdb id, duration ms) of movies Trakt knows
+        seen = set()
+        for it in items:
+            imdb = [g["id"][7:] for g in it.get("Guid", []) if g["id"].startswith("imdb://")]
+            if it["type"] == "movie" and imdb and imdb[0] not in seen and \
+                    cls.trakt_knows(cls, imdb[0]):
+                seen.add(imdb[0])
+                cls.movies.append((it["ratingKey"], imdb[0], it.get("duration") or 6_000_000))
+        assert len(cls.movies) >= 7, "the corpus has too few movies with imdb ids"
+        conn = cls.stack.db()
+        try:
+            for k, v in cls.fakes.settings().items():
+                conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)", (k, v))
+            conn.execute("UPDATE auth SET state = 'authorized', access_token = ?,"
+                         " user = 'plexuser' WHERE service = 'plex'", (OWNER_TOKEN,))
+            conn.commit()
+        finally:
+            conn.close()
+        tok = cls.fakes.post("trakt", "/_control/token", {})
+        set_trakt(cls.stack.data, 1, tok, "traktuser")
+        st, body, _ = cls.stack.api("POST", "/api/plex/users/refresh")
+        assert st == 202, body
+        wait_for(lambda: len(cls.stack.api("GET", "/api/plex/users")[1]["users"]) == 4,
+                 timeout=WAIT_S, what="the server's people")
+        cls.pid = {}
+        for uid, name, account in (("1002", "Hannah", "hannah"), ("1003", "Max", "max")):
+            st, body, _ = cls.stack.api("POST", "/api/profiles",
+                                        {"name": name, "plex_user_id": uid})
+            assert st == 201, body
+            pid = cls.pid[uid] = body["id"]
+            wait_for(lambda: profile_row(cls.stack.data, pid, "SELECT state FROM auth WHERE"
+                                         " service = 'plex'")[0] == "authorized",
+                     timeout=WAIT_S, what="profile %d's Plex token" % pid)
+            tok = cls.fakes.post("trakt", "/_control/token", {"account": account})
+            set_trakt(cls.stack.data, pid, tok, account)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop()
+        cls.stack.cleanup()
+        cls.fakes.stop()
+
+    # ---- helpers ----
+    def trakt_knows(self, imdb):
+        req = urllib.request.Request(self.fakes.urls["trakt"] + "/search/imdb/" + imdb +
+                                     "?type=movie", headers={
+                                         "trakt-api-key": self.fakes.urls["trakt_client_id"],
+                                         "trakt-api-version": "2"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return bool(json.loads(r.read()))
+
+    def profile_row(self, pid, sql, *args):
+        return profile_row(self.stack.data, pid, sql, *args)
+
+    def history(self, account=""):
+        return self.fakes.get("trakt", "/_control/history?account=" + account)["history"]
+
+    def imdbs(self, account=""):
+        return sorted(p["movie"]["ids"].get("imdb") for p in self.history(account)
+                      if p["type"] == "movie")
+
+    def trakt_add(self, account_token, imdb, when):
+        body = json.dumps({"movies": [{"ids": {"imdb": imdb}, "watched_at": when}]}).encode()
+        req = urllib.request.Request(self.fakes.urls["trakt"] + "/sync/history", data=body,
+                                     method="POST", headers={
+                                         "Content-Type": "application/json",
+                                         "trakt-api-key": self.fakes.urls["trakt_client_id"],
+                                         "trakt-api-version": "2",
+                                         "Authorization": "Bearer " + account_token})
+        for _ in range(5):           # the fake paces POSTs per token (429 + Retry-After)
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    return json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                if e.code != 429:
+                    raise
+                time.sleep(float(e.headers.get("Retry-After") or 1))
+        self.fail("the fake Trakt kept answering 429")
+
+    def run_sync(self, pid):
+        st, body, _ = self.stack.api("POST", "/api/sync?profile=%d" % pid)
+        self.assertEqual(st, 202, body)
+        run_id = body["run_id"]
+
+        def ended():
+            row = self.profile_row(pid, "SELECT status, message FROM runs WHERE id = ?",
+                                   run_id)
+            return row if row and row[0] not in ("queued", "running") else None
+        row = wait_for(ended, timeout=60, what="the sync of profile %d" % pid)
+        self.assertEqual(row[0], "ok", row)
+
+    def set_sessions(self, sessions):
+        self.fakes.post("plex", "/_control/sessions", {"sessions": sessions})
+
+    def wait_polls(self, n=3):
+        start = self.fakes.get("plex", "/_control/sessions")["polls"]
+        wait_for(lambda: self.fakes.get("plex", "/_control/sessions")["polls"] >= start + n,
+                 timeout=WAIT_S, step=0.05, what="%d session polls" % n)
+
+    def session(self, key, movie, percent, user_id, user):
+        rk, _, duration = movie
+        return {"sessionKey": key, "ratingKey": rk, "state": "playing", "user_id": user_id,
+                "user": user, "viewOffset": int(duration * percent / 100)}
+
+    # ---- tests ----
+    def test_each_profile_syncs_its_own_person_both_ways(self):
+        a, b, c = self.movies[0], self.movies[1], self.movies[2]
+        hannah, maxp = self.pid["1002"], self.pid["1003"]
+        for pid in (hannah, maxp):
+            st, body, _ = self.stack.api("PUT", "/api/settings?profile=%d" % pid,
+                                         {"sync_direction": "both"})
+            self.assertEqual(st, 200, body)
+        t = int(time.time()) - 3 * 86400
+        # Hannah watched A in Plex, Max watched B; Hannah's Trakt account has C.
+        self.fakes.post("plex", "/_control/state", {"user_views": {
+            "1002": {a[0]: {"viewCount": 1, "lastViewedAt": t}},
+            "1003": {b[0]: {"viewCount": 1, "lastViewedAt": t + 60}}}})
+        htok = self.profile_row(hannah, "SELECT access_token FROM auth WHERE service ="
+                                " 'trakt'")[0]
+        self.trakt_add(htok, c[1], "2024-01-02T03:04:05.000Z")
+        owner_before = self.imdbs()
+        owner_marks = self.fakes.get("plex", "/_control/scrobbles")["scrobbles"]
+        h_before, m_before = self.imdbs("hannah"), self.imdbs("max")
+        self.assertIn(c[1], h_before)
+
+        self.run_sync(hannah)
+        self.assertEqual(self.imdbs("hannah"), sorted(h_before + [a[1]]))
+        self.assertEqual(self.imdbs("max"), m_before)
+        marks = self.fakes.get("plex", "/_control/state")["user_marks"]
+        self.assertIn({"user": "1002", "action": "scrobble", "ratingKey": c[0]}, marks)
+        self.assertFalse([m for m in marks if m["user"] != "1002"], marks)
+
+        self.run_sync(maxp)
+        self.assertEqual(self.imdbs("max"), sorted(m_before + [b[1]]))
+        self.assertEqual(self.imdbs("hannah"), sorted(h_before + [a[1]]))
+        views = self.fakes.get("plex", "/_control/state")["user_views"]
+        self.assertNotIn(c[0], views.get("1003", {}), "Hannah's Trakt play reached Max's Plex")
+        # Nothing of theirs on the owner's Trakt or the owner's Plex.
+        self.assertEqual(self.imdbs(), owner_before)
+        self.assertEqual(self.fakes.get("plex", "/_control/scrobbles")["scrobbles"], owner_marks)
+
+    def test_two_people_scrobble_to_their_own_accounts_a_third_is_ignored(self):
+        d, e, f = self.movies[3], self.movies[4], self.movies[5]
+        hannah, maxp = self.pid["1002"], self.pid["1003"]
+        conn = self.stack.db()
+        try:
+            conn.execute("DELETE FROM settings WHERE key = 'scrobble_users'")   # "owner"
+            conn.commit()
+        finally:
+            conn.close()
+        owner_calls = len(self.fakes.get("trakt", "/_control/scrobble_calls")["calls"])
+        owner_before = self.imdbs()
+        people = [("1", d, "1002", "Hannah Home"), ("2", e, "1003", "Max Managed"),
+                  ("3", f, "2001", "Fran Friend")]
+        self.set_sessions([self.session(k, m, 10, u, n) for k, m, u, n in people])
+        self.wait_polls()
+        st, body, _ = self.stack.api("GET", "/api/now-playing")
+        self.assertEqual(st, 200)
+        got = {s["user"]: (s["profile"], s["trakt"]) for s in body["sessions"]}
+        self.assertEqual(got, {"Hannah Home": (hannah, "watching"),
+                               "Max Managed": (maxp, "watching"),
+                               "Fran Friend": (None, "ignored")}, body)
+        self.set_sessions([self.session(k, m, 95, u, n) for k, m, u, n in people])
+        self.wait_polls()
+        self.set_sessions([])
+        self.wait_polls()
+        wait_for(lambda: d[1] in self.imdbs("hannah") and e[1] in self.imdbs("max"),
+                 timeout=WAIT_S, what="the two plays on their own accounts")
+        self.assertNotIn(e[1], self.imdbs("hannah"))
+        self.assertNotIn(d[1], self.imdbs("max"))
+        for acct, mine in (("hannah", d[1]), ("max", e[1])):
+            calls = self.fakes.get("trakt", "/_control/scrobble_calls?account=" + acct)["calls"]
+            trakt_id = {p["movie"]["ids"].get("imdb"): p["movie"]["ids"]["trakt"]
+                        for p in self.history(acct) if p["type"] == "movie"}[mine]
+            self.assertEqual({tuple(c["item"]) for c in calls}, {("movie", trakt_id)}, calls)
+            self.assertEqual([c["action"] for c in calls][-1], "stop")
+        self.assertEqual(len(self.fakes.get("trakt", "/_control/scrobble_calls")["calls"]),
+                         owner_calls, "a play reached the owner's Trakt")
+        self.assertEqual(self.imdbs(), owner_before)
+        # Each scrobble run is in its own profile's file.
+        for pid in (hannah, maxp):
+            n = self.profile_row(pid, "SELECT COUNT(*) FROM runs WHERE trigger = 'scrobble'"
+                                 " AND status = 'ok'")[0]
+            self.assertEqual(n, 1)
+
+    def test_a_webhook_play_of_the_home_user_lands_on_her_profile_only(self):
+        g = self.movies[6]
+        hannah = self.pid["1002"]
+        st, body, _ = self.stack.api("GET", "/api/webhooks/plex")
+        self.assertEqual(st, 200)
+        owner_before = self.imdbs()
+        payload = {"event": "media.scrobble", "user": False, "owner": True,
+                   "Account": {"id": 1002, "title": "Hannah Home"},
+                   "Server": {"title": "NAS", "uuid": self.fakes.machine_id()},
+                   "Player": {"local": True, "title": "TV", "uuid": "p9"},
+                   "Metadata": {"ratingKey": g[0], "type": "movie", "title": "G",
+                                "Guid": [{"id": "imdb://" + g[1]}],
+                                "lastViewedAt": int(time.time()) - 60}}
+        raw, ct = multipart(payload)
+        st, hdrs, data = self.stack.request("POST", body["url_path"], raw=raw,
+                                            headers={"Content-Type": ct})
+        self.assertEqual(st, 202, data)
+        answer = json.loads(data)
+        job = self.stack.query("SELECT profile FROM jobs WHERE id = ?", answer["job_id"])[0]
+        self.assertEqual(job["profile"], hannah)
+        wait_for(lambda: g[1] in self.imdbs("hannah"), timeout=WAIT_S,
+                 what="the webhook play on Hannah's account")
+        self.assertEqual(self.profile_row(hannah, "SELECT trigger, status FROM runs WHERE id"
+                                          " = ?", answer["run_id"]), ("webhook", "ok"))
+        self.assertNotIn(g[1], self.imdbs("max"))
+        self.assertEqual(self.imdbs(), owner_before)
+        # An unpaired account's play is still ignored ("user": false).
+        payload["Account"] = {"id": 2001, "title": "Fran Friend"}
+        raw, ct = multipart(payload)
+        st, _, data = self.stack.request("POST", body["url_path"], raw=raw,
+                                         headers={"Content-Type": ct})
+        self.assertEqual(st, 200, data)
+        self.assertIn("another Plex account", json.loads(data)["ignored"])
