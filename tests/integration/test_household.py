@@ -41,13 +41,13 @@ class PeopleCase(unittest.TestCase):
             conn.execute("UPDATE auth SET state = 'authorized', access_token = ?,"
                          " user = 'plexuser' WHERE service = 'plex'", (OWNER_TOKEN,))
             conn.execute("DELETE FROM plex_users")
-            conn.execute("DELETE FROM profiles WHERE id > 1")
             conn.commit()
+            profiles = conn.execute("SELECT id, name FROM profiles WHERE id > 1").fetchall()
         finally:
             conn.close()
-        folder = os.path.join(self.stack.data, "profiles")
-        for name in os.listdir(folder) if os.path.isdir(folder) else ():
-            os.unlink(os.path.join(folder, name))
+        for pid, name in profiles:
+            st, body, _ = self.stack.api("DELETE", "/api/profiles/%d" % pid, {"confirm": name})
+            self.assertEqual(st, 200, body)
 
     # ---- helpers ----
     def refresh(self):
@@ -69,18 +69,22 @@ class PeopleCase(unittest.TestCase):
         self.assertEqual(st, 200)
         return body
 
-    def add_profile(self, pid, name, plex_user_id):
-        conn = self.stack.db()
-        try:
-            conn.execute("INSERT OR REPLACE INTO profiles(id, name, plex_user_id, created_at)"
-                         " VALUES(?, ?, ?, strftime('%s','now'))", (pid, name, plex_user_id))
-            conn.commit()
-        finally:
-            conn.close()
+    def add_profile(self, name, plex_user_id, state="authorized"):
+        """POST /api/profiles; its creation queues the refresh that gives it its Plex token."""
+        st, body, _ = self.stack.api("POST", "/api/profiles",
+                                     {"name": name, "plex_user_id": plex_user_id})
+        self.assertEqual(st, 201, body)
+        pid = body["id"]
+        wait_for(lambda: os.path.exists(self.profile_path(pid)) and
+                 self.plex_auth(pid)[0] == state, timeout=WAIT_S,
+                 what="profile %d's Plex sign-in %s" % (pid, state))
+        return pid
+
+    def profile_path(self, pid):
+        return os.path.join(self.stack.data, "profiles", "p%d.db" % pid)
 
     def plex_auth(self, pid):
-        path = os.path.join(self.stack.data, "profiles", "p%d.db" % pid)
-        conn = sqlite3.connect(path)
+        conn = sqlite3.connect(self.profile_path(pid), timeout=10)
         try:
             return conn.execute("SELECT state, access_token, user, error FROM auth"
                                 " WHERE service = 'plex'").fetchone()
@@ -144,18 +148,19 @@ class PeopleCase(unittest.TestCase):
             self.assertNotEqual(state, "queued")
 
     def test_profiles_get_their_persons_token_and_lose_it_with_the_owner(self):
-        self.add_profile(2, "Hannah", "1002")
-        self.add_profile(3, "Max", "1003")
-        self.add_profile(4, "Oscar", "2002")
+        self.refresh()
+        hannah = self.add_profile("Hannah", "1002")
+        maxp = self.add_profile("Max", "1003")
         body = self.refresh()
         ids = {u["id"]: u["profile_id"] for u in body["users"]}
-        self.assertEqual(ids["1002"], 2)
-        self.assertEqual(ids["1003"], 3)
-        self.assertEqual(self.plex_auth(2)[:3], ("authorized", TOKENS["1002"], "Hannah Home"))
-        self.assertEqual(self.plex_auth(3)[:3], ("authorized", TOKENS["1003"], "Max Managed"))
-        state, token, _, error = self.plex_auth(4)
-        self.assertEqual((state, token), ("error", None))
-        self.assertIn("no longer on this server", error)
+        self.assertEqual((ids["1002"], ids["1003"], ids["2001"]), (hannah, maxp, None))
+        self.assertEqual(self.plex_auth(hannah)[:3],
+                         ("authorized", TOKENS["1002"], "Hannah Home"))
+        self.assertEqual(self.plex_auth(maxp)[:3], ("authorized", TOKENS["1003"], "Max Managed"))
+        st, status, _ = self.stack.api("GET", "/api/status?profile=%d" % hannah)
+        self.assertEqual(st, 200)
+        self.assertEqual((status["auth"]["plex"]["authorized"], status["auth"]["plex"]["user"]),
+                         (True, "Hannah Home"))
         switches = sorted(k for k in self.fakes.calls("plextv")["calls"]
                           if k.endswith("/switch"))
         self.assertEqual(switches, ["POST /api/home/users/1003/switch"])
@@ -170,15 +175,22 @@ class PeopleCase(unittest.TestCase):
                 p["shared"] = False
         self.fakes.post("plextv", "/_control/state", {"household": hh})
         self.refresh()
-        state, token, _, error = self.plex_auth(2)
+        state, token, _, error = self.plex_auth(hannah)
         self.assertEqual((state, token), ("error", None))
         self.assertIn("Hannah Home has no access to this Plex server", error)
-        self.assertEqual(self.plex_auth(3)[0], "authorized")
+        self.assertEqual(self.plex_auth(maxp)[0], "authorized")
+        # No longer on the server's list at all: said so.
+        self.fakes.post("plextv", "/_control/state",
+                        {"household": [p for p in hh if p["id"] != "1002"]})
+        self.refresh()
+        state, token, _, error = self.plex_auth(hannah)
+        self.assertEqual((state, token), ("error", None))
+        self.assertIn("no longer on this server's list", error)
 
         # The owner signs out of Plex: the others' tokens go too.
         st, _, _ = self.stack.api("DELETE", "/api/auth/plex")
         self.assertEqual(st, 200)
-        self.assertEqual(self.plex_auth(3)[:2], ("none", None))
+        self.assertEqual(self.plex_auth(maxp)[:2], ("none", None))
         conn = self.stack.db()
         try:
             left = conn.execute("SELECT COUNT(*) FROM plex_users WHERE server_token IS NOT"
@@ -188,12 +200,11 @@ class PeopleCase(unittest.TestCase):
         self.assertEqual(left, 0)
 
     def test_moving_plex_url_forgets_the_profiles_tokens(self):
-        self.add_profile(3, "Max", "1003")
         self.refresh()
-        self.assertEqual(self.plex_auth(3)[0], "authorized")
+        maxp = self.add_profile("Max", "1003")
         st, _, _ = self.stack.api("PUT", "/api/settings", {"plex_url": "http://127.0.0.2:32400"})
         self.assertEqual(st, 200)
-        state, token, _, error = self.plex_auth(3)
+        state, token, _, error = self.plex_auth(maxp)
         self.assertEqual((state, token), ("none", None))
         self.assertIn("The Plex server changed", error)
         self.stack.api("PUT", "/api/settings", {"plex_url": self.fakes.urls["plex"]})
