@@ -16,7 +16,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 SECS=${FUZZ_SECONDS:-60}
 OUT=./fuzz-out
 BUILD_ONLY=0
-ALL="fuzz_request fuzz_multipart fuzz_json_body fuzz_plex fuzz_trakt fuzz_guid"
+ALL="fuzz_request fuzz_multipart fuzz_json_body fuzz_plex fuzz_trakt fuzz_guid fuzz_plexxml"
 
 while getopts "s:o:b" opt; do
 	case $opt in
