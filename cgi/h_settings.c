@@ -170,6 +170,9 @@ settings_plex_url_guard(sqlite3 *db, json_object *body)
 	if (!json_object_object_get_ex(body, "plex_url", &v) ||
 	    !json_object_is_type(v, json_type_string))
 		return 0;
+	/* plex_url is the installation's: another profile's PUT of it is refused below. */
+	if (pts_db_profile(db) != 1)
+		return 0;
 	scratch = json_object_new_object();
 	bad = pts_settings_validate(body, scratch);
 	json_object_put(scratch);

@@ -118,19 +118,26 @@ fail:
 	return -1;
 }
 
-/* Is there a profile id in the installation's file? 1, 0, or -1 on an error. */
+/* ATTACH (attach = 1) or DETACH pts.db as "inst" on db. 0 or -1 (logged). */
 static int
-dbp_exists(const char *inst_path, int64_t id)
+dbp_attach(sqlite3 *db, const char *inst_path, int attach)
 {
-	sqlite3 *inst = NULL;
-	int64_t n = 0;
+	sqlite3_stmt *st = pts_db_prepare(db, attach ? "ATTACH DATABASE ? AS inst" :
+	    "DETACH DATABASE inst");
 	int rc;
 
-	if (pts_db_open(inst_path, &inst) != 0)
+	if (st == NULL)
 		return -1;
-	rc = pts_db_int(inst, &n, 0, "SELECT COUNT(*) FROM profiles WHERE id = ?", "i", id);
-	pts_db_close(inst);
-	return rc != 0 ? -1 : n > 0;
+	if (attach)
+		sqlite3_bind_text(st, 1, inst_path, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		pts_log_raw(PTS_LOG_ERROR, "db: %s %s: %s", attach ? "attach" : "detach", inst_path,
+		    sqlite3_errmsg(db));
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -138,12 +145,13 @@ pts_db_open_profile(const char *data_dir, int64_t id, sqlite3 **out)
 {
 	char inst_path[PTS_PATH_MAX], path[PTS_PATH_MAX];
 	sqlite3 *db = NULL;
-	sqlite3_stmt *st;
-	int n, rc;
+	struct stat st;
+	int64_t n = 0;
+	int n_path, existed;
 
 	*out = NULL;
-	n = snprintf(inst_path, sizeof(inst_path), "%s/" DBP_INSTALLATION_FILE, data_dir);
-	if (n < 0 || (size_t)n >= sizeof(inst_path)) {
+	n_path = snprintf(inst_path, sizeof(inst_path), "%s/" DBP_INSTALLATION_FILE, data_dir);
+	if (n_path < 0 || (size_t)n_path >= sizeof(inst_path)) {
 		pts_log_raw(PTS_LOG_ERROR, "db: path too long under %s", data_dir);
 		return -1;
 	}
@@ -151,24 +159,30 @@ pts_db_open_profile(const char *data_dir, int64_t id, sqlite3 **out)
 		return pts_db_open(inst_path, out);
 	if (id < 1)
 		return 1;
-	if ((rc = dbp_exists(inst_path, id)) != 1)
-		return rc == 0 ? 1 : -1;
 	if (dbp_ensure_dir(data_dir) != 0 || pts_db_profile_path(data_dir, id, path,
-	    sizeof(path)) != 0 || pts_db_connect(path, id, &db) != 0)
+	    sizeof(path)) != 0)
 		return -1;
-	if (dbp_migrate(db, path) != 0)
+	/*
+	 * The row in pts.db decides whether the profile exists. It is read through this
+	 * connection (one more connection to pts.db opened and closed in a forked job child
+	 * would disturb SQLite's per-process lock records), then pts.db is detached while the
+	 * profile's own file is migrated, so every step reaches the profile's own tables.
+	 */
+	existed = lstat(path, &st) == 0;
+	if (pts_db_connect(path, id, &db) != 0)
+		return -1;
+	if (dbp_attach(db, inst_path, 1) != 0 ||
+	    pts_db_int(db, &n, 0, "SELECT COUNT(*) FROM inst.profiles WHERE id = ?", "i", id) != 0)
 		goto fail;
-	st = pts_db_prepare(db, "ATTACH DATABASE ? AS inst");
-	if (st == NULL)
-		goto fail;
-	sqlite3_bind_text(st, 1, inst_path, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		pts_log_raw(PTS_LOG_ERROR, "db: attach %s to profile %lld: %s", inst_path,
-		    (long long)id, sqlite3_errmsg(db));
-		goto fail;
+	if (n == 0) {
+		pts_db_close(db);
+		if (!existed)
+			(void)pts_db_profile_remove(data_dir, id);
+		return 1;
 	}
+	if (dbp_attach(db, inst_path, 0) != 0 || dbp_migrate(db, path) != 0 ||
+	    dbp_attach(db, inst_path, 1) != 0)
+		goto fail;
 	*out = db;
 	return 0;
 fail:

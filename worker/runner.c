@@ -297,6 +297,12 @@ pts_runner_start_ready(sqlite3 *db, const char *dbpath, volatile sig_atomic_t *t
 		/* Claim it before forking, so a restart never runs it twice at once. */
 		if (pts_runner_claim(db, ready[i].id) != 0)
 			continue;
+		/*
+		 * A child opens its own connections; SQLite's per-process record of the open
+		 * files and their locks must then hold only the parent's main handle, which the
+		 * child never touches: the profiles' handles are closed (reopened on need).
+		 */
+		pts_wprof_close_all();
 		pid = fork();
 		if (pid < 0) {
 			PTS_ERROR("fork: %s", strerror(errno));

@@ -48,6 +48,13 @@ CONFIG_DEFAULTS = {
     "batch_error_over": 0,     # >0: POST /sync/history with more items -> 500, not applied
 }
 STR_KEYS = {"client_id", "client_secret", "username"}
+# Households: the fields that hold one Trakt account's state. The corpus's account is ""; a
+# token installed with {"account": NAME} (POST /_control/token) reaches account NAME, whose
+# state starts empty. Authed calls swap the fields to their token's account under the lock.
+ACCOUNT_FIELDS = ("history", "next_play_id", "hist_version", "cache", "activity", "ratings",
+                  "watchlist", "watchlist_ids", "playback", "scrobble_calls", "watching")
+# Play ids of each further account start this far apart (ids stay unique across accounts).
+ACCOUNT_ID_SPAN = 100_000_000
 BOOL_KEYS = {"enforce_post_rate", "oauth_requires_api_headers", "account_locked"}
 def rate_limited(name, period, limit, until, retry_after):
     rl = {"name": name, "period": period, "limit": limit, "remaining": 0,
@@ -55,15 +62,6 @@ def rate_limited(name, period, limit, until, retry_after):
     return HttpError(429, {"error": "rate limit exceeded"},
                      {"Retry-After": str(max(1, int(math.ceil(retry_after)))),
                       "X-Ratelimit": json.dumps(rl)})
-
-
-# Households: what each Trakt account has of its own. The corpus fills the default account
-# (""); another account ("account" of POST /_control/token) starts empty. The attributes of
-# the account a request is for are swapped in under the lock (use_account).
-ACCOUNT_ATTRS = ("history", "next_play_id", "hist_version", "cache", "activity", "ratings",
-                 "watchlist", "watchlist_ids", "playback", "scrobble_calls", "watching")
-# Play ids of account n start here * n (ids stay unique across accounts).
-ACCOUNT_PLAY_ID_STRIDE = 10_000_000
 
 
 class FakeTrakt(TraktListsMixin, FakeApp):
@@ -149,29 +147,32 @@ class FakeTrakt(TraktListsMixin, FakeApp):
             self.devices = collections.OrderedDict()   # device_code -> record
             self.last_write = {}
             self.get_times = {}
-            self.account = ""           # the account whose attributes are loaded
-            self.accounts = {}          # other accounts' saved attributes
-            self.token_account = {}     # access token -> account name ("" is the default)
-
-    def use_account(self, name):
-        """Load account name's state (under self.lock). A new account starts empty."""
-        if name == self.account:
-            return
-        self.accounts[self.account] = {a: getattr(self, a) for a in ACCOUNT_ATTRS}
-        st = self.accounts.pop(name, None)
-        if st is None:
-            base = int(now()) - 86400
-            st = {"history": [], "hist_version": 0, "cache": {}, "ratings": {},
-                  "activity": {k: base for k in self.activity},
-                  "next_play_id": HISTORY_ID_BASE + ACCOUNT_PLAY_ID_STRIDE *
-                  (len(self.accounts) + 1), "watchlist": [], "watchlist_ids": 100,
-                  "playback": [], "scrobble_calls": [], "watching": None}
-        for a, v in st.items():
-            setattr(self, a, v)
-        self.account = name
+            self.account = ""          # whose state ACCOUNT_FIELDS hold now
+            self.accounts = {}         # other accounts' saved state: name -> {field: value}
+            self.token_account = {}    # access token -> account name (absent: "")
+            self.account_names = [""]  # in order of first use (for play id ranges)
 
     def reset(self):
         self.load(self.factory())
+
+    def use_account(self, name):
+        """Make ACCOUNT_FIELDS hold account name's state (the lock must be held)."""
+        if name == self.account:
+            return
+        self.accounts[self.account] = {f: getattr(self, f) for f in ACCOUNT_FIELDS}
+        st = self.accounts.pop(name, None)
+        if st is None:
+            if name not in self.account_names:
+                self.account_names.append(name)
+            base = now() - 86400
+            st = {"history": [], "hist_version": 1, "cache": {}, "ratings": {},
+                  "next_play_id": HISTORY_ID_BASE + ACCOUNT_ID_SPAN *
+                  self.account_names.index(name),
+                  "activity": {k: base for k in self.activity}, "watchlist": [],
+                  "watchlist_ids": 100, "playback": [], "scrobble_calls": [], "watching": None}
+        for f, v in st.items():
+            setattr(self, f, v)
+        self.account = name
 
     def _set_history_from(self, entries, initial=False):
         plays = []
@@ -228,6 +229,7 @@ class FakeTrakt(TraktListsMixin, FakeApp):
     def get_state(self, req):
         wanted = set(filter(None, (req.query.get("keys") or "").split(",")))
         with self.lock:
+            self.use_account(req.query.get("account") or "")
             st = dict(self.cfg)
             st["catalog"] = self.catalog.to_json()
             st["history"] = [p.render() for p in self.history]
@@ -245,6 +247,7 @@ class FakeTrakt(TraktListsMixin, FakeApp):
         allowed = set(CONFIG_DEFAULTS) | {"catalog", "history", "tokens", "ratings",
                                           "watchlist", "playback"}
         check_keys(patch, allowed)
+        self.use_account("")
         for key in CONFIG_DEFAULTS:
             if key not in patch:
                 continue
@@ -312,12 +315,9 @@ class FakeTrakt(TraktListsMixin, FakeApp):
                 self.check_rate(req, token)
             if token is None:
                 return handler(req, *args)
-            with self.lock:
+            with self.lock:   # reentrant: the handler takes it again
                 self.use_account(self.token_account.get(token, ""))
-                try:
-                    return handler(req, *args)
-                finally:
-                    self.use_account("")
+                return handler(req, *args)
         return wrapped
 
     def token_valid(self, access):
@@ -445,7 +445,10 @@ class FakeTrakt(TraktListsMixin, FakeApp):
             if dev["status"] != "approved":
                 raise HttpError(400, {"error": "authorization_pending"})
             dev["status"] = "used"
-            return json_response(self.issue_token())
+            tok = self.issue_token()
+            if dev.get("account"):
+                self.token_account[tok["access_token"]] = dev["account"]
+            return json_response(tok)
 
     def h_token(self, req):
         body = req.json_object()
@@ -468,7 +471,7 @@ class FakeTrakt(TraktListsMixin, FakeApp):
             if old_access in self.tokens:
                 self.tokens[old_access]["revoked"] = True
             tok = self.issue_token()
-            if old_access in self.token_account:      # a refresh keeps its account
+            if old_access in self.token_account:
                 self.token_account[tok["access_token"]] = self.token_account[old_access]
             return json_response(tok)
 
@@ -497,11 +500,12 @@ class FakeTrakt(TraktListsMixin, FakeApp):
                 "<button>Approve</button></form></body></html>" % html_escape(msg))
         return Response(200, page, "text/html; charset=utf-8")
 
-    def decide_device(self, user_code, status):
+    def decide_device(self, user_code, status, account=""):
         with self.lock:
             for dev in reversed(self.devices.values()):
                 if dev["status"] == "pending" and (not user_code or dev["user_code"] == user_code):
                     dev["status"] = status
+                    dev["account"] = account   # whose account the token will reach
                     return dev
         return None
 
@@ -660,7 +664,7 @@ class FakeTrakt(TraktListsMixin, FakeApp):
     def h_settings(self, req):
         with self.lock:
             d = copy.deepcopy(self.settings_template)
-            name = self.account or self.cfg["username"]
+            name = self.account or self.cfg["username"]   # a further account: its name
             d["user"].update({"username": name, "name": name.title()})
             d["user"]["ids"]["slug"] = name.lower()
             return json_response(d)
@@ -693,31 +697,23 @@ class FakeTrakt(TraktListsMixin, FakeApp):
     # ==== control ========================================================================
 
     def c_history(self, req):
-        """GET /_control/history[?account=NAME]: that account's plays (default: the corpus's)."""
         with self.lock:
             self.use_account(req.query.get("account") or "")
-            try:
-                return json_response({"history": [p.render() for p in self.history],
-                                      "count": len(self.history)})
-            finally:
-                self.use_account("")
+            return json_response({"history": [p.render() for p in self.history],
+                                  "count": len(self.history)})
 
     def c_token(self, req):
-        """POST /_control/token {access_token?, account?, ...}: a token of account ("" the
-        default; another name is another person's Trakt account, empty at first)."""
         body = req.json_object(required=False)
         access = body.get("access_token") or secrets.token_hex(32)
-        account = body.get("account", "")
         if not isinstance(access, str):
             raise HttpError(400, {"error": "access_token must be a string"})
+        account = body.get("account", "")
         if not isinstance(account, str):
             raise HttpError(400, {"error": "account must be a string"})
         with self.lock:
-            tok = self.install_token(access, {k: v for k, v in body.items() if k != "account"})
+            tok = self.install_token(access, body)
             if account:
                 self.token_account[access] = account
-            else:
-                self.token_account.pop(access, None)
             return json_response(tok)
 
     def c_expire_token(self, req):
@@ -747,7 +743,10 @@ class FakeTrakt(TraktListsMixin, FakeApp):
         code = body.get("user_code")
         if code is not None and not isinstance(code, str):
             raise HttpError(400, {"error": "user_code must be a string"})
-        dev = self.decide_device(code, "approved" if action == "approve" else "denied")
+        account = body.get("account", "")
+        if not isinstance(account, str):
+            raise HttpError(400, {"error": "account must be a string"})
+        dev = self.decide_device(code, "approved" if action == "approve" else "denied", account)
         if dev is None:
             raise HttpError(404, {"error": "no pending device code"})
         return json_response({"device_code": dev["device_code"], "user_code": dev["user_code"],
