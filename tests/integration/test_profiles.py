@@ -236,6 +236,21 @@ class TestProfiles(unittest.TestCase):
         st, got, _ = self.api("PUT", "/api/settings?profile=2", {"sync_ratings": False})
         self.assertEqual(st, 200, got)
 
+    def test_ea_schedule_is_the_profiles(self):
+        """Each profile has its own schedule clock: the worker computes profile 2's alone."""
+        st, got, _ = self.api("PUT", "/api/settings?profile=2", {"sync_interval_hours": 2})
+        self.assertEqual(st, 200, got)
+        sched = wait_for(lambda: self.get("/api/status?profile=2")["schedule"]["next_run_at"],
+                         timeout=SYNC_TIMEOUT, step=0.1, what="profile 2's next run")
+        self.assertEqual(self.get("/api/status?profile=2")["schedule"]["interval_hours"], 2)
+        self.assertIsNone(self.get("/api/status")["schedule"]["next_run_at"])
+        self.assertEqual(self.get("/api/status")["schedule"]["interval_hours"], 0)
+        listed = {p["id"]: p for p in self.get("/api/profiles")["profiles"]}
+        self.assertEqual(listed[2]["next_run_at"], sched)
+        self.assertIsNone(listed[1]["next_run_at"])
+        st, got, _ = self.api("PUT", "/api/settings?profile=2", {"sync_interval_hours": 0})
+        self.assertEqual(st, 200, got)
+
     def test_f_trakt_sign_in_of_profile_2(self):
         """The device flow on ?profile=2 signs profile 2 in, to the kid's account."""
         st, got, _ = self.api("POST", "/api/auth/trakt?profile=2")
@@ -334,6 +349,23 @@ class TestProfiles(unittest.TestCase):
         st, got, _ = self.api("POST", "/api/sync/stop?profile=2")
         self.assertEqual(st, 409, got)   # nothing of the kid's runs
         self.assertEqual(self.get("/api/status?profile=2")["sync"]["state"], "idle")
+
+    def test_ja_undo_is_the_profiles(self):
+        """Undo of profile 2's run takes its plays off the kid's account, nothing else."""
+        owner = plays()
+        self.assertTrue(plays("kid"))
+        st, got, _ = self.api("POST", "/api/runs/%d/undo?profile=2" % self.kid_run)
+        self.assertEqual(st, 202, got)
+        undo = got["run_id"]
+
+        def ended():
+            run = next(r for r in self.get("/api/runs?profile=2")["runs"] if r["id"] == undo)
+            return run if run["status"] != "running" else None
+        run = wait_for(ended, timeout=SYNC_TIMEOUT, step=0.2, what="undo run")
+        self.assertEqual((run["status"], run["trigger"], run["profile"]), ("ok", "undo", 2))
+        self.assertEqual(plays("kid"), [])
+        self.assertEqual(plays(), owner)
+        self.assertEqual([r["id"] for r in self.get("/api/runs")["runs"]], [self.owner_run])
 
     # ---- delete ----
     def test_k_delete(self):
