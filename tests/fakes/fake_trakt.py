@@ -245,6 +245,19 @@ class FakeTrakt(TraktListsMixin, FakeApp):
                 setter(patch[key])
         if "history" in patch:
             self._history_changed(True, True)
+        # A list replaced through control stands for a person's change on trakt.tv: its
+        # last_activities stamps move as they do on a real write.
+        t = now()
+        stamps = {"ratings": [(k, "rated_at") for k in ("movies", "shows", "seasons",
+                                                        "episodes")],
+                  "watchlist": [(k, "watchlisted_at") for k in ("movies", "shows", "seasons",
+                                                                "episodes")]
+                  + [("watchlist", "updated_at")],
+                  "playback": [("movies", "paused_at"), ("episodes", "paused_at")]}
+        for key, leaves in stamps.items():
+            if key in patch:
+                for leaf in leaves:
+                    self.activity[leaf] = t
         if "tokens" in patch:
             toks = patch["tokens"]
             if not isinstance(toks, dict):

@@ -20,6 +20,8 @@ static const struct pts_feature *const feat_all[] = {
 	&pts_feature_playback,
 	NULL
 };
+/* Each feature's kind of data, in the order of feat_all. */
+static const unsigned feat_kind[] = { PTS_CKPT_RATINGS, PTS_CKPT_WATCHLIST, PTS_CKPT_PLAYBACK };
 
 /* Longest ids JSON text stored with a change (a movie's or show's ids). */
 #define FEAT_IDS_LEN 256
@@ -37,8 +39,20 @@ pts_feat_any_enabled(sqlite3 *db)
 	return 0;
 }
 
+unsigned
+pts_feat_enabled_kinds(sqlite3 *db)
+{
+	unsigned kinds = 0;
+	size_t i;
+
+	for (i = 0; feat_all[i] != NULL; i++)
+		if (pts_settings_get_bool(db, feat_all[i]->setting))
+			kinds |= feat_kind[i];
+	return kinds;
+}
+
 size_t
-pts_feat_open(struct pts_feat_set *s, const struct pts_feat_env *env)
+pts_feat_open(struct pts_feat_set *s, const struct pts_feat_env *env, unsigned skip)
 {
 	size_t i;
 
@@ -50,6 +64,11 @@ pts_feat_open(struct pts_feat_set *s, const struct pts_feat_env *env)
 
 		if (!pts_settings_get_bool(env->w->db, f->setting))
 			continue;
+		if (skip & feat_kind[i]) {
+			PTS_INFO("%s: nothing moved on Plex or Trakt since the last sync: not read",
+			    f->name);
+			continue;
+		}
 		if (pts_wctx_cancelled(env->w))
 			break;
 		if (f->open(&s->env, &st) != 0) {
@@ -58,6 +77,7 @@ pts_feat_open(struct pts_feat_set *s, const struct pts_feat_env *env)
 			continue;
 		}
 		s->f[s->n] = f;
+		s->kind[s->n] = feat_kind[i];
 		s->state[s->n++] = st;
 	}
 	return s->n;
@@ -70,6 +90,7 @@ feat_drop(struct pts_feat_set *s, size_t i)
 	s->f[i]->close(s->state[i]);
 	memmove(&s->f[i], &s->f[i + 1], (s->n - i - 1) * sizeof(s->f[0]));
 	memmove(&s->state[i], &s->state[i + 1], (s->n - i - 1) * sizeof(s->state[0]));
+	memmove(&s->kind[i], &s->kind[i + 1], (s->n - i - 1) * sizeof(s->kind[0]));
 	s->n--;
 }
 
@@ -125,6 +146,7 @@ pts_feat_apply(struct pts_feat_set *s)
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
+		int64_t errors = s->env.run->errors;
 		int rc;
 
 		if (pts_wctx_cancelled(s->env.w))
@@ -137,6 +159,9 @@ pts_feat_apply(struct pts_feat_set *s)
 			PTS_ERROR("%s: not completed", s->f[i]->name);
 			s->env.run->errors++;
 		}
+		/* In step: the next sync may leave this kind out while nothing of it moves. */
+		if (rc == 0 && s->env.run->errors == errors)
+			s->done |= s->kind[i];
 	}
 	(void)pts_run_save_counts(s->env.run);
 	return 0;

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checkpoint.h"
 #include "guid.h"
 #include "idindex.h"
 #include "ledger.h"
@@ -40,6 +41,9 @@
 
 /* Features the engine can hold. */
 #define PTS_FEAT_MAX 4
+
+/* The features as kinds of data: the checkpoint's bits (PTS_CKPT_RATINGS, ...). */
+#define PTS_FEAT_KINDS (PTS_CKPT_RATINGS | PTS_CKPT_WATCHLIST | PTS_CKPT_PLAYBACK)
 
 enum pts_feat_kind {
 	PTS_FEAT_MOVIE,
@@ -93,16 +97,23 @@ extern const struct pts_feature pts_feature_playback;
 struct pts_feat_set {
 	const struct pts_feature *f[PTS_FEAT_MAX];
 	void *state[PTS_FEAT_MAX];
+	unsigned kind[PTS_FEAT_MAX];         /* each one's PTS_CKPT_* bit */
 	size_t n;
+	unsigned done;                       /* kinds whose apply ended clean (no error, warning) */
 	char section[PTS_PLEX_KEY_LEN];
 	struct pts_feat_env env;
 };
 
 /* 1 when the setting of some feature is on. */
 int pts_feat_any_enabled(sqlite3 *db);
+/* The kinds (PTS_CKPT_* bits) of the features whose setting is on. */
+unsigned pts_feat_enabled_kinds(sqlite3 *db);
 
-/* Open every enabled feature (zeroes s first). Returns how many are open. */
-size_t pts_feat_open(struct pts_feat_set *s, const struct pts_feat_env *env);
+/*
+ * Open every enabled feature but those whose kind is in skip (nothing of theirs moved since
+ * the checkpoint: incremental.h), zeroing s first. Returns how many are open.
+ */
+size_t pts_feat_open(struct pts_feat_set *s, const struct pts_feat_env *env, unsigned skip);
 
 /* Announce a library; a feature that fails is closed. */
 void pts_feat_library(struct pts_feat_set *s, const char *section, int is_show);
@@ -112,7 +123,8 @@ int pts_feat_item(struct pts_feat_set *s, enum pts_feat_kind kind,
     const struct pts_plex_item *it, const struct pts_ids *ids, int season, int episode,
     const char *key);
 
-/* Let each feature write. 0, or 1 when cancelled (failures are logged and counted). */
+/* Let each feature write. 0, or 1 when cancelled (failures are logged and counted). A
+ * feature that ends without an error or a warning of its own adds its kind to s->done. */
 int pts_feat_apply(struct pts_feat_set *s);
 
 void pts_feat_close(struct pts_feat_set *s);

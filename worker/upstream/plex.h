@@ -76,6 +76,7 @@ struct pts_plex_filter {
 	int watched_only;                    /* viewCount>=1 */
 	int64_t viewed_since;                /* lastViewedAt>>=EPOCH */
 	int64_t updated_since;               /* updatedAt>>=EPOCH */
+	int64_t rated_since;                 /* lastRatedAt>>=EPOCH */
 };
 
 struct pts_plex_item {
@@ -120,6 +121,11 @@ enum pts_http_result pts_plex_sections(struct pts_plex *c, struct pts_plex_secti
 
 /* Count items of a type in a section (container size 0 → totalSize). filter may be NULL. */
 enum pts_http_result pts_plex_count(struct pts_plex *c, const char *section, int type,
+    const struct pts_plex_filter *filter, int64_t *total);
+
+/* The same over every library of the server (GET /library/all?type=, as python-plexapi's
+ * Library.search): one call tells whether anything of a type moved anywhere. */
+enum pts_http_result pts_plex_count_all(struct pts_plex *c, int type,
     const struct pts_plex_filter *filter, int64_t *total);
 
 /*
