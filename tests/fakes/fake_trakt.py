@@ -46,6 +46,7 @@ CONFIG_DEFAULTS = {
     "account_locked": False,   # every authed call -> 423
     "history_cap": 0,          # >0: POST /sync/history -> 420 once history holds this many
     "batch_error_over": 0,     # >0: POST /sync/history with more items -> 500, not applied
+    "watchlist_cap": 0,        # >0: limits.watchlist.item_count; an addition past it -> 420
 }
 STR_KEYS = {"client_id", "client_secret", "username"}
 BOOL_KEYS = {"enforce_post_rate", "oauth_requires_api_headers", "account_locked"}
@@ -637,6 +638,8 @@ class FakeTrakt(TraktListsMixin, FakeApp):
             name = self.cfg["username"]
             d["user"].update({"username": name, "name": name.title()})
             d["user"]["ids"]["slug"] = name.lower()
+            if self.cfg["watchlist_cap"]:
+                d["limits"]["watchlist"]["item_count"] = self.cfg["watchlist_cap"]
             return json_response(d)
 
     def h_search(self, req, id_type, raw_id):

@@ -205,6 +205,13 @@ class TraktListsMixin:
             added = {k: 0 for k in KINDS}
             existing = {k: 0 for k in KINDS}
             present = {id(w["movie"] or w["ep"] or w["show"]) for w in self.watchlist}
+            cap = self.cfg.get("watchlist_cap", 0)
+            new = {id(m or e or sh) for _, m, sh, e, se in items if se is None} - present
+            if cap and len(self.watchlist) + len(new) > cap:
+                # As Trakt: past the account's cap nothing of the call is applied.
+                raise HttpError(420, {"error": "account limit exceeded"},
+                                {"X-Account-Limit": str(cap),
+                                 "X-Upgrade-URL": "https://trakt.tv/vip"})
             t = now()
             for item, movie, show, ep, season in items:
                 kind = self._kind(movie, show, ep, season) + "s"

@@ -593,9 +593,47 @@ eng_count(struct engine *e)
 	return 0;
 }
 
-/* Actions that write to the Plex server and so move its lastViewedAt or lastRatedAt. */
-#define ENGINE_PLEX_WRITES "('" PTS_ACT_MARK_WATCHED_PLEX "','" PTS_ACT_RATE_PLEX "','" \
-	PTS_ACT_PLAYBACK_PLEX "')"
+/* Our writes that Plex stamps (lastViewedAt, lastRatedAt), per count of the quick check. */
+static const struct {
+	enum pts_ckpt_own own;
+	const char *type;            /* changes.type */
+	const char *act1, *act2;     /* the actions that move it (act2 may repeat act1) */
+} eng_own[] = {
+	{ PTS_CKPT_OWN_VIEWED_MOVIES, "movie", PTS_ACT_MARK_WATCHED_PLEX, PTS_ACT_PLAYBACK_PLEX },
+	{ PTS_CKPT_OWN_VIEWED_EPISODES, "episode", PTS_ACT_MARK_WATCHED_PLEX,
+	    PTS_ACT_PLAYBACK_PLEX },
+	{ PTS_CKPT_OWN_RATED_MOVIES, "movie", PTS_ACT_RATE_PLEX, PTS_ACT_RATE_PLEX },
+	{ PTS_CKPT_OWN_RATED_SHOWS, "show", PTS_ACT_RATE_PLEX, PTS_ACT_RATE_PLEX },
+	{ PTS_CKPT_OWN_RATED_EPISODES, "episode", PTS_ACT_RATE_PLEX, PTS_ACT_RATE_PLEX },
+};
+
+/*
+ * Where the next quick check counts Plex's stamps from: this run's start, or the second of
+ * our last write to Plex, with how many of our writes it will count (ck->plex_own). Views
+ * and ratings made by someone else during the run before that second are left to the next
+ * full read. 0 or -1.
+ */
+static int
+eng_plex_since(struct engine *e, int64_t started, struct pts_ckpt *ck)
+{
+	int64_t last = 0;
+	size_t i;
+
+	if (pts_db_int(e->w->db, &last, 0, "SELECT MAX(created_at) FROM changes WHERE run_id = ?"
+	    " AND result = ? AND action IN (?, ?, ?)", "issss",
+	    e->run->id, pts_ledger_result_name(PTS_LEDGER_DONE), PTS_ACT_MARK_WATCHED_PLEX,
+	    PTS_ACT_RATE_PLEX, PTS_ACT_PLAYBACK_PLEX) != 0)
+		return -1;
+	ck->plex_since = last > started ? last : started;
+	for (i = 0; i < sizeof(eng_own) / sizeof(eng_own[0]); i++)
+		if (pts_db_int(e->w->db, &ck->plex_own[eng_own[i].own], 0, "SELECT COUNT(*) FROM"
+		    " changes WHERE run_id = ? AND result = ? AND type = ? AND action IN (?, ?)"
+		    " AND created_at >= ?", "issssi", e->run->id,
+		    pts_ledger_result_name(PTS_LEDGER_DONE), eng_own[i].type, eng_own[i].act1,
+		    eng_own[i].act2, ck->plex_since) != 0)
+			return -1;
+	return 0;
+}
 
 /*
  * The checkpoint for the next (incremental) run, after a good one: the kinds now in step
@@ -605,11 +643,11 @@ eng_count(struct engine *e)
  */
 static void
 eng_checkpoint(struct engine *e, const struct pts_ckpt *old, struct pts_trakt_activities *acts,
-    unsigned want, unsigned moved, int64_t started, int64_t last_mark, int refused)
+    unsigned want, unsigned moved, int64_t started, int refused)
 {
 	unsigned kept = old != NULL ? want & ~moved & old->kinds : 0;
 	struct pts_ckpt ck;
-	int64_t nchanges = 0, last_plex = 0;
+	int64_t nchanges = 0;
 	char *dir;
 
 	memset(&ck, 0, sizeof(ck));
@@ -639,14 +677,8 @@ eng_checkpoint(struct engine *e, const struct pts_ckpt *old, struct pts_trakt_ac
 	    pts_incr_pwl_marks(e->plex, &ck.pwl_total, &ck.pwl_newest) != PTS_HTTP_OK) {
 		ck.kinds &= ~PTS_CKPT_WATCHLIST;
 	}
-	/* Plex stamps our own writes too: views from after the last of them are new. */
-	if (pts_db_int(e->w->db, &last_plex, 0, "SELECT MAX(settled_at) FROM changes"
-	    " WHERE run_id = ? AND result = 'done' AND action IN " ENGINE_PLEX_WRITES, "i",
-	    e->run->id) != 0)
+	if (eng_plex_since(e, started, &ck) != 0)
 		return;
-	if (last_mark > last_plex)
-		last_plex = last_mark;
-	ck.plex_since = last_plex >= started ? last_plex + 1 : started;
 	/* A run that left kinds out was no full read: the one due still comes. */
 	ck.full_at = kept != 0 ? old->full_at : started;
 	pts_incr_feat_cfg(e->w->db, ck.feat_cfg, sizeof(ck.feat_cfg));
@@ -691,11 +723,8 @@ eng_sync(struct engine *e)
 	if (quick) {
 		rc = eng_unchanged(e, &ck, want, &acts, &moved);
 		if (rc == 1) {
+			/* The checkpoint stays as it is: its Plex counts still hold. */
 			PTS_INFO("nothing changed on Plex or Trakt since the last sync: done");
-			if (!e->run->dry_run) {
-				ck.plex_since = started;
-				(void)pts_ckpt_store(e->w->db, &ck);
-			}
 			return PTS_JOB_DONE;
 		}
 		if (pts_wctx_cancelled(e->w))
@@ -751,8 +780,7 @@ eng_sync(struct engine *e)
 	if (rc == PTS_JOB_DONE)
 		rc = pts_feat_apply(&e->feats);
 	if (rc == PTS_JOB_DONE)
-		eng_checkpoint(e, have_ck == 1 ? &ck : NULL, &acts, want, moved, started, last_mark,
-		    refused);
+		eng_checkpoint(e, have_ck == 1 ? &ck : NULL, &acts, want, moved, started, refused);
 	return rc;
 }
 

@@ -322,15 +322,17 @@ feat_refusal(long status)
  */
 static int
 feat_refused(const struct pts_feat_env *env, const char *list, int remove, int64_t batch,
-    long status, size_t left)
+    long status, size_t left, int64_t cap)
 {
 	char cap_text[64] = "";
-	int64_t cap = 0;
 
 	if (pts_ledger_settle_batch(env->w->db, batch, PTS_LEDGER_FAILED, PTS_BATCH_SETTLED) != 0)
 		PTS_ERROR("%s: could not record the refused batch", list);
-	if (status == PTS_TLIST_ACCOUNT_LIMIT &&
-	    pts_tlist_limit(env->trakt, list, &cap) == PTS_HTTP_OK && cap > 0)
+	/* The cap, unless it was read before the write already (cap >= 0). */
+	if (status == PTS_TLIST_ACCOUNT_LIMIT && cap < 0 &&
+	    pts_tlist_limit(env->trakt, list, &cap) != PTS_HTTP_OK)
+		cap = 0;
+	if (status == PTS_TLIST_ACCOUNT_LIMIT && cap > 0)
 		snprintf(cap_text, sizeof(cap_text), ": %lld items", (long long)cap);
 	(void)pts_run_warn(env->run, "%s: Trakt refused the %s because %s%s; %zu %s left undone,"
 	    " the other kinds went on", list, remove ? "removals" : "additions",
@@ -338,9 +340,43 @@ feat_refused(const struct pts_feat_env *env, const char *list, int remove, int64
 	return PTS_FEAT_REFUSED;
 }
 
+/*
+ * Additions w[0..n) to a list that holds have entries, before any is sent: the cap read
+ * from /users/settings into *cap (0: none named, -1: not read), and how many fit. Those past
+ * it are recorded failed and named in a warning. Returns how many to send.
+ */
+static size_t
+feat_fit_cap(const struct pts_feat_env *env, const char *list, struct pts_feat_tw *w,
+    size_t n, int64_t have, int64_t *cap)
+{
+	size_t fit, i;
+
+	*cap = -1;
+	if (n == 0 || have < 0)
+		return n;
+	if (pts_tlist_limit(env->trakt, list, cap) != PTS_HTTP_OK) {
+		PTS_WARN("%s: cannot read the account's limits: sent as they are", list);
+		*cap = -1;
+		return n;
+	}
+	if (*cap <= 0 || have + (int64_t)n <= *cap)
+		return n;
+	fit = have >= *cap ? 0 : (size_t)(*cap - have);
+	for (i = fit; i < n; i++) {
+		w[i].change.detail = w[i].detail[0] ? w[i].detail : NULL;
+		if (pts_feat_record(env, 0, &w[i].change, PTS_LEDGER_FAILED, NULL) != 0)
+			PTS_ERROR("%s: could not record an addition left undone", list);
+	}
+	(void)pts_run_warn(env->run, "%s: not all additions were sent because the account's limit"
+	    " would be passed: %lld items, %lld on Trakt; %zu %s left undone, the other kinds"
+	    " went on", list, (long long)*cap, (long long)have, n - fit, n - fit == 1 ? "item" :
+	    "items");
+	return fit;
+}
+
 int
 pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remove,
-    struct pts_feat_tw *w, size_t n, int64_t *changed)
+    struct pts_feat_tw *w, size_t n, int64_t have, int64_t *changed)
 {
 	struct pts_tlist_item items[PTS_TLIST_BATCH];
 	struct pts_change ch[PTS_TLIST_BATCH];
@@ -348,9 +384,12 @@ pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remov
 	int64_t rows[PTS_TLIST_BATCH];
 	unsigned char nf[PTS_TLIST_BATCH];
 	sqlite3 *db = env->w->db;
-	size_t from, i, k;
+	size_t from, i, k, want = n;
 	long status = 0;
+	int64_t cap = -1;
 
+	if (!remove)
+		n = feat_fit_cap(env, list, w, n, have, &cap);
 	for (from = 0; from < n; from += k) {
 		int64_t batch = 0;
 		enum pts_http_result r;
@@ -373,7 +412,7 @@ pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remov
 		(void)pts_progress_flush(&env->run->progress, 0);
 		r = pts_tlist_write(env->trakt, list, remove, items, k, &status);
 		if (r == PTS_HTTP_HTTP_ERROR && pts_tlist_refused(status))
-			return feat_refused(env, list, remove, batch, status, n - from);
+			return feat_refused(env, list, remove, batch, status, want - from, cap);
 		if (r == PTS_HTTP_OK) {
 			for (i = 0; i < k; i++)
 				nf[i] = items[i].not_found != 0;
@@ -405,7 +444,8 @@ pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remov
 		if (r == PTS_HTTP_HTTP_ERROR)
 			return -1;
 	}
-	return 0;
+	/* Additions past the cap were left undone: the kind is not in step. */
+	return n < want ? PTS_FEAT_REFUSED : 0;
 }
 
 int

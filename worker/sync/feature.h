@@ -181,9 +181,14 @@ struct pts_feat_tw {
  * limit, 423 locked, 426 VIP only): the batch is settled failed, not counted as errors, the
  * run has a warning (pts_run_warn) naming the kind, the cap and what was left undone, and no
  * more writes of that kind go out this run. A feature returns it from apply: not an error.
+ *
+ * have (additions only; -1: no check): the entries on Trakt's list now. The list's cap is
+ * then read from /users/settings first, and additions past it are not attempted: what fits
+ * is sent, the rest recorded failed, and the run gets the same kind of warning (naming the
+ * cap and what was left undone); PTS_FEAT_REFUSED then too.
  */
 int pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remove,
-    struct pts_feat_tw *w, size_t n, int64_t *changed);
+    struct pts_feat_tw *w, size_t n, int64_t have, int64_t *changed);
 
 /* A dry run: record w[0..n) as 'planned' in one transaction. 0 or -1. */
 int pts_feat_trakt_plan(const struct pts_feat_env *env, struct pts_feat_tw *w, size_t n);

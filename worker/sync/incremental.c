@@ -11,10 +11,23 @@
 #include "plexdisc.h"
 #include "settings.h"
 
-/* Plex types a views count covers (movies, episodes) and a ratings count (and shows). */
-static const int incr_viewed_types[] = { PTS_PLEX_TYPE_MOVIE, PTS_PLEX_TYPE_EPISODE };
-static const int incr_rated_types[] = { PTS_PLEX_TYPE_MOVIE, PTS_PLEX_TYPE_SHOW,
-    PTS_PLEX_TYPE_EPISODE };
+/* The Plex counts of the quick check: a type, which stamp, the kinds it speaks for. */
+struct incr_count {
+	int type;
+	int rated;                   /* lastRatedAt; else lastViewedAt */
+	enum pts_ckpt_own own;       /* our own writes among what it counts */
+	unsigned kinds;
+};
+
+/* Views move lastViewedAt, and so do resume points (Plex dates every position). */
+static const struct incr_count incr_counts[] = {
+	{ PTS_PLEX_TYPE_MOVIE, 0, PTS_CKPT_OWN_VIEWED_MOVIES, PTS_CKPT_WATCHED | PTS_CKPT_PLAYBACK },
+	{ PTS_PLEX_TYPE_EPISODE, 0, PTS_CKPT_OWN_VIEWED_EPISODES,
+	    PTS_CKPT_WATCHED | PTS_CKPT_PLAYBACK },
+	{ PTS_PLEX_TYPE_MOVIE, 1, PTS_CKPT_OWN_RATED_MOVIES, PTS_CKPT_RATINGS },
+	{ PTS_PLEX_TYPE_SHOW, 1, PTS_CKPT_OWN_RATED_SHOWS, PTS_CKPT_RATINGS },
+	{ PTS_PLEX_TYPE_EPISODE, 1, PTS_CKPT_OWN_RATED_EPISODES, PTS_CKPT_RATINGS },
+};
 
 /* The settings that change what a feature decides: another value reads them all again. */
 static const enum pts_setting_key incr_cfg_keys[] = { PTS_KEY_RATINGS_CONFLICT,
@@ -84,31 +97,6 @@ pts_incr_pwl_marks(struct pts_plex *plex, int64_t *total, int64_t *newest)
 	return r;
 }
 
-/* 1 when some item of types[0..n) has field >= since on the server, 0 when none. */
-static enum pts_http_result
-incr_plex_any(struct pts_plex *plex, const int *types, size_t n, int rated, int64_t since,
-    int *any)
-{
-	struct pts_plex_filter f;
-	size_t i;
-
-	memset(&f, 0, sizeof(f));
-	if (rated)
-		f.rated_since = since;
-	else
-		f.viewed_since = since;
-	*any = 0;
-	for (i = 0; i < n && !*any; i++) {
-		int64_t count = 0;
-		enum pts_http_result r = pts_plex_count_all(plex, types[i], &f, &count);
-
-		if (r != PTS_HTTP_OK)
-			return r;
-		*any = count > 0;
-	}
-	return PTS_HTTP_OK;
-}
-
 enum pts_http_result
 pts_incr_moved(sqlite3 *db, struct pts_plex *plex, struct pts_trakt *trakt,
     const struct pts_ckpt *ck, unsigned want, struct pts_trakt_activities *acts,
@@ -119,7 +107,6 @@ pts_incr_moved(sqlite3 *db, struct pts_plex *plex, struct pts_trakt *trakt,
 	char cfg[PTS_CKPT_CFG_LEN];
 	enum pts_http_result r;
 	size_t i;
-	int any;
 
 	memset(acts, 0, sizeof(*acts));
 	*moved = want & ~ck->kinds;
@@ -141,20 +128,23 @@ pts_incr_moved(sqlite3 *db, struct pts_plex *plex, struct pts_trakt *trakt,
 		if ((want & kinds[i]) && pts_incr_trakt_mark(acts, kinds[i]) != *marks[i])
 			*moved |= kinds[i];
 
-	/* Plex: views (and resume points, which move lastViewedAt too), then ratings. */
-	if (want & ~*moved & (PTS_CKPT_WATCHED | PTS_CKPT_PLAYBACK)) {
-		if ((r = incr_plex_any(plex, incr_viewed_types, sizeof(incr_viewed_types) /
-		    sizeof(incr_viewed_types[0]), 0, ck->plex_since, &any)) != PTS_HTTP_OK)
+	/* Plex: what was viewed or rated since, beyond our own writes. */
+	for (i = 0; i < sizeof(incr_counts) / sizeof(incr_counts[0]); i++) {
+		const struct incr_count *q = &incr_counts[i];
+		struct pts_plex_filter f;
+		int64_t count = 0;
+
+		if ((want & ~*moved & q->kinds) == 0)
+			continue;
+		memset(&f, 0, sizeof(f));
+		if (q->rated)
+			f.rated_since = ck->plex_since;
+		else
+			f.viewed_since = ck->plex_since;
+		if ((r = pts_plex_count_all(plex, q->type, &f, &count)) != PTS_HTTP_OK)
 			goto fail;
-		if (any)
-			*moved |= want & (PTS_CKPT_WATCHED | PTS_CKPT_PLAYBACK);
-	}
-	if (want & ~*moved & PTS_CKPT_RATINGS) {
-		if ((r = incr_plex_any(plex, incr_rated_types, sizeof(incr_rated_types) /
-		    sizeof(incr_rated_types[0]), 1, ck->plex_since, &any)) != PTS_HTTP_OK)
-			goto fail;
-		if (any)
-			*moved |= PTS_CKPT_RATINGS;
+		if (count != ck->plex_own[q->own])
+			*moved |= want & q->kinds;
 	}
 
 	/* plex.tv: the account watchlist's size and newest entry. */

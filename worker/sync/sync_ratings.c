@@ -259,7 +259,8 @@ rt_apply(void *p)
 		rc = rt_record_planned(s, wt, nwt, wp, nwp);
 		s->b.changed = (int64_t)(nwt + nwp);
 	} else {
-		rc = pts_feat_trakt_write(&s->b.env, "ratings", 0, wt, nwt, &s->b.changed);
+		/* No cap for ratings in /users/settings: none checked before (a 420 still stops them). */
+		rc = pts_feat_trakt_write(&s->b.env, "ratings", 0, wt, nwt, -1, &s->b.changed);
 		/* Refused on Trakt for the account: the Plex side still follows Trakt. */
 		if (rc == 0 || rc == PTS_FEAT_REFUSED) {
 			int prc = rt_write_plex(s, wp, nwp);
