@@ -17,7 +17,7 @@ import subprocess
 import time
 import unittest
 
-from fakes import Fakes
+from fakes import Fakes, next_second
 from stack import BUILD
 from syncenv import WORKER, SyncEnv
 
@@ -220,6 +220,7 @@ class TestRatings(FeatureCase):
     def test_conflicts_newest_wins(self):
         s = self.env(sync_ratings=True)
         self.sync(s)
+        next_second()
         # Léon changed in Plex after the last sync: Plex is newer → Trakt follows.
         FAKES.post("plex", "/_control/state", {"update_items": [
             {"ratingKey": "113", "userRating": 6.0}]})
@@ -403,6 +404,7 @@ class TestPlayback(FeatureCase):
         self.assertEqual(self.actions(s, run), [("playback_plex", "Batman Begins")])
         self.assertEqual(plex_items("103")["103"]["viewOffset"], 4200000)
         # Watched further in Plex since (a newer position): Trakt follows, Plex keeps it.
+        next_second()
         FAKES.post("plex", "/_control/state", {"update_items": [
             {"ratingKey": "103", "viewOffset": 5040000}]})
         run = self.sync(s)

@@ -11,9 +11,6 @@
 #include "jsonx.h"
 
 #define CKPT_KEY "sync_checkpoint"
-/* The JSON keys of pts_ckpt.plex_own, in its order. */
-static const char *const ckpt_own_keys[PTS_CKPT_OWN_N] = { "own_viewed_movies",
-    "own_viewed_episodes", "own_rated_movies", "own_rated_shows", "own_rated_episodes" };
 
 int
 pts_ckpt_load(sqlite3 *db, struct pts_ckpt *c)
@@ -21,7 +18,6 @@ pts_ckpt_load(sqlite3 *db, struct pts_ckpt *c)
 	char *text = NULL;
 	json_object *j;
 	const char *s;
-	size_t i;
 
 	memset(c, 0, sizeof(*c));
 	if (pts_db_text(db, &text, "SELECT value FROM meta WHERE key = ?", "s", CKPT_KEY) != 0)
@@ -32,8 +28,6 @@ pts_ckpt_load(sqlite3 *db, struct pts_ckpt *c)
 	free(text);
 	if (j == NULL)
 		return 0;
-	for (i = 0; i < PTS_CKPT_OWN_N; i++)
-		c->plex_own[i] = pts_json_int(j, ckpt_own_keys[i], 0);
 	c->kinds = (unsigned)pts_json_int(j, "kinds", PTS_CKPT_WATCHED);
 	c->ratings_at = pts_json_int(j, "ratings_at", 0);
 	c->watchlist_at = pts_json_int(j, "watchlist_at", 0);
@@ -58,11 +52,8 @@ int
 pts_ckpt_store(sqlite3 *db, const struct pts_ckpt *c)
 {
 	json_object *j = json_object_new_object();
-	size_t i;
 	int rc;
 
-	for (i = 0; i < PTS_CKPT_OWN_N; i++)
-		pts_json_add_int(j, ckpt_own_keys[i], c->plex_own[i]);
 	pts_json_add_int(j, "kinds", (int64_t)c->kinds);
 	pts_json_add_int(j, "ratings_at", c->ratings_at);
 	pts_json_add_int(j, "watchlist_at", c->watchlist_at);

@@ -30,19 +30,6 @@
 #define PTS_CKPT_WATCHLIST 0x4u
 #define PTS_CKPT_PLAYBACK 0x8u
 
-/*
- * The quick check's Plex counts (incremental.c), each against how many of the items it
- * counts were our own writes at or after plex_since: a count above that is someone else's.
- */
-enum pts_ckpt_own {
-	PTS_CKPT_OWN_VIEWED_MOVIES,
-	PTS_CKPT_OWN_VIEWED_EPISODES,
-	PTS_CKPT_OWN_RATED_MOVIES,
-	PTS_CKPT_OWN_RATED_SHOWS,
-	PTS_CKPT_OWN_RATED_EPISODES,
-	PTS_CKPT_OWN_N
-};
-
 struct pts_ckpt {
 	unsigned kinds;                   /* PTS_CKPT_* in step (an old checkpoint: watched) */
 	int64_t movies_watched_at;
@@ -51,7 +38,6 @@ struct pts_ckpt {
 	int64_t pwl_total, pwl_newest;    /* the account watchlist: totalSize, newest entry */
 	char feat_cfg[PTS_CKPT_CFG_LEN];  /* the features' settings then (incremental.h) */
 	int64_t plex_since;
-	int64_t plex_own[PTS_CKPT_OWN_N]; /* our writes the Plex counts since then include */
 	int64_t full_at;
 	char libs[PTS_CKPT_LIBS_LEN];     /* selected library keys, comma-separated */
 	char direction[32];

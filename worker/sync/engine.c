@@ -593,45 +593,23 @@ eng_count(struct engine *e)
 	return 0;
 }
 
-/* Our writes that Plex stamps (lastViewedAt, lastRatedAt), per count of the quick check. */
-static const struct {
-	enum pts_ckpt_own own;
-	const char *type;            /* changes.type */
-	const char *act1, *act2;     /* the actions that move it (act2 may repeat act1) */
-} eng_own[] = {
-	{ PTS_CKPT_OWN_VIEWED_MOVIES, "movie", PTS_ACT_MARK_WATCHED_PLEX, PTS_ACT_PLAYBACK_PLEX },
-	{ PTS_CKPT_OWN_VIEWED_EPISODES, "episode", PTS_ACT_MARK_WATCHED_PLEX,
-	    PTS_ACT_PLAYBACK_PLEX },
-	{ PTS_CKPT_OWN_RATED_MOVIES, "movie", PTS_ACT_RATE_PLEX, PTS_ACT_RATE_PLEX },
-	{ PTS_CKPT_OWN_RATED_SHOWS, "show", PTS_ACT_RATE_PLEX, PTS_ACT_RATE_PLEX },
-	{ PTS_CKPT_OWN_RATED_EPISODES, "episode", PTS_ACT_RATE_PLEX, PTS_ACT_RATE_PLEX },
-};
-
 /*
- * Where the next quick check counts Plex's stamps from: this run's start, or the second of
- * our last write to Plex, with how many of our writes it will count (ck->plex_own). Views
- * and ratings made by someone else during the run before that second are left to the next
- * full read. 0 or -1.
+ * Where the next quick check counts Plex's stamps from: this run's start, or just after our
+ * last write to Plex (Plex stamps our marks, ratings and positions too; it stamps seconds).
+ * Views and ratings made by someone else during the run before then, or in the same second
+ * as that write, are left to the next full read (PTS_CKPT_FULL_EVERY_S). 0 or -1.
  */
 static int
 eng_plex_since(struct engine *e, int64_t started, struct pts_ckpt *ck)
 {
 	int64_t last = 0;
-	size_t i;
 
-	if (pts_db_int(e->w->db, &last, 0, "SELECT MAX(created_at) FROM changes WHERE run_id = ?"
-	    " AND result = ? AND action IN (?, ?, ?)", "issss",
-	    e->run->id, pts_ledger_result_name(PTS_LEDGER_DONE), PTS_ACT_MARK_WATCHED_PLEX,
-	    PTS_ACT_RATE_PLEX, PTS_ACT_PLAYBACK_PLEX) != 0)
+	if (pts_db_int(e->w->db, &last, 0, "SELECT MAX(settled_at) FROM changes WHERE run_id = ?"
+	    " AND result = ? AND action IN (?, ?, ?)", "issss", e->run->id,
+	    pts_ledger_result_name(PTS_LEDGER_DONE), PTS_ACT_MARK_WATCHED_PLEX, PTS_ACT_RATE_PLEX,
+	    PTS_ACT_PLAYBACK_PLEX) != 0)
 		return -1;
-	ck->plex_since = last > started ? last : started;
-	for (i = 0; i < sizeof(eng_own) / sizeof(eng_own[0]); i++)
-		if (pts_db_int(e->w->db, &ck->plex_own[eng_own[i].own], 0, "SELECT COUNT(*) FROM"
-		    " changes WHERE run_id = ? AND result = ? AND type = ? AND action IN (?, ?)"
-		    " AND created_at >= ?", "issssi", e->run->id,
-		    pts_ledger_result_name(PTS_LEDGER_DONE), eng_own[i].type, eng_own[i].act1,
-		    eng_own[i].act2, ck->plex_since) != 0)
-			return -1;
+	ck->plex_since = last >= started ? last + 1 : started;
 	return 0;
 }
 

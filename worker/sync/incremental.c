@@ -15,18 +15,16 @@
 struct incr_count {
 	int type;
 	int rated;                   /* lastRatedAt; else lastViewedAt */
-	enum pts_ckpt_own own;       /* our own writes among what it counts */
 	unsigned kinds;
 };
 
 /* Views move lastViewedAt, and so do resume points (Plex dates every position). */
 static const struct incr_count incr_counts[] = {
-	{ PTS_PLEX_TYPE_MOVIE, 0, PTS_CKPT_OWN_VIEWED_MOVIES, PTS_CKPT_WATCHED | PTS_CKPT_PLAYBACK },
-	{ PTS_PLEX_TYPE_EPISODE, 0, PTS_CKPT_OWN_VIEWED_EPISODES,
-	    PTS_CKPT_WATCHED | PTS_CKPT_PLAYBACK },
-	{ PTS_PLEX_TYPE_MOVIE, 1, PTS_CKPT_OWN_RATED_MOVIES, PTS_CKPT_RATINGS },
-	{ PTS_PLEX_TYPE_SHOW, 1, PTS_CKPT_OWN_RATED_SHOWS, PTS_CKPT_RATINGS },
-	{ PTS_PLEX_TYPE_EPISODE, 1, PTS_CKPT_OWN_RATED_EPISODES, PTS_CKPT_RATINGS },
+	{ PTS_PLEX_TYPE_MOVIE, 0, PTS_CKPT_WATCHED | PTS_CKPT_PLAYBACK },
+	{ PTS_PLEX_TYPE_EPISODE, 0, PTS_CKPT_WATCHED | PTS_CKPT_PLAYBACK },
+	{ PTS_PLEX_TYPE_MOVIE, 1, PTS_CKPT_RATINGS },
+	{ PTS_PLEX_TYPE_SHOW, 1, PTS_CKPT_RATINGS },
+	{ PTS_PLEX_TYPE_EPISODE, 1, PTS_CKPT_RATINGS },
 };
 
 /* The settings that change what a feature decides: another value reads them all again. */
@@ -128,7 +126,7 @@ pts_incr_moved(sqlite3 *db, struct pts_plex *plex, struct pts_trakt *trakt,
 		if ((want & kinds[i]) && pts_incr_trakt_mark(acts, kinds[i]) != *marks[i])
 			*moved |= kinds[i];
 
-	/* Plex: what was viewed or rated since, beyond our own writes. */
+	/* Plex: what was viewed or rated since (our own writes are before plex_since). */
 	for (i = 0; i < sizeof(incr_counts) / sizeof(incr_counts[0]); i++) {
 		const struct incr_count *q = &incr_counts[i];
 		struct pts_plex_filter f;
@@ -143,7 +141,7 @@ pts_incr_moved(sqlite3 *db, struct pts_plex *plex, struct pts_trakt *trakt,
 			f.viewed_since = ck->plex_since;
 		if ((r = pts_plex_count_all(plex, q->type, &f, &count)) != PTS_HTTP_OK)
 			goto fail;
-		if (count != ck->plex_own[q->own])
+		if (count > 0)
 			*moved |= want & q->kinds;
 	}
 
