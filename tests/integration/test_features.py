@@ -624,5 +624,57 @@ class TestRatingsByTime(FeatureCase):
         self.assert_stable(s)
 
 
+class TestShowEpisodeRatingsByTime(FeatureCase):
+    """Shows and episodes too: Breaking Bad (show 300, Trakt show 1) and its S01E01 (320),
+    rated on both sides, newest wins by lastRatedAt against rated_at, in both orders."""
+
+    ITEMS = {"show": ("300", {"show": {"ids": {"trakt": 1}}}),
+             "episode": ("320", {"show": {"ids": {"trakt": 1}},
+                                 "episode": {"season": 1, "number": 1}})}
+
+    def trakt_rating(self, kind):
+        for r in trakt_state("ratings"):
+            if r["type"] == kind and r["show"]["ids"]["trakt"] == 1 and (
+                    kind == "show" or (r["episode"]["season"], r["episode"]["number"]) == (1, 1)):
+                return r["rating"]
+        return None
+
+    def rate_both(self, kind, plex, plex_at, trakt, trakt_at):
+        rk, ref = self.ITEMS[kind]
+        ratings = trakt_state("ratings")
+        ratings.append(dict(ref, type=kind, rating=trakt, rated_at=iso(trakt_at)))
+        FAKES.post("trakt", "/_control/state", {"ratings": ratings})
+        FAKES.post("plex", "/_control/state", {"update_items": [
+            {"ratingKey": rk, "userRating": float(plex), "lastRatedAt": int(plex_at)}]})
+
+    def check(self, kind, plex_newer):
+        t = time.time()
+        rk = self.ITEMS[kind][0]
+        if plex_newer:
+            self.rate_both(kind, 8, t - 100, 5, t - 1000)
+        else:
+            self.rate_both(kind, 8, t - 1000, 5, t - 100)
+        s = self.env(sync_ratings=True)
+        run = self.sync(s)
+        want = 8 if plex_newer else 5
+        acts = [a for a, _ in self.actions(s, run) if a in ("rate_trakt", "rate_plex")]
+        self.assertIn("rate_trakt" if plex_newer else "rate_plex", acts)
+        self.assertEqual(self.trakt_rating(kind), want)
+        self.assertEqual(plex_items(rk)[rk].get("userRating"), float(want))
+        self.assert_stable(s)
+
+    def test_show_rated_later_in_plex(self):
+        self.check("show", True)
+
+    def test_show_rated_later_on_trakt(self):
+        self.check("show", False)
+
+    def test_episode_rated_later_in_plex(self):
+        self.check("episode", True)
+
+    def test_episode_rated_later_on_trakt(self):
+        self.check("episode", False)
+
+
 if __name__ == "__main__":
     unittest.main()
