@@ -199,6 +199,7 @@ class FakePlex(FakeApp):
             for it in plex["items"]:
                 self.items[it["ratingKey"]] = it
                 self.order.append(it)
+            self._add_seasons()
             self.scrobbles, self.unscrobbles, self.rates, self.progress = [], [], [], []
             self.sessions = []         # streams playing now, set by the test (c_sessions)
             self.session_polls = 0
@@ -213,6 +214,25 @@ class FakePlex(FakeApp):
 
     def reset(self):
         self.load(self.factory())
+
+    def _add_seasons(self):
+        """As the real PMS: each season of a show is an item (type 3, rateable), here made
+        from its episodes' parentRatingKey and parentIndex when the corpus has none."""
+        for ep in [i for i in self.order if i["type"] == "episode"]:
+            rk, show = ep.get("parentRatingKey"), self.items.get(ep.get("grandparentRatingKey"))
+            if not rk or rk in self.items or show is None or ep.get("parentIndex") is None:
+                continue
+            n = ep["parentIndex"]
+            season = {"ratingKey": rk, "key": "/library/metadata/%s/children" % rk,
+                      "type": "season", "title": "Specials" if n == 0 else "Season %d" % n,
+                      "index": n, "parentRatingKey": show["ratingKey"],
+                      "parentGuid": show.get("guid"), "parentTitle": show.get("title"),
+                      "librarySectionID": show["librarySectionID"],
+                      "librarySectionTitle": show.get("librarySectionTitle"),
+                      "librarySectionKey": show.get("librarySectionKey"),
+                      "addedAt": ep.get("addedAt"), "updatedAt": ep.get("updatedAt")}
+            self.items[rk] = season
+            self.order.append(season)
 
     def _reindex(self):
         self.by_section = {}
@@ -276,6 +296,7 @@ class FakePlex(FakeApp):
                                                    "librarySectionID of a section)"})
             self.items = {it["ratingKey"]: it for it in items}
             self.order = list(self.items.values())
+            self._add_seasons()
         if "update_items" in patch:
             ups = patch["update_items"]
             if not isinstance(ups, list) or not all(isinstance(u, dict) and

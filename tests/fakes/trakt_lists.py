@@ -29,14 +29,23 @@ class TraktListsMixin:
     def _set_ratings_from(self, entries, t):
         self.ratings = {}
         for e in entries:
+            season = None
             try:
-                movie, show, ep = resolve_ref(self.catalog, e)
+                if e.get("type") == "season":
+                    # {type: season, show: {ids}, season: {number}}
+                    movie, show, ep = None, self.catalog.find_show(
+                        (e.get("show") or {}).get("ids")), None
+                    season = (e.get("season") or {}).get("number")
+                    if show is None or season not in show.seasons:
+                        raise ValueError("unknown season %r" % (e,))
+                else:
+                    movie, show, ep = resolve_ref(self.catalog, e)
             except (ValueError, AttributeError) as exc:
                 raise HttpError(400, {"error": "bad rating entry: %s" % exc})
             rated = parse_iso(e["rated_at"]) if e.get("rated_at") else t
-            self.ratings[self._item_key(movie, show, ep)] = {
+            self.ratings[self._item_key(movie, show, ep, season)] = {
                 "rating": e.get("rating", 10), "rated_at": rated, "movie": movie,
-                "show": show, "ep": ep, "season": None}
+                "show": show, "ep": ep, "season": season}
 
     def _set_watchlist_from(self, entries, t):
         self.watchlist = []

@@ -624,18 +624,23 @@ class TestRatingsByTime(FeatureCase):
         self.assert_stable(s)
 
 
-class TestShowEpisodeRatingsByTime(FeatureCase):
-    """Shows and episodes too: Breaking Bad (show 300, Trakt show 1) and its S01E01 (320),
-    rated on both sides, newest wins by lastRatedAt against rated_at, in both orders."""
+class TestShowSeasonEpisodeRatingsByTime(FeatureCase):
+    """Shows, seasons and episodes too: Breaking Bad (show 300, Trakt show 1), its season 1
+    (310) and S01E01 (320), rated on both sides, newest wins by lastRatedAt against rated_at,
+    in both orders."""
 
     ITEMS = {"show": ("300", {"show": {"ids": {"trakt": 1}}}),
              "episode": ("320", {"show": {"ids": {"trakt": 1}},
-                                 "episode": {"season": 1, "number": 1}})}
+                                 "episode": {"season": 1, "number": 1}}),
+             "season": ("310", {"show": {"ids": {"trakt": 1}}, "season": {"number": 1}})}
 
     def trakt_rating(self, kind):
         for r in trakt_state("ratings"):
-            if r["type"] == kind and r["show"]["ids"]["trakt"] == 1 and (
-                    kind == "show" or (r["episode"]["season"], r["episode"]["number"]) == (1, 1)):
+            if r["type"] != kind or r["show"]["ids"]["trakt"] != 1:
+                continue
+            if kind == "show" or (kind == "season" and r["season"]["number"] == 1) or (
+                    kind == "episode" and (r["episode"]["season"], r["episode"]["number"]) ==
+                    (1, 1)):
                 return r["rating"]
         return None
 
@@ -674,6 +679,12 @@ class TestShowEpisodeRatingsByTime(FeatureCase):
 
     def test_episode_rated_later_on_trakt(self):
         self.check("episode", False)
+
+    def test_season_rated_later_in_plex(self):
+        self.check("season", True)
+
+    def test_season_rated_later_on_trakt(self):
+        self.check("season", False)
 
 
 if __name__ == "__main__":

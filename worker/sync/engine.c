@@ -471,6 +471,28 @@ eng_on_episode(void *ctx, const struct pts_plex_item *it)
 	return 0;
 }
 
+/* A season (ratings only): matched by its show, found by parentRatingKey among the shows. */
+static int
+eng_on_season(void *ctx, const struct pts_plex_item *it)
+{
+	struct engine *e = ctx;
+	struct eng_show key = { (char *)it->parent_rating_key, { 0, 0, 0, "" } };
+	struct eng_show *s;
+
+	if (pts_wctx_cancelled(e->w))
+		return 1;
+	if (it->parent_rating_key == NULL || it->season < 0)
+		return 0;
+	s = bsearch(&key, e->pshows, e->npshows, sizeof(*s), eng_show_cmp);
+	if (s == NULL || pts_ids_empty(&s->ids))
+		return 0;
+	if (pts_feat_item(&e->feats, PTS_FEAT_SEASON, it, &s->ids, it->season, -1, NULL) != 0) {
+		e->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* List one library. A job result. */
 static int
 eng_scan_library(struct engine *e, struct eng_lib *l)
@@ -489,6 +511,10 @@ eng_scan_library(struct engine *e, struct eng_lib *l)
 			r = pts_plex_list(e->plex, l->key, PTS_PLEX_TYPE_EPISODE, NULL, eng_on_episode,
 			    e, NULL);
 		}
+		/* Seasons are rated too (and nothing else of theirs is synced). */
+		if (r == PTS_HTTP_OK && pts_feat_has(&e->feats, PTS_CKPT_RATINGS))
+			r = pts_plex_list(e->plex, l->key, PTS_PLEX_TYPE_SEASON, NULL, eng_on_season, e,
+			    NULL);
 	} else {
 		r = pts_plex_list(e->plex, l->key, PTS_PLEX_TYPE_MOVIE, NULL, eng_on_movie, e, NULL);
 	}

@@ -94,6 +94,17 @@ feat_drop(struct pts_feat_set *s, size_t i)
 	s->n--;
 }
 
+int
+pts_feat_has(const struct pts_feat_set *s, unsigned kind)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->kind[i] == kind)
+			return 1;
+	return 0;
+}
+
 void
 pts_feat_library(struct pts_feat_set *s, const char *section, int is_show)
 {
@@ -123,7 +134,8 @@ pts_feat_item(struct pts_feat_set *s, enum pts_feat_kind kind, const struct pts_
 	if (s->n == 0)
 		return 0;
 	if (key == NULL) {
-		if (pts_feat_key_show(ids, show_key, sizeof(show_key)) != 0)
+		if ((kind == PTS_FEAT_SEASON ? pts_feat_key_season(ids, season, show_key,
+		    sizeof(show_key)) : pts_feat_key_show(ids, show_key, sizeof(show_key))) != 0)
 			return 0;
 		key = show_key;
 	}
@@ -177,6 +189,20 @@ pts_feat_close(struct pts_feat_set *s)
 /* ==== Helpers ==== */
 
 int
+pts_feat_key_season(const struct pts_ids *ids, int season, char *buf, size_t len)
+{
+	char show[PTS_LEDGER_KEY_LEN];
+
+	if (season < 0 || pts_feat_key_show(ids, show, sizeof(show)) != 0)
+		return -1;
+	/* "show:..." becomes "season:...:N". */
+	if ((size_t)snprintf(buf, len, "season:%.*s:%d", (int)(PTS_LEDGER_KEY_LEN - 32),
+	    show + strlen("show:"), season) >= len)
+		return -1;
+	return 0;
+}
+
+int
 pts_feat_key_show(const struct pts_ids *ids, char *buf, size_t len)
 {
 	if (ids->tvdb > 0)
@@ -199,7 +225,8 @@ pts_feat_index_build(struct pts_feat_index *x, const struct pts_tlist *l)
 
 	memset(x, 0, sizeof(*x));
 	if (pts_idx_init(&x->movies, l->n) != 0 || pts_idx_init(&x->shows, l->n) != 0 ||
-	    pts_idx_init(&x->epshows, 64) != 0 || pts_idx_init(&x->eps, l->n) != 0)
+	    pts_idx_init(&x->epshows, 64) != 0 || pts_idx_init(&x->eps, l->n) != 0 ||
+	    pts_idx_init(&x->seasons, 16) != 0)
 		goto fail;
 	for (i = 0; i < l->n; i++) {
 		const struct pts_tlist_entry *e = &l->v[i];
@@ -226,6 +253,18 @@ pts_feat_index_build(struct pts_feat_index *x, const struct pts_tlist *l)
 				goto fail;
 			break;
 		case PTS_TLIST_SEASON:
+			/* Seasons share the episodes' show slots, in an index of their own. */
+			if (e->season < 0)
+				break;
+			slot = pts_idx_get_ids(&x->epshows, &e->ids);
+			if (slot < 0) {
+				slot = x->nslots++;
+				if (pts_idx_put_ids(&x->epshows, &e->ids, slot) != 0)
+					goto fail;
+			}
+			if (pts_idx_put(&x->seasons, PTS_IDX_EPISODE, pts_idx_episode(slot, e->season,
+			    0), (int32_t)i) != 0)
+				goto fail;
 			break;
 		}
 	}
@@ -250,6 +289,10 @@ pts_feat_index_find(const struct pts_feat_index *x, enum pts_feat_kind kind,
 		if (season < 0 || episode < 0 || (slot = pts_idx_get_ids(&x->epshows, ids)) < 0)
 			return -1;
 		return pts_idx_get(&x->eps, PTS_IDX_EPISODE, pts_idx_episode(slot, season, episode));
+	case PTS_FEAT_SEASON:
+		if (season < 0 || (slot = pts_idx_get_ids(&x->epshows, ids)) < 0)
+			return -1;
+		return pts_idx_get(&x->seasons, PTS_IDX_EPISODE, pts_idx_episode(slot, season, 0));
 	}
 	return -1;
 }
@@ -261,13 +304,15 @@ pts_feat_index_free(struct pts_feat_index *x)
 	pts_idx_free(&x->shows);
 	pts_idx_free(&x->epshows);
 	pts_idx_free(&x->eps);
+	pts_idx_free(&x->seasons);
 	x->nslots = 0;
 }
 
 const char *
 pts_feat_kind_name(enum pts_feat_kind kind)
 {
-	return kind == PTS_FEAT_MOVIE ? "movie" : kind == PTS_FEAT_SHOW ? "show" : "episode";
+	return kind == PTS_FEAT_MOVIE ? "movie" : kind == PTS_FEAT_SHOW ? "show" :
+	    kind == PTS_FEAT_SEASON ? "season" : "episode";
 }
 
 /* The ledger's form of a feature's change; ids is the caller's buffer for its ids text. */
@@ -282,7 +327,7 @@ feat_ledger_change(const struct pts_feat_change *c, char *ids, size_t idslen,
 	ch->item_key = c->key;
 	ch->title = c->title;
 	ch->show = c->show;
-	ch->season = c->kind == PTS_FEAT_EPISODE ? c->season : -1;
+	ch->season = c->kind == PTS_FEAT_EPISODE || c->kind == PTS_FEAT_SEASON ? c->season : -1;
 	ch->episode = c->kind == PTS_FEAT_EPISODE ? c->episode : -1;
 	ch->year = c->year;
 	ch->ids = ids;
@@ -536,6 +581,7 @@ pts_feat_obs_add(struct pts_feat_obsset *s, const struct pts_feat_item *it, int3
 {
 	const struct pts_plex_item *pi = it->plex;
 	struct pts_feat_obs *o;
+	const char *show;
 
 	if (pts_array_grow(&s->v, &s->cap, s->n, s->size, PTS_FEAT_MAX_ITEMS, "feature items") != 0)
 		return NULL;
@@ -555,9 +601,12 @@ pts_feat_obs_add(struct pts_feat_obsset *s, const struct pts_feat_item *it, int3
 	o->tpos = tpos;
 	o->rating_key = pts_str_dup(pi->rating_key);
 	o->title = pts_str_dup(pi->title);
-	o->show = it->kind == PTS_FEAT_EPISODE ? pts_str_dup(pi->grandparent_title) : NULL;
+	/* The show's title: an episode's grandparent, a season's parent. */
+	show = it->kind == PTS_FEAT_EPISODE ? pi->grandparent_title : it->kind == PTS_FEAT_SEASON ?
+	    pi->parent_title : NULL;
+	o->show = pts_str_dup(show);
 	if (o->rating_key == NULL || (pi->title != NULL && o->title == NULL) ||
-	    (o->kind == PTS_FEAT_EPISODE && pi->grandparent_title != NULL && o->show == NULL)) {
+	    (show != NULL && o->show == NULL)) {
 		PTS_ERROR("features: out of memory keeping an item");
 		free(o->rating_key);
 		free(o->title);

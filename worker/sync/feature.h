@@ -48,7 +48,8 @@
 enum pts_feat_kind {
 	PTS_FEAT_MOVIE,
 	PTS_FEAT_SHOW,
-	PTS_FEAT_EPISODE
+	PTS_FEAT_EPISODE,
+	PTS_FEAT_SEASON          /* handed over only when some open feature takes seasons */
 };
 
 /* What a feature may use; everything borrowed from the engine for the run. */
@@ -68,8 +69,9 @@ struct pts_feat_env {
 struct pts_feat_item {
 	enum pts_feat_kind kind;
 	const struct pts_plex_item *plex;
-	const struct pts_ids *ids;           /* the movie's or show's; episodes: their show's */
-	int season, episode;                 /* -1 unless an episode */
+	const struct pts_ids *ids;           /* the movie's or show's; episodes, seasons: their
+	                                        show's */
+	int season, episode;                 /* -1 unless an episode (seasons: season only) */
 	const char *key;                     /* canonical item key (ledger keys; shows "show:…") */
 	const char *section;                 /* the library being scanned */
 };
@@ -115,10 +117,14 @@ unsigned pts_feat_enabled_kinds(sqlite3 *db);
  */
 size_t pts_feat_open(struct pts_feat_set *s, const struct pts_feat_env *env, unsigned skip);
 
+/* 1 when a feature of kind (a PTS_CKPT_* bit) is open. */
+int pts_feat_has(const struct pts_feat_set *s, unsigned kind);
+
 /* Announce a library; a feature that fails is closed. */
 void pts_feat_library(struct pts_feat_set *s, const char *section, int is_show);
 
-/* Hand over one matched item (key may be NULL for shows: made here). 0, or -1 (no memory). */
+/* Hand over one matched item (key may be NULL for shows and seasons: made here). 0, or -1
+ * (no memory). */
 int pts_feat_item(struct pts_feat_set *s, enum pts_feat_kind kind,
     const struct pts_plex_item *it, const struct pts_ids *ids, int season, int episode,
     const char *key);
@@ -133,10 +139,12 @@ void pts_feat_close(struct pts_feat_set *s);
 
 /* "show:tvdb:81189" (tvdb, then imdb, tmdb, trakt). 0, or -1 with no id. */
 int pts_feat_key_show(const struct pts_ids *ids, char *buf, size_t len);
+/* "season:tvdb:81189:1" (the show's id as above). 0, or -1 with no id. */
+int pts_feat_key_season(const struct pts_ids *ids, int season, char *buf, size_t len);
 
 /* Trakt list entries found by the ids of a Plex item (movies, shows, episodes apart). */
 struct pts_feat_index {
-	struct pts_idx movies, shows, epshows, eps;
+	struct pts_idx movies, shows, epshows, eps, seasons;
 	int32_t nslots;
 };
 int pts_feat_index_build(struct pts_feat_index *x, const struct pts_tlist *l);

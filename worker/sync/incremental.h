@@ -5,7 +5,7 @@
  *
  *   Trakt    GET /sync/last_activities: each kind's stamps (ms) against the checkpoint's
  *   Plex     GET /library/all?type=1|4&lastViewedAt>>=SINCE, size 0: views and resume points
- *            GET /library/all?type=1|2|4&lastRatedAt>>=SINCE, size 0: ratings
+ *            GET /library/all?type=1|2|3|4&lastRatedAt>>=SINCE, size 0: ratings
  *   plex.tv  the account watchlist's newest entry (one page of one): its totalSize and
  *            watchlistedAt against the checkpoint's
  *

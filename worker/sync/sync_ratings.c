@@ -197,7 +197,8 @@ rt_decide(struct ratings *s, const struct rt_obs *g, size_t n, struct pts_feat_t
 			snprintf(x->detail, sizeof(x->detail), "{\"rating\": %d, \"was\": null}",
 			    value);
 		x->item.kind = best->h.kind == PTS_FEAT_MOVIE ? PTS_TLIST_MOVIE :
-		    best->h.kind == PTS_FEAT_SHOW ? PTS_TLIST_SHOW : PTS_TLIST_EPISODE;
+		    best->h.kind == PTS_FEAT_SHOW ? PTS_TLIST_SHOW : best->h.kind == PTS_FEAT_SEASON ?
+		    PTS_TLIST_SEASON : PTS_TLIST_EPISODE;
 		x->item.ids = best->h.ids;
 		x->item.season = best->h.season;
 		x->item.episode = best->h.episode;

@@ -378,7 +378,7 @@ wl_item(void *p, const struct pts_feat_item *it)
 	int32_t tpos;
 	int in_plex, prev;
 
-	if (it->kind == PTS_FEAT_EPISODE || s->cur < 0)
+	if (it->kind == PTS_FEAT_EPISODE || it->kind == PTS_FEAT_SEASON || s->cur < 0)
 		return 0;
 	sec = &s->secs[s->cur];
 	/* Movies belong in movie libraries' collections, shows in show libraries'. */

@@ -119,6 +119,8 @@ pts_plex_parse_item(json_object *m, struct pts_plex_item *it)
 	it->grandparent_title = pts_json_str(m, "grandparentTitle");
 	it->grandparent_guid = pts_json_str(m, "grandparentGuid");
 	it->grandparent_rating_key = plex_str(m, "grandparentRatingKey");
+	it->parent_rating_key = plex_str(m, "parentRatingKey");
+	it->parent_title = pts_json_str(m, "parentTitle");
 	it->thumb = pts_json_str(m, "thumb");
 	v = plex_int(m, "year", 0);
 	it->year = v > 0 && v < 10000 ? (int)v : 0;
@@ -126,6 +128,11 @@ pts_plex_parse_item(json_object *m, struct pts_plex_item *it)
 	it->season = v >= 0 && v <= PTS_GUID_SEASON_MAX ? (int)v : -1;
 	v = plex_int(m, "index", -1);
 	it->episode = v >= 0 && v <= PTS_GUID_EPISODE_MAX ? (int)v : -1;
+	/* A season's own number is its index. */
+	if (it->type != NULL && strcmp(it->type, "season") == 0) {
+		it->season = v >= 0 && v <= PTS_GUID_SEASON_MAX ? (int)v : -1;
+		it->episode = -1;
+	}
 	it->view_count = plex_int(m, "viewCount", 0);
 	if (it->view_count < 0)
 		it->view_count = 0;

@@ -87,10 +87,13 @@ struct pts_plex_item {
 	const char *grandparent_title;       /* episodes: the show */
 	const char *grandparent_guid;
 	const char *grandparent_rating_key;
+	const char *parent_rating_key;       /* seasons: their show; episodes: their season */
+	const char *parent_title;            /* seasons: the show's title */
 	const char *thumb;                   /* a path on the server */
 	int year;                            /* 0 when absent */
-	int season;                          /* parentIndex (or from a legacy guid); -1 */
-	int episode;                         /* index (or from a legacy guid); -1 */
+	int season;                          /* parentIndex (or from a legacy guid); seasons:
+	                                        their index; -1 */
+	int episode;                         /* index (or from a legacy guid); -1 (seasons too) */
 	int64_t view_count;                  /* 0 when absent (unwatched) */
 	int64_t last_viewed_at;              /* epoch seconds; 0 when absent */
 	int64_t view_offset;                 /* ms; 0 when absent */
