@@ -683,8 +683,8 @@ eng_checkpoint(struct engine *e, const struct pts_ckpt *old, struct pts_trakt_ac
 	}
 	if (eng_plex_since(e, started, &ck) != 0)
 		return;
-	/* A run that left kinds out was no full read: the one due still comes. */
-	ck.full_at = kept != 0 ? old->full_at : started;
+	/* A run that left features out was no full read: the one due still comes. */
+	ck.full_at = (kept & PTS_FEAT_KINDS) != 0 ? old->full_at : started;
 	pts_incr_feat_cfg(e->w->db, ck.feat_cfg, sizeof(ck.feat_cfg));
 	eng_libs_key(e, ck.libs, sizeof(ck.libs));
 	dir = pts_settings_get_str(e->w->db, PTS_KEY_SYNC_DIRECTION);
