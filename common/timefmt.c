@@ -103,3 +103,28 @@ pts_time_parse(const char *s, int64_t *out)
 	*out = (int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60);
 	return 0;
 }
+
+int
+pts_time_parse_ms(const char *s, int64_t *out)
+{
+	const char *p;
+	int64_t sec, ms = 0;
+	int i;
+
+	if (pts_time_parse(s, &sec) != 0)
+		return -1;
+	/* The fraction, when there is one, follows the seconds: "...T12:34:56.789Z". */
+	p = strchr(s, 'T');
+	if (p == NULL)
+		p = strchr(s, ' ');
+	p = p != NULL ? strchr(p, '.') : NULL;
+	for (i = 0; i < 3; i++) {
+		ms *= 10;
+		if (p != NULL && isdigit((unsigned char)p[1 + i]))
+			ms += p[1 + i] - '0';
+		else
+			p = NULL;
+	}
+	*out = sec * 1000 + ms;
+	return 0;
+}

@@ -20,5 +20,7 @@ void pts_time_iso_ms(int64_t ms, char *buf, size_t len);
  * 0 or -1 when malformed.
  */
 int pts_time_parse(const char *s, int64_t *out);
+/* The same to epoch milliseconds (the first three digits of a fraction; none: .000). */
+int pts_time_parse_ms(const char *s, int64_t *out);
 
 #endif

@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 
 DEFAULT_CORPUS = "movies=10000,shows=800,episodes=40000,watched=0.2,seed=1"
 DEFAULT_LATENCY_MS = 20
-SERVICES = ("plex", "plextv", "trakt", "tmdb")
+SERVICES = ("plex", "plextv", "trakt", "tmdb", "plexdisc")
 
 # Targets (the issue): upstream reads of a first sync, history POSTs per new play, memory,
 # and the cost of a resync with nothing to do.
@@ -35,6 +35,9 @@ TARGET_READS = 100
 TARGET_PLAYS_PER_POST = 100
 TARGET_RSS_BYTES = 30 * 1000 * 1000
 TARGET_RESYNC_CALLS = 5
+# A resync with every kind on (ratings, watchlist, playback too), nothing changed.
+TARGET_RESYNC_EVERY_KIND_CALLS = 8
+EVERY_KIND = ("sync_ratings", "sync_watchlist", "sync_playback")
 
 # The worker's pacing relaxed for the benchmark (calls are still counted): no spacing between
 # history POSTs and a GET budget that never makes it wait.
@@ -220,7 +223,7 @@ def print_run(r):
     print_calls(r)
 
 
-def verdicts(first, resync, wrapped=False):
+def verdicts(first, resync, every=None, wrapped=False):
     """[(ok, text)] for every target; ok is None for a target not judged."""
     out = []
     reads, writes = split_calls(first["calls"])
@@ -256,6 +259,11 @@ def verdicts(first, resync, wrapped=False):
                 "resync calls %d <= %d" % (total, TARGET_RESYNC_CALLS)))
     out.append((resync["new_plays"] == 0,
                 "resync adds no play (%d)" % resync["new_plays"]))
+    if every is not None:
+        total = sum(sum(per.values()) for per in every["calls"].values())
+        out.append((every["rc"] == 0 and total <= TARGET_RESYNC_EVERY_KIND_CALLS,
+                    "resync with every kind on: calls %d <= %d" % (
+                        total, TARGET_RESYNC_EVERY_KIND_CALLS)))
     return out
 
 
@@ -294,14 +302,20 @@ def main():
         print_run(first)
         resync = b.run_worker("resync")
         print_run(resync)
-        res = verdicts(first, resync, wrapped=bool(args.wrap))
+        # Every kind on: one sync that reads the new kinds in full, then a resync.
+        for key in EVERY_KIND:
+            b.env.set(key, True)
+        print_run(b.run_worker("every kind on"))
+        every = b.run_worker("every kind on, resync")
+        print_run(every)
+        res = verdicts(first, resync, every, wrapped=bool(args.wrap))
         print("")
         print("== targets ==")
         for ok, text in res:
             print("%s  %s" % ("SKIP" if ok is None else "PASS" if ok else "FAIL", text))
         failed = [t for ok, t in res if ok is False]
-        if first["rc"] != 0 or resync["rc"] != 0:
-            for r in (first, resync):
+        if first["rc"] != 0 or resync["rc"] != 0 or every["rc"] != 0:
+            for r in (first, resync, every):
                 if r["rc"] != 0:
                     print("\n-- %s: worker output (tail) --\n%s" % (r["label"], r["log_tail"]))
         print("")

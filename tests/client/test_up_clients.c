@@ -370,7 +370,7 @@ static void
 test_plex(const struct fakes *f)
 {
 	struct pts_plex_section *secs = NULL;
-	struct pts_plex_filter flt = { 1, 0, 0 };
+	struct pts_plex_filter flt = { 1, 0, 0, 0 };
 	struct counter c1 = { 0 }, c2 = { 0 }, c3 = { 0 }, c4 = { 0 };
 	struct pts_plex *c = pts_plex_open(w);
 	int64_t total = -1, watched = -1, calls;

@@ -171,6 +171,7 @@ class FakePlex(FakeApp):
         r.add("GET", r"/library/sections/?", self.authed(self.h_sections))
         r.add("GET", r"/library/sections/([^/]+)/all", self.authed(self.h_all))
         r.add("GET", r"/library/sections/([^/]+)/allLeaves", self.authed(self.h_all_leaves))
+        r.add("GET", r"/library/all", self.authed(self.h_library_all))
         r.add("GET", r"/library/metadata/([^/]+)", self.authed(self.h_metadata))
         r.add("GET", r"/library/metadata/([^/]+)/allLeaves", self.authed(self.h_show_leaves))
         r.add("GET", r"/hubs/continueWatching/items", self.authed(self.h_continue))
@@ -209,6 +210,7 @@ class FakePlex(FakeApp):
             for it in plex["items"]:
                 self.items[it["ratingKey"]] = it
                 self.order.append(it)
+            self._add_seasons()
             self.scrobbles, self.unscrobbles, self.rates, self.progress = [], [], [], []
             self.sessions = []         # streams playing now, set by the test (c_sessions)
             # Other people's own state: {user id: {ratingKey: {PERSONAL_FIELDS...}}}, and
@@ -227,6 +229,25 @@ class FakePlex(FakeApp):
 
     def reset(self):
         self.load(self.factory())
+
+    def _add_seasons(self):
+        """As the real PMS: each season of a show is an item (type 3, rateable), here made
+        from its episodes' parentRatingKey and parentIndex when the corpus has none."""
+        for ep in [i for i in self.order if i["type"] == "episode"]:
+            rk, show = ep.get("parentRatingKey"), self.items.get(ep.get("grandparentRatingKey"))
+            if not rk or rk in self.items or show is None or ep.get("parentIndex") is None:
+                continue
+            n = ep["parentIndex"]
+            season = {"ratingKey": rk, "key": "/library/metadata/%s/children" % rk,
+                      "type": "season", "title": "Specials" if n == 0 else "Season %d" % n,
+                      "index": n, "parentRatingKey": show["ratingKey"],
+                      "parentGuid": show.get("guid"), "parentTitle": show.get("title"),
+                      "librarySectionID": show["librarySectionID"],
+                      "librarySectionTitle": show.get("librarySectionTitle"),
+                      "librarySectionKey": show.get("librarySectionKey"),
+                      "addedAt": ep.get("addedAt"), "updatedAt": ep.get("updatedAt")}
+            self.items[rk] = season
+            self.order.append(season)
 
     def _reindex(self):
         self.by_section = {}
@@ -302,6 +323,7 @@ class FakePlex(FakeApp):
                                                    "librarySectionID of a section)"})
             self.items = {it["ratingKey"]: it for it in items}
             self.order = list(self.items.values())
+            self._add_seasons()
         if "update_items" in patch:
             ups = patch["update_items"]
             if not isinstance(ups, list) or not all(isinstance(u, dict) and
@@ -310,6 +332,15 @@ class FakePlex(FakeApp):
                                                "existing item, field: value|null}"})
             for u in ups:
                 it = self.items[u["ratingKey"]]
+                # A new rating or resume point stands for one set in a Plex app: it is dated
+                # now (lastRatedAt, lastViewedAt) unless the update dates it itself.
+                t = int(now())
+                if u.get("userRating") is not None and "lastRatedAt" not in u and \
+                        u["userRating"] != it.get("userRating"):
+                    it["lastRatedAt"] = t
+                if u.get("viewOffset") is not None and "lastViewedAt" not in u and \
+                        u["viewOffset"] != it.get("viewOffset"):
+                    it["lastViewedAt"] = t
                 for k, v in u.items():
                     if k in ("ratingKey", "type", "librarySectionID"):
                         continue
@@ -493,6 +524,22 @@ class FakePlex(FakeApp):
         typenum = req.qint("type", None, 1, 99)
         return self._listing(req, key, typenum)
 
+    def h_library_all(self, req):
+        """Items of one type in every section (python-plexapi's Library.search): type is
+        required here; filters and paging as in a section listing."""
+        typenum = req.qint("type", None, 1, 99)
+        if typenum is None:
+            raise HttpError(400, {"error": "type required"})
+        filters = parse_filters(req)
+        with self.lock:
+            def build():
+                return [it for it in self.order if TYPE_NUM[it["type"]] == typenum
+                        and _match(it, filters)]
+            lst = self.cached(("all", typenum, tuple(filters)), build)
+            return self.page_reply(req, lst, {"title1": "All", "viewGroup": {
+                1: "movie", 2: "show", 4: "episode"}.get(typenum, "")},
+                req.query.get("includeGuids") == "1")
+
     def h_all_leaves(self, req, key):
         return self._listing(req, key, 4)
 
@@ -603,7 +650,8 @@ class FakePlex(FakeApp):
         return empty_response(200)
 
     def h_progress(self, req):
-        """Resume point: viewOffset = time (ms); 0 clears it. Watched state is not touched."""
+        """Resume point: viewOffset = time (ms); 0 clears it; lastViewedAt = now. The watched
+        state (viewCount) is not touched."""
         rk = self.lib_key(req)
         try:
             t = int(req.query.get("time", ""))
@@ -618,6 +666,8 @@ class FakePlex(FakeApp):
                 it.pop("viewOffset", None)
             else:
                 it["viewOffset"] = t
+            # As the real PMS: a reported position is a viewing, lastViewedAt moves.
+            it["lastViewedAt"] = int(now())
             self.progress.append({"ratingKey": rk, "time": t,
                                   "state": req.query.get("state")})
             self._changed()

@@ -90,7 +90,8 @@ class FakePlexDisc(FakeApp):
         if unknown:
             raise HttpError(400, {"error": "unknown state keys %s" % sorted(unknown)})
         if "watchlist" in patch:
-            t = int(time.time())
+            # A person's change comes after the last one: the newest entry is newer.
+            t = max(int(time.time()), self.watchlist[0][1] + 1 if self.watchlist else 0)
             wl = []
             for i, rk in enumerate(patch["watchlist"]):
                 if rk not in self.catalog:

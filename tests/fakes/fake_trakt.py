@@ -46,6 +46,7 @@ CONFIG_DEFAULTS = {
     "account_locked": False,   # every authed call -> 423
     "history_cap": 0,          # >0: POST /sync/history -> 420 once history holds this many
     "batch_error_over": 0,     # >0: POST /sync/history with more items -> 500, not applied
+    "watchlist_cap": 0,        # >0: limits.watchlist.item_count; an addition past it -> 420
 }
 STR_KEYS = {"client_id", "client_secret", "username"}
 # Households: the fields that hold one Trakt account's state. The corpus's account is ""; a
@@ -277,6 +278,19 @@ class FakeTrakt(TraktListsMixin, FakeApp):
                 setter(patch[key])
         if "history" in patch:
             self._history_changed(True, True)
+        # A list replaced through control stands for a person's change on trakt.tv: its
+        # last_activities stamps move as they do on a real write.
+        t = now()
+        stamps = {"ratings": [(k, "rated_at") for k in ("movies", "shows", "seasons",
+                                                        "episodes")],
+                  "watchlist": [(k, "watchlisted_at") for k in ("movies", "shows", "seasons",
+                                                                "episodes")]
+                  + [("watchlist", "updated_at")],
+                  "playback": [("movies", "paused_at"), ("episodes", "paused_at")]}
+        for key, leaves in stamps.items():
+            if key in patch:
+                for leaf in leaves:
+                    self.activity[leaf] = t
         if "tokens" in patch:
             toks = patch["tokens"]
             if not isinstance(toks, dict):
@@ -667,6 +681,8 @@ class FakeTrakt(TraktListsMixin, FakeApp):
             name = self.account or self.cfg["username"]   # a further account: its name
             d["user"].update({"username": name, "name": name.title()})
             d["user"]["ids"]["slug"] = name.lower()
+            if self.cfg["watchlist_cap"]:
+                d["limits"]["watchlist"]["item_count"] = self.cfg["watchlist_cap"]
             return json_response(d)
 
     def h_search(self, req, id_type, raw_id):

@@ -446,6 +446,53 @@ class FakesTest(unittest.TestCase):
                  {"update_items": [{"ratingKey": "nope"}]})
         self.assertEqual(r.status, 400)
 
+    def test_plex_library_all_seasons_and_dated_changes(self):
+        # /library/all: one type over every section, with filters and a count.
+        r = self.plex("/library/all?type=1&X-Plex-Container-Size=0").json()["MediaContainer"]
+        items = self.ctl("plex", "/_control/state")["items"]
+        self.assertEqual(r["totalSize"], sum(1 for i in items if i["type"] == "movie"))
+        self.assertEqual(self.plex("/library/all").status, 400)
+        # Seasons are items made from the episodes, rateable.
+        seasons = self.plex("/library/sections/2/all?type=3").json()["MediaContainer"]["Metadata"]
+        bb1 = next(m for m in seasons if m["parentRatingKey"] == "300" and m["index"] == 1)
+        lib = "identifier=com.plexapp.plugins.library"
+        t0 = int(time.time())
+        self.assertEqual(self.plex("/:/rate?key=%s&rating=6&%s" % (bb1["ratingKey"], lib),
+                                   method="PUT").status, 200)
+        q = "/library/all?type=3&X-Plex-Container-Size=0&lastRatedAt>>=%d" % t0
+        self.assertEqual(self.plex(q).json()["MediaContainer"]["totalSize"], 1)
+        # A position moves lastViewedAt; so do control changes of a rating or a position.
+        self.assertEqual(self.plex("/:/progress?key=103&time=60000&" + lib,
+                                   method="PUT").status, 200)
+        self.assertGreaterEqual(self.ctl("plex", "/_control/state?ratingKeys=103")[
+            "items"][0]["lastViewedAt"], t0)
+        self.ctl("plex", "/_control/state", {"update_items": [
+            {"ratingKey": "113", "userRating": 4.0}, {"ratingKey": "55", "viewOffset": 1000}]})
+        st = {i["ratingKey"]: i for i in self.ctl("plex", "/_control/state?ratingKeys=113,55")[
+            "items"]}
+        self.assertGreaterEqual(st["113"]["lastRatedAt"], t0)
+        self.assertGreaterEqual(st["55"]["lastViewedAt"], t0)
+
+    def test_trakt_watchlist_cap_and_moved_stamps(self):
+        self.ctl("trakt", "/_control/state", {"enforce_post_rate": False, "watchlist_cap": 3})
+        self.token("cap")
+        lim = self.trakt("GET", "/users/settings", token="cap").json()["limits"]
+        self.assertEqual(lim["watchlist"]["item_count"], 3)
+        before = self.trakt("GET", "/sync/last_activities", token="cap").json()
+        # Two on the list: one more fits, two more do not (nothing applied).
+        r = self.trakt("POST", "/sync/watchlist", {"movies": [{"ids": {"trakt": 1204}},
+                                                              {"ids": {"trakt": 1213}}]}, "cap")
+        self.assertEqual((r.status, r.headers.get("x-account-limit")), (420, "3"))
+        r = self.trakt("POST", "/sync/watchlist", {"movies": [{"ids": {"trakt": 1204}}]}, "cap")
+        self.assertEqual(r.status, 201)
+        # A list replaced through control moves its stamps.
+        time.sleep(0.01)
+        self.ctl("trakt", "/_control/state", {"playback": []})
+        after = self.trakt("GET", "/sync/last_activities", token="cap").json()
+        self.assertGreater(after["movies"]["paused_at"], before["movies"]["paused_at"])
+        self.assertGreater(after["watchlist"]["updated_at"], before["watchlist"]["updated_at"])
+        self.assertEqual(after["movies"]["rated_at"], before["movies"]["rated_at"])
+
     # ==== common: counters and faults =========================================
 
     def test_control_counters(self):

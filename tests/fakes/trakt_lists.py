@@ -29,14 +29,23 @@ class TraktListsMixin:
     def _set_ratings_from(self, entries, t):
         self.ratings = {}
         for e in entries:
+            season = None
             try:
-                movie, show, ep = resolve_ref(self.catalog, e)
+                if e.get("type") == "season":
+                    # {type: season, show: {ids}, season: {number}}
+                    movie, show, ep = None, self.catalog.find_show(
+                        (e.get("show") or {}).get("ids")), None
+                    season = (e.get("season") or {}).get("number")
+                    if show is None or season not in show.seasons:
+                        raise ValueError("unknown season %r" % (e,))
+                else:
+                    movie, show, ep = resolve_ref(self.catalog, e)
             except (ValueError, AttributeError) as exc:
                 raise HttpError(400, {"error": "bad rating entry: %s" % exc})
             rated = parse_iso(e["rated_at"]) if e.get("rated_at") else t
-            self.ratings[self._item_key(movie, show, ep)] = {
+            self.ratings[self._item_key(movie, show, ep, season)] = {
                 "rating": e.get("rating", 10), "rated_at": rated, "movie": movie,
-                "show": show, "ep": ep, "season": None}
+                "show": show, "ep": ep, "season": season}
 
     def _set_watchlist_from(self, entries, t):
         self.watchlist = []
@@ -205,6 +214,13 @@ class TraktListsMixin:
             added = {k: 0 for k in KINDS}
             existing = {k: 0 for k in KINDS}
             present = {id(w["movie"] or w["ep"] or w["show"]) for w in self.watchlist}
+            cap = self.cfg.get("watchlist_cap", 0)
+            new = {id(m or e or sh) for _, m, sh, e, se in items if se is None} - present
+            if cap and len(self.watchlist) + len(new) > cap:
+                # As Trakt: past the account's cap nothing of the call is applied.
+                raise HttpError(420, {"error": "account limit exceeded"},
+                                {"X-Account-Limit": str(cap),
+                                 "X-Upgrade-URL": "https://trakt.tv/vip"})
             t = now()
             for item, movie, show, ep, season in items:
                 kind = self._kind(movie, show, ep, season) + "s"

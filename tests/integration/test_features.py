@@ -17,7 +17,7 @@ import subprocess
 import time
 import unittest
 
-from fakes import Fakes
+from fakes import Fakes, next_second
 from stack import BUILD
 from syncenv import WORKER, SyncEnv
 
@@ -220,6 +220,7 @@ class TestRatings(FeatureCase):
     def test_conflicts_newest_wins(self):
         s = self.env(sync_ratings=True)
         self.sync(s)
+        next_second()
         # Léon changed in Plex after the last sync: Plex is newer → Trakt follows.
         FAKES.post("plex", "/_control/state", {"update_items": [
             {"ratingKey": "113", "userRating": 6.0}]})
@@ -403,6 +404,7 @@ class TestPlayback(FeatureCase):
         self.assertEqual(self.actions(s, run), [("playback_plex", "Batman Begins")])
         self.assertEqual(plex_items("103")["103"]["viewOffset"], 4200000)
         # Watched further in Plex since (a newer position): Trakt follows, Plex keeps it.
+        next_second()
         FAKES.post("plex", "/_control/state", {"update_items": [
             {"ratingKey": "103", "viewOffset": 5040000}]})
         run = self.sync(s)
@@ -516,7 +518,8 @@ class TestTraktLimits(FeatureCase):
         self.sync(s)
         calls = FAKES.calls("trakt")["calls"]
         self.assertEqual(calls.get("POST /sync/ratings"), 1)
-        self.assertEqual(calls.get("GET /users/settings", 0), 0)   # no cap for a lock
+        # Read once, for the watchlist's cap before its additions; none for the lock.
+        self.assertEqual(calls.get("GET /users/settings", 0), 1)
         self.assertEqual(trakt_ratings(), {1: 10, 6: 10})
         self.assertEqual(trakt_watchlist(), [("movie", 1), ("movie", 6), ("movie", 1204),
                                              ("show", 1)])
@@ -619,6 +622,69 @@ class TestRatingsByTime(FeatureCase):
         self.assertEqual(trakt_ratings()[1213], 8)
         self.assertEqual(plex_items("113")["113"]["userRating"], 8.0)
         self.assert_stable(s)
+
+
+class TestShowSeasonEpisodeRatingsByTime(FeatureCase):
+    """Shows, seasons and episodes too: Breaking Bad (show 300, Trakt show 1), its season 1
+    (310) and S01E01 (320), rated on both sides, newest wins by lastRatedAt against rated_at,
+    in both orders."""
+
+    ITEMS = {"show": ("300", {"show": {"ids": {"trakt": 1}}}),
+             "episode": ("320", {"show": {"ids": {"trakt": 1}},
+                                 "episode": {"season": 1, "number": 1}}),
+             "season": ("310", {"show": {"ids": {"trakt": 1}}, "season": {"number": 1}})}
+
+    def trakt_rating(self, kind):
+        for r in trakt_state("ratings"):
+            if r["type"] != kind or r["show"]["ids"]["trakt"] != 1:
+                continue
+            if kind == "show" or (kind == "season" and r["season"]["number"] == 1) or (
+                    kind == "episode" and (r["episode"]["season"], r["episode"]["number"]) ==
+                    (1, 1)):
+                return r["rating"]
+        return None
+
+    def rate_both(self, kind, plex, plex_at, trakt, trakt_at):
+        rk, ref = self.ITEMS[kind]
+        ratings = trakt_state("ratings")
+        ratings.append(dict(ref, type=kind, rating=trakt, rated_at=iso(trakt_at)))
+        FAKES.post("trakt", "/_control/state", {"ratings": ratings})
+        FAKES.post("plex", "/_control/state", {"update_items": [
+            {"ratingKey": rk, "userRating": float(plex), "lastRatedAt": int(plex_at)}]})
+
+    def check(self, kind, plex_newer):
+        t = time.time()
+        rk = self.ITEMS[kind][0]
+        if plex_newer:
+            self.rate_both(kind, 8, t - 100, 5, t - 1000)
+        else:
+            self.rate_both(kind, 8, t - 1000, 5, t - 100)
+        s = self.env(sync_ratings=True)
+        run = self.sync(s)
+        want = 8 if plex_newer else 5
+        acts = [a for a, _ in self.actions(s, run) if a in ("rate_trakt", "rate_plex")]
+        self.assertIn("rate_trakt" if plex_newer else "rate_plex", acts)
+        self.assertEqual(self.trakt_rating(kind), want)
+        self.assertEqual(plex_items(rk)[rk].get("userRating"), float(want))
+        self.assert_stable(s)
+
+    def test_show_rated_later_in_plex(self):
+        self.check("show", True)
+
+    def test_show_rated_later_on_trakt(self):
+        self.check("show", False)
+
+    def test_episode_rated_later_in_plex(self):
+        self.check("episode", True)
+
+    def test_episode_rated_later_on_trakt(self):
+        self.check("episode", False)
+
+    def test_season_rated_later_in_plex(self):
+        self.check("season", True)
+
+    def test_season_rated_later_on_trakt(self):
+        self.check("season", False)
 
 
 if __name__ == "__main__":

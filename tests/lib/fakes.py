@@ -114,6 +114,14 @@ class Fakes:
             return json.loads(r.read())["MediaContainer"]["machineIdentifier"]
 
 
+def next_second():
+    """Wait into the next wall-clock second. Plex stamps seconds, and a sync counts Plex's
+    changes from just after its own last write: a change made in that same second is left to
+    the next full read (worker/sync/engine.c), so a test that changes Plex right after a sync
+    that wrote to it steps past that second first."""
+    time.sleep(1.02 - time.time() % 1)
+
+
 def play_key(p):
     """A play's identity: the item and the minute (Trakt stores minutes)."""
     t = p["watched_at"][:16]

@@ -128,6 +128,41 @@ test_body_and_result(void)
 	json_object_put(ans);
 }
 
+/* A season rating: the season object itself, without episodes; flagged by its number. */
+static void
+test_season_body(void)
+{
+	struct pts_tlist_item it[2];
+	json_object *body, *ans;
+	char key[PTS_LEDGER_KEY_LEN];
+	struct pts_ids ids;
+
+	memset(it, 0, sizeof(it));
+	it[0].kind = PTS_TLIST_SEASON;
+	it[0].ids.tvdb = 81189;
+	it[0].season = 2;
+	it[0].episode = -1;
+	it[0].rating = 7;
+	it[1].kind = PTS_TLIST_SEASON;             /* no number: nothing to send */
+	it[1].ids.tvdb = 81189;
+	it[1].season = -1;
+	body = pts_tlist_body(it, 2);
+	TAP_STREQ(json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN),
+	    "{\"shows\":[{\"ids\":{\"tvdb\":81189},\"seasons\":[{\"number\":2,\"rating\":7}]}]}",
+	    "a season is sent as a season object of its show, without episodes");
+	TAP_OK(it[1].not_found && !it[0].not_found, "a season without a number is flagged");
+	json_object_put(body);
+	ans = parse("{\"added\": {\"seasons\": 0}, \"not_found\": {\"seasons\": [{\"number\": 2}]}}");
+	TAP_OK(pts_tlist_parse_result(ans, "added", it, 1) == 0 && it[0].not_found,
+	    "a season given back by number is flagged");
+	json_object_put(ans);
+	memset(&ids, 0, sizeof(ids));
+	ids.tvdb = 81189;
+	TAP_OK(pts_feat_key_season(&ids, 1, key, sizeof(key)) == 0, "a season's key");
+	TAP_STREQ(key, "season:tvdb:81189:1", "is its show's key and its number");
+	TAP_OK(pts_feat_key_season(&ids, -1, key, sizeof(key)) == -1, "none without a number");
+}
+
 static int64_t
 seen_row(sqlite3 *db, const char *rk, double *value)
 {
@@ -296,6 +331,7 @@ main(void)
 	test_scale_and_guard();
 	test_parse();
 	test_body_and_result();
+	test_season_body();
 	test_seen();
 	test_obs();
 	return tap_done();

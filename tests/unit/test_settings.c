@@ -294,6 +294,13 @@ test_json_and_time(void)
 	    "ISO with offset parses");
 	TAP_OK(pts_time_parse("2023-11-14 22:13", &t) == -1, "time without zone refused");
 	TAP_OK(pts_time_parse("garbage", &t) == -1, "garbage refused");
+	TAP_OK(pts_time_parse_ms("2023-11-14T22:13:20.789Z", &t) == 0 && t == INT64_C(1700000000789),
+	    "milliseconds kept");
+	TAP_OK(pts_time_parse_ms("2023-11-14T22:13:20.7Z", &t) == 0 && t == INT64_C(1700000000700),
+	    "a short fraction is tenths");
+	TAP_OK(pts_time_parse_ms("2023-11-14T22:13:20Z", &t) == 0 && t == INT64_C(1700000000000),
+	    "no fraction: .000");
+	TAP_OK(pts_time_parse_ms("garbage", &t) == -1, "garbage refused (ms)");
 }
 
 int

@@ -304,8 +304,9 @@ test_trakt_misc(void)
 	json_object *j;
 
 	j = load("up_trakt_last_activities.json");
-	TAP_OK(pts_trakt_parse_last_activities(j, &a) == 0 && a.movies_watched_at == 1416433361 &&
-	    a.episodes_watched_at == 1416466290 && a.all == 1416466892, "last activities");
+	TAP_OK(pts_trakt_parse_last_activities(j, &a) == 0 && a.movies_watched_at == 1416433361000 &&
+	    a.episodes_watched_at == 1416466290000 && a.all == 1416466892000,
+	    "last activities (milliseconds)");
 	json_object_put(j);
 
 	j = load("up_trakt_token.json");

@@ -28,6 +28,14 @@ pts_ckpt_load(sqlite3 *db, struct pts_ckpt *c)
 	free(text);
 	if (j == NULL)
 		return 0;
+	c->kinds = (unsigned)pts_json_int(j, "kinds", PTS_CKPT_WATCHED);
+	c->ratings_at = pts_json_int(j, "ratings_at", 0);
+	c->watchlist_at = pts_json_int(j, "watchlist_at", 0);
+	c->playback_at = pts_json_int(j, "playback_at", 0);
+	c->pwl_total = pts_json_int(j, "pwl_total", -1);
+	c->pwl_newest = pts_json_int(j, "pwl_newest", 0);
+	if ((s = pts_json_str(j, "feat_cfg")) != NULL)
+		snprintf(c->feat_cfg, sizeof(c->feat_cfg), "%s", s);
 	c->movies_watched_at = pts_json_int(j, "movies_watched_at", 0);
 	c->episodes_watched_at = pts_json_int(j, "episodes_watched_at", 0);
 	c->plex_since = pts_json_int(j, "plex_since", 0);
@@ -46,6 +54,13 @@ pts_ckpt_store(sqlite3 *db, const struct pts_ckpt *c)
 	json_object *j = json_object_new_object();
 	int rc;
 
+	pts_json_add_int(j, "kinds", (int64_t)c->kinds);
+	pts_json_add_int(j, "ratings_at", c->ratings_at);
+	pts_json_add_int(j, "watchlist_at", c->watchlist_at);
+	pts_json_add_int(j, "playback_at", c->playback_at);
+	pts_json_add_int(j, "pwl_total", c->pwl_total);
+	pts_json_add_int(j, "pwl_newest", c->pwl_newest);
+	pts_json_add_str(j, "feat_cfg", c->feat_cfg);
 	pts_json_add_int(j, "movies_watched_at", c->movies_watched_at);
 	pts_json_add_int(j, "episodes_watched_at", c->episodes_watched_at);
 	pts_json_add_int(j, "plex_since", c->plex_since);

@@ -11,9 +11,10 @@
  *
  * The optional features (ratings, watchlist, playback progress: feature.h) ride along: they
  * read their Trakt lists after the watched state, see each library and matched item as it is
- * scanned, and write after the watched writes. With any of them on, the run never stops at
- * the incremental check (their changes do not show in the watched stamps), and with
- * sync_watched off only the features run.
+ * scanned, and write after the watched writes. The incremental check (incremental.h) looks
+ * at every kind that is on: when none moved the run stops there; when some did, a feature
+ * whose kind did not is left out (its list is not read), and with sync_watched off only the
+ * features run.
  */
 #include "engine.h"
 
@@ -27,6 +28,7 @@
 #include "feature.h"
 #include "http.h"
 #include "idindex.h"
+#include "incremental.h"
 #include "ledger.h"
 #include "log.h"
 #include "paths.h"
@@ -35,6 +37,8 @@
 #include "plex.h"
 #include "reconcile.h"
 #include "settings.h"
+#include "sync_playback.h"
+#include "sync_ratings.h"
 #include "trakt.h"
 #include "utf8.h"
 
@@ -213,37 +217,27 @@ eng_libs_key(const struct engine *e, char *buf, size_t len)
 /* ==== Incremental check ==== */
 
 /*
- * 1 when nothing can have changed since the checkpoint (the run may stop), 0 when a full
- * run is needed, -1 on error. *acts gets Trakt's activities (when read).
+ * 1 when nothing of the kinds in want (PTS_CKPT_* bits) can have changed since the
+ * checkpoint (the run may stop), 0 when some did (*moved says which), -1 on error. *acts
+ * gets Trakt's activities (when read).
  */
 static int
-eng_unchanged(struct engine *e, const struct pts_ckpt *ck, struct pts_trakt_activities *acts)
+eng_unchanged(struct engine *e, const struct pts_ckpt *ck, unsigned want,
+    struct pts_trakt_activities *acts, unsigned *moved)
 {
 	char libs[PTS_CKPT_LIBS_LEN], *dir = pts_settings_get_str(e->w->db, PTS_KEY_SYNC_DIRECTION);
-	int i, same;
+	int same;
 
+	*moved = want;
 	eng_libs_key(e, libs, sizeof(libs));
 	same = dir && strcmp(dir, ck->direction) == 0 && strcmp(libs, ck->libs) == 0 &&
 	    pts_now() - ck->full_at < PTS_CKPT_FULL_EVERY_S;
 	free(dir);
 	if (!same)
 		return 0;
-	if (pts_trakt_last_activities(e->trakt, acts) != PTS_HTTP_OK)
+	if (pts_incr_moved(e->w->db, e->plex, e->trakt, ck, want, acts, moved) != PTS_HTTP_OK)
 		return -1;
-	if (acts->movies_watched_at != ck->movies_watched_at ||
-	    acts->episodes_watched_at != ck->episodes_watched_at)
-		return 0;
-	for (i = 0; i < e->nlibs; i++) {
-		struct pts_plex_filter f = { 0, ck->plex_since, 0 };
-		int64_t n = 0;
-
-		if (pts_plex_count(e->plex, e->libs[i].key, e->libs[i].is_show ? PTS_PLEX_TYPE_EPISODE :
-		    PTS_PLEX_TYPE_MOVIE, &f, &n) != PTS_HTTP_OK)
-			return -1;
-		if (n > 0)
-			return 0;
-	}
-	return 1;
+	return *moved == 0 ? 1 : 0;
 }
 
 /* ==== Trakt's watched state ==== */
@@ -477,6 +471,28 @@ eng_on_episode(void *ctx, const struct pts_plex_item *it)
 	return 0;
 }
 
+/* A season (ratings only): matched by its show, found by parentRatingKey among the shows. */
+static int
+eng_on_season(void *ctx, const struct pts_plex_item *it)
+{
+	struct engine *e = ctx;
+	struct eng_show key = { (char *)it->parent_rating_key, { 0, 0, 0, "" } };
+	struct eng_show *s;
+
+	if (pts_wctx_cancelled(e->w))
+		return 1;
+	if (it->parent_rating_key == NULL || it->season < 0)
+		return 0;
+	s = bsearch(&key, e->pshows, e->npshows, sizeof(*s), eng_show_cmp);
+	if (s == NULL || pts_ids_empty(&s->ids))
+		return 0;
+	if (pts_feat_item(&e->feats, PTS_FEAT_SEASON, it, &s->ids, it->season, -1, NULL) != 0) {
+		e->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* List one library. A job result. */
 static int
 eng_scan_library(struct engine *e, struct eng_lib *l)
@@ -495,6 +511,10 @@ eng_scan_library(struct engine *e, struct eng_lib *l)
 			r = pts_plex_list(e->plex, l->key, PTS_PLEX_TYPE_EPISODE, NULL, eng_on_episode,
 			    e, NULL);
 		}
+		/* Seasons are rated too (and nothing else of theirs is synced). */
+		if (r == PTS_HTTP_OK && pts_feat_has(&e->feats, PTS_CKPT_RATINGS))
+			r = pts_plex_list(e->plex, l->key, PTS_PLEX_TYPE_SEASON, NULL, eng_on_season, e,
+			    NULL);
 	} else {
 		r = pts_plex_list(e->plex, l->key, PTS_PLEX_TYPE_MOVIE, NULL, eng_on_movie, e, NULL);
 	}
@@ -535,9 +555,10 @@ eng_last_watched(void *ctx, enum pts_feat_kind kind, const struct pts_ids *ids, 
 	return ep >= 0 ? e->shows.eps[ep].last_watched_at : 0;
 }
 
-/* Open the features that are on (each reads its Trakt list). 0, or 1 when cancelled. */
+/* Open the features that are on but those in skip (each reads its Trakt list). 0, or 1
+ * when cancelled. */
 static int
-eng_features_open(struct engine *e)
+eng_features_open(struct engine *e, unsigned skip)
 {
 	struct pts_feat_env env;
 
@@ -550,7 +571,7 @@ eng_features_open(struct engine *e)
 	env.to_plex = e->to_plex;
 	env.last_watched = eng_last_watched;
 	env.ctx = e;
-	(void)pts_feat_open(&e->feats, &env);
+	(void)pts_feat_open(&e->feats, &env, skip);
 	return pts_wctx_cancelled(e->w) ? 1 : 0;
 }
 
@@ -598,6 +619,80 @@ eng_count(struct engine *e)
 	return 0;
 }
 
+/*
+ * Where the next quick check counts Plex's stamps from: this run's start, or just after our
+ * last write to Plex (Plex stamps our marks, ratings and positions too; it stamps seconds).
+ * Views and ratings made by someone else during the run before then, or in the same second
+ * as that write, are left to the next full read (PTS_CKPT_FULL_EVERY_S). 0 or -1.
+ */
+static int
+eng_plex_since(struct engine *e, int64_t started, struct pts_ckpt *ck)
+{
+	int64_t last = 0;
+
+	if (pts_db_int(e->w->db, &last, 0, "SELECT MAX(settled_at) FROM changes WHERE run_id = ?"
+	    " AND result = ? AND action IN (?, ?, ?)", "issss", e->run->id,
+	    pts_ledger_result_name(PTS_LEDGER_DONE), PTS_ACT_MARK_WATCHED_PLEX, PTS_ACT_RATE_PLEX,
+	    PTS_ACT_PLAYBACK_PLEX) != 0)
+		return -1;
+	ck->plex_since = last >= started ? last + 1 : started;
+	return 0;
+}
+
+/*
+ * The checkpoint for the next (incremental) run, after a good one: the kinds now in step
+ * with their marks. A kind left out (want & ~moved) keeps its marks; one that ran takes
+ * Trakt's stamps after our writes. Plays Trakt refused (refused) leave watched out of step,
+ * so the next run reads them again; so does a feature that did not end clean.
+ */
+static void
+eng_checkpoint(struct engine *e, const struct pts_ckpt *old, struct pts_trakt_activities *acts,
+    unsigned want, unsigned moved, int64_t started, int refused)
+{
+	unsigned kept = old != NULL ? want & ~moved & old->kinds : 0;
+	struct pts_ckpt ck;
+	int64_t nchanges = 0;
+	char *dir;
+
+	memset(&ck, 0, sizeof(ck));
+	ck.kinds = kept | (e->feats.done & want & moved);
+	if (e->watched && !refused)
+		ck.kinds |= PTS_CKPT_WATCHED;
+	/* Our own writes moved Trakt's stamps: read them after. */
+	if (pts_db_int(e->w->db, &nchanges, 0, "SELECT COUNT(*) FROM changes WHERE run_id = ?",
+	    "i", e->run->id) != 0)
+		return;
+	if ((nchanges > 0 || acts->all == 0) &&
+	    pts_trakt_last_activities(e->trakt, acts) != PTS_HTTP_OK)
+		return;
+	ck.movies_watched_at = acts->movies_watched_at;
+	ck.episodes_watched_at = acts->episodes_watched_at;
+	/* A kind left out keeps its marks (a change made meanwhile still shows next time). */
+	ck.ratings_at = kept & PTS_CKPT_RATINGS ? old->ratings_at :
+	    pts_incr_trakt_mark(acts, PTS_CKPT_RATINGS);
+	ck.watchlist_at = kept & PTS_CKPT_WATCHLIST ? old->watchlist_at :
+	    pts_incr_trakt_mark(acts, PTS_CKPT_WATCHLIST);
+	ck.playback_at = kept & PTS_CKPT_PLAYBACK ? old->playback_at :
+	    pts_incr_trakt_mark(acts, PTS_CKPT_PLAYBACK);
+	if (kept & PTS_CKPT_WATCHLIST) {
+		ck.pwl_total = old->pwl_total;
+		ck.pwl_newest = old->pwl_newest;
+	} else if ((ck.kinds & PTS_CKPT_WATCHLIST) && pts_incr_account_watchlist(e->w->db) &&
+	    pts_incr_pwl_marks(e->plex, &ck.pwl_total, &ck.pwl_newest) != PTS_HTTP_OK) {
+		ck.kinds &= ~PTS_CKPT_WATCHLIST;
+	}
+	if (eng_plex_since(e, started, &ck) != 0)
+		return;
+	/* A run that left features out was no full read: the one due still comes. */
+	ck.full_at = (kept & PTS_FEAT_KINDS) != 0 ? old->full_at : started;
+	pts_incr_feat_cfg(e->w->db, ck.feat_cfg, sizeof(ck.feat_cfg));
+	eng_libs_key(e, ck.libs, sizeof(ck.libs));
+	dir = pts_settings_get_str(e->w->db, PTS_KEY_SYNC_DIRECTION);
+	snprintf(ck.direction, sizeof(ck.direction), "%s", dir ? dir : "");
+	free(dir);
+	(void)pts_ckpt_store(e->w->db, &ck);
+}
+
 static int
 eng_sync(struct engine *e)
 {
@@ -606,7 +701,9 @@ eng_sync(struct engine *e)
 	struct pts_pw pw = { e->w, e->run, e->trakt, e->plex, &e->add_trakt, &e->mark_plex };
 	char *dir;
 	int64_t started = pts_now(), last_mark = 0;
-	int rc, i, have_ck, quick, wrote, refused = 0;
+	int rc, i, have_ck, quick, refused = 0;
+	unsigned want = (e->watched ? PTS_CKPT_WATCHED : 0) | pts_feat_enabled_kinds(e->w->db);
+	unsigned moved = want;
 
 	memset(&acts, 0, sizeof(acts));
 	dir = pts_settings_get_str(e->w->db, PTS_KEY_SYNC_DIRECTION);
@@ -624,17 +721,14 @@ eng_sync(struct engine *e)
 		return PTS_JOB_FAILED;
 	}
 	have_ck = pts_ckpt_load(e->w->db, &ck);
-	quick = have_ck == 1 && !e->run->full && !pts_feat_any_enabled(e->w->db);
+	quick = have_ck == 1 && !e->run->full;
 	if (eng_libraries(e, quick ? &ck : NULL) != 0)
 		return PTS_JOB_FAILED;
 	if (quick) {
-		rc = eng_unchanged(e, &ck, &acts);
+		rc = eng_unchanged(e, &ck, want, &acts, &moved);
 		if (rc == 1) {
+			/* The checkpoint stays as it is: its Plex counts still hold. */
 			PTS_INFO("nothing changed on Plex or Trakt since the last sync: done");
-			if (!e->run->dry_run) {
-				ck.plex_since = started;
-				(void)pts_ckpt_store(e->w->db, &ck);
-			}
 			return PTS_JOB_DONE;
 		}
 		if (pts_wctx_cancelled(e->w))
@@ -663,7 +757,7 @@ eng_sync(struct engine *e)
 	pts_progress_phase(&e->run->progress, "reading");
 	if (eng_read_trakt(e) != 0)
 		return pts_wctx_cancelled(e->w) ? PTS_JOB_CANCELLED : PTS_JOB_FAILED;
-	if (eng_features_open(e) != 0)
+	if (eng_features_open(e, want & ~moved) != 0)
 		return PTS_JOB_CANCELLED;
 
 	pts_progress_phase(&e->run->progress, "scanning");
@@ -689,26 +783,9 @@ eng_sync(struct engine *e)
 		rc = pts_pw_write_plex(&pw, &last_mark);
 	if (rc == PTS_JOB_DONE)
 		rc = pts_feat_apply(&e->feats);
-	/* Plays Trakt refused are not behind the checkpoint: the next run reads them again. */
-	if (rc != PTS_JOB_DONE || !e->watched || refused)
-		return rc;
-
-	/* The checkpoint for the next (incremental) run: Trakt's stamps after our writes. */
-	wrote = e->add_trakt.n > 0;
-	if (wrote || acts.all == 0)
-		if (pts_trakt_last_activities(e->trakt, &acts) != PTS_HTTP_OK)
-			return PTS_JOB_DONE;
-	memset(&ck, 0, sizeof(ck));
-	ck.movies_watched_at = acts.movies_watched_at;
-	ck.episodes_watched_at = acts.episodes_watched_at;
-	ck.plex_since = last_mark >= started ? last_mark + 1 : started;
-	ck.full_at = started;
-	eng_libs_key(e, ck.libs, sizeof(ck.libs));
-	dir = pts_settings_get_str(e->w->db, PTS_KEY_SYNC_DIRECTION);
-	snprintf(ck.direction, sizeof(ck.direction), "%s", dir ? dir : "");
-	free(dir);
-	(void)pts_ckpt_store(e->w->db, &ck);
-	return PTS_JOB_DONE;
+	if (rc == PTS_JOB_DONE)
+		eng_checkpoint(e, have_ck == 1 ? &ck : NULL, &acts, want, moved, started, refused);
+	return rc;
 }
 
 int

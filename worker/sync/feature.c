@@ -20,6 +20,8 @@ static const struct pts_feature *const feat_all[] = {
 	&pts_feature_playback,
 	NULL
 };
+/* Each feature's kind of data, in the order of feat_all. */
+static const unsigned feat_kind[] = { PTS_CKPT_RATINGS, PTS_CKPT_WATCHLIST, PTS_CKPT_PLAYBACK };
 
 /* Longest ids JSON text stored with a change (a movie's or show's ids). */
 #define FEAT_IDS_LEN 256
@@ -37,8 +39,20 @@ pts_feat_any_enabled(sqlite3 *db)
 	return 0;
 }
 
+unsigned
+pts_feat_enabled_kinds(sqlite3 *db)
+{
+	unsigned kinds = 0;
+	size_t i;
+
+	for (i = 0; feat_all[i] != NULL; i++)
+		if (pts_settings_get_bool(db, feat_all[i]->setting))
+			kinds |= feat_kind[i];
+	return kinds;
+}
+
 size_t
-pts_feat_open(struct pts_feat_set *s, const struct pts_feat_env *env)
+pts_feat_open(struct pts_feat_set *s, const struct pts_feat_env *env, unsigned skip)
 {
 	size_t i;
 
@@ -50,6 +64,11 @@ pts_feat_open(struct pts_feat_set *s, const struct pts_feat_env *env)
 
 		if (!pts_settings_get_bool(env->w->db, f->setting))
 			continue;
+		if (skip & feat_kind[i]) {
+			PTS_INFO("%s: nothing moved on Plex or Trakt since the last sync: not read",
+			    f->name);
+			continue;
+		}
 		if (pts_wctx_cancelled(env->w))
 			break;
 		if (f->open(&s->env, &st) != 0) {
@@ -58,6 +77,7 @@ pts_feat_open(struct pts_feat_set *s, const struct pts_feat_env *env)
 			continue;
 		}
 		s->f[s->n] = f;
+		s->kind[s->n] = feat_kind[i];
 		s->state[s->n++] = st;
 	}
 	return s->n;
@@ -70,7 +90,19 @@ feat_drop(struct pts_feat_set *s, size_t i)
 	s->f[i]->close(s->state[i]);
 	memmove(&s->f[i], &s->f[i + 1], (s->n - i - 1) * sizeof(s->f[0]));
 	memmove(&s->state[i], &s->state[i + 1], (s->n - i - 1) * sizeof(s->state[0]));
+	memmove(&s->kind[i], &s->kind[i + 1], (s->n - i - 1) * sizeof(s->kind[0]));
 	s->n--;
+}
+
+int
+pts_feat_has(const struct pts_feat_set *s, unsigned kind)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->kind[i] == kind)
+			return 1;
+	return 0;
 }
 
 void
@@ -102,7 +134,8 @@ pts_feat_item(struct pts_feat_set *s, enum pts_feat_kind kind, const struct pts_
 	if (s->n == 0)
 		return 0;
 	if (key == NULL) {
-		if (pts_feat_key_show(ids, show_key, sizeof(show_key)) != 0)
+		if ((kind == PTS_FEAT_SEASON ? pts_feat_key_season(ids, season, show_key,
+		    sizeof(show_key)) : pts_feat_key_show(ids, show_key, sizeof(show_key))) != 0)
 			return 0;
 		key = show_key;
 	}
@@ -125,6 +158,7 @@ pts_feat_apply(struct pts_feat_set *s)
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
+		int64_t errors = s->env.run->errors;
 		int rc;
 
 		if (pts_wctx_cancelled(s->env.w))
@@ -137,6 +171,9 @@ pts_feat_apply(struct pts_feat_set *s)
 			PTS_ERROR("%s: not completed", s->f[i]->name);
 			s->env.run->errors++;
 		}
+		/* In step: the next sync may leave this kind out while nothing of it moves. */
+		if (rc == 0 && s->env.run->errors == errors)
+			s->done |= s->kind[i];
 	}
 	(void)pts_run_save_counts(s->env.run);
 	return 0;
@@ -150,6 +187,20 @@ pts_feat_close(struct pts_feat_set *s)
 }
 
 /* ==== Helpers ==== */
+
+int
+pts_feat_key_season(const struct pts_ids *ids, int season, char *buf, size_t len)
+{
+	char show[PTS_LEDGER_KEY_LEN];
+
+	if (season < 0 || pts_feat_key_show(ids, show, sizeof(show)) != 0)
+		return -1;
+	/* "show:..." becomes "season:...:N". */
+	if ((size_t)snprintf(buf, len, "season:%.*s:%d", (int)(PTS_LEDGER_KEY_LEN - 32),
+	    show + strlen("show:"), season) >= len)
+		return -1;
+	return 0;
+}
 
 int
 pts_feat_key_show(const struct pts_ids *ids, char *buf, size_t len)
@@ -174,7 +225,8 @@ pts_feat_index_build(struct pts_feat_index *x, const struct pts_tlist *l)
 
 	memset(x, 0, sizeof(*x));
 	if (pts_idx_init(&x->movies, l->n) != 0 || pts_idx_init(&x->shows, l->n) != 0 ||
-	    pts_idx_init(&x->epshows, 64) != 0 || pts_idx_init(&x->eps, l->n) != 0)
+	    pts_idx_init(&x->epshows, 64) != 0 || pts_idx_init(&x->eps, l->n) != 0 ||
+	    pts_idx_init(&x->seasons, 16) != 0)
 		goto fail;
 	for (i = 0; i < l->n; i++) {
 		const struct pts_tlist_entry *e = &l->v[i];
@@ -201,6 +253,18 @@ pts_feat_index_build(struct pts_feat_index *x, const struct pts_tlist *l)
 				goto fail;
 			break;
 		case PTS_TLIST_SEASON:
+			/* Seasons share the episodes' show slots, in an index of their own. */
+			if (e->season < 0)
+				break;
+			slot = pts_idx_get_ids(&x->epshows, &e->ids);
+			if (slot < 0) {
+				slot = x->nslots++;
+				if (pts_idx_put_ids(&x->epshows, &e->ids, slot) != 0)
+					goto fail;
+			}
+			if (pts_idx_put(&x->seasons, PTS_IDX_EPISODE, pts_idx_episode(slot, e->season,
+			    0), (int32_t)i) != 0)
+				goto fail;
 			break;
 		}
 	}
@@ -225,6 +289,10 @@ pts_feat_index_find(const struct pts_feat_index *x, enum pts_feat_kind kind,
 		if (season < 0 || episode < 0 || (slot = pts_idx_get_ids(&x->epshows, ids)) < 0)
 			return -1;
 		return pts_idx_get(&x->eps, PTS_IDX_EPISODE, pts_idx_episode(slot, season, episode));
+	case PTS_FEAT_SEASON:
+		if (season < 0 || (slot = pts_idx_get_ids(&x->epshows, ids)) < 0)
+			return -1;
+		return pts_idx_get(&x->seasons, PTS_IDX_EPISODE, pts_idx_episode(slot, season, 0));
 	}
 	return -1;
 }
@@ -236,13 +304,15 @@ pts_feat_index_free(struct pts_feat_index *x)
 	pts_idx_free(&x->shows);
 	pts_idx_free(&x->epshows);
 	pts_idx_free(&x->eps);
+	pts_idx_free(&x->seasons);
 	x->nslots = 0;
 }
 
 const char *
 pts_feat_kind_name(enum pts_feat_kind kind)
 {
-	return kind == PTS_FEAT_MOVIE ? "movie" : kind == PTS_FEAT_SHOW ? "show" : "episode";
+	return kind == PTS_FEAT_MOVIE ? "movie" : kind == PTS_FEAT_SHOW ? "show" :
+	    kind == PTS_FEAT_SEASON ? "season" : "episode";
 }
 
 /* The ledger's form of a feature's change; ids is the caller's buffer for its ids text. */
@@ -257,7 +327,7 @@ feat_ledger_change(const struct pts_feat_change *c, char *ids, size_t idslen,
 	ch->item_key = c->key;
 	ch->title = c->title;
 	ch->show = c->show;
-	ch->season = c->kind == PTS_FEAT_EPISODE ? c->season : -1;
+	ch->season = c->kind == PTS_FEAT_EPISODE || c->kind == PTS_FEAT_SEASON ? c->season : -1;
 	ch->episode = c->kind == PTS_FEAT_EPISODE ? c->episode : -1;
 	ch->year = c->year;
 	ch->ids = ids;
@@ -297,15 +367,17 @@ feat_refusal(long status)
  */
 static int
 feat_refused(const struct pts_feat_env *env, const char *list, int remove, int64_t batch,
-    long status, size_t left)
+    long status, size_t left, int64_t cap)
 {
 	char cap_text[64] = "";
-	int64_t cap = 0;
 
 	if (pts_ledger_settle_batch(env->w->db, batch, PTS_LEDGER_FAILED, PTS_BATCH_SETTLED) != 0)
 		PTS_ERROR("%s: could not record the refused batch", list);
-	if (status == PTS_TLIST_ACCOUNT_LIMIT &&
-	    pts_tlist_limit(env->trakt, list, &cap) == PTS_HTTP_OK && cap > 0)
+	/* The cap, unless it was read before the write already (cap >= 0). */
+	if (status == PTS_TLIST_ACCOUNT_LIMIT && cap < 0 &&
+	    pts_tlist_limit(env->trakt, list, &cap) != PTS_HTTP_OK)
+		cap = 0;
+	if (status == PTS_TLIST_ACCOUNT_LIMIT && cap > 0)
 		snprintf(cap_text, sizeof(cap_text), ": %lld items", (long long)cap);
 	(void)pts_run_warn(env->run, "%s: Trakt refused the %s because %s%s; %zu %s left undone,"
 	    " the other kinds went on", list, remove ? "removals" : "additions",
@@ -313,9 +385,43 @@ feat_refused(const struct pts_feat_env *env, const char *list, int remove, int64
 	return PTS_FEAT_REFUSED;
 }
 
+/*
+ * Additions w[0..n) to a list that holds have entries, before any is sent: the cap read
+ * from /users/settings into *cap (0: none named, -1: not read), and how many fit. Those past
+ * it are recorded failed and named in a warning. Returns how many to send.
+ */
+static size_t
+feat_fit_cap(const struct pts_feat_env *env, const char *list, struct pts_feat_tw *w,
+    size_t n, int64_t have, int64_t *cap)
+{
+	size_t fit, i;
+
+	*cap = -1;
+	if (n == 0 || have < 0)
+		return n;
+	if (pts_tlist_limit(env->trakt, list, cap) != PTS_HTTP_OK) {
+		PTS_WARN("%s: cannot read the account's limits: sent as they are", list);
+		*cap = -1;
+		return n;
+	}
+	if (*cap <= 0 || have + (int64_t)n <= *cap)
+		return n;
+	fit = have >= *cap ? 0 : (size_t)(*cap - have);
+	for (i = fit; i < n; i++) {
+		w[i].change.detail = w[i].detail[0] ? w[i].detail : NULL;
+		if (pts_feat_record(env, 0, &w[i].change, PTS_LEDGER_FAILED, NULL) != 0)
+			PTS_ERROR("%s: could not record an addition left undone", list);
+	}
+	(void)pts_run_warn(env->run, "%s: not all additions were sent because the account's limit"
+	    " would be passed: %lld items, %lld on Trakt; %zu %s left undone, the other kinds"
+	    " went on", list, (long long)*cap, (long long)have, n - fit, n - fit == 1 ? "item" :
+	    "items");
+	return fit;
+}
+
 int
 pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remove,
-    struct pts_feat_tw *w, size_t n, int64_t *changed)
+    struct pts_feat_tw *w, size_t n, int64_t have, int64_t *changed)
 {
 	struct pts_tlist_item items[PTS_TLIST_BATCH];
 	struct pts_change ch[PTS_TLIST_BATCH];
@@ -323,9 +429,12 @@ pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remov
 	int64_t rows[PTS_TLIST_BATCH];
 	unsigned char nf[PTS_TLIST_BATCH];
 	sqlite3 *db = env->w->db;
-	size_t from, i, k;
+	size_t from, i, k, want = n;
 	long status = 0;
+	int64_t cap = -1;
 
+	if (!remove)
+		n = feat_fit_cap(env, list, w, n, have, &cap);
 	for (from = 0; from < n; from += k) {
 		int64_t batch = 0;
 		enum pts_http_result r;
@@ -348,7 +457,7 @@ pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remov
 		(void)pts_progress_flush(&env->run->progress, 0);
 		r = pts_tlist_write(env->trakt, list, remove, items, k, &status);
 		if (r == PTS_HTTP_HTTP_ERROR && pts_tlist_refused(status))
-			return feat_refused(env, list, remove, batch, status, n - from);
+			return feat_refused(env, list, remove, batch, status, want - from, cap);
 		if (r == PTS_HTTP_OK) {
 			for (i = 0; i < k; i++)
 				nf[i] = items[i].not_found != 0;
@@ -380,7 +489,8 @@ pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remov
 		if (r == PTS_HTTP_HTTP_ERROR)
 			return -1;
 	}
-	return 0;
+	/* Additions past the cap were left undone: the kind is not in step. */
+	return n < want ? PTS_FEAT_REFUSED : 0;
 }
 
 int
@@ -471,6 +581,7 @@ pts_feat_obs_add(struct pts_feat_obsset *s, const struct pts_feat_item *it, int3
 {
 	const struct pts_plex_item *pi = it->plex;
 	struct pts_feat_obs *o;
+	const char *show;
 
 	if (pts_array_grow(&s->v, &s->cap, s->n, s->size, PTS_FEAT_MAX_ITEMS, "feature items") != 0)
 		return NULL;
@@ -490,9 +601,12 @@ pts_feat_obs_add(struct pts_feat_obsset *s, const struct pts_feat_item *it, int3
 	o->tpos = tpos;
 	o->rating_key = pts_str_dup(pi->rating_key);
 	o->title = pts_str_dup(pi->title);
-	o->show = it->kind == PTS_FEAT_EPISODE ? pts_str_dup(pi->grandparent_title) : NULL;
+	/* The show's title: an episode's grandparent, a season's parent. */
+	show = it->kind == PTS_FEAT_EPISODE ? pi->grandparent_title : it->kind == PTS_FEAT_SEASON ?
+	    pi->parent_title : NULL;
+	o->show = pts_str_dup(show);
 	if (o->rating_key == NULL || (pi->title != NULL && o->title == NULL) ||
-	    (o->kind == PTS_FEAT_EPISODE && pi->grandparent_title != NULL && o->show == NULL)) {
+	    (show != NULL && o->show == NULL)) {
 		PTS_ERROR("features: out of memory keeping an item");
 		free(o->rating_key);
 		free(o->title);

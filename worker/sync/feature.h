@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checkpoint.h"
 #include "guid.h"
 #include "idindex.h"
 #include "ledger.h"
@@ -41,10 +42,14 @@
 /* Features the engine can hold. */
 #define PTS_FEAT_MAX 4
 
+/* The features as kinds of data: the checkpoint's bits (PTS_CKPT_RATINGS, ...). */
+#define PTS_FEAT_KINDS (PTS_CKPT_RATINGS | PTS_CKPT_WATCHLIST | PTS_CKPT_PLAYBACK)
+
 enum pts_feat_kind {
 	PTS_FEAT_MOVIE,
 	PTS_FEAT_SHOW,
-	PTS_FEAT_EPISODE
+	PTS_FEAT_EPISODE,
+	PTS_FEAT_SEASON          /* handed over only when some open feature takes seasons */
 };
 
 /* What a feature may use; everything borrowed from the engine for the run. */
@@ -64,8 +69,9 @@ struct pts_feat_env {
 struct pts_feat_item {
 	enum pts_feat_kind kind;
 	const struct pts_plex_item *plex;
-	const struct pts_ids *ids;           /* the movie's or show's; episodes: their show's */
-	int season, episode;                 /* -1 unless an episode */
+	const struct pts_ids *ids;           /* the movie's or show's; episodes, seasons: their
+	                                        show's */
+	int season, episode;                 /* -1 unless an episode (seasons: season only) */
 	const char *key;                     /* canonical item key (ledger keys; shows "show:…") */
 	const char *section;                 /* the library being scanned */
 };
@@ -93,26 +99,38 @@ extern const struct pts_feature pts_feature_playback;
 struct pts_feat_set {
 	const struct pts_feature *f[PTS_FEAT_MAX];
 	void *state[PTS_FEAT_MAX];
+	unsigned kind[PTS_FEAT_MAX];         /* each one's PTS_CKPT_* bit */
 	size_t n;
+	unsigned done;                       /* kinds whose apply ended clean (no error, warning) */
 	char section[PTS_PLEX_KEY_LEN];
 	struct pts_feat_env env;
 };
 
 /* 1 when the setting of some feature is on. */
 int pts_feat_any_enabled(sqlite3 *db);
+/* The kinds (PTS_CKPT_* bits) of the features whose setting is on. */
+unsigned pts_feat_enabled_kinds(sqlite3 *db);
 
-/* Open every enabled feature (zeroes s first). Returns how many are open. */
-size_t pts_feat_open(struct pts_feat_set *s, const struct pts_feat_env *env);
+/*
+ * Open every enabled feature but those whose kind is in skip (nothing of theirs moved since
+ * the checkpoint: incremental.h), zeroing s first. Returns how many are open.
+ */
+size_t pts_feat_open(struct pts_feat_set *s, const struct pts_feat_env *env, unsigned skip);
+
+/* 1 when a feature of kind (a PTS_CKPT_* bit) is open. */
+int pts_feat_has(const struct pts_feat_set *s, unsigned kind);
 
 /* Announce a library; a feature that fails is closed. */
 void pts_feat_library(struct pts_feat_set *s, const char *section, int is_show);
 
-/* Hand over one matched item (key may be NULL for shows: made here). 0, or -1 (no memory). */
+/* Hand over one matched item (key may be NULL for shows and seasons: made here). 0, or -1
+ * (no memory). */
 int pts_feat_item(struct pts_feat_set *s, enum pts_feat_kind kind,
     const struct pts_plex_item *it, const struct pts_ids *ids, int season, int episode,
     const char *key);
 
-/* Let each feature write. 0, or 1 when cancelled (failures are logged and counted). */
+/* Let each feature write. 0, or 1 when cancelled (failures are logged and counted). A
+ * feature that ends without an error or a warning of its own adds its kind to s->done. */
 int pts_feat_apply(struct pts_feat_set *s);
 
 void pts_feat_close(struct pts_feat_set *s);
@@ -121,10 +139,12 @@ void pts_feat_close(struct pts_feat_set *s);
 
 /* "show:tvdb:81189" (tvdb, then imdb, tmdb, trakt). 0, or -1 with no id. */
 int pts_feat_key_show(const struct pts_ids *ids, char *buf, size_t len);
+/* "season:tvdb:81189:1" (the show's id as above). 0, or -1 with no id. */
+int pts_feat_key_season(const struct pts_ids *ids, int season, char *buf, size_t len);
 
 /* Trakt list entries found by the ids of a Plex item (movies, shows, episodes apart). */
 struct pts_feat_index {
-	struct pts_idx movies, shows, epshows, eps;
+	struct pts_idx movies, shows, epshows, eps, seasons;
 	int32_t nslots;
 };
 int pts_feat_index_build(struct pts_feat_index *x, const struct pts_tlist *l);
@@ -169,9 +189,14 @@ struct pts_feat_tw {
  * limit, 423 locked, 426 VIP only): the batch is settled failed, not counted as errors, the
  * run has a warning (pts_run_warn) naming the kind, the cap and what was left undone, and no
  * more writes of that kind go out this run. A feature returns it from apply: not an error.
+ *
+ * have (additions only; -1: no check): the entries on Trakt's list now. The list's cap is
+ * then read from /users/settings first, and additions past it are not attempted: what fits
+ * is sent, the rest recorded failed, and the run gets the same kind of warning (naming the
+ * cap and what was left undone); PTS_FEAT_REFUSED then too.
  */
 int pts_feat_trakt_write(const struct pts_feat_env *env, const char *list, int remove,
-    struct pts_feat_tw *w, size_t n, int64_t *changed);
+    struct pts_feat_tw *w, size_t n, int64_t have, int64_t *changed);
 
 /* A dry run: record w[0..n) as 'planned' in one transaction. 0 or -1. */
 int pts_feat_trakt_plan(const struct pts_feat_env *env, struct pts_feat_tw *w, size_t n);

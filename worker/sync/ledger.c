@@ -255,6 +255,20 @@ pts_ledger_blocked(sqlite3 *db, const char *action, const char *item_key, int64_
 }
 
 int
+pts_ledger_not_found_since(sqlite3 *db, const char *action, const char *item_key,
+    int64_t watched_at, int64_t since)
+{
+	int64_t n = 0;
+	int64_t m = pts_ledger_minute(watched_at);
+
+	if (pts_db_int(db, &n, 0, "SELECT COUNT(*) FROM changes WHERE action = ? AND item_key = ?"
+	    " AND watched_at >= ? AND watched_at < ? AND result = ? AND settled_at >= ?", "ssiisi",
+	    action, item_key, m, m + 60, pts_ledger_result_name(PTS_LEDGER_NOT_FOUND), since) != 0)
+		return -1;
+	return n > 0;
+}
+
+int
 pts_ledger_same_viewing(sqlite3 *db, const char *item_key, int64_t t, int64_t run_s)
 {
 	int64_t n = 0, window = PTS_LEDGER_SAME_VIEWING_S(run_s > 0 ? run_s : 0);

@@ -123,6 +123,20 @@ void pts_ledger_batch_drop(sqlite3 *db, int64_t batch_id);
 int pts_ledger_blocked(sqlite3 *db, const char *action, const char *item_key, int64_t watched_at);
 
 /*
+ * How long Trakt's "not_found" for a play stands: the same item and minute is not sent again
+ * before then (Trakt's catalog does not learn an id overnight, and a resend is a write that
+ * counts against the account's pace); a --full run sends it anyway.
+ */
+#define PTS_LEDGER_NOT_FOUND_HOLD_S (7 * 86400)
+
+/*
+ * 1 when Trakt answered not_found for this action on this item at this minute at or after
+ * since (a settled change), 0 when not, -1 on a database error.
+ */
+int pts_ledger_not_found_since(sqlite3 *db, const char *action, const char *item_key,
+    int64_t watched_at, int64_t since);
+
+/*
  * The "same viewing" window after a play of an item: its running time plus a quarter of it
  * (pauses; Plex stamps its view a few minutes after the last session poll), at least
  * PTS_LEDGER_SAME_MIN_S when the running time is unknown or short. A play of the same item

@@ -4,6 +4,7 @@
  */
 #include "playwrite.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,16 +98,23 @@ pw_batch_size(void)
 int
 pts_pw_filter_blocked(const struct pts_pw *pw, struct pts_plan *p)
 {
-	size_t i, out = 0, skipped = 0;
+	size_t i, out = 0, skipped = 0, unknown = 0;
+	/* A --full run sends again what Trakt did not know; others wait out the hold. */
+	int64_t nf_since = pw->run->full ? INT64_MAX : pts_now() - PTS_LEDGER_NOT_FOUND_HOLD_S;
 
 	for (i = 0; i < p->n; i++) {
 		int b = pts_ledger_blocked(pw->w->db, PTS_ACT_ADD_PLAY_TRAKT, p->v[i].key,
 		    p->v[i].watched_at);
+		int nf = b == 0 ? pts_ledger_not_found_since(pw->w->db, PTS_ACT_ADD_PLAY_TRAKT,
+		    p->v[i].key, p->v[i].watched_at, nf_since) : 0;
 
-		if (b < 0)
+		if (b < 0 || nf < 0)
 			return -1;
-		if (b) {
-			skipped++;
+		if (b || nf) {
+			if (nf)
+				unknown++;
+			else
+				skipped++;
 			free(p->v[i].title);
 			free(p->v[i].show);
 			free(p->v[i].rating_key);
@@ -117,6 +125,13 @@ pts_pw_filter_blocked(const struct pts_pw *pw, struct pts_plan *p)
 	p->n = out;
 	if (skipped > 0)
 		PTS_INFO("%zu plays already sent by an earlier run (ledger): not sent again", skipped);
+	if (unknown > 0) {
+		/* Still items Trakt lacks: counted as such, without a write. */
+		pw->run->not_found += (int64_t)unknown;
+		PTS_INFO("%zu plays Trakt did not know when an earlier run sent them (less than %d"
+		    " days ago): not sent again (a full sync sends them)", unknown,
+		    PTS_LEDGER_NOT_FOUND_HOLD_S / 86400);
+	}
 	return 0;
 }
 

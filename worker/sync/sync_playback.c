@@ -96,8 +96,10 @@ pb_item(void *p, const struct pts_feat_item *it)
 		if (!pb_in_range(pct))
 			pct = -1;
 	}
-	seen = pts_seen_observe(&s->b.seen, pi->rating_key, pct >= 0 ? (double)pi->view_offset : -1,
-	    pi->added_at, pts_now());
+	/* A new position is dated by Plex's lastViewedAt (Plex moves it with every position);
+	 * one we wrote ourselves keeps the time of the Trakt value it came from. */
+	seen = pts_seen_observe_dated(&s->b.seen, pi->rating_key, pct >= 0 ?
+	    (double)pi->view_offset : -1, pi->added_at, pi->last_viewed_at, pts_now());
 	if (seen < 0)
 		return -1;
 	tpos = pts_feat_index_find(&s->b.idx, it->kind, it->ids, it->season, it->episode);
@@ -111,7 +113,7 @@ pb_item(void *p, const struct pts_feat_item *it)
 		tpos = -1;
 	if (pct < 0 && tpos < 0)
 		return 0;
-	at = pi->last_viewed_at > seen ? pi->last_viewed_at : seen;
+	at = seen;
 	if ((o = (struct pb_obs *)pts_feat_obs_add(&s->b, it, tpos)) == NULL)
 		return -1;
 	o->duration = pi->duration;

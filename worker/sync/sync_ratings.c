@@ -197,7 +197,8 @@ rt_decide(struct ratings *s, const struct rt_obs *g, size_t n, struct pts_feat_t
 			snprintf(x->detail, sizeof(x->detail), "{\"rating\": %d, \"was\": null}",
 			    value);
 		x->item.kind = best->h.kind == PTS_FEAT_MOVIE ? PTS_TLIST_MOVIE :
-		    best->h.kind == PTS_FEAT_SHOW ? PTS_TLIST_SHOW : PTS_TLIST_EPISODE;
+		    best->h.kind == PTS_FEAT_SHOW ? PTS_TLIST_SHOW : best->h.kind == PTS_FEAT_SEASON ?
+		    PTS_TLIST_SEASON : PTS_TLIST_EPISODE;
 		x->item.ids = best->h.ids;
 		x->item.season = best->h.season;
 		x->item.episode = best->h.episode;
@@ -259,7 +260,8 @@ rt_apply(void *p)
 		rc = rt_record_planned(s, wt, nwt, wp, nwp);
 		s->b.changed = (int64_t)(nwt + nwp);
 	} else {
-		rc = pts_feat_trakt_write(&s->b.env, "ratings", 0, wt, nwt, &s->b.changed);
+		/* No cap for ratings in /users/settings: none checked before (a 420 still stops them). */
+		rc = pts_feat_trakt_write(&s->b.env, "ratings", 0, wt, nwt, -1, &s->b.changed);
 		/* Refused on Trakt for the account: the Plex side still follows Trakt. */
 		if (rc == 0 || rc == PTS_FEAT_REFUSED) {
 			int prc = rt_write_plex(s, wp, nwp);

@@ -378,7 +378,7 @@ wl_item(void *p, const struct pts_feat_item *it)
 	int32_t tpos;
 	int in_plex, prev;
 
-	if (it->kind == PTS_FEAT_EPISODE || s->cur < 0)
+	if (it->kind == PTS_FEAT_EPISODE || it->kind == PTS_FEAT_SEASON || s->cur < 0)
 		return 0;
 	sec = &s->secs[s->cur];
 	/* Movies belong in movie libraries' collections, shows in show libraries'. */
@@ -875,11 +875,21 @@ wl_apply(void *p)
 		s->changed = (int64_t)(nat + nrt + npw);
 		goto done;
 	}
-	rc = pts_feat_trakt_write(&s->env, "watchlist", 0, add_t, nat, &s->changed);
-	if (rc == 0)
-		rc = pts_feat_trakt_write(&s->env, "watchlist", 1, rm_t, nrt, &s->changed);
-	for (i = 0; rc == 0 && i < npw; i++)
-		rc = wl_plex_one(s, &pw[i]);
+	/* Removals first: they make room under the account's cap for the additions. */
+	rc = pts_feat_trakt_write(&s->env, "watchlist", 1, rm_t, nrt, -1, &s->changed);
+	if (rc == 0) {
+		int64_t have = (int64_t)s->trakt.n;
+
+		for (k = 0; k < nrt; k++)
+			have -= rm_t[k].ok;
+		rc = pts_feat_trakt_write(&s->env, "watchlist", 0, add_t, nat, have, &s->changed);
+	}
+	/* Refused on Trakt for the account: the Plex side still follows Trakt. */
+	for (i = 0; (rc == 0 || rc == PTS_FEAT_REFUSED) && i < npw; i++) {
+		int prc = wl_plex_one(s, &pw[i]);
+
+		rc = prc != 0 ? prc : rc;
+	}
 	/* Where each item ended up on Trakt. */
 	for (k = 0; k < nat; k++)
 		if (add_t[k].ok)

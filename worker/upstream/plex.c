@@ -20,6 +20,8 @@
 #define PLEX_MAX_QUERY 20
 /* Longest string we accept for a number given as text. */
 #define PLEX_NUM_LEN 24
+/* Numbers a listing query carries: type and one per filter of struct pts_plex_filter. */
+#define PLEX_FILTER_NUMS 5
 /* Latest time taken from Plex (9999-12-31T23:59:59Z). */
 #define PLEX_EPOCH_MAX 253402300799LL
 
@@ -117,6 +119,8 @@ pts_plex_parse_item(json_object *m, struct pts_plex_item *it)
 	it->grandparent_title = pts_json_str(m, "grandparentTitle");
 	it->grandparent_guid = pts_json_str(m, "grandparentGuid");
 	it->grandparent_rating_key = plex_str(m, "grandparentRatingKey");
+	it->parent_rating_key = plex_str(m, "parentRatingKey");
+	it->parent_title = pts_json_str(m, "parentTitle");
 	it->thumb = pts_json_str(m, "thumb");
 	v = plex_int(m, "year", 0);
 	it->year = v > 0 && v < 10000 ? (int)v : 0;
@@ -124,6 +128,11 @@ pts_plex_parse_item(json_object *m, struct pts_plex_item *it)
 	it->season = v >= 0 && v <= PTS_GUID_SEASON_MAX ? (int)v : -1;
 	v = plex_int(m, "index", -1);
 	it->episode = v >= 0 && v <= PTS_GUID_EPISODE_MAX ? (int)v : -1;
+	/* A season's own number is its index. */
+	if (it->type != NULL && strcmp(it->type, "season") == 0) {
+		it->season = v >= 0 && v <= PTS_GUID_SEASON_MAX ? (int)v : -1;
+		it->episode = -1;
+	}
 	it->view_count = plex_int(m, "viewCount", 0);
 	if (it->view_count < 0)
 		it->view_count = 0;
@@ -331,14 +340,18 @@ done:
 	return r;
 }
 
-/* Section listing path and query (type, filters). bufs hold the numbers' text. */
+/* Section listing path and query (type, filters); section NULL: every library
+ * (/library/all). bufs hold the numbers' text. */
 static int
 plex_listing_query(const char *section, int type, const struct pts_plex_filter *f,
-    int guids, char *path, size_t plen, const char **q, char bufs[4][PLEX_NUM_LEN])
+    int guids, char *path, size_t plen, const char **q, char bufs[PLEX_FILTER_NUMS][PLEX_NUM_LEN])
 {
 	size_t k = 0;
-	int r = snprintf(path, plen, "/library/sections/%s/all", section);
+	int r = section == NULL ? snprintf(path, plen, "/library/all") :
+	    snprintf(path, plen, "/library/sections/%s/all", section);
 
+	if (section == NULL)
+		section = "all";
 	if (r < 0 || (size_t)r >= plen || section[0] == '\0' ||
 	    strspn(section, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_") !=
 	    strlen(section)) {
@@ -365,6 +378,11 @@ plex_listing_query(const char *section, int type, const struct pts_plex_filter *
 		snprintf(bufs[2], PLEX_NUM_LEN, "%lld", (long long)f->updated_since);
 		q[k++] = "updatedAt>>";
 		q[k++] = bufs[2];
+	}
+	if (f != NULL && f->rated_since > 0) {
+		snprintf(bufs[3], PLEX_NUM_LEN, "%lld", (long long)f->rated_since);
+		q[k++] = "lastRatedAt>>";
+		q[k++] = bufs[3];
 	}
 	q[k] = NULL;
 	return 0;
@@ -430,7 +448,7 @@ enum pts_http_result
 pts_plex_count(struct pts_plex *c, const char *section, int type,
     const struct pts_plex_filter *filter, int64_t *total)
 {
-	char path[128], bufs[4][PLEX_NUM_LEN];
+	char path[128], bufs[PLEX_FILTER_NUMS][PLEX_NUM_LEN];
 	const char *q[PLEX_MAX_QUERY];
 	struct pts_http_resp resp;
 	enum pts_http_result r;
@@ -450,10 +468,33 @@ pts_plex_count(struct pts_plex *c, const char *section, int type,
 }
 
 enum pts_http_result
+pts_plex_count_all(struct pts_plex *c, int type, const struct pts_plex_filter *filter,
+    int64_t *total)
+{
+	char path[128], bufs[PLEX_FILTER_NUMS][PLEX_NUM_LEN];
+	const char *q[PLEX_MAX_QUERY];
+	struct pts_http_resp resp;
+	enum pts_http_result r;
+	int64_t count;
+
+	*total = -1;
+	if (plex_listing_query(NULL, type, filter, 0, path, sizeof(path), q, bufs) != 0)
+		return PTS_HTTP_BAD_RESPONSE;
+	r = plex_get(c, path, q, 0, 0, 0, 0, 0, &resp);
+	if (r == PTS_HTTP_OK && (pts_plex_parse_page(resp.json, NULL, NULL, &count, total) != 0 ||
+	    *total < 0)) {
+		PTS_ERROR("Plex: count of every library (type %d) has no totalSize", type);
+		r = PTS_HTTP_BAD_RESPONSE;
+	}
+	pts_http_resp_free(&resp);
+	return r;
+}
+
+enum pts_http_result
 pts_plex_list(struct pts_plex *c, const char *section, int type,
     const struct pts_plex_filter *filter, pts_plex_item_fn fn, void *ctx, int64_t *total)
 {
-	char path[128], bufs[4][PLEX_NUM_LEN];
+	char path[128], bufs[PLEX_FILTER_NUMS][PLEX_NUM_LEN];
 	const char *q[PLEX_MAX_QUERY];
 	int64_t start = 0, count, tsize = -1;
 	int pages = 0;

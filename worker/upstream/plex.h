@@ -76,6 +76,7 @@ struct pts_plex_filter {
 	int watched_only;                    /* viewCount>=1 */
 	int64_t viewed_since;                /* lastViewedAt>>=EPOCH */
 	int64_t updated_since;               /* updatedAt>>=EPOCH */
+	int64_t rated_since;                 /* lastRatedAt>>=EPOCH */
 };
 
 struct pts_plex_item {
@@ -86,10 +87,13 @@ struct pts_plex_item {
 	const char *grandparent_title;       /* episodes: the show */
 	const char *grandparent_guid;
 	const char *grandparent_rating_key;
+	const char *parent_rating_key;       /* seasons: their show; episodes: their season */
+	const char *parent_title;            /* seasons: the show's title */
 	const char *thumb;                   /* a path on the server */
 	int year;                            /* 0 when absent */
-	int season;                          /* parentIndex (or from a legacy guid); -1 */
-	int episode;                         /* index (or from a legacy guid); -1 */
+	int season;                          /* parentIndex (or from a legacy guid); seasons:
+	                                        their index; -1 */
+	int episode;                         /* index (or from a legacy guid); -1 (seasons too) */
 	int64_t view_count;                  /* 0 when absent (unwatched) */
 	int64_t last_viewed_at;              /* epoch seconds; 0 when absent */
 	int64_t view_offset;                 /* ms; 0 when absent */
@@ -120,6 +124,11 @@ enum pts_http_result pts_plex_sections(struct pts_plex *c, struct pts_plex_secti
 
 /* Count items of a type in a section (container size 0 → totalSize). filter may be NULL. */
 enum pts_http_result pts_plex_count(struct pts_plex *c, const char *section, int type,
+    const struct pts_plex_filter *filter, int64_t *total);
+
+/* The same over every library of the server (GET /library/all?type=, as python-plexapi's
+ * Library.search): one call tells whether anything of a type moved anywhere. */
+enum pts_http_result pts_plex_count_all(struct pts_plex *c, int type,
     const struct pts_plex_filter *filter, int64_t *total);
 
 /*

@@ -89,29 +89,42 @@ pts_trakt_user(struct pts_trakt *t, char **username)
 	return r;
 }
 
+/* A last_activities stamp in epoch milliseconds (changes within a second tell apart). */
+static int64_t
+trakt_stamp(json_object *o, const char *key)
+{
+	const char *s = pts_json_str(o, key);
+	int64_t t;
+
+	return s != NULL && pts_time_parse_ms(s, &t) == 0 ? t : 0;
+}
+
 int
 pts_trakt_parse_last_activities(json_object *j, struct pts_trakt_activities *a)
 {
 	json_object *m = pts_json_obj(j, "movies"), *e = pts_json_obj(j, "episodes");
 	json_object *s = pts_json_obj(j, "shows"), *se = pts_json_obj(j, "seasons");
+	json_object *wl = pts_json_obj(j, "watchlist");
 
 	memset(a, 0, sizeof(*a));
 	if (j == NULL || !json_object_is_type(j, json_type_object))
 		return -1;
-	a->all = trakt_time(j, "all");
-	a->movies_watched_at = trakt_time(m, "watched_at");
-	a->movies_rated_at = trakt_time(m, "rated_at");
-	a->movies_watchlisted_at = trakt_time(m, "watchlisted_at");
-	a->movies_collected_at = trakt_time(m, "collected_at");
-	a->movies_paused_at = trakt_time(m, "paused_at");
-	a->episodes_watched_at = trakt_time(e, "watched_at");
-	a->episodes_rated_at = trakt_time(e, "rated_at");
-	a->episodes_watchlisted_at = trakt_time(e, "watchlisted_at");
-	a->episodes_collected_at = trakt_time(e, "collected_at");
-	a->episodes_paused_at = trakt_time(e, "paused_at");
-	a->shows_rated_at = trakt_time(s, "rated_at");
-	a->shows_watchlisted_at = trakt_time(s, "watchlisted_at");
-	a->seasons_rated_at = trakt_time(se, "rated_at");
+	a->all = trakt_stamp(j, "all");
+	a->movies_watched_at = trakt_stamp(m, "watched_at");
+	a->movies_rated_at = trakt_stamp(m, "rated_at");
+	a->movies_watchlisted_at = trakt_stamp(m, "watchlisted_at");
+	a->movies_collected_at = trakt_stamp(m, "collected_at");
+	a->movies_paused_at = trakt_stamp(m, "paused_at");
+	a->episodes_watched_at = trakt_stamp(e, "watched_at");
+	a->episodes_rated_at = trakt_stamp(e, "rated_at");
+	a->episodes_watchlisted_at = trakt_stamp(e, "watchlisted_at");
+	a->episodes_collected_at = trakt_stamp(e, "collected_at");
+	a->episodes_paused_at = trakt_stamp(e, "paused_at");
+	a->shows_rated_at = trakt_stamp(s, "rated_at");
+	a->shows_watchlisted_at = trakt_stamp(s, "watchlisted_at");
+	a->seasons_rated_at = trakt_stamp(se, "rated_at");
+	a->seasons_watchlisted_at = trakt_stamp(se, "watchlisted_at");
+	a->watchlist_updated_at = trakt_stamp(wl, "updated_at");
 	return 0;
 }
 

@@ -46,14 +46,15 @@
 /* GET /users/settings → user.username (malloc'd). */
 enum pts_http_result pts_trakt_user(struct pts_trakt *t, char **username);
 
-/* GET /sync/last_activities: epoch seconds, 0 when absent. */
+/* GET /sync/last_activities: epoch milliseconds (Trakt's stamps have them), 0 when absent. */
 struct pts_trakt_activities {
 	int64_t all;
 	int64_t movies_watched_at, movies_rated_at, movies_watchlisted_at, movies_collected_at,
 	    movies_paused_at;
 	int64_t episodes_watched_at, episodes_rated_at, episodes_watchlisted_at,
 	    episodes_collected_at, episodes_paused_at;
-	int64_t shows_rated_at, shows_watchlisted_at, seasons_rated_at;
+	int64_t shows_rated_at, shows_watchlisted_at, seasons_rated_at, seasons_watchlisted_at;
+	int64_t watchlist_updated_at;        /* watchlist.updated_at: moves on removals too */
 };
 enum pts_http_result pts_trakt_last_activities(struct pts_trakt *t,
     struct pts_trakt_activities *a);

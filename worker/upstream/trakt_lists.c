@@ -191,6 +191,25 @@ tlist_add_extra(json_object *o, const struct pts_tlist_item *it)
 	}
 }
 
+/* A season object with no episodes stands for the season itself (a season rating). */
+static void
+tlist_drop_empty_episodes(json_object *shows)
+{
+	size_t i, k;
+
+	for (i = 0; i < json_object_array_length(shows); i++) {
+		json_object *seasons = pts_json_arr(json_object_array_get_idx(shows, i), "seasons");
+
+		for (k = 0; seasons != NULL && k < json_object_array_length(seasons); k++) {
+			json_object *season = json_object_array_get_idx(seasons, k);
+			json_object *eps = pts_json_arr(season, "episodes");
+
+			if (eps != NULL && json_object_array_length(eps) == 0)
+				json_object_object_del(season, "episodes");
+		}
+	}
+}
+
 /* Episodes grouped under one show object per show. */
 struct tlist_group {
 	const struct pts_ids *ids;
@@ -255,8 +274,17 @@ pts_tlist_body(struct pts_tlist_item *items, size_t n)
 
 		it->not_found = 0;
 		if (pts_ids_empty(&it->ids) || (it->kind == PTS_TLIST_EPISODE &&
-		    (it->season < 0 || it->episode < 0)) || it->kind == PTS_TLIST_SEASON) {
+		    (it->season < 0 || it->episode < 0)) || (it->kind == PTS_TLIST_SEASON &&
+		    it->season < 0)) {
 			it->not_found = 1;
+			continue;
+		}
+		if (it->kind == PTS_TLIST_SEASON) {
+			/* shows[] {ids, seasons: [{number, rating, ...}]}: the season itself. */
+			json_object *season = tlist_season_of(tlist_show_of(shows, g, &ng, &it->ids),
+			    it->season);
+
+			tlist_add_extra(season, it);
 			continue;
 		}
 		if (it->kind == PTS_TLIST_EPISODE) {
@@ -275,6 +303,7 @@ pts_tlist_body(struct pts_tlist_item *items, size_t n)
 		json_object_array_add(it->kind == PTS_TLIST_MOVIE ? movies : shows, o);
 	}
 	free(g);
+	tlist_drop_empty_episodes(shows);
 	pts_json_add_nonempty(body, "movies", movies);
 	pts_json_add_nonempty(body, "shows", shows);
 	return body;
@@ -304,7 +333,8 @@ tlist_flag(json_object *list, enum pts_tlist_kind kind, struct pts_tlist_item *i
 			if (kind == PTS_TLIST_MOVIE)
 				hit = it->kind == PTS_TLIST_MOVIE;
 			else
-				hit = whole ? it->kind == PTS_TLIST_SHOW : it->kind == PTS_TLIST_EPISODE;
+				hit = whole ? it->kind == PTS_TLIST_SHOW : it->kind == PTS_TLIST_EPISODE ||
+				    it->kind == PTS_TLIST_SEASON;
 			if (hit && pts_ids_match(&it->ids, &nf))
 				it->not_found = 1;
 		}
@@ -327,8 +357,8 @@ tlist_flag_numbered(json_object *nf, struct pts_tlist_item *items, size_t n)
 		int64_t num = pts_json_int(json_object_array_get_idx(seasons, k), "number", -1);
 
 		for (i = 0; i < n; i++)
-			if (items[i].kind == PTS_TLIST_EPISODE && !items[i].not_found &&
-			    items[i].season == num)
+			if ((items[i].kind == PTS_TLIST_EPISODE || items[i].kind == PTS_TLIST_SEASON) &&
+			    !items[i].not_found && items[i].season == num)
 				items[i].not_found = 1;
 	}
 	for (k = 0; eps != NULL && k < json_object_array_length(eps); k++) {
