@@ -14,6 +14,7 @@
 #include "hooktoken.h"
 #include "jsonx.h"
 #include "log.h"
+#include "metricstoken.h"
 #include "multipart.h"
 #include "route.h"
 #include "session.h"
@@ -102,7 +103,11 @@ app_password_required_rule(const struct route *rt, json_object *body, struct res
 	return -1;
 }
 
-/* The login rule. 0 to go on, -1 when rs holds the answer. */
+/*
+ * The login rule; on a ROUTE_BEARER route the metrics token stands for a login. A wrong
+ * token is logged (never its value) and the session rule decides. 0 to go on, -1 when rs
+ * holds the answer.
+ */
 static int
 app_login_rule(const struct route *rt, const struct req *rq, struct resp *rs)
 {
@@ -114,6 +119,18 @@ app_login_rule(const struct route *rt, const struct req *rq, struct resp *rs)
 	if ((db = dbc_get()) == NULL) {
 		app_db_unavailable(rs);
 		return -1;
+	}
+	if ((rt->flags & ROUTE_BEARER) && rq->authorization != NULL) {
+		rc = mtoken_check(db, rq->authorization);
+		if (rc < 0) {
+			resp_internal(rs);
+			dbc_close();
+			return -1;
+		}
+		if (rc == 1)
+			return 0;
+		pts_log(PTS_LOG_WARN, "%s /api/%s: the Authorization header is not the metrics"
+		    " token", rq->method_name, rq->path);
 	}
 	rc = session_allowed(db, rq->cookie);
 	if (rc < 0) {

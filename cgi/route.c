@@ -63,7 +63,7 @@ const struct route route_table[] = {
 	{ REQ_POST, "trakt/duplicates/remove", h_trakt_dupes_remove_post, 0, NULL },
 	{ REQ_GET, "plex/in-progress", h_plex_in_progress_get, 0, NULL },
 	{ REQ_GET, "now-playing", h_nowplaying_get, ROUTE_SNAPSHOT, NULL },
-	{ REQ_GET, "metrics", h_metrics_get, ROUTE_SNAPSHOT, NULL },
+	{ REQ_GET, "metrics", h_metrics_get, ROUTE_SNAPSHOT | ROUTE_BEARER, NULL },
 	/* Poster images for hosts whose web server cannot read the data folder (h_posters.c). */
 	{ REQ_GET, "posters/{name}", h_posters_get, ROUTE_NODB, NULL },
 	/* Plex posts here with neither cookie nor CSRF header: the URL's token stands for both. */

@@ -34,6 +34,8 @@
  */
 #define ROUTE_SETUP 0x80
 #define ROUTE_SETUP_PW 0x100
+/* "Authorization: Bearer <metrics_token>" stands for the login (cgi/metricstoken.h). */
+#define ROUTE_BEARER 0x200
 
 /* Longest Allow header value ("GET, POST, PUT, DELETE"). */
 #define ROUTE_ALLOW_MAX 64
