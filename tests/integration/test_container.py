@@ -394,5 +394,35 @@ class TestContainer(unittest.TestCase):
             type(self).vol = old
 
 
+try:
+    import yaml
+except ImportError:  # PyYAML is not a dependency of the project's tests
+    yaml = None
+
+
+@unittest.skipIf(yaml is None, "PyYAML is not installed: compose.yaml is not parsed")
+class TestComposeFile(unittest.TestCase):
+    """compose.yaml builds this Containerfile and runs it as the README says."""
+
+    def test_compose_matches_the_image(self):
+        with open(os.path.join(TOP, "compose.yaml")) as f:
+            doc = yaml.safe_load(f)
+        (svc,) = doc["services"].values()
+        build = svc["build"]
+        self.assertTrue(os.path.isfile(os.path.join(TOP, build["context"], build["dockerfile"])))
+        self.assertRegex(svc["user"], r"^[1-9][0-9]*:[0-9]+$")
+        self.assertIs(svc["read_only"], True)
+        self.assertEqual(svc["cap_drop"], ["ALL"])
+        self.assertIn("no-new-privileges:true", svc["security_opt"])
+        self.assertIn("./data:/data", svc["volumes"])
+        self.assertTrue(any(str(p).endswith(":8080") for p in svc["ports"]), svc["ports"])
+        with open(os.path.join(TOP, "README.md")) as f:
+            readme = f.read()
+        section = readme[readme.index("## Run in a container"):]
+        section = section[:section.index("\n## ", 5)]
+        for k in svc["environment"]:
+            self.assertIn("`%s`" % k, section, "README's container section names " + k)
+
+
 if __name__ == "__main__":
     unittest.main()
