@@ -83,6 +83,11 @@ class TestContainer(unittest.TestCase):
     def setUpClass(cls):
         cls.port = free_port()
         cls.names = []
+        # Containers an interrupted run of this test left stopped (never a running one).
+        left = podman.podman("ps", "-a", "-q", "--filter", "name=^pts-check-",
+                             "--filter", "status=exited", "--filter", "status=created").stdout
+        for cid in left.split():
+            podman.podman("rm", cid)
         cls.vol = os.path.join(TMP.name, "data")
         os.mkdir(cls.vol, 0o700)
         os.chown(cls.vol, IMAGE_UID, IMAGE_UID)

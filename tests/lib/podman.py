@@ -141,12 +141,19 @@ def base_image(log=None):
 
 def build_image(top, tag, base, log=None):
     """Build contrib/container/Containerfile from the source tree top as tag, on base.
-    Docker format keeps the HEALTHCHECK. Raises CalledProcessError on failure."""
-    subprocess.run(["podman", "build", "--network", "host", "--format", "docker",
-                    "--build-arg", "BASE=" + base, "--build-arg", "APT_CHECK_VALID_UNTIL=false",
-                    "-f", os.path.join(top, "contrib", "container", "Containerfile"),
-                    "-t", tag, top], env=env(), check=True, timeout=BUILD_TIMEOUT_S,
-                   stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT if log else None)
+    Docker format keeps the HEALTHCHECK. Raises CalledProcessError on failure.
+
+    The build stage is tagged too (tag + "-build"), so that removing the images earlier
+    builds left untagged keeps the layers the next build starts from (the -dev packages):
+    the store holds one build's worth, not one per run."""
+    common = ["podman", "build", "--network", "host", "--format", "docker",
+              "--build-arg", "BASE=" + base, "--build-arg", "APT_CHECK_VALID_UNTIL=false",
+              "-f", os.path.join(top, "contrib", "container", "Containerfile")]
+    out = dict(env=env(), check=True, timeout=BUILD_TIMEOUT_S, stdout=log or subprocess.DEVNULL,
+               stderr=subprocess.STDOUT if log else None)
+    subprocess.run(common + ["--target", "build", "-t", tag + "-build", top], **out)
+    subprocess.run(common + ["-t", tag, top], **out)
+    podman("image", "prune", "--force", timeout=BUILD_TIMEOUT_S)
 
 
 def image_size(ref):
