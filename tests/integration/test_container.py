@@ -12,7 +12,8 @@ tests/fakes as Plex, plex.tv, Trakt and TMDb. Checked, in order:
 - `podman rm` and a new run on the same volume: settings, login and runs kept, the queued run
   finished;
 - the hardened run (--user another uid, --read-only, --cap-drop all, no-new-privileges);
-- a volume the user cannot write: a clear error; a root start: drops to uid 1000.
+- a volume the user cannot write: a clear error; a root start: drops to uid 1000;
+- an upgrade: a database at the schema's first step is migrated, its setting and run kept.
 
 The container shares the host's network (--network host) and listens on 127.0.0.1 only, as
 every test server here does; the fakes listen there too. Skipped, with the reason, where
@@ -21,7 +22,7 @@ rootful podman cannot be used. The image size and the times are printed as TAP c
 import http.client
 import json
 import os
-import shutil
+import re
 import sqlite3
 import subprocess
 import sys
@@ -397,6 +398,61 @@ class TestContainer(unittest.TestCase):
             self.assertEqual((rc, code), (0, "0"))
         finally:
             type(self).vol = old
+
+    def test_a_upgrade_migrates_the_volume(self):
+        # The database an older image left: only the schema's first step, with a setting and
+        # a finished run. The image migrates it on start and keeps both.
+        steps = schema_steps()
+        vol = os.path.join(TMP.name, "upgrade")
+        os.mkdir(vol, 0o700)
+        conn = sqlite3.connect(os.path.join(vol, "pts.db"))
+        try:
+            conn.executescript(steps[0])
+            conn.execute("PRAGMA user_version = 1")
+            conn.execute("INSERT INTO settings(key, value) VALUES('sync_interval_hours', '0')")
+            conn.execute("INSERT INTO runs(trigger, status, created_at, started_at, finished_at,"
+                         " items_scanned, added_to_trakt) VALUES('manual', 'ok', 1700000000,"
+                         " 1700000000, 1700000060, 49, 17)")
+            conn.commit()
+        finally:
+            conn.close()
+        for root, dirs, files in os.walk(vol):
+            for p in [root] + [os.path.join(root, f) for f in files]:
+                os.lchown(p, IMAGE_UID, IMAGE_UID)
+        type(self).vol, old = vol, self.vol
+        type(self).cookie = None
+        try:
+            name, _ = self.run_container()
+            version = self.db_rows("PRAGMA user_version")[0]["user_version"]
+            self.assertEqual(version, len(steps), "every step ran")
+            # 0 (the schedule off, not the default 6): nothing else runs meanwhile.
+            self.assertEqual(self.ok("GET", "/api/settings")["sync_interval_hours"], 0)
+            runs = self.ok("GET", "/api/runs")["runs"]
+            self.assertEqual([(r["id"], r["status"], r["items_scanned"], r["added_to_trakt"])
+                              for r in runs], [(1, "ok", 49, 17)])
+            rc, _, code = self.stop(name)
+            self.assertEqual((rc, code), (0, "0"))
+        finally:
+            type(self).vol = old
+
+
+def schema_steps():
+    """The migration steps of common/schema.sql.h as SQL texts (step 1 first)."""
+    with open(os.path.join(TOP, "common", "schema.sql.h")) as f:
+        text = f.read()
+    body = text[text.index("pts_schema_steps[] = {"):]
+    body = body[body.index("{") + 1:body.index("};")]
+    body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    steps, cur = [], []
+    for lit, comma in re.findall(r'"([^"]*)"|(,)', body):
+        if comma:
+            steps.append("".join(cur))
+            cur = []
+        else:
+            cur.append(lit)
+    if cur:
+        steps.append("".join(cur))
+    return steps
 
 
 try:
