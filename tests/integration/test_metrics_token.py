@@ -8,6 +8,7 @@ Authorization header on, pts-cgi checks it.
 - the token reaches no log: not nginx's access or error log, not the service's log output,
   not the log table.
 """
+import base64
 import glob
 import os
 import unittest
@@ -135,6 +136,9 @@ class TestMetricsToken(unittest.TestCase):
         self.set_token_and_password()
         self.assertEqual(self.metrics(bearer(TOKEN))[0], 200)
         self.assertEqual(self.metrics(bearer(TOKEN + "-wrong"))[0], 401)
+        # A scraper set up for Basic instead: the user part must not reach the access log.
+        basic = base64.b64encode((TOKEN + ":x").encode()).decode()
+        self.assertEqual(self.metrics({"Authorization": "Basic " + basic})[0], 401)
         logs = glob.glob(os.path.join(STACK.data, "nginx", "logs", "*")) + [STACK.log_path]
         self.assertTrue(any(p.endswith("access.log") for p in logs), logs)
         for path in logs:
