@@ -12,7 +12,8 @@ tests/fakes as Plex, plex.tv, Trakt and TMDb. Checked, in order:
 - `podman rm` and a new run on the same volume: settings, login and runs kept, the queued run
   finished;
 - the hardened run (--user another uid, --read-only, --cap-drop all, no-new-privileges);
-- a volume the user cannot write: a clear error; a root start: drops to uid 1000;
+- a volume the user cannot write: a clear error; a root start: drops to uid 1000; one
+  program dying ends the container with status 1;
 - an upgrade: a database at the schema's first step is migrated, its setting and run kept.
 
 The container shares the host's network (--network host) and listens on 127.0.0.1 only, as
@@ -23,6 +24,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -394,8 +396,18 @@ class TestContainer(unittest.TestCase):
             name, _ = self.run_container("--user", "0:0")
             self.assert_not_root(name, IMAGE_UID)
             self.assertEqual(os.stat(os.path.join(fresh, "pts.db")).st_uid, IMAGE_UID)
-            rc, took, code = self.stop(name)
-            self.assertEqual((rc, code), (0, "0"))
+            # One program dying ends the container with status 1 (its restart policy acts).
+            worker = [pid for pid in podman.container_pids(name)
+                      if (podman.proc_status(pid) or {}).get("Name") == "pts-worker"]
+            self.assertTrue(worker)
+            os.kill(min(worker), signal.SIGKILL)
+            wait_for(lambda: podman.podman("inspect", "--format", "{{.State.Running}}",
+                                           name).stdout.strip() == "false",
+                     timeout=10, what="the container to end")
+            code = podman.podman("inspect", "--format", "{{.State.ExitCode}}",
+                                 name).stdout.strip()
+            self.assertEqual(code, "1")
+            self.assertIn("a service ended", self.logs(name))
         finally:
             type(self).vol = old
 
