@@ -14,6 +14,7 @@
 #include "hooktoken.h"
 #include "jsonx.h"
 #include "log.h"
+#include "metricstoken.h"
 #include "multipart.h"
 #include "route.h"
 #include "session.h"
@@ -102,7 +103,11 @@ app_password_required_rule(const struct route *rt, json_object *body, struct res
 	return -1;
 }
 
-/* The login rule. 0 to go on, -1 when rs holds the answer. */
+/*
+ * The login rule; on a ROUTE_BEARER route the metrics token stands for a login, and a
+ * request the token does not let in is up to the session rule (a refused one is logged,
+ * never the header's value). 0 to go on, -1 when rs holds the answer.
+ */
 static int
 app_login_rule(const struct route *rt, const struct req *rq, struct resp *rs)
 {
@@ -115,6 +120,16 @@ app_login_rule(const struct route *rt, const struct req *rq, struct resp *rs)
 		app_db_unavailable(rs);
 		return -1;
 	}
+	if ((rt->flags & ROUTE_BEARER) && rq->authorization != NULL) {
+		rc = mtoken_check(db, rq->authorization);
+		if (rc < 0) {
+			resp_internal(rs);
+			dbc_close();
+			return -1;
+		}
+		if (rc == 1)
+			return 0;
+	}
 	rc = session_allowed(db, rq->cookie);
 	if (rc < 0) {
 		resp_internal(rs);
@@ -122,6 +137,9 @@ app_login_rule(const struct route *rt, const struct req *rq, struct resp *rs)
 		return -1;
 	}
 	if (rc == 0) {
+		if ((rt->flags & ROUTE_BEARER) && rq->authorization != NULL)
+			pts_log(PTS_LOG_WARN, "%s /api/%s: refused: the Authorization header is not"
+			    " the metrics token", rq->method_name, rq->path);
 		resp_error(rs, 401, "unauthorized", "log in first: POST /api/login", NULL);
 		return -1;
 	}

@@ -186,6 +186,31 @@ edge_cookie_secure(const char *setting, int https)
 	return -1;
 }
 
+/* ==== The bearer token ==== */
+
+const char *
+edge_bearer(const char *authorization, size_t *len)
+{
+	static const char scheme[] = "Bearer";
+	const char *tok;
+	size_t n;
+
+	*len = 0;
+	if (authorization == NULL ||
+	    strncasecmp(authorization, scheme, sizeof(scheme) - 1) != 0)
+		return NULL;
+	tok = authorization + sizeof(scheme) - 1;
+	n = strspn(tok, " \t");
+	if (n == 0)
+		return NULL;
+	tok += n;
+	n = strcspn(tok, " \t");
+	if (n == 0 || tok[n] != '\0')
+		return NULL;
+	*len = n;
+	return tok;
+}
+
 /* ==== CSRF, content type and length ==== */
 
 /* Copy host[:port] into out, dropping the scheme's default port. 0 or -1. */

@@ -1,7 +1,7 @@
 /*
  * edge.h - the header checks every request passes (docs/API.md): the Host rule, and for
  * state-changing requests X-Requested-With, Origin against Host, JSON content type,
- * Content-Length; and the environment switches of the edge (PTS_REQUIRE_PASSWORD,
+ * Content-Length; the Authorization header's bearer token; and the environment switches of the edge (PTS_REQUIRE_PASSWORD,
  * PTS_COOKIE_SECURE). Pure functions of the strings (NULL = header or variable absent);
  * app.c applies them in order.
  */
@@ -42,6 +42,14 @@ int edge_require_password(const char *require, const char *http_addr);
  * server passed HTTPS (https != 0). Another value is -1 (the caller logs it and uses auto).
  */
 int edge_cookie_secure(const char *setting, int https);
+
+/*
+ * The token of an Authorization header "Bearer <token>" (RFC 6750: the scheme without case,
+ * then spaces or tabs): a pointer into authorization with its length in *len, or NULL when
+ * the header is absent, names another scheme, has no token, or has anything after it (a
+ * space inside the token, a second word). The header's bytes are never copied or logged.
+ */
+const char *edge_bearer(const char *authorization, size_t *len);
 
 /* 1 when X-Requested-With is XMLHttpRequest (what a cross-site form cannot send). */
 int edge_xrw_ok(const char *xrw);

@@ -101,6 +101,7 @@ req_init(struct req *r, req_getenv_fn get, void *get_arg, req_read_fn rd, void *
 	r->origin = get(get_arg, "HTTP_ORIGIN");
 	r->host = get(get_arg, "HTTP_HOST");
 	r->cookie = get(get_arg, "HTTP_COOKIE");
+	r->authorization = get(get_arg, "HTTP_AUTHORIZATION");
 	https = get(get_arg, "HTTPS");
 	r->https = https != NULL && (strcasecmp(https, "on") == 0 || strcmp(https, "1") == 0);
 	r->read = rd;

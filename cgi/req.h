@@ -50,6 +50,7 @@ struct req {
 	const char *origin;
 	const char *host;
 	const char *cookie;
+	const char *authorization;  /* HTTP_AUTHORIZATION: never logged */
 	int https;                   /* HTTPS=on: the cookie gets Secure */
 	char *body;                  /* NUL-terminated copy; NULL until req_read_body() */
 	size_t body_len;

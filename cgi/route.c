@@ -71,7 +71,7 @@ const struct route route_table[] = {
 	{ REQ_POST, "profiles", h_profiles_post, ROUTE_BODY, NULL },
 	{ REQ_DELETE, "profiles/{id}", h_profiles_delete, ROUTE_DELETE_BODY, NULL },
 	{ REQ_GET, "now-playing", h_nowplaying_get, ROUTE_SNAPSHOT, NULL },
-	{ REQ_GET, "metrics", h_metrics_get, ROUTE_SNAPSHOT, NULL },
+	{ REQ_GET, "metrics", h_metrics_get, ROUTE_SNAPSHOT | ROUTE_BEARER, NULL },
 	/* Poster images for hosts whose web server cannot read the data folder (h_posters.c). */
 	{ REQ_GET, "posters/{name}", h_posters_get, ROUTE_NODB, NULL },
 	/* Plex posts here with neither cookie nor CSRF header: the URL's token stands for both. */

@@ -41,6 +41,8 @@
 #define ROUTE_PROFILE 0x200
 /* A DELETE whose JSON body is read when one is sent (the edge rules of a POST apply to it). */
 #define ROUTE_DELETE_BODY 0x400
+/* "Authorization: Bearer <metrics_token>" stands for the login (cgi/metricstoken.h). */
+#define ROUTE_BEARER 0x800
 
 /* Longest Allow header value ("GET, POST, PUT, DELETE"). */
 #define ROUTE_ALLOW_MAX 64

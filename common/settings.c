@@ -109,6 +109,9 @@ const struct pts_setting pts_settings[PTS_KEY__MAX + 1] = {
 	    "1000", 5, 100000, NULL, NULL },
 	[PTS_KEY_DASHBOARD_PASSWORD] = { "dashboard_password", PTS_SET_PASSWORD,
 	    NULL, 1, 256, NULL, check_password, 1 },
+	/* The bearer token of GET /api/metrics for a scraper that cannot log in (docs/API.md). */
+	[PTS_KEY_METRICS_TOKEN] = { "metrics_token", PTS_SET_SECRET,
+	    NULL, PTS_METRICS_TOKEN_MIN, PTS_METRICS_TOKEN_MAX, NULL, check_printable, 1 },
 	/*
 	 * Live scrobbling from Plex's sessions (no Plex Pass needed; docs/API.md): one scrobbler
 	 * for the server, so both are the installation's.

@@ -35,6 +35,7 @@ enum pts_setting_key {
 	PTS_KEY_DRY_RUN,
 	PTS_KEY_HISTORY_KEEP_RUNS,
 	PTS_KEY_DASHBOARD_PASSWORD,
+	PTS_KEY_METRICS_TOKEN,
 	PTS_KEY_SCROBBLE_LIVE,
 	PTS_KEY_SCROBBLE_USERS,
 	PTS_KEY__MAX
@@ -71,6 +72,9 @@ struct pts_setting {
 #define PTS_PASSWORD_MIN 8
 #define PTS_STR_(x) #x
 #define PTS_STR(x) PTS_STR_(x)
+/* Length range of the metrics token (a Prometheus bearer token; "" removes it). */
+#define PTS_METRICS_TOKEN_MIN 16
+#define PTS_METRICS_TOKEN_MAX 128
 /* Longest URL accepted for plex_url. */
 #define PTS_SETTING_URL_MAX 2048
 

@@ -766,7 +766,7 @@ $('#ip-retry').addEventListener('click', () => ipPoll.run());
 const TEXT_KEYS = ['plex_url', 'trakt_client_id', 'sync_direction', 'ratings_conflict',
   'watchlist_plex_side', 'watchlist_collection'];
 const BOOL_KEYS = ['sync_watched', 'sync_ratings', 'sync_watchlist', 'sync_playback', 'dry_run'];
-const SECRET_KEYS = ['trakt_client_secret', 'tmdb_api_key', 'dashboard_password'];
+const SECRET_KEYS = ['trakt_client_secret', 'tmdb_api_key', 'dashboard_password', 'metrics_token'];
 const field = (k) => $('#f-' + k);
 let settings = {}, libsLoaded = { libraries: [], fetched_at: null }, libSelLoaded = '';
 

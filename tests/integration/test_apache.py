@@ -13,6 +13,7 @@ import os
 import pwd
 import shutil
 import signal
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -264,6 +265,31 @@ class TestApacheCgi(unittest.TestCase):
                  timeout=30, what="the worker to take the run")
         st, _, body = self.api("GET", "/api/runs")
         self.assertIn(run_id, [r["id"] for r in body["runs"]])
+
+    def test_zy_metrics_token_reaches_the_program(self):
+        # CGIPassAuth On in the configuration: without it Apache drops Authorization.
+        token = "apache-scraper-0123456789"
+        hdrs = {"Content-Type": "application/json", "X-Requested-With": "XMLHttpRequest"}
+        for body in ({"metrics_token": token}, {"dashboard_password": "correct horse 1"}):
+            st, _, got = self.api("PUT", "/api/settings", json.dumps(body), hdrs)
+            self.assertEqual(st, 200, got)
+        try:
+            self.assertEqual(self.request("GET", "/api/metrics")[0], 401)
+            st, _, raw = self.request("GET", "/api/metrics",
+                                      headers={"Authorization": "Bearer " + token})
+            self.assertEqual(st, 200, raw)
+            self.assertIn(b"pts_runs_total", raw)
+            st, _, _ = self.request("GET", "/api/metrics",
+                                    headers={"Authorization": "Bearer " + token + "x"})
+            self.assertEqual(st, 401)
+        finally:
+            conn = sqlite3.connect(os.path.join(self.data, "pts.db"), timeout=10)
+            try:
+                conn.execute("DELETE FROM settings WHERE key IN ('dashboard_password',"
+                             " 'metrics_token')")
+                conn.commit()
+            finally:
+                conn.close()
 
     def test_zz_no_sanitizer_reports(self):
         with open(os.path.join(self.tmp.name, "error.log")) as f:

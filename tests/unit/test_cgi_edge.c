@@ -1,7 +1,7 @@
 /*
  * test_cgi_edge.c - pts-cgi header checks: the Host rule, X-Requested-With, Origin against
- * Host, the JSON content type and Content-Length; the PTS_REQUIRE_PASSWORD and
- * PTS_COOKIE_SECURE switches.
+ * Host, the JSON content type and Content-Length, the bearer token; the PTS_REQUIRE_PASSWORD
+ * and PTS_COOKIE_SECURE switches.
  */
 #include <stdint.h>
 #include <string.h>
@@ -155,6 +155,33 @@ test_length(void)
 	    "huge saturates (then 413)");
 }
 
+/* 1 when edge_bearer finds exactly want (NULL: finds none) in header. */
+static int
+bearer_is(const char *header, const char *want)
+{
+	size_t len = 99;
+	const char *tok = edge_bearer(header, &len);
+
+	if (want == NULL)
+		return tok == NULL && len == 0;
+	return tok != NULL && len == strlen(want) && memcmp(tok, want, len) == 0;
+}
+
+static void
+test_bearer(void)
+{
+	TAP_OK(bearer_is("Bearer abcdef0123456789", "abcdef0123456789"), "Bearer token found");
+	TAP_OK(bearer_is("bearer x.y~z+/=", "x.y~z+/="), "scheme without case, token68 characters");
+	TAP_OK(bearer_is("BEARER \t  tok", "tok"), "spaces and tabs after the scheme");
+	TAP_OK(bearer_is(NULL, NULL), "absent header: none");
+	TAP_OK(bearer_is("", NULL) && bearer_is("Bearer", NULL) && bearer_is("Bearer ", NULL),
+	    "empty header or no token: none");
+	TAP_OK(bearer_is("Basic dXNlcjpwdw==", NULL), "another scheme: none");
+	TAP_OK(bearer_is("Bearertok", NULL), "no space after the scheme: none");
+	TAP_OK(bearer_is("Bearer tok more", NULL) && bearer_is("Bearer tok ", NULL),
+	    "anything after the token: none");
+}
+
 /* The body check app.c makes with common/utf8's validator. */
 #define U8(s) pts_utf8_valid(s, sizeof(s) - 1)
 
@@ -183,6 +210,7 @@ main(void)
 	test_origin();
 	test_ctype();
 	test_length();
+	test_bearer();
 	test_utf8();
 	return tap_done();
 }

@@ -114,6 +114,7 @@ test_keys(void)
 		{ PTS_KEY_DRY_RUN, "dry_run" },
 		{ PTS_KEY_HISTORY_KEEP_RUNS, "history_keep_runs" },
 		{ PTS_KEY_DASHBOARD_PASSWORD, "dashboard_password" },
+		{ PTS_KEY_METRICS_TOKEN, "metrics_token" },
 		{ PTS_KEY_SCROBBLE_LIVE, "scrobble_live" },
 		{ PTS_KEY_SCROBBLE_USERS, "scrobble_users" },
 	};
