@@ -238,7 +238,7 @@ async function loadStatus() {
   traktAuthorized = !!ta.authorized;
   plexAuthorized = !!pa.authorized;
   if (authChanged && prevTrakt !== null) { traktStale = true; traktSignIns++; }
-  if (authChanged && activeTab === 'trakt') traktPoll.run();
+  if (authChanged && activeTab === 'trakt') { traktPoll.run(); refreshDupes(); }
   if (authChanged && activeTab === 'inprogress') ipPoll.run();
   // The worker renews the token by itself: only a refused renewal (state "expired": the
   // refresh token is gone) is a problem worth the warning colour.
@@ -686,6 +686,10 @@ $('#trakt-retry').addEventListener('click', () => { traktState = null; autoRefre
 let dupes = { state: 'idle' };
 const dupesBusy = () => dupes.state === 'scanning' || dupes.state === 'removing';
 async function loadDupes() {
+  // Scanning needs a Trakt sign-in: the section waits for one instead of offering a scan that fails.
+  const section = $('section.dupes');
+  section.hidden = traktAuthorized === false;
+  if (section.hidden) return;
   const was = dupes.state;
   dupes = await api('GET', '/api/trakt/duplicates');
   const groups = Array.isArray(dupes.groups) ? dupes.groups : [];
