@@ -262,8 +262,10 @@ app_body(const struct route *rt, struct req *rq, struct resp *rs, json_object **
 	int64_t len = 0;
 
 	*body = NULL;
-	if (rq->method != REQ_POST && rq->method != REQ_PUT)
-		return 0; /* GET and DELETE bodies are never read */
+	/* GET bodies are never read, nor DELETE ones but where the route takes one. */
+	if (rq->method != REQ_POST && rq->method != REQ_PUT &&
+	    !(rq->method == REQ_DELETE && (rt->flags & ROUTE_DELETE_BODY)))
+		return 0;
 	if (edge_content_length(rq->content_length, &len) != 0) {
 		resp_bad_field(rs, "bad_request", "Content-Length", "is not a number");
 		return -1;
@@ -299,6 +301,44 @@ app_body(const struct route *rt, struct req *rq, struct resp *rs, json_object **
 	return 0;
 }
 
+/*
+ * Households: the connection a ROUTE_PROFILE route works on, from ?profile=ID (absent: 1,
+ * the plain connection, so a route called without it answers as before). A snapshot route
+ * reads its profile's file in one transaction too. 0 with *db and *profile set, -1 when rs
+ * holds the answer (400 for a malformed id, 404 for an unknown profile, 500).
+ */
+static int
+app_profile_rule(const struct route *rt, const struct req *rq, struct resp *rs, sqlite3 **db,
+    int64_t *profile)
+{
+	char val[QUERY_MAX_ITEM + 1];
+	int rc;
+
+	*profile = 1;
+	if (!(rt->flags & ROUTE_PROFILE))
+		return 0;
+	rc = query_value(rq->query, "profile", val, sizeof(val));
+	if (rc < 0 || (rc == 0 && query_int(val, 1, INT64_MAX, profile) != 0)) {
+		resp_bad_field(rs, "bad_request", "profile", "must be a profile id (a positive"
+		    " integer)");
+		return -1;
+	}
+	if (*profile == 1)
+		return 0;
+	rc = dbc_profile(*profile, db);
+	if (rc == 1) {
+		resp_error(rs, 404, "not_found", "no such profile", NULL);
+		return -1;
+	}
+	if (rc != 0) {
+		app_db_unavailable(rs);
+		return -1;
+	}
+	if (rt->flags & ROUTE_SNAPSHOT)
+		(void)pts_db_exec(*db, "BEGIN");
+	return 0;
+}
+
 /* Everything after the route lookup: the edge rules, then the handler. */
 static void
 app_route(const struct route *rt, int64_t id, struct req *rq, struct resp *rs)
@@ -323,6 +363,10 @@ app_route(const struct route *rt, int64_t id, struct req *rq, struct resp *rs)
 	ctx.db = dbc_get();
 	if (ctx.db == NULL && !(rt->flags & ROUTE_NODB)) {
 		app_db_unavailable(rs);
+		json_object_put(ctx.body);
+		return;
+	}
+	if (ctx.db != NULL && app_profile_rule(rt, rq, rs, &ctx.db, &ctx.profile) != 0) {
 		json_object_put(ctx.body);
 		return;
 	}

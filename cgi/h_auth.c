@@ -14,6 +14,7 @@
 #include "jobs.h"
 #include "jsonx.h"
 #include "log.h"
+#include "profauth.h"
 #include "rows.h"
 
 /*
@@ -53,7 +54,7 @@ static int
 auth_cancel_flows(sqlite3 *db, const char *kind)
 {
 	return pts_db_run(db, "UPDATE jobs SET cancel = 1 WHERE kind = ?"
-	    " AND state IN ('queued','running')", "s", kind);
+	    " AND state IN ('queued','running') AND profile = pts_profile()", "s", kind);
 }
 
 /*
@@ -69,15 +70,17 @@ auth_end_jobs(sqlite3 *db, const struct auth_names *n)
 
 	snprintf(sql, sizeof(sql), "UPDATE runs SET status = 'cancelled', finished_at = ?,"
 	    " message = 'signed out of %s' WHERE status = 'queued' AND job_id IN (SELECT id FROM"
-	    " jobs WHERE state = 'queued' AND kind IN %s)", n->service, n->jobs_sql);
+	    " jobs WHERE state = 'queued' AND profile = pts_profile() AND kind IN %s)",
+	    n->service, n->jobs_sql);
 	if (pts_db_run(db, sql, "i", now) != 0)
 		return -1;
 	snprintf(sql, sizeof(sql), "UPDATE jobs SET state = 'cancelled', cancel = 1,"
-	    " finished_at = ? WHERE state = 'queued' AND kind IN %s", n->jobs_sql);
+	    " finished_at = ? WHERE state = 'queued' AND profile = pts_profile() AND kind IN %s",
+	    n->jobs_sql);
 	if (pts_db_run(db, sql, "i", now) != 0)
 		return -1;
 	snprintf(sql, sizeof(sql), "UPDATE jobs SET cancel = 1 WHERE state = 'running'"
-	    " AND kind IN %s", n->jobs_sql);
+	    " AND profile = pts_profile() AND kind IN %s", n->jobs_sql);
 	return pts_db_run(db, sql, "");
 }
 
@@ -188,6 +191,10 @@ auth_delete(struct hctx *ctx, const struct auth_names *n, int revoke)
 		free(token);
 	}
 	pts_log(PTS_LOG_INFO, "signed out of %s", n->service);
+	/* The other profiles' Plex tokens came from the owner's sign-in: they go with it. */
+	if (n == &auth_plex && pts_profauth_forget_plex(ctx->db, "The owner signed out of Plex:"
+	    " the owner signs in again, then the profile's Plex access is read anew") != 0)
+		pts_log(PTS_LOG_WARN, "signed out of plex, but a profile's Plex token remains");
 	o = json_object_new_object();
 	pts_json_add_str(o, "state", "none");
 	resp_json(ctx->resp, 200, o);

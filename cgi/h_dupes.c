@@ -28,8 +28,8 @@ dupes_state(sqlite3 *db)
 	const char *state;
 
 	if (pts_db_text(db, &kind, "SELECT kind FROM jobs WHERE kind IN (?, ?) AND state IN"
-	    " ('queued','running') ORDER BY id DESC LIMIT 1", "ss", PTS_JOB_TRAKT_DUPES_SCAN,
-	    PTS_JOB_TRAKT_DUPES_REMOVE) != 0)
+	    " ('queued','running') AND profile = pts_profile() ORDER BY id DESC LIMIT 1", "ss",
+	    PTS_JOB_TRAKT_DUPES_SCAN, PTS_JOB_TRAKT_DUPES_REMOVE) != 0)
 		return NULL;
 	state = kind == NULL ? "idle" : strcmp(kind, PTS_JOB_TRAKT_DUPES_SCAN) == 0 ? "scanning" :
 	    "removing";
@@ -146,7 +146,7 @@ h_trakt_dupes_scan_post(struct hctx *ctx)
 	if (pts_db_begin(ctx->db) != 0)
 		goto fail;
 	if (pts_db_int(ctx->db, &removing, 0, "SELECT COUNT(*) FROM jobs WHERE kind = ? AND state"
-	    " IN ('queued','running')", "s", PTS_JOB_TRAKT_DUPES_REMOVE) != 0)
+	    " IN ('queued','running') AND profile = pts_profile()", "s", PTS_JOB_TRAKT_DUPES_REMOVE) != 0)
 		goto fail;
 	if (removing > 0) {
 		pts_db_rollback(ctx->db);
@@ -180,7 +180,7 @@ h_trakt_dupes_remove_post(struct hctx *ctx)
 	if (pts_db_begin(ctx->db) != 0)
 		goto fail;
 	if (pts_db_int(ctx->db, &busy, 0, "SELECT COUNT(*) FROM jobs WHERE kind IN (?, ?) AND"
-	    " state IN ('queued','running')", "ss", PTS_JOB_TRAKT_DUPES_SCAN,
+	    " state IN ('queued','running') AND profile = pts_profile()", "ss", PTS_JOB_TRAKT_DUPES_SCAN,
 	    PTS_JOB_TRAKT_DUPES_REMOVE) != 0 ||
 	    rows_meta_epoch(ctx->db, "trakt_dupes_scanned_at", &scanned) != 0 ||
 	    dupes_walk(ctx->db, NULL, &groups, &extra, &truncated) != 0)

@@ -33,6 +33,7 @@ nowplaying_item(sqlite3_stmt *st, void *arg)
 	rows_add_text(o, "state", st, 8);
 	rows_add_real_col(o, "progress", st, 9, 1);
 	rows_add_text(o, "trakt", st, 10);
+	rows_add_int(o, "profile", st, 11);   /* households: whose Trakt it goes to, or null */
 	return o;
 }
 
@@ -44,7 +45,8 @@ h_nowplaying_get(struct hctx *ctx)
 	int64_t at = 0;
 
 	st = pts_db_prepare(ctx->db, "SELECT type, title, show, season, episode, year, user,"
-	    " player, state, progress, trakt FROM now_playing ORDER BY seen_at, session_key");
+	    " player, state, progress, trakt, profile FROM now_playing"
+	    " ORDER BY seen_at, session_key");
 	if (st == NULL || (arr = rows_array(ctx->db, st, nowplaying_item, NULL, NOWPLAYING_MAX,
 	    NULL)) == NULL || rows_meta_epoch(ctx->db, NOWPLAYING_META_AT, &at) != 0) {
 		resp_error(ctx->resp, 500, "internal", "database error", NULL);

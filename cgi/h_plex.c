@@ -33,7 +33,8 @@ plex_maybe_refresh(sqlite3 *db, int64_t fetched)
 	if (fetched > 0 && pts_now() - fetched <= PLEX_STALE_S)
 		return 0;
 	if (pts_db_int(db, &busy, 0, "SELECT COUNT(*) FROM jobs WHERE kind = ? AND state IN"
-	    " ('queued','running')", "s", PTS_JOB_PLEX_IN_PROGRESS_REFRESH) != 0)
+	    " ('queued','running') AND profile = pts_profile()", "s",
+	    PTS_JOB_PLEX_IN_PROGRESS_REFRESH) != 0)
 		return 0;
 	if (busy > 0)
 		return 1;

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "jsonx.h"
 #include "log.h"
+#include "profauth.h"
 #include "session.h"
 #include "settings.h"
 
@@ -189,6 +190,11 @@ settings_plex_url_guard(sqlite3 *db, json_object *body)
 		if (rc == 0 && sqlite3_changes(db) > 0)
 			pts_log(PTS_LOG_INFO, "settings: plex_url now names another server: the Plex"
 			    " sign-in was forgotten");
+		/* The other profiles' tokens were for the old server. */
+		if (rc == 0 && pts_profauth_forget_plex(db, "The Plex server changed: the owner"
+		    " signs in to Plex again, then the profile's Plex access is read anew") != 0)
+			pts_log(PTS_LOG_WARN, "settings: plex_url changed, but a profile's Plex token"
+			    " remains");
 	}
 	free(old);
 	return rc;

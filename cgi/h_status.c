@@ -52,32 +52,6 @@ status_auth(sqlite3 *db, const char *service, int with_expiry)
 	return o;
 }
 
-/*
- * The schedule: the interval setting and the worker's next due time (meta next_run_at).
- * The worker stores the interval that time was computed for (next_run_interval); while it
- * differs from the setting (just changed, the worker has not caught up), the time is
- * unknown: 0. 0, or -1 on a database error.
- */
-static int
-status_next_run(sqlite3 *db, int64_t *interval, int64_t *next)
-{
-	int64_t for_interval = 0;
-	char *was = NULL;
-
-	*interval = pts_settings_get_int(db, PTS_KEY_SYNC_INTERVAL_HOURS);
-	*next = 0;
-	if (*interval <= 0)
-		return 0;
-	if (rows_meta_epoch(db, "next_run_at", next) != 0 ||
-	    pts_db_text(db, &was, "SELECT value FROM meta WHERE key = 'next_run_interval'", "") != 0)
-		return -1;
-	if (was != NULL && (query_int(was, 0, INT64_MAX, &for_interval) != 0 ||
-	    for_interval != *interval))
-		*next = 0;
-	free(was);
-	return 0;
-}
-
 void
 h_status_get(struct hctx *ctx)
 {
@@ -86,7 +60,7 @@ h_status_get(struct hctx *ctx)
 	int64_t run_id, interval, next = 0;
 
 	if (pts_jobs_sync_state(ctx->db, &state, &run_id) != 0 ||
-	    status_next_run(ctx->db, &interval, &next) != 0) {
+	    rows_next_run(ctx->db, &interval, &next) != 0) {
 		resp_internal(ctx->resp);
 		return;
 	}

@@ -17,10 +17,12 @@
 
 #include "clock.h"
 #include "db.h"
+#include "dbprofile.h"
 #include "hooktoken.h"
 #include "jobs.h"
 #include "jsonx.h"
 #include "log.h"
+#include "paths.h"
 #include "plexhook.h"
 #include "settings.h"
 
@@ -66,7 +68,8 @@ webhook_queue(sqlite3 *db, json_object *args, int dry_run, int64_t *job_id, int6
 	    "' AND state IN ('queued','running','done') AND created_at >= ? AND"
 	    " json_extract(args, '$.metadata.ratingKey') = ? AND"
 	    " COALESCE(json_extract(args, '$.server_uuid'), '') = ? AND"
-	    " json_extract(args, '$.dry_run') = ? ORDER BY id DESC LIMIT 1", "issi",
+	    " json_extract(args, '$.dry_run') = ? AND profile = pts_profile()"
+	    " ORDER BY id DESC LIMIT 1", "issi",
 	    now - WEBHOOK_MERGE_S, key ? key : "", server ? server : "",
 	    (int64_t)(dry_run != 0)) != 0)
 		goto fail;
@@ -101,31 +104,65 @@ fail:
 	return -1;
 }
 
+/*
+ * Households: the profile paired with the play's account (Account.id), else 1. 0, or -1 on a
+ * database error. *pdb is that profile's connection (the caller closes it) or NULL for 1.
+ */
+static int
+webhook_profile(struct hctx *ctx, int64_t *profile, sqlite3 **pdb)
+{
+	char acct[PLEXHOOK_KEY_MAX + 1];
+	int64_t id = 0;
+
+	*profile = PTS_PROFILE_OWNER;
+	*pdb = NULL;
+	if (plexhook_account_id(ctx->body, acct, sizeof(acct)) != 0)
+		return 0;
+	if (pts_db_int(ctx->db, &id, 0, "SELECT id FROM profiles WHERE id > 1 AND plex_user_id = ?",
+	    "s", acct) != 0)
+		return -1;
+	if (id <= 1)
+		return 0;
+	if (pts_db_open_profile(pts_paths_data_dir(), id, pdb) != 0)
+		return -1;
+	*profile = id;
+	return 0;
+}
+
 void
 h_webhook_plex_post(struct hctx *ctx)
 {
 	json_object *args = NULL, *o;
 	const char *why = NULL;
-	int64_t job_id = 0, run_id = 0;
+	int64_t job_id = 0, run_id = 0, profile;
+	sqlite3 *pdb = NULL, *db;
 	int rc;
 
-	switch (plexhook_read(ctx->body, pts_now(), &args, &why)) {
+	if (webhook_profile(ctx, &profile, &pdb) != 0) {
+		resp_internal(ctx->resp);
+		return;
+	}
+	/* A paired account's play is queued on its profile's connection: its job, its run. */
+	db = pdb != NULL ? pdb : ctx->db;
+	switch (plexhook_read_as(ctx->body, pts_now(), profile > 1, &args, &why)) {
 	case PLEXHOOK_IGNORE:
 		o = json_object_new_object();
 		pts_json_add_bool(o, "ok", 1);
 		pts_json_add_str(o, "ignored", why);
 		resp_json(ctx->resp, 200, o);
+		pts_db_close(pdb);
 		return;
 	case PLEXHOOK_BAD:
 		pts_log(PTS_LOG_WARN, "webhook: unusable Plex payload: %s", why);
 		resp_bad_field(ctx->resp, "bad_request", "payload", why);
+		pts_db_close(pdb);
 		return;
 	case PLEXHOOK_QUEUE:
 		break;
 	}
-	rc = webhook_queue(ctx->db, args, pts_settings_get_bool(ctx->db, PTS_KEY_DRY_RUN), &job_id,
-	    &run_id);
+	rc = webhook_queue(db, args, pts_settings_get_bool(db, PTS_KEY_DRY_RUN), &job_id, &run_id);
 	json_object_put(args);
+	pts_db_close(pdb);
 	if (rc < 0) {
 		resp_internal(ctx->resp);
 		return;

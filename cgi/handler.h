@@ -25,6 +25,7 @@ struct hctx {
 	json_object *body;     /* the parsed JSON body, NULL when none was sent (borrowed) */
 	int64_t id;            /* the {id} path segment, 0 when the route has none */
 	struct query_vals q;   /* validated query parameters (query_get) */
+	int64_t profile;       /* ROUTE_PROFILE routes: the profile db belongs to; else 1 */
 };
 
 typedef void (*handler_fn)(struct hctx *ctx);
@@ -75,9 +76,15 @@ void h_trakt_dupes_get(struct hctx *ctx);
 void h_trakt_dupes_scan_post(struct hctx *ctx);
 void h_trakt_dupes_remove_post(struct hctx *ctx);
 void h_plex_in_progress_get(struct hctx *ctx);
+/* h_plexusers.c: the server's people (the owner's alone). */
+void h_plex_users_get(struct hctx *ctx);
+void h_plex_users_refresh_post(struct hctx *ctx);
 void h_login_post(struct hctx *ctx);
 void h_logout_post(struct hctx *ctx);
 void h_metrics_get(struct hctx *ctx);
+void h_profiles_get(struct hctx *ctx);
+void h_profiles_post(struct hctx *ctx);
+void h_profiles_delete(struct hctx *ctx);
 void h_posters_get(struct hctx *ctx);
 void h_webhook_plex_post(struct hctx *ctx);
 void h_webhook_plex_get(struct hctx *ctx);

@@ -111,8 +111,31 @@ plexhook_copy_guids(json_object *from, json_object *to)
 	json_object_object_add(to, "Guid", out);
 }
 
+int
+plexhook_account_id(json_object *payload, char *buf, size_t len)
+{
+	json_object *account;
+	const char *id;
+
+	if (!json_object_is_type(payload, json_type_object) ||
+	    !json_object_object_get_ex(payload, "Account", &account) ||
+	    !json_object_is_type(account, json_type_object) ||
+	    (id = plexhook_key(account, "id", buf, len)) == NULL || strlen(id) >= len)
+		return -1;
+	if (id != buf)
+		snprintf(buf, len, "%s", id);
+	return 0;
+}
+
 enum plexhook_verdict
 plexhook_read(json_object *payload, int64_t now, json_object **args, const char **why)
+{
+	return plexhook_read_as(payload, now, 0, args, why);
+}
+
+enum plexhook_verdict
+plexhook_read_as(json_object *payload, int64_t now, int paired, json_object **args,
+    const char **why)
 {
 	char kbuf[24], gbuf[24];
 	json_object *meta, *user, *account, *server, *m, *a;
@@ -133,8 +156,8 @@ plexhook_read(json_object *payload, int64_t now, json_object **args, const char 
 		*why = "only media.scrobble events are used";
 		return PLEXHOOK_IGNORE;
 	}
-	/* "user": false: sent to the server owner for a shared user's play. */
-	if (json_object_object_get_ex(payload, "user", &user) &&
+	/* "user": false: sent to the server owner for a shared user's play (unless paired). */
+	if (!paired && json_object_object_get_ex(payload, "user", &user) &&
 	    json_object_is_type(user, json_type_boolean) && !json_object_get_boolean(user)) {
 		*why = "a play of another Plex account";
 		return PLEXHOOK_IGNORE;

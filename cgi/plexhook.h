@@ -19,6 +19,7 @@
 #define PTS_CGI_PLEXHOOK_H
 
 #include <json-c/json.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The one event that is acted on. */
@@ -47,5 +48,15 @@ enum plexhook_verdict {
  */
 enum plexhook_verdict plexhook_read(json_object *payload, int64_t now, json_object **args,
     const char **why);
+
+/*
+ * Households: the same for a play whose account has a profile of its own (paired = 1): then
+ * another account's play ("user": false) is that profile's, not ignored.
+ */
+enum plexhook_verdict plexhook_read_as(json_object *payload, int64_t now, int paired,
+    json_object **args, const char **why);
+
+/* Account.id (decimal digits: 1 is the server's owner) into buf. 0, or -1 when absent. */
+int plexhook_account_id(json_object *payload, char *buf, size_t len);
 
 #endif

@@ -34,6 +34,13 @@
  */
 #define ROUTE_SETUP 0x80
 #define ROUTE_SETUP_PW 0x100
+/*
+ * Households: a per-person route. It takes ?profile=ID (a positive integer; absent: 1, the
+ * owner) and its handler gets that profile's connection (app.c); an unknown profile is 404.
+ */
+#define ROUTE_PROFILE 0x200
+/* A DELETE whose JSON body is read when one is sent (the edge rules of a POST apply to it). */
+#define ROUTE_DELETE_BODY 0x400
 
 /* Longest Allow header value ("GET, POST, PUT, DELETE"). */
 #define ROUTE_ALLOW_MAX 64

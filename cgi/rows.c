@@ -11,6 +11,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "query.h"
+#include "settings.h"
 #include "timefmt.h"
 
 void
@@ -58,8 +59,7 @@ rows_add_real_col(json_object *obj, const char *key, sqlite3_stmt *st, int col, 
 /* Longest runs.warnings text read (the worker keeps PTS_RUN_WARN_MAX short texts). */
 #define ROWS_WARNINGS_MAX 4096
 
-/* runs.warnings (a JSON array of texts, or NULL) as "warnings": always an array. */
-static void
+void
 rows_add_warnings(json_object *o, sqlite3_stmt *st, int col)
 {
 	const char *text = (const char *)sqlite3_column_text(st, col);
@@ -115,6 +115,8 @@ rows_run(sqlite3_stmt *st)
 	rows_add_int(o, "watchlist_changed", st, 18);
 	rows_add_int(o, "playback_changed", st, 19);
 	rows_add_warnings(o, st, 20);
+	/* Households: the profile whose file holds the run (the connection's). */
+	rows_add_int(o, "profile", st, 21);
 	return o;
 }
 
@@ -146,7 +148,7 @@ int
 rows_add_job_state(sqlite3 *db, const char *kind, json_object *obj)
 {
 	sqlite3_stmt *st = pts_db_prepare(db, "SELECT state, error FROM jobs WHERE kind = ?"
-	    " ORDER BY id DESC LIMIT 1");
+	    " AND profile = pts_profile() ORDER BY id DESC LIMIT 1");
 	const char *state = NULL;
 	int rc;
 
@@ -203,4 +205,30 @@ rows_array(sqlite3 *db, sqlite3_stmt *st, rows_item_fn fn, void *arg, int max, i
 		return NULL;
 	}
 	return a;
+}
+
+/*
+ * The schedule: the interval setting and the worker's next due time (meta next_run_at).
+ * The worker stores the interval that time was computed for (next_run_interval); while it
+ * differs from the setting (just changed, the worker has not caught up), the time is
+ * unknown: 0. 0, or -1 on a database error.
+ */
+int
+rows_next_run(sqlite3 *db, int64_t *interval, int64_t *next)
+{
+	int64_t for_interval = 0;
+	char *was = NULL;
+
+	*interval = pts_settings_get_int(db, PTS_KEY_SYNC_INTERVAL_HOURS);
+	*next = 0;
+	if (*interval <= 0)
+		return 0;
+	if (rows_meta_epoch(db, "next_run_at", next) != 0 ||
+	    pts_db_text(db, &was, "SELECT value FROM meta WHERE key = 'next_run_interval'", "") != 0)
+		return -1;
+	if (was != NULL && (query_int(was, 0, INT64_MAX, &for_interval) != 0 ||
+	    for_interval != *interval))
+		*next = 0;
+	free(was);
+	return 0;
 }

@@ -14,7 +14,7 @@
 #define ROWS_RUN_COLUMNS "id, COALESCE(started_at, created_at), finished_at, trigger, status," \
 	" items_scanned, items_total, added_to_trakt, added_to_plex, not_found, unmatched, errors," \
 	" dry_run, message, undo_of, undone_by, removed_from_trakt, ratings_changed," \
-	" watchlist_changed, playback_changed, warnings"
+	" watchlist_changed, playback_changed, warnings, pts_profile()"
 
 /* Integer column or null. */
 void rows_add_int(json_object *obj, const char *key, sqlite3_stmt *st, int col);
@@ -26,6 +26,17 @@ void rows_add_time(json_object *obj, const char *key, sqlite3_stmt *st, int col)
 void rows_add_real_col(json_object *obj, const char *key, sqlite3_stmt *st, int col, int decimals);
 /* A number printed with this many decimals (0.1 stays "0.1", not 0.10000000000000001). */
 void rows_add_real(json_object *obj, const char *key, double v, int decimals);
+
+/* runs.warnings (a JSON array of texts, or NULL) as "warnings": always an array. */
+void rows_add_warnings(json_object *o, sqlite3_stmt *st, int col);
+
+/*
+ * The schedule: the interval setting and the worker's next due time (meta next_run_at).
+ * The worker stores the interval that time was computed for (next_run_interval); while it
+ * differs from the setting (just changed, the worker has not caught up), the time is
+ * unknown: 0. 0, or -1 on a database error.
+ */
+int rows_next_run(sqlite3 *db, int64_t *interval, int64_t *next);
 
 /* The run object of GET /api/runs from a row of ROWS_RUN_COLUMNS. NULL when out of memory. */
 json_object *rows_run(sqlite3_stmt *st);

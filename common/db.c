@@ -82,8 +82,17 @@ fail:
 	return -1;
 }
 
+/* pts_profile(): the connection's profile id, kept as the function's user data. */
+static void
+db_fn_profile(sqlite3_context *c, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	sqlite3_result_int64(c, (sqlite3_int64)(intptr_t)sqlite3_user_data(c));
+}
+
 int
-pts_db_open(const char *path, sqlite3 **out)
+pts_db_connect(const char *path, int64_t profile, sqlite3 **out)
 {
 	sqlite3 *db = NULL;
 	int rc;
@@ -104,16 +113,44 @@ pts_db_open(const char *path, sqlite3 **out)
 		return -1;
 	}
 	sqlite3_busy_timeout(db, PTS_DB_BUSY_TIMEOUT_MS);
+	rc = sqlite3_create_function(db, "pts_profile", 0, SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+	    SQLITE_INNOCUOUS, (void *)(intptr_t)profile, db_fn_profile, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		pts_log_raw(PTS_LOG_ERROR, "db: %s: pts_profile(): %s", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return -1;
+	}
 	if (pts_db_exec(db, "PRAGMA journal_mode = WAL") != 0 ||
 	    pts_db_exec(db, "PRAGMA synchronous = NORMAL") != 0 ||
-	    pts_db_exec(db, "PRAGMA foreign_keys = ON") != 0 ||
-	    db_migrate(db) != 0) {
+	    pts_db_exec(db, "PRAGMA foreign_keys = ON") != 0) {
 		db_cache_drop(db);
 		sqlite3_close(db);
 		return -1;
 	}
 	*out = db;
 	return 0;
+}
+
+int
+pts_db_open(const char *path, sqlite3 **out)
+{
+	if (pts_db_connect(path, 1, out) != 0)
+		return -1;
+	if (db_migrate(*out) != 0) {
+		pts_db_close(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int64_t
+pts_db_profile(sqlite3 *db)
+{
+	int64_t id = 1;
+
+	(void)pts_db_int(db, &id, 1, "SELECT pts_profile()", "");
+	return id;
 }
 
 void
@@ -415,20 +452,61 @@ pts_db_text(sqlite3 *db, char **out, const char *sql, const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * meta keys of the installation, not of a person: on a profile connection they are read and
+ * written in pts.db's meta (schema "inst"). Every other key (schedule clock, cache times,
+ * checkpoints, token lifetime) is the profile's own.
+ */
+static const char *const db_meta_installation[] = {
+	"plex_client_id",      /* the X-Plex-Client-Identifier of this installation */
+	"settings_changed",    /* the worker's wake-up when settings change */
+	"webhook_token",       /* the Plex webhook URL's token (cgi/hooktoken.h) */
+	"now_playing_at",      /* the live scrobbler's last poll (worker/jobs/scrobble.c) */
+	"now_playing_poll",
+	"plex_machine_id",     /* the server's identity (worker/jobs/job_webhook.c) */
+	"plex_machine_url",
+	NULL
+};
+
+int
+pts_db_meta_installation(const char *key)
+{
+	size_t i;
+
+	for (i = 0; db_meta_installation[i] != NULL; i++)
+		if (strcmp(db_meta_installation[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+/* Does key live in inst.meta on this connection? */
+static int
+db_meta_inst(sqlite3 *db, const char *key)
+{
+	return pts_db_meta_installation(key) && pts_db_profile(db) != 1;
+}
+
 char *
 pts_db_meta_get(sqlite3 *db, const char *key)
 {
 	char *v = NULL;
 
-	(void)pts_db_text(db, &v, "SELECT value FROM meta WHERE key = ?", "s", key);
+	(void)pts_db_text(db, &v, db_meta_inst(db, key) ?
+	    "SELECT value FROM inst.meta WHERE key = ?" :
+	    "SELECT value FROM meta WHERE key = ?", "s", key);
 	return v;
 }
 
 int
 pts_db_meta_set(sqlite3 *db, const char *key, const char *value)
 {
+	int inst = db_meta_inst(db, key);
+
 	if (value == NULL)
-		return pts_db_run(db, "DELETE FROM meta WHERE key = ?", "s", key);
-	return pts_db_run(db, "INSERT INTO meta(key, value) VALUES(?, ?)"
+		return pts_db_run(db, inst ? "DELETE FROM inst.meta WHERE key = ?" :
+		    "DELETE FROM meta WHERE key = ?", "s", key);
+	return pts_db_run(db, inst ? "INSERT INTO inst.meta(key, value) VALUES(?, ?)"
+	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value" :
+	    "INSERT INTO meta(key, value) VALUES(?, ?)"
 	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value", "ss", key, value);
 }

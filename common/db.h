@@ -24,8 +24,26 @@
 
 /* The schema version (PRAGMA user_version) is the number of steps in schema.sql.h. */
 
-/* Open (creating 0600 and migrating if needed) the database at path. 0 or -1. */
+/*
+ * Open (creating 0600 and migrating if needed) the database at path: the installation's
+ * file, which is also profile 1's (pts_profile() = 1). 0 or -1.
+ */
 int pts_db_open(const char *path, sqlite3 **out);
+
+/*
+ * Households (common/dbprofile.h opens a profile's connection). Every connection registers
+ * the SQL function pts_profile(), its profile id: 1 on a plain connection. Queries on the
+ * installation's tables that belong to a person (jobs, now_playing) filter or set
+ * profile = pts_profile(). This is the C side of it (1 when it cannot be read).
+ */
+int64_t pts_db_profile(sqlite3 *db);
+
+/*
+ * The common part of every open, for dbprofile.c: create the file 0600 (never through a
+ * symbolic link), open it, busy timeout, WAL, foreign keys, pts_profile() = profile. No
+ * migration. 0 or -1 (logged).
+ */
+int pts_db_connect(const char *path, int64_t profile, sqlite3 **out);
 void pts_db_close(sqlite3 *db);
 
 /* Run SQL with no result rows. 0 or -1 (logged). */
@@ -66,7 +84,13 @@ int pts_db_int(sqlite3 *db, int64_t *out, int64_t dflt, const char *sql, const c
 /* The first column of the first row as a malloc'd string (NULL when no row/NULL). 0 or -1. */
 int pts_db_text(sqlite3 *db, char **out, const char *sql, const char *fmt, ...);
 
-/* Internal key/value state (client identifier, schedule, ...): malloc'd copy or NULL. */
+/*
+ * Internal key/value state (client identifier, schedule, ...): malloc'd copy or NULL. Keys of
+ * the installation (pts_db_meta_installation: the client identifier, the settings wake-up,
+ * the webhook token, the live scrobbler's poll, the server's identity) are pts.db's on every
+ * connection; the others are the connection's profile's.
+ */
+int pts_db_meta_installation(const char *key);
 char *pts_db_meta_get(sqlite3 *db, const char *key);
 int pts_db_meta_set(sqlite3 *db, const char *key, const char *value);
 

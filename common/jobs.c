@@ -22,7 +22,8 @@ pts_sync_state_name(enum pts_sync_state s)
 int
 pts_jobs_enqueue(sqlite3 *db, const char *kind, const char *args, int64_t *job_id)
 {
-	if (pts_db_run(db, "INSERT INTO jobs(kind, args, created_at) VALUES(?, ?, ?)", "ssi",
+	if (pts_db_run(db, "INSERT INTO jobs(kind, args, created_at, profile) VALUES(?, ?, ?,"
+	    " pts_profile())", "ssi",
 	    kind, args ? args : "{}", pts_now()) != 0)
 		return -1;
 	if (job_id != NULL)
@@ -36,7 +37,7 @@ pts_jobs_enqueue_once_in(sqlite3 *db, const char *kind, const char *args, int64_
 	int64_t id = 0;
 
 	if (pts_db_int(db, &id, 0, "SELECT id FROM jobs WHERE kind = ? AND state = 'queued'"
-	    " ORDER BY id LIMIT 1", "s", kind) != 0)
+	    " AND profile = pts_profile() ORDER BY id LIMIT 1", "s", kind) != 0)
 		return -1;
 	if (id == 0 && pts_jobs_enqueue(db, kind, args, &id) != 0)
 		return -1;
@@ -66,7 +67,8 @@ pts_jobs_request_sync(sqlite3 *db, const char *trigger, int dry_run, int full, i
 	if (pts_db_begin(db) != 0)
 		return -1;
 	if (pts_db_int(db, &existing, 0, "SELECT COALESCE(run_id, -1) FROM jobs WHERE kind IN"
-	    " ('sync','undo') AND state IN ('queued','running') ORDER BY id LIMIT 1", "") != 0)
+	    " ('sync','undo') AND state IN ('queued','running') AND profile = pts_profile()"
+	    " ORDER BY id LIMIT 1", "") != 0)
 		goto fail;
 	if (existing != 0) {
 		pts_db_rollback(db);
@@ -95,7 +97,7 @@ int
 pts_jobs_stop_sync(sqlite3 *db)
 {
 	if (pts_db_run(db, "UPDATE jobs SET cancel = 1 WHERE kind IN ('sync','undo')"
-	    " AND state IN ('queued','running')", "") != 0)
+	    " AND state IN ('queued','running') AND profile = pts_profile()", "") != 0)
 		return -1;
 	return sqlite3_changes(db) > 0 ? 0 : 1;
 }
@@ -104,7 +106,8 @@ int
 pts_jobs_sync_state(sqlite3 *db, enum pts_sync_state *state, int64_t *run_id)
 {
 	sqlite3_stmt *st = pts_db_cached(db, "SELECT state, cancel, COALESCE(run_id, 0) FROM jobs"
-	    " WHERE kind IN ('sync','undo') AND state IN ('queued','running') ORDER BY id LIMIT 1");
+	    " WHERE kind IN ('sync','undo') AND state IN ('queued','running')"
+	    " AND profile = pts_profile() ORDER BY id LIMIT 1");
 	int rc;
 
 	*state = PTS_SYNC_IDLE;
@@ -161,7 +164,8 @@ pts_jobs_request_undo(sqlite3 *db, int64_t target, int dry_run, int64_t *run_id,
 	if (trigger == NULL)
 		goto fail;
 	if (pts_db_int(db, &busy, 0, "SELECT COALESCE(run_id, -1) FROM jobs WHERE kind IN"
-	    " ('sync','undo') AND state IN ('queued','running') ORDER BY id LIMIT 1", "") != 0 ||
+	    " ('sync','undo') AND state IN ('queued','running') AND profile = pts_profile()"
+	    " ORDER BY id LIMIT 1", "") != 0 ||
 	    pts_db_int(db, &left, 0, "SELECT COUNT(*) FROM changes WHERE run_id = ? AND result ="
 	    " 'done' AND undone_by IS NULL AND action IN " PTS_UNDO_ACTIONS_SQL, "i", target) != 0)
 		goto fail;

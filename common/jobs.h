@@ -6,6 +6,10 @@
  * the run id at once.
  *
  * Job kinds (the `kind` column): see PTS_JOB_* below.
+ *
+ * Households: a job belongs to a profile (jobs.profile). Every function here works on the
+ * jobs of the connection's profile (pts_profile(), dbprofile.h): it enqueues for it and
+ * sees, stops and counts only its jobs; jobs of other profiles are invisible to it.
  */
 #ifndef PTS_JOBS_H
 #define PTS_JOBS_H
@@ -29,6 +33,8 @@
 #define PTS_JOB_SCROBBLE "scrobble"
 #define PTS_JOB_TRAKT_DUPES_SCAN "trakt_dupes_scan"
 #define PTS_JOB_TRAKT_DUPES_REMOVE "trakt_dupes_remove"
+/* The server's people and their Plex tokens from plex.tv (worker/jobs/job_plexusers.h). */
+#define PTS_JOB_PLEX_USERS "plex_users"
 
 /*
  * The change actions an undo takes back (SQL list): plays added to Trakt, ratings set and

@@ -162,9 +162,59 @@ static const char *const pts_schema_steps[] = {
 "  '''webhook'',''undo'',''scrobble'')') WHERE type = 'table' AND name = 'runs';"
 "PRAGMA writable_schema = RESET;"
 "CREATE TABLE schema_step8_touch(x);"
-"DROP TABLE schema_step8_touch;"
+"DROP TABLE schema_step8_touch;",
+/*
+ * 9 (installation): households. profiles pairs a Plex user of the server with the
+ * per-person state of one SQLite file: profile 1 is the owner's and lives in this file (every
+ * table as before, so an upgrade moves no row), profile N > 1 in profiles/pN.db under the
+ * data folder (common/db.h, pts_db_open_profile). plex_users is plex.tv's list of the
+ * server's people. A job and a now-playing session belong to a profile.
+ */
+"CREATE TABLE profiles(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+"  plex_user_id TEXT UNIQUE, created_at INTEGER NOT NULL);"
+"INSERT INTO profiles(id, name, plex_user_id, created_at) VALUES(1, 'Owner', NULL,"
+"  CAST(strftime('%s', 'now') AS INTEGER));"
+"CREATE TABLE plex_users(id TEXT PRIMARY KEY, uuid TEXT, title TEXT NOT NULL, username TEXT,"
+"  kind TEXT NOT NULL CHECK(kind IN ('owner','home','managed','shared')), server_token TEXT,"
+"  fetched_at INTEGER NOT NULL);"
+"ALTER TABLE jobs ADD COLUMN profile INTEGER NOT NULL DEFAULT 1;"
+"CREATE INDEX jobs_profile ON jobs(profile, kind, state);"
+"ALTER TABLE now_playing ADD COLUMN profile INTEGER;"
+};
+
+/*
+ * Where each table lives (households, schema step 9 on). The installation's file (pts.db,
+ * also profile 1's) has every table. A profile file (profiles/pN.db) is born at the version
+ * of the build that created it by running every step in a fresh file and then dropping the
+ * installation tables below; it holds the per-person tables only: settings, meta, libraries,
+ * runs, progress, rate_samples, log, batches, changes, id_map, meta_cache, trakt_history,
+ * plex_in_progress, auth, trakt_dupes, plex_seen, watchlist_state, plex_disc_ids.
+ */
+#define PTS_SCHEMA_INSTALLATION_TABLES \
+	"jobs", "heartbeat", "sessions", "login_attempts", "api_counters", "now_playing", \
+	"profiles", "plex_users"
+
+/*
+ * What the steps from 9 on touch, in step order (pts_schema_scope[i] is step 9 + i): a
+ * profile file, never older than step 9 since profiles are born there, applies only the
+ * steps that touch per-person tables (PTS_SCOPE_PERSON) when it is opened by a newer build;
+ * an installation-only step just moves its version on. A step must not touch both kinds:
+ * split it into two steps. tests/unit/test_profiles.c checks that the list has one entry
+ * per step from 9 on.
+ */
+enum pts_schema_scope {
+	PTS_SCOPE_INSTALLATION,  /* jobs, heartbeat, sessions, ...: pts.db only */
+	PTS_SCOPE_PERSON         /* per-person tables: pts.db and every profile file */
+};
+
+/* The first step whose scope is listed; profile files are born at this version. */
+#define PTS_SCHEMA_PROFILE_BASE 9
+
+static const enum pts_schema_scope pts_schema_scope[] = {
+	PTS_SCOPE_INSTALLATION   /* 9: profiles, plex_users, jobs.profile, now_playing.profile */
 };
 
 #define PTS_SCHEMA_STEPS (sizeof(pts_schema_steps) / sizeof(pts_schema_steps[0]))
+#define PTS_SCHEMA_SCOPES (sizeof(pts_schema_scope) / sizeof(pts_schema_scope[0]))
 
 #endif

@@ -80,13 +80,13 @@ check_password(const char *v)
 
 const struct pts_setting pts_settings[PTS_KEY__MAX + 1] = {
 	[PTS_KEY_PLEX_URL] = { "plex_url", PTS_SET_STRING,
-	    "", 0, PTS_SETTING_URL_MAX, NULL, check_url },
+	    "", 0, PTS_SETTING_URL_MAX, NULL, check_url, 1 },
 	[PTS_KEY_TRAKT_CLIENT_ID] = { "trakt_client_id", PTS_SET_STRING,
-	    "", 1, 128, NULL, check_printable },
+	    "", 1, 128, NULL, check_printable, 1 },
 	[PTS_KEY_TRAKT_CLIENT_SECRET] = { "trakt_client_secret", PTS_SET_SECRET,
-	    NULL, 1, PTS_SETTING_SECRET_MAX, NULL, check_printable },
+	    NULL, 1, PTS_SETTING_SECRET_MAX, NULL, check_printable, 1 },
 	[PTS_KEY_TMDB_API_KEY] = { "tmdb_api_key", PTS_SET_SECRET,
-	    NULL, 1, PTS_SETTING_SECRET_MAX, NULL, check_printable },
+	    NULL, 1, PTS_SETTING_SECRET_MAX, NULL, check_printable, 1 },
 	[PTS_KEY_SYNC_DIRECTION] = { "sync_direction", PTS_SET_ENUM,
 	    "plex_to_trakt", 0, 0, direction_choices, NULL },
 	[PTS_KEY_SYNC_INTERVAL_HOURS] = { "sync_interval_hours", PTS_SET_INT,
@@ -108,11 +108,14 @@ const struct pts_setting pts_settings[PTS_KEY__MAX + 1] = {
 	[PTS_KEY_HISTORY_KEEP_RUNS] = { "history_keep_runs", PTS_SET_INT,
 	    "1000", 5, 100000, NULL, NULL },
 	[PTS_KEY_DASHBOARD_PASSWORD] = { "dashboard_password", PTS_SET_PASSWORD,
-	    NULL, 1, 256, NULL, check_password },
-	/* Live scrobbling from Plex's sessions (no Plex Pass needed; docs/API.md). */
-	[PTS_KEY_SCROBBLE_LIVE] = { "scrobble_live", PTS_SET_BOOL, "1", 0, 0, NULL, NULL },
+	    NULL, 1, 256, NULL, check_password, 1 },
+	/*
+	 * Live scrobbling from Plex's sessions (no Plex Pass needed; docs/API.md): one scrobbler
+	 * for the server, so both are the installation's.
+	 */
+	[PTS_KEY_SCROBBLE_LIVE] = { "scrobble_live", PTS_SET_BOOL, "1", 0, 0, NULL, NULL, 1 },
 	[PTS_KEY_SCROBBLE_USERS] = { "scrobble_users", PTS_SET_ENUM,
-	    "owner", 0, 0, scrobble_users_choices, NULL },
+	    "owner", 0, 0, scrobble_users_choices, NULL, 1 },
 	[PTS_KEY__MAX] = { NULL, 0, NULL, 0, 0, NULL, NULL }
 };
 
@@ -286,6 +289,7 @@ int
 pts_settings_apply(sqlite3 *db, json_object *body, json_object *fields)
 {
 	int bad = pts_settings_validate(body, fields);
+	char now[32];
 
 	if (bad < 0) {
 		json_object_object_add(fields, "body", json_object_new_string("must be a JSON object"));
@@ -293,6 +297,20 @@ pts_settings_apply(sqlite3 *db, json_object *body, json_object *fields)
 	}
 	if (bad > 0)
 		return 1;
+	if (pts_db_profile(db) != 1) {
+		json_object_object_foreach(body, k, v) {
+			const struct pts_setting *s = pts_setting_find(k);
+
+			(void)v;
+			if (s != NULL && s->installation) {
+				json_object_object_add(fields, k, json_object_new_string("is a setting"
+				    " of the installation: set it on profile 1"));
+				bad++;
+			}
+		}
+		if (bad > 0)
+			return 1;
+	}
 	if (pts_db_begin(db) != 0)
 		return -1;
 	json_object_object_foreach(body, key, val) {
@@ -305,20 +323,25 @@ pts_settings_apply(sqlite3 *db, json_object *body, json_object *fields)
 		}
 	}
 	/* The worker re-reads settings when this moves (schedule, URLs). */
-	if (pts_db_run(db, "INSERT INTO meta(key, value) VALUES('settings_changed', ?)"
-	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value", "i", pts_now_ms()) != 0 ||
-	    pts_db_commit(db) != 0) {
+	snprintf(now, sizeof(now), "%lld", (long long)pts_now_ms());
+	if (pts_db_meta_set(db, "settings_changed", now) != 0 || pts_db_commit(db) != 0) {
 		pts_db_rollback(db);
 		return -1;
 	}
 	return 0;
 }
 
-/* The stored text of a setting, or NULL when unset (caller frees). -1 on db error. */
+/*
+ * The stored text of a setting, or NULL when unset (caller frees). -1 on db error. A setting
+ * of the installation is pts.db's on a profile's connection (dbprofile.h).
+ */
 static int
-setting_raw(sqlite3 *db, const char *key, char **out)
+setting_raw(sqlite3 *db, const struct pts_setting *s, char **out)
 {
-	return pts_db_text(db, out, "SELECT value FROM settings WHERE key = ?", "s", key);
+	if (s->installation && pts_db_profile(db) != 1)
+		return pts_db_text(db, out, "SELECT value FROM inst.settings WHERE key = ?", "s",
+		    s->key);
+	return pts_db_text(db, out, "SELECT value FROM settings WHERE key = ?", "s", s->key);
 }
 
 json_object *
@@ -331,7 +354,7 @@ pts_settings_to_json(sqlite3 *db)
 		char *raw = NULL;
 		const char *v;
 
-		if (setting_raw(db, s->key, &raw) != 0) {
+		if (setting_raw(db, s, &raw) != 0) {
 			json_object_put(o);
 			return NULL;
 		}
@@ -371,7 +394,7 @@ pts_settings_read(sqlite3 *db, enum pts_setting_key key, char **out)
 		pts_log(PTS_LOG_ERROR, "settings: no setting %d", (int)key);
 		return -1;
 	}
-	return setting_raw(db, s->key, out);
+	return setting_raw(db, s, out);
 }
 
 char *
@@ -384,7 +407,7 @@ pts_settings_get_str(sqlite3 *db, enum pts_setting_key key)
 		pts_log(PTS_LOG_ERROR, "settings: no setting %d (read as the empty string)", (int)key);
 		return strdup("");
 	}
-	if (setting_raw(db, s->key, &raw) != 0 || raw == NULL)
+	if (setting_raw(db, s, &raw) != 0 || raw == NULL)
 		return strdup(s->dflt ? s->dflt : "");
 	return raw;
 }

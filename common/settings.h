@@ -57,6 +57,12 @@ struct pts_setting {
 	const char *const *choices;    /* enums: NULL-terminated list */
 	/* extra rule for strings; returns NULL when fine, else a reason (static string) */
 	const char *(*check)(const char *value);
+	/*
+	 * 1: a setting of the installation, not of a person (households): it lives on profile 1,
+	 * every profile's connection reads it from pts.db, and a PUT of it on another profile
+	 * is refused on that field.
+	 */
+	int installation;
 };
 
 /* Longest secret accepted (client secrets and API keys are far shorter). */
@@ -82,7 +88,8 @@ int pts_settings_validate(json_object *body, json_object *fields);
 
 /*
  * Validate and store a PUT body atomically: all fields or none. Returns 0 on success,
- * 1 when validation failed (reasons in fields), -1 on a database error.
+ * 1 when validation failed (reasons in fields), -1 on a database error. On the connection
+ * of a profile other than 1, a setting of the installation is a bad field.
  */
 int pts_settings_apply(sqlite3 *db, json_object *body, json_object *fields);
 

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "logdb.h"
 #include "paths.h"
+#include "profiles.h"
 #include "privdrop.h"
 #include "progress.h"
 #include "ratelimit.h"
@@ -286,6 +287,7 @@ main(int argc, char **argv)
 	if (!cron)
 		pts_heartbeat_stop(db);
 	pts_logdb_attach(NULL);
+	pts_wprof_close_all();
 	pts_db_close(db);
 	pts_http_global_cleanup();
 	close(lockfd);

@@ -14,15 +14,18 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "dbprofile.h"
 #include "dupes.h"
 #include "jobs.h"
 #include "job_auth.h"
 #include "job_cache.h"
+#include "job_plexusers.h"
 #include "job_webhook.h"
 #include "jsonx.h"
 #include "log.h"
 #include "logdb.h"
 #include "paths.h"
+#include "profiles.h"
 #include "retention.h"
 #include "scrobble.h"
 #include "syncrun.h"
@@ -54,6 +57,7 @@ static const struct runner_kind runner_kinds[] = {
 	{ PTS_JOB_AUTH_PLEX, "plex_auth", pts_job_auth_plex },
 	{ PTS_JOB_LIBRARIES_REFRESH, "plex", pts_job_libraries_refresh },
 	{ PTS_JOB_PLEX_IN_PROGRESS_REFRESH, "plex", pts_job_plex_in_progress_refresh },
+	{ PTS_JOB_PLEX_USERS, "plex", pts_job_plex_users },
 	/* Its own lane: the live scrobbler never waits for a sync, nor a sync for it. */
 	{ PTS_JOB_SCROBBLE, "scrobble", pts_job_scrobble },
 	{ NULL, NULL, NULL }
@@ -106,12 +110,22 @@ runner_lane_busy(const char *lane)
  * attempts. Its sync run follows it.
  */
 static void
-runner_requeue_or_fail(sqlite3 *db, int64_t job_id, const char *why)
+runner_requeue_or_fail(sqlite3 *inst, int64_t job_id, const char *why)
 {
-	int64_t attempts = 0;
+	int64_t attempts = 0, profile = 1;
+	sqlite3 *db = NULL;
+	int rc;
 
-	if (pts_db_int(db, &attempts, 0, "SELECT attempts FROM jobs WHERE id = ?", "i", job_id) != 0)
+	if (pts_db_int(inst, &attempts, 0, "SELECT attempts FROM jobs WHERE id = ?", "i",
+	    job_id) != 0 || pts_db_int(inst, &profile, 1, "SELECT profile FROM jobs WHERE id = ?",
+	    "i", job_id) != 0)
 		return;
+	/* Its run is in its profile's file: work on that profile's connection. */
+	if ((rc = pts_wprof_get(inst, profile, &db)) != 0) {
+		if (rc == 1)
+			(void)pts_db_run(inst, "DELETE FROM jobs WHERE id = ?", "i", job_id);
+		return;
+	}
 	if (pts_db_begin(db) != 0)
 		return;
 	if (attempts >= PTS_RUNNER_MAX_ATTEMPTS) {
@@ -136,6 +150,25 @@ fail:
 	pts_db_rollback(db);
 }
 
+/* Runs of one profile whose job is gone or finished cannot still be running. */
+static int
+runner_recover_runs(sqlite3 *pdb, int64_t id, void *arg)
+{
+	(void)id;
+	(void)arg;
+	return pts_db_run(pdb, "UPDATE runs SET status = 'failed', finished_at = ?, message ="
+	    " 'interrupted' WHERE status = 'running' AND NOT EXISTS (SELECT 1 FROM jobs WHERE"
+	    " jobs.id = runs.job_id AND jobs.state IN ('queued','running'))", "i", pts_now());
+}
+
+/* Jobs of a deleted profile that are not running (DELETE /api/profiles/{id} stops those). */
+static void
+runner_forget_orphans(sqlite3 *db)
+{
+	(void)pts_db_run(db, "DELETE FROM jobs WHERE state != 'running' AND profile NOT IN"
+	    " (SELECT id FROM profiles)", "");
+}
+
 int
 pts_runner_recover(sqlite3 *db)
 {
@@ -150,10 +183,8 @@ pts_runner_recover(sqlite3 *db)
 	sqlite3_finalize(st);
 	for (i = 0; i < n; i++)
 		runner_requeue_or_fail(db, ids[i], "the worker stopped while it ran");
-	/* Runs whose job is gone or finished cannot still be running. */
-	return pts_db_run(db, "UPDATE runs SET status = 'failed', finished_at = ?, message ="
-	    " 'interrupted' WHERE status = 'running' AND NOT EXISTS (SELECT 1 FROM jobs WHERE"
-	    " jobs.id = runs.job_id AND jobs.state IN ('queued','running'))", "i", pts_now());
+	runner_forget_orphans(db);
+	return pts_wprof_each(db, runner_recover_runs, NULL);
 }
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -202,14 +233,19 @@ runner_mem_limit(void)
 }
 
 static void
-runner_child_main(const char *dbpath, int64_t job_id, volatile sig_atomic_t *term)
+runner_child_main(const char *dbpath, int64_t profile, int64_t job_id,
+    volatile sig_atomic_t *term)
 {
 	sqlite3 *db = NULL;
 	int rc;
 
-	/* The parent's handle must not be used (or closed) after fork: open our own. */
+	/*
+	 * The parent's handle must not be used (or closed) after fork: open our own, the
+	 * connection of the job's profile (its runs, settings and tokens; jobs stay pts.db's).
+	 */
 	pts_logdb_attach(NULL);
-	if (pts_db_open(dbpath, &db) != 0)
+	if (profile == PTS_PROFILE_OWNER ? pts_db_open(dbpath, &db) != 0 :
+	    pts_db_open_profile(pts_paths_data_dir(), profile, &db) != 0)
 		_exit(3);
 	pts_logdb_attach(db);
 	runner_mem_limit();   /* logs through our own handle */
@@ -226,9 +262,9 @@ pts_runner_start_ready(sqlite3 *db, const char *dbpath, volatile sig_atomic_t *t
 	 * Webhook plays last: a manual or scheduled sync (or a sign-out's revocation) queued
 	 * behind a burst of them starts as soon as its lane is free.
 	 */
-	sqlite3_stmt *st = pts_db_prepare(db, "SELECT id, kind FROM jobs WHERE state = 'queued'"
-	    " ORDER BY kind = '" PTS_JOB_WEBHOOK_SCROBBLE "', id LIMIT 32");
-	struct { int64_t id; const struct runner_kind *k; } ready[32];
+	sqlite3_stmt *st = pts_db_prepare(db, "SELECT id, kind, profile FROM jobs WHERE state ="
+	    " 'queued' ORDER BY kind = '" PTS_JOB_WEBHOOK_SCROBBLE "', id LIMIT 32");
+	struct { int64_t id, profile; const struct runner_kind *k; } ready[32];
 	int n = 0, i, started = 0;
 
 	if (st == NULL)
@@ -237,6 +273,7 @@ pts_runner_start_ready(sqlite3 *db, const char *dbpath, volatile sig_atomic_t *t
 		const char *kind = (const char *)sqlite3_column_text(st, 1);
 
 		ready[n].id = sqlite3_column_int64(st, 0);
+		ready[n].profile = sqlite3_column_int64(st, 2);
 		ready[n].k = runner_find(kind);
 		if (ready[n].k == NULL) {
 			PTS_ERROR("job %lld has an unknown kind '%s'", (long long)ready[n].id, kind);
@@ -268,7 +305,7 @@ pts_runner_start_ready(sqlite3 *db, const char *dbpath, volatile sig_atomic_t *t
 			break;
 		}
 		if (pid == 0)
-			runner_child_main(dbpath, ready[i].id, term);
+			runner_child_main(dbpath, ready[i].profile, ready[i].id, term);
 		runner_children[slot].pid = pid;
 		runner_children[slot].job_id = ready[i].id;
 		runner_children[slot].lane = ready[i].k->lane;
@@ -306,6 +343,7 @@ pts_runner_reap(sqlite3 *db)
 			if (runner_children[i].pid != pid)
 				continue;
 			runner_children[i].pid = 0;
+			runner_forget_orphans(db);
 			/* A child that recorded its outcome left the job out of 'running'. */
 			if (pts_db_int(db, &still, 0, "SELECT state = 'running' FROM jobs WHERE id = ?",
 			    "i", runner_children[i].job_id) == 0 && still) {

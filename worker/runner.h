@@ -6,6 +6,12 @@
  * a time); other kinds have a lane of their own. A child opens its own database handle, runs
  * the handler and records the outcome; the parent never blocks on the network, so it keeps
  * the heartbeat, the scheduler and new jobs moving.
+ *
+ * Households: the runner works on pts.db's connection, where the jobs of every profile are;
+ * the lanes are shared by all profiles (syncs of two people run one after the other, which
+ * keeps one Trakt pacer per client id). A child opens the connection of its job's profile,
+ * and what the parent does to a job's run (interrupted, failed) is done on that profile's
+ * connection (profiles.h). Recovery at start covers every profile.
  */
 #ifndef PTS_RUNNER_H
 #define PTS_RUNNER_H

@@ -9,6 +9,7 @@
 #include "db.h"
 #include "jobs.h"
 #include "log.h"
+#include "profiles.h"
 #include "scrobble.h"
 #include "settings.h"
 
@@ -29,16 +30,19 @@ sched_store(sqlite3 *db, int64_t next, int64_t interval)
 	return 0;
 }
 
-int
-pts_scheduler_tick(sqlite3 *db)
+/*
+ * One profile's schedule, on its connection: its own interval setting and its own clock
+ * (meta next_run_at/next_run_interval of its file); the sync it queues is its own.
+ */
+static int
+sched_profile_tick(sqlite3 *db, int64_t profile, void *arg)
 {
 	int64_t hours = pts_settings_get_int(db, PTS_KEY_SYNC_INTERVAL_HOURS);
 	int64_t now = pts_now(), next, was, run_id = 0;
 	char *s_next, *s_was;
 
-	/* The live scrobbler keeps a job of its own going while the setting is on. */
-	if (pts_scrobble_ensure(db) != 0)
-		PTS_WARN("could not queue the live scrobbler");
+	(void)arg;
+	(void)profile;
 	if (hours <= 0) {
 		if ((s_next = pts_db_meta_get(db, "next_run_at")) != NULL) {
 			free(s_next);
@@ -81,4 +85,13 @@ pts_scheduler_tick(sqlite3 *db)
 	while (next <= now)
 		next += hours * 3600;
 	return sched_store(db, next, hours);
+}
+
+int
+pts_scheduler_tick(sqlite3 *db)
+{
+	/* The live scrobbler keeps a job of its own going while the setting is on. */
+	if (pts_scrobble_ensure(db) != 0)
+		PTS_WARN("could not queue the live scrobbler");
+	return pts_wprof_each(db, sched_profile_tick, NULL);
 }

@@ -10,7 +10,10 @@
 
 #include <sqlite3.h>
 
-/* Check the schedule; queue a sync (trigger "schedule") when due. 0 or -1. */
+/*
+ * Check the schedule of every profile (each its own interval and clock, profiles.h); queue a
+ * profile's sync (trigger "schedule") when due. db is pts.db's connection. 0 or -1.
+ */
 int pts_scheduler_tick(sqlite3 *db);
 
 #endif

@@ -22,6 +22,8 @@ SECTION_DEFAULT_TYPE = {"movie": 1, "show": 2, "artist": 8, "photo": 13}
 FILTER_FIELDS = {"viewCount", "lastViewedAt", "updatedAt", "addedAt", "year", "viewOffset",
                  "userRating", "viewedAt", "librarySectionID", "duration", "lastRatedAt"}
 MAX_FILTER_CACHE = 64
+# A person's own state of an item: each Plex user of the server has their own (per token).
+PERSONAL_FIELDS = ("viewCount", "lastViewedAt", "viewOffset", "userRating", "lastRatedAt")
 UNAUTHORIZED_HTML = ("<html><head><title>Unauthorized</title></head>"
                      "<body><h1>401 Unauthorized</h1></body></html>")
 
@@ -80,16 +82,25 @@ def xml_response(tag, obj, status=200, headers=None):
 
 class PlexAuth:
     """Tokens the fake PMS accepts: the configured one and every token the
-    fake plex.tv issued through its PIN flow."""
+    fake plex.tv issued through its PIN flow, and the server tokens of the other
+    people of the server (user_tokens: token -> their plex.tv user id, set by the fake
+    plex.tv's household)."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.configured = DEFAULT_TOKEN
         self.issued = set()
+        self.user_tokens = {}
 
     def valid(self, token):
         with self.lock:
-            return bool(token) and (token == self.configured or token in self.issued)
+            return bool(token) and (token == self.configured or token in self.issued
+                                    or token in self.user_tokens)
+
+    def user_of(self, token):
+        """The plex.tv user id a server token belongs to; None for the owner's."""
+        with self.lock:
+            return self.user_tokens.get(token)
 
 
 def request_token(req):
@@ -200,6 +211,10 @@ class FakePlex(FakeApp):
                 self.order.append(it)
             self.scrobbles, self.unscrobbles, self.rates, self.progress = [], [], [], []
             self.sessions = []         # streams playing now, set by the test (c_sessions)
+            # Other people's own state: {user id: {ratingKey: {PERSONAL_FIELDS...}}}, and
+            # what they marked through the API ([{user, action, ratingKey, rating?}]).
+            self.user_views = {}
+            self.user_marks = []
             self.session_polls = 0
             self._set_collections(plex.get("collections", []))
             self.plays = []
@@ -244,11 +259,23 @@ class FakePlex(FakeApp):
                     st["items"] = self.order
             st["plays"] = self.plays if req.query.get("plays") == "1" else len(self.plays)
             st["collections"] = self.collections
+            st["user_views"] = self.user_views
+            st["user_marks"] = self.user_marks
             return json_response(st)   # serialised under the lock
 
     def set_state(self, patch):
         check_keys(patch, {"token", "max_page", "sections", "items", "update_items", "plays",
-                           "collections"})
+                           "collections", "user_views"})
+        if "user_views" in patch:
+            uv = patch["user_views"]
+            if not isinstance(uv, dict) or not all(
+                    isinstance(v, dict) and all(isinstance(f, dict) and
+                                                set(f) <= set(PERSONAL_FIELDS)
+                                                for f in v.values()) for v in uv.values()):
+                raise HttpError(400, {"error": "user_views: {user id: {ratingKey: "
+                                               "{viewCount, lastViewedAt, userRating...}}}"})
+            self.user_views = {str(u): {rk: dict(f) for rk, f in v.items()}
+                               for u, v in uv.items()}
         if "token" in patch:
             tok = want_str(patch, "token")
             with self.auth.lock:
@@ -311,6 +338,24 @@ class FakePlex(FakeApp):
                 raise HttpError(401, UNAUTHORIZED_HTML, ctype="text/html")
             return handler(req, *args)
         return wrapped
+
+    def viewer(self, req):
+        """Whose token this is: None for the owner, else a plex.tv user id."""
+        return self.auth.user_of(request_token(req))
+
+    def personal(self, uid, it):
+        """The item as person uid sees it: their own view and rating fields."""
+        if uid is None:
+            return it
+        d = {k: v for k, v in it.items() if k not in PERSONAL_FIELDS}
+        d.update(self.user_views.get(uid, {}).get(it["ratingKey"], {}))
+        return d
+
+    def mine(self, uid, it):
+        """The dict to change for person uid's own state of it."""
+        if uid is None:
+            return it
+        return self.user_views.setdefault(uid, {}).setdefault(it["ratingKey"], {})
 
     def reply(self, req, container, headers=None):
         if req.wants_json():
@@ -424,12 +469,16 @@ class FakePlex(FakeApp):
     def _listing(self, req, key, typenum):
         filters = parse_filters(req)
         include_guids = req.query.get("includeGuids") == "1"
+        uid = self.viewer(req)
         with self.lock:
             sec = self.section(key)
             if typenum is None:
                 typenum = SECTION_DEFAULT_TYPE.get(sec["type"], 1)
             base = self.by_section.get((key, typenum), [])
-            if filters:
+            if uid is not None:
+                lst = [it for it in (self.personal(uid, i) for i in base)
+                       if _match(it, filters)]
+            elif filters:
                 lst = self.cached(("list", key, typenum, tuple(filters)),
                                   lambda: [it for it in base if _match(it, filters)])
             else:
@@ -449,8 +498,10 @@ class FakePlex(FakeApp):
 
     def h_metadata(self, req, rks):
         include_guids = True   # PMS sends Guid[] on single-item fetches
+        uid = self.viewer(req)
         with self.lock:
-            out = [self.render(self.item_or_404(rk), include_guids) for rk in rks.split(",")]
+            out = [self.render(self.personal(uid, self.item_or_404(rk)), include_guids)
+                   for rk in rks.split(",")]
             mc = {"size": len(out), "allowSync": True, "identifier": LIBRARY_ID,
                   "Metadata": out}
             if out:
@@ -469,15 +520,17 @@ class FakePlex(FakeApp):
                                    req.query.get("includeGuids") == "1")
 
     def h_continue(self, req):
+        uid = self.viewer(req)
         with self.lock:
             def build():
-                lst = [it for it in self.order if it["type"] != "show"
+                lst = [it for it in (self.personal(uid, i) for i in self.order)
+                       if it["type"] != "show"
                        and it.get("viewOffset", 0) > 0
                        and (not it.get("duration") or it["viewOffset"] < it["duration"])]
                 lst.sort(key=lambda i: i.get("lastViewedAt") or i.get("updatedAt") or 0,
                          reverse=True)
                 return lst
-            lst = self.cached(("continue",), build)
+            lst = self.cached(("continue",), build) if uid is None else build()
             return self.page_reply(req, lst, {"hubKey": "/hubs/continueWatching/items",
                                               "title1": "Continue Watching"},
                                    req.query.get("includeGuids") == "1")
@@ -489,26 +542,37 @@ class FakePlex(FakeApp):
 
     def h_scrobble(self, req):
         rk = self.lib_key(req)
+        uid = self.viewer(req)
         with self.lock:
             it = self.item_or_404(rk)
             t = int(now())
             for target in self._targets(it):
-                target["viewCount"] = int(target.get("viewCount", 0)) + 1
-                target["lastViewedAt"] = t
-                target.pop("viewOffset", None)
-                self._add_play(target, t)
-            self.scrobbles.append(rk)
+                m = self.mine(uid, target)
+                m["viewCount"] = int(m.get("viewCount", 0)) + 1
+                m["lastViewedAt"] = t
+                m.pop("viewOffset", None)
+                if uid is None:
+                    self._add_play(target, t)
+            if uid is None:
+                self.scrobbles.append(rk)
+            else:
+                self.user_marks.append({"user": uid, "action": "scrobble", "ratingKey": rk})
             self._changed()
         return empty_response(200)
 
     def h_unscrobble(self, req):
         rk = self.lib_key(req)
+        uid = self.viewer(req)
         with self.lock:
             it = self.item_or_404(rk)
             for target in self._targets(it):
+                m = self.mine(uid, target)
                 for k in ("viewCount", "lastViewedAt", "viewOffset"):
-                    target.pop(k, None)
-            self.unscrobbles.append(rk)
+                    m.pop(k, None)
+            if uid is None:
+                self.unscrobbles.append(rk)
+            else:
+                self.user_marks.append({"user": uid, "action": "unscrobble", "ratingKey": rk})
             self._changed()
         return empty_response(200)
 
@@ -521,15 +585,20 @@ class FakePlex(FakeApp):
             raise HttpError(400, {"error": "rating must be a number 0..10 (-1 clears)"})
         if rating != -1 and not 0 <= rating <= 10:
             raise HttpError(400, {"error": "rating must be 0..10 (-1 clears)"})
+        uid = self.viewer(req)
         with self.lock:
-            it = self.item_or_404(rk)
+            it = self.mine(uid, self.item_or_404(rk))
             if rating == -1:
                 it.pop("userRating", None)
                 it.pop("lastRatedAt", None)
             else:
                 it["userRating"] = rating
                 it["lastRatedAt"] = int(now())
-            self.rates.append({"ratingKey": rk, "rating": rating})
+            if uid is None:
+                self.rates.append({"ratingKey": rk, "rating": rating})
+            else:
+                self.user_marks.append({"user": uid, "action": "rate", "ratingKey": rk,
+                                        "rating": rating})
             self._changed()
         return empty_response(200)
 
@@ -542,8 +611,9 @@ class FakePlex(FakeApp):
             raise HttpError(400, {"error": "time (ms) must be an integer"})
         if t < 0:
             raise HttpError(400, {"error": "time must be >= 0"})
+        uid = self.viewer(req)
         with self.lock:
-            it = self.item_or_404(rk)
+            it = self.mine(uid, self.item_or_404(rk))
             if t == 0:
                 it.pop("viewOffset", None)
             else:
@@ -665,9 +735,10 @@ class FakePlex(FakeApp):
 
     def h_history(self, req):
         filters = [f for f in parse_filters(req) if f[0] in ("viewedAt", "librarySectionID")]
+        uid = self.viewer(req)
         with self.lock:
             out = []
-            for p in reversed(self.plays):       # newest first
+            for p in reversed(self.plays if uid is None else []):   # the owner's plays
                 it = self.items.get(p["ratingKey"])
                 if it is None:
                     continue

@@ -1,4 +1,6 @@
-"""Fake plex.tv: PIN flow, user info, resources (server discovery).
+"""Fake plex.tv: PIN flow, user info, resources (server discovery), and the server's
+people (a household: the owner, a Home user with a PIN, a managed user, a friend of this
+server and one of another server; XML only, like plex.tv's v1 endpoints).
 
 Traps kept: XML unless 'Accept: application/json'; pins need
 X-Plex-Client-Identifier and X-Plex-Product; polling a pin needs the SAME
@@ -19,6 +21,26 @@ DEFAULT_PIN_EXPIRES_IN = 900
 STRONG_CODE_LEN = 25
 WEAK_CODE_LEN = 4
 MAX_PINS = 10_000          # older pins are forgotten beyond this
+OTHER_MACHINE_ID = "0the7000000000000000000000000000000000001"
+HOUSEHOLD_KEYS = {"id", "title", "username", "kind", "pin", "server_token", "shared", "servers"}
+
+
+def default_household(owner):
+    """The owner (plex.tv id 1001), Hannah (Home, PIN 1234, in shared_servers), Max
+    (managed, missing from shared_servers: reached by a switch), Fran (a friend of this
+    server and another), Oscar (a friend of another server only)."""
+    return [
+        {"id": "1001", "title": owner, "username": owner, "kind": "owner"},
+        {"id": "1002", "title": "Hannah Home", "username": "hannah", "kind": "home",
+         "pin": "1234", "server_token": "plex-token-hannah", "shared": True},
+        {"id": "1003", "title": "Max Managed", "username": "", "kind": "managed",
+         "server_token": "plex-token-max", "shared": False},
+        {"id": "2001", "title": "Fran Friend", "username": "fran", "kind": "shared",
+         "servers": [OTHER_MACHINE_ID, MACHINE_ID], "server_token": "plex-token-fran",
+         "shared": True},
+        {"id": "2002", "title": "Oscar Elsewhere", "username": "oscar", "kind": "shared",
+         "servers": [OTHER_MACHINE_ID], "server_token": None, "shared": False},
+    ]
 
 
 def plextv_error(status, code, message):
@@ -44,6 +66,10 @@ class FakePlexTV(FakeApp):
         r.add("GET", r"/api/v2/pins/(\d+)", self.h_pin_get)
         r.add("GET", r"/api/v2/user", self.h_user)
         r.add("GET", r"/api/v2/resources", self.h_resources)
+        r.add("GET", r"/api/home/users/?", self.h_home_users)
+        r.add("GET", r"/api/users/?", self.h_friends)
+        r.add("GET", r"/api/servers/([^/]+)/shared_servers", self.h_shared_servers)
+        r.add("POST", r"/api/home/users/(\d+)/switch", self.h_switch)
         c = self.control_router
         c.add("POST", r"/_control/pins/(\d+)/link", self.c_link)
         c.add("POST", r"/_control/pins/link_latest", self.c_link_latest)
@@ -61,6 +87,9 @@ class FakePlexTV(FakeApp):
             self.auto_link_after_polls = ptv.get("auto_link_after_polls", 0)
             self.pins = {}
             self.pin_ids = itertools.count(111222333)
+            self.switched = {}          # account token from a switch -> plex.tv user id
+            self.people_calls = 0       # calls to the household endpoints
+            self.set_household(ptv.get("household") or default_household(self.username))
             with self.auth.lock:
                 self.auth.issued = set()
 
@@ -77,10 +106,26 @@ class FakePlexTV(FakeApp):
                 issued = sorted(self.auth.issued)
             return {"username": self.username, "pin_expires_in": self.pin_expires_in,
                     "auto_link_after_polls": self.auto_link_after_polls,
-                    "pins": self.pin_list()["pins"], "tokens": issued}
+                    "pins": self.pin_list()["pins"], "tokens": issued,
+                    "household": self.household, "people_calls": self.people_calls}
+
+    def set_household(self, people):
+        if not isinstance(people, list) or not all(
+                isinstance(p, dict) and set(p) <= HOUSEHOLD_KEYS and
+                isinstance(p.get("id"), str) and p["id"].isdigit() and
+                p.get("kind") in ("owner", "home", "managed", "shared") for p in people):
+            raise HttpError(400, {"error": "household: list of {id (digits), title, username,"
+                                           " kind, pin?, server_token?, shared?, servers?}"})
+        self.household = [dict(p) for p in people]
+        with self.auth.lock:
+            self.auth.user_tokens = {p["server_token"]: p["id"] for p in self.household
+                                     if p.get("server_token") and p["kind"] != "owner"}
 
     def set_state(self, patch):
-        check_keys(patch, {"username", "pin_expires_in", "auto_link_after_polls", "tokens"})
+        check_keys(patch, {"username", "pin_expires_in", "auto_link_after_polls", "tokens",
+                           "household"})
+        if "household" in patch:
+            self.set_household(patch["household"])
         if "username" in patch:
             self.username = want_str(patch, "username")
         if "pin_expires_in" in patch:
@@ -177,7 +222,104 @@ class FakePlexTV(FakeApp):
                       "email": "%s@example.com" % self.username, "authToken": tok})
             return self.reply(req, "user", d)
 
+    def owner_token(self, req):
+        """The owner's plex.tv token: a user's server token or a switched one is refused."""
+        tok = self.user_token(req)
+        if self.auth.user_of(tok) is not None:
+            raise plextv_error(401, 1001, "User could not be authenticated")
+        return tok
+
+    def person_xml(self, p):
+        kind = p["kind"]
+        return {"id": int(p["id"]), "uuid": "%016x" % int(p["id"]), "title": p["title"],
+                "username": p.get("username", ""), "email": "",
+                "thumb": "https://plex.tv/users/%s/avatar" % p["id"],
+                "admin": kind == "owner", "guest": False, "restricted": kind == "managed",
+                "home": kind in ("owner", "home", "managed"), "protected": bool(p.get("pin")),
+                "hasPassword": kind != "managed"}
+
+    def h_home_users(self, req):
+        self.owner_token(req)
+        with self.lock:
+            self.people_calls += 1
+            users = [self.person_xml(p) for p in self.household if p["kind"] != "shared"]
+            return xml_response("MediaContainer", {
+                "friendlyName": "myPlex", "identifier": "com.plexapp.plugins.myplex",
+                "machineIdentifier": "fake-plextv", "totalSize": len(users),
+                "size": len(users), "User": users})
+
+    def h_friends(self, req):
+        self.owner_token(req)
+        with self.lock:
+            self.people_calls += 1
+            users = []
+            for p in self.household:
+                if p["kind"] == "owner":
+                    continue
+                servers = p.get("servers") or ([MACHINE_ID] if p.get("shared") else [])
+                d = self.person_xml(p)
+                d["Server"] = [{"id": 100 + i, "serverId": 7, "machineIdentifier": m,
+                                "name": "Fake PMS" if m == MACHINE_ID else "Other",
+                                "lastSeenAt": 1700000000, "numLibraries": 2,
+                                "allLibraries": True, "owned": False, "pending": False}
+                               for i, m in enumerate(servers)]
+                users.append(d)
+            return xml_response("MediaContainer", {
+                "friendlyName": "myPlex", "identifier": "com.plexapp.plugins.myplex",
+                "machineIdentifier": "fake-plextv", "totalSize": len(users),
+                "size": len(users), "User": users})
+
+    def h_shared_servers(self, req, machine):
+        self.owner_token(req)
+        if machine != MACHINE_ID:
+            raise plextv_error(404, 1002, "Server not found")
+        with self.lock:
+            self.people_calls += 1
+            shared = [{"id": 500 + i, "username": p.get("username", ""), "email": "",
+                       "userID": int(p["id"]), "accessToken": p["server_token"],
+                       "name": "Fake PMS", "acceptedAt": 1700000000, "invitedAt": 1700000000,
+                       "allowSync": False, "owned": False,
+                       "Section": [{"id": 1, "key": 1, "title": "Movies", "type": "movie",
+                                    "shared": True}]}
+                      for i, p in enumerate(self.household)
+                      if p.get("shared") and p.get("server_token")
+                      and MACHINE_ID in (p.get("servers") or [MACHINE_ID])]
+            return xml_response("MediaContainer", {
+                "friendlyName": "myPlex", "identifier": "com.plexapp.plugins.myplex",
+                "machineIdentifier": MACHINE_ID, "size": len(shared), "SharedServer": shared})
+
+    def h_switch(self, req, uid):
+        self.owner_token(req)
+        with self.lock:
+            self.people_calls += 1
+            p = next((p for p in self.household if p["id"] == uid and
+                      p["kind"] in ("owner", "home", "managed")), None)
+            if p is None:
+                raise plextv_error(404, 1002, "User not found")
+            if p.get("pin") and req.query.get("pin") != p["pin"]:
+                raise plextv_error(401, 1041, "Invalid PIN")
+            acct = "plextv-acct-%s-%s" % (uid, secrets.token_hex(6))
+            self.switched[acct] = uid
+            d = self.person_xml(p)
+            d.update({"authenticationToken": acct, "authToken": acct})
+            return xml_response("user", d, 201)
+
     def h_resources(self, req):
+        acct = request_token(req)
+        with self.lock:
+            uid = self.switched.get(acct)
+            if uid is not None:
+                p = next((p for p in self.household if p["id"] == uid), {})
+                devs = []
+                if p.get("server_token"):
+                    d = copy.deepcopy(self.resource_template)
+                    d.update({"name": "Fake PMS", "clientIdentifier": MACHINE_ID,
+                              "accessToken": p["server_token"], "owned": False,
+                              "connections": []})
+                    devs.append(d)
+                if req.wants_json():
+                    return json_response(devs)
+                return xml_response("MediaContainer", {"size": len(devs), "resource": devs})
         tok = self.user_token(req)
         url = self.plex_app.base_url or "http://127.0.0.1:32400"
         port = int(url.rsplit(":", 1)[1])

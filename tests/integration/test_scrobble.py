@@ -75,10 +75,12 @@ class NowPlayingCase(unittest.TestCase):
         self.assertEqual(body["sessions"], [
             {"type": "episode", "title": "Cancer Man", "show": "Breaking Bad", "season": 1,
              "episode": 4, "year": None, "user": "plexuser", "player": "Plex Web",
-             "state": "paused", "progress": 42.3, "trakt": "paused"},
+             "state": "paused", "progress": 42.3, "trakt": "paused",
+             "profile": None},
             {"type": "movie", "title": "The Dark Knight", "show": None, "season": None,
              "episode": None, "year": 2008, "user": "guest", "player": "TV",
-             "state": "playing", "progress": 10, "trakt": "ignored"}])
+             "state": "playing", "progress": 10, "trakt": "ignored",
+             "profile": None}])
 
 
 if __name__ == "__main__":

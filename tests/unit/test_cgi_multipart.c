@@ -325,6 +325,33 @@ test_plexhook(void)
 	}
 }
 
+/* Households: the play's account, and a paired account's play kept (plexhook_read_as). */
+static void
+test_plexhook_account(void)
+{
+	json_object *p, *args = NULL;
+	const char *why = NULL;
+	char buf[PLEXHOOK_KEY_MAX + 1];
+
+	p = js("{\"event\":\"media.scrobble\",\"user\":false,\"Account\":{\"id\":1002,"
+	    "\"title\":\"Hannah\"},\"Metadata\":{\"ratingKey\":\"7\",\"type\":\"movie\"}}");
+	TAP_OK(plexhook_account_id(p, buf, sizeof(buf)) == 0, "account id read");
+	TAP_STREQ(buf, "1002", "a numeric Account.id becomes text");
+	TAP_OK(plexhook_read_as(p, 1, 0, &args, &why) == PLEXHOOK_IGNORE && args == NULL,
+	    "another account's play, not paired: ignored");
+	TAP_OK(plexhook_read_as(p, 1, 1, &args, &why) == PLEXHOOK_QUEUE && args != NULL,
+	    "another account's play, paired with a profile: queued");
+	TAP_STREQ(pts_json_str(args, "account"), "Hannah", "its account's title kept for the log");
+	json_object_put(args);
+	json_object_put(p);
+	p = js("{\"event\":\"media.scrobble\",\"Account\":{\"id\":\"12a\"}}");
+	TAP_OK(plexhook_account_id(p, buf, sizeof(buf)) == -1, "an Account.id not a number: none");
+	json_object_put(p);
+	p = js("{\"event\":\"media.scrobble\"}");
+	TAP_OK(plexhook_account_id(p, buf, sizeof(buf)) == -1, "no Account: none");
+	json_object_put(p);
+}
+
 int
 main(void)
 {
@@ -332,5 +359,6 @@ main(void)
 	test_bodies();
 	test_token_param();
 	test_plexhook();
+	test_plexhook_account();
 	return tap_done();
 }

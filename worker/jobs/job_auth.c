@@ -16,6 +16,7 @@
 #include "db.h"
 #include "http.h"
 #include "job_end.h"
+#include "jobs.h"
 #include "jsonx.h"
 #include "log.h"
 #include "plextv.h"
@@ -269,8 +270,12 @@ poll:
 	if (sqlite3_changes(w->db) == 0)
 		PTS_WARN("Plex sign-in: approved, but the dashboard started another sign-in since:"
 		    " this one is dropped");
-	else
+	else {
 		PTS_INFO("signed in to Plex as %s", user ? user : "(unknown user)");
+		/* The other people's tokens come from this sign-in: read them now. */
+		if (pts_jobs_enqueue_once(w->db, PTS_JOB_PLEX_USERS, NULL, NULL) != 0)
+			PTS_WARN("Plex sign-in: the server's people could not be queued for a refresh");
+	}
 	rc = 0;
 	goto done;
 fail_internal:

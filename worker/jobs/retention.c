@@ -20,7 +20,8 @@ static const char *const ret_steps[] = {
 	"DELETE FROM log WHERE run_id IN " RET_PRUNED,
 	"DELETE FROM rate_samples WHERE run_id IN " RET_PRUNED,
 	"DELETE FROM progress WHERE run_id IN " RET_PRUNED,
-	"DELETE FROM jobs WHERE run_id IN " RET_PRUNED " AND state NOT IN ('queued','running')",
+	"DELETE FROM jobs WHERE run_id IN " RET_PRUNED " AND state NOT IN ('queued','running')"
+	    " AND profile = pts_profile()",
 	NULL
 };
 
@@ -53,7 +54,8 @@ pts_retention_prune(sqlite3 *db, int64_t keep)
 		pruned = sqlite3_changes(db);
 	}
 	if (pts_db_run(db, "DELETE FROM jobs WHERE run_id IS NULL AND state IN"
-	    " ('done','failed','cancelled') AND COALESCE(finished_at, created_at) < ?", "i",
+	    " ('done','failed','cancelled') AND profile = pts_profile() AND"
+	    " COALESCE(finished_at, created_at) < ?", "i",
 	    pts_now() - PTS_RETENTION_JOB_AGE_S) != 0 ||
 	    (free_cut > 0 && pts_db_run(db, "DELETE FROM log WHERE run_id IS NULL AND id <= ?", "i",
 	    free_cut) != 0) ||

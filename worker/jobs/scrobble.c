@@ -20,6 +20,7 @@
 #include "plexsess.h"
 #include "reconcile.h"
 #include "run.h"
+#include "scrobble_route.h"
 #include "settings.h"
 #include "trakt.h"
 #include "trakt_scrobble.h"
@@ -47,6 +48,8 @@ struct scrob {
 	char *owner_title;            /* the signed-in Plex account's name (may be NULL) */
 	int64_t poll;                 /* this poll's number */
 	int playing;                  /* streams seen this poll */
+	struct pts_sroute route;      /* households: w is the context of the stream's profile */
+	int64_t profile;              /* the profile w works for (0: the stream is ignored) */
 };
 
 /* A stored session, as the end of it needs it. */
@@ -64,6 +67,7 @@ struct scrob_row {
 	int by_episode_ids;
 	double progress;
 	int64_t duration_ms;
+	int64_t profile;              /* 0 when it went to nobody */
 	int found;
 };
 
@@ -108,7 +112,7 @@ scrob_label(const struct scrob_row *r, char *buf, size_t len)
 #define SCROB_ROW_COLS "session_key, rating_key, type, title, COALESCE(show, ''),"         \
 	" COALESCE(season, -1), COALESCE(episode, -1), COALESCE(year, 0), trakt,"            \
 	" COALESCE(sent, ''), COALESCE(item_key, ''), COALESCE(ids, ''), by_episode_ids,"    \
-	" progress, duration_ms"
+	" progress, duration_ms, COALESCE(profile, 0)"
 
 static void
 scrob_row_read(sqlite3_stmt *st, struct scrob_row *r)
@@ -129,6 +133,7 @@ scrob_row_read(sqlite3_stmt *st, struct scrob_row *r)
 	r->by_episode_ids = sqlite3_column_int(st, 12);
 	r->progress = sqlite3_column_double(st, 13);
 	r->duration_ms = sqlite3_column_int64(st, 14);
+	r->profile = sqlite3_column_int64(st, 15);
 	r->found = 1;
 }
 
@@ -425,16 +430,52 @@ scrob_store(struct scrob *s, const struct pts_plexsess *p, const struct scrob_ro
 	snprintf(prog, sizeof(prog), "%.2f", row->progress);
 	return pts_db_run(s->w->db, "INSERT OR REPLACE INTO now_playing(session_key, rating_key,"
 	    " type, title, show, season, episode, year, user, player, state, progress, trakt,"
-	    " seen_at, user_id, duration_ms, item_key, ids, by_episode_ids, sent, poll)"
+	    " seen_at, user_id, duration_ms, item_key, ids, by_episode_ids, sent, poll, profile)"
 	    " VALUES(?, ?, ?, ?, ?, CASE WHEN ? >= 0 THEN ? END, CASE WHEN ? >= 0 THEN ? END,"
 	    " CASE WHEN ? > 0 THEN ? END, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?,"
-	    " NULLIF(?, ''), ?)", "sssssiiiiiisssssisissisi", p->session_key, row->rating_key,
+	    " NULLIF(?, ''), ?, NULLIF(?, 0))", "sssssiiiiiisssssisissisii", p->session_key,
+	    row->rating_key,
 	    row->type, row->title, row->show[0] != '\0' ? row->show : NULL,
 	    (int64_t)row->season, (int64_t)row->season, (int64_t)row->episode,
 	    (int64_t)row->episode, (int64_t)row->year, (int64_t)row->year, p->user_title,
 	    p->player_title, p->state, prog, row->trakt, pts_now(), p->user_id,
 	    row->duration_ms, row->item_key, row->ids, (int64_t)row->by_episode_ids, row->sent,
-	    s->poll);
+	    s->poll, s->profile);
+}
+
+/* Settings that let the scrobbler write to Trakt (as for a sync or a webhook). */
+static int scrob_writes(sqlite3 *db);
+
+/*
+ * Work for profile id from now on (scrobble_route.h): its connection, its settings and, from
+ * the next call that needs it, its Trakt account. 0 for nobody goes back to the owner's
+ * context. 0, or -1 when the profile cannot be opened (s stays as it was).
+ */
+static int
+scrob_switch(struct scrob *s, int64_t id)
+{
+	struct pts_wctx *w = pts_sroute_wctx(&s->route, id > 0 ? id : 1);
+
+	if (w == NULL)
+		return -1;
+	if (w != s->w) {
+		pts_trakt_close(s->trakt);
+		s->trakt = NULL;
+		s->trakt_bad = 0;
+		s->w = w;
+		s->writes = scrob_writes(w->db);
+	}
+	s->profile = id;
+	return 0;
+}
+
+/* A stored stream ended: as the profile it went to. */
+static void
+scrob_end_as(struct scrob *s, const struct scrob_row *r)
+{
+	if (r->profile > 0 && scrob_switch(s, r->profile) == 0)
+		scrob_end(s, r);
+	(void)scrob_switch(s, 0);
 }
 
 /* One stream of this poll. */
@@ -453,7 +494,7 @@ scrob_session(void *ctx, const struct pts_plexsess *p)
 		return 0;
 	if (old.found && strcmp(old.rating_key, it->rating_key) != 0) {
 		/* The session moved on to another item (autoplay): the old one ended. */
-		scrob_end(s, &old);
+		scrob_end_as(s, &old);
 		old.found = 0;
 	}
 	memset(&row, 0, sizeof(row));
@@ -471,7 +512,15 @@ scrob_session(void *ctx, const struct pts_plexsess *p)
 	else if (row.progress < 0)
 		row.progress = 0;
 	scrob_label(&row, label, sizeof(label));
-	if (!s->all_users && !scrob_is_owner(s, p)) {
+	if (old.found && old.profile != pts_sroute_profile(s->w->db, p->user_id,
+	    scrob_is_owner(s, p), s->all_users)) {
+		/* Paired with a profile (or unpaired) meanwhile: a new viewing for its new owner. */
+		scrob_end_as(s, &old);
+		old.found = 0;
+	}
+	if (scrob_switch(s, pts_sroute_profile(s->w->db, p->user_id, scrob_is_owner(s, p),
+	    s->all_users)) != 0 || s->profile == 0) {
+		(void)scrob_switch(s, 0);
 		snprintf(row.trakt, sizeof(row.trakt), "ignored");
 	} else if (!s->writes) {
 		snprintf(row.trakt, sizeof(row.trakt), "ignored");
@@ -492,6 +541,7 @@ scrob_session(void *ctx, const struct pts_plexsess *p)
 		scrob_follow(s, p, &row, label);
 	}
 	(void)scrob_store(s, p, &row);
+	(void)scrob_switch(s, 0);
 	return 0;
 }
 
@@ -515,14 +565,13 @@ scrob_ended(struct scrob *s)
 	}
 	sqlite3_finalize(st);
 	for (i = 0; i < count; i++) {
-		scrob_end(s, &rows[i]);
+		scrob_end_as(s, &rows[i]);
 		(void)pts_db_run(s->w->db, "DELETE FROM now_playing WHERE session_key = ?", "s",
 		    rows[i].session_key);
 	}
 	free(rows);
 }
 
-/* Settings that let the scrobbler write to Trakt (as for a sync or a webhook). */
 static int
 scrob_writes(sqlite3 *db)
 {
@@ -569,9 +618,11 @@ scrob_poll(struct scrob *s)
 	pts_plex_close(s->plex);
 	s->plex = NULL;
 	/* Trakt too: a sign-in or sign-out since this poll is taken up by the next. */
+	(void)scrob_switch(s, 0);
 	pts_trakt_close(s->trakt);
 	s->trakt = NULL;
 	s->trakt_bad = 0;
+	pts_sroute_release(&s->route);
 	if (r != PTS_HTTP_OK)
 		return -1;
 	snprintf(num, sizeof(num), "%lld", (long long)pts_now());
@@ -587,6 +638,7 @@ pts_job_scrobble(struct pts_wctx *w, json_object *args)
 
 	memset(&s, 0, sizeof(s));
 	s.w = w;
+	pts_sroute_init(&s.route, w);
 	PTS_INFO("scrobble: following Plex's sessions%s", once ? " (one look: --cron)" : "");
 	for (;;) {
 		if (!pts_settings_get_bool(w->db, PTS_KEY_SCROBBLE_LIVE)) {

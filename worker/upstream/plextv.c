@@ -60,12 +60,12 @@ plextv_add(struct curl_slist **list, const char *name, const char *value)
 	return 0;
 }
 
-struct curl_slist *
-pts_plextv_headers(const char *client_id, const char *token)
+static struct curl_slist *
+plextv_headers(const char *accept, const char *client_id, const char *token)
 {
 	struct curl_slist *h = NULL;
 
-	if (plextv_add(&h, "Accept", "application/json") != 0 ||
+	if (plextv_add(&h, "Accept", accept) != 0 ||
 	    plextv_add(&h, "X-Plex-Product", PTS_PLEXTV_PRODUCT) != 0 ||
 	    plextv_add(&h, "X-Plex-Version", PTS_VERSION) != 0 ||
 	    plextv_add(&h, "X-Plex-Client-Identifier", client_id) != 0 ||
@@ -75,6 +75,18 @@ pts_plextv_headers(const char *client_id, const char *token)
 		return NULL;
 	}
 	return h;
+}
+
+struct curl_slist *
+pts_plextv_headers(const char *client_id, const char *token)
+{
+	return plextv_headers("application/json", client_id, token);
+}
+
+struct curl_slist *
+pts_plextv_headers_xml(const char *client_id, const char *token)
+{
+	return plextv_headers("application/xml", client_id, token);
 }
 
 void

@@ -50,6 +50,8 @@ int pts_plextv_client_id(sqlite3 *db, char *out, size_t len);
  * token may be NULL. The caller frees the list with curl_slist_free_all(); NULL on OOM.
  */
 struct curl_slist *pts_plextv_headers(const char *client_id, const char *token);
+/* The same asking for XML (plex.tv's older endpoints answer nothing else: plexusers.h). */
+struct curl_slist *pts_plextv_headers_xml(const char *client_id, const char *token);
 
 /* Create a PIN. */
 enum pts_http_result pts_plextv_pin_create(struct pts_wctx *w, const char *client_id,

@@ -1,0 +1,202 @@
+/*
+ * dbprofile.c - households: open, create and remove the file of one profile.
+ */
+#include "dbprofile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "log.h"
+#include "paths.h"
+#include "schema.sql.h"
+
+/* The installation's file under the data folder (paths.h names it too). */
+#define DBP_INSTALLATION_FILE "pts.db"
+
+int
+pts_db_profile_path(const char *data_dir, int64_t id, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/" PTS_PROFILES_DIR "/p%lld.db", data_dir, (long long)id);
+
+	if (n < 0 || (size_t)n >= len) {
+		pts_log_raw(PTS_LOG_ERROR, "db: the path of profile %lld under %s is too long",
+		    (long long)id, data_dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* The profiles folder: created 0700; anything but a real folder there is refused. */
+static int
+dbp_ensure_dir(const char *data_dir)
+{
+	char dir[PTS_PATH_MAX];
+	struct stat st;
+	int n = snprintf(dir, sizeof(dir), "%s/" PTS_PROFILES_DIR, data_dir);
+
+	if (n < 0 || (size_t)n >= sizeof(dir)) {
+		pts_log_raw(PTS_LOG_ERROR, "db: the profiles folder under %s: path too long", data_dir);
+		return -1;
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		pts_log_raw(PTS_LOG_ERROR, "db: cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		pts_log_raw(PTS_LOG_ERROR, "db: %s is not a folder (a symbolic link is refused)", dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* A fresh profile file: every step, then the installation's tables dropped. */
+static int
+dbp_create_schema(sqlite3 *db)
+{
+	static const char *const inst_tables[] = { PTS_SCHEMA_INSTALLATION_TABLES, NULL };
+	char sql[128];
+	size_t i;
+
+	for (i = 0; i < PTS_SCHEMA_STEPS; i++)
+		if (pts_db_exec(db, pts_schema_steps[i]) != 0)
+			return -1;
+	for (i = 0; inst_tables[i] != NULL; i++) {
+		snprintf(sql, sizeof(sql), "DROP TABLE %s", inst_tables[i]);
+		if (pts_db_exec(db, sql) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Bring a profile file to this build's version (before pts.db is attached, so every step
+ * reaches the profile's own tables): born here when new, else the per-person steps it lacks.
+ */
+static int
+dbp_migrate(sqlite3 *db, const char *path)
+{
+	int64_t version = 0;
+	char pragma[64];
+	size_t step;
+
+	if (pts_db_begin(db) != 0)
+		return -1;
+	if (pts_db_int(db, &version, 0, "PRAGMA user_version", "") != 0)
+		goto fail;
+	if (version > (int64_t)PTS_SCHEMA_STEPS ||
+	    (version != 0 && version < PTS_SCHEMA_PROFILE_BASE)) {
+		pts_log_raw(PTS_LOG_ERROR, "db: %s has schema version %lld: not a profile file of"
+		    " this build (%zu)", path, (long long)version, PTS_SCHEMA_STEPS);
+		goto fail;
+	}
+	if (version == 0) {
+		if (dbp_create_schema(db) != 0)
+			goto fail;
+	} else {
+		for (step = (size_t)version + 1; step <= PTS_SCHEMA_STEPS; step++) {
+			size_t scope = step - PTS_SCHEMA_PROFILE_BASE;
+
+			if (scope >= PTS_SCHEMA_SCOPES) {
+				pts_log_raw(PTS_LOG_ERROR, "db: schema step %zu has no scope", step);
+				goto fail;
+			}
+			if (pts_schema_scope[scope] == PTS_SCOPE_PERSON &&
+			    pts_db_exec(db, pts_schema_steps[step - 1]) != 0)
+				goto fail;
+		}
+	}
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu", PTS_SCHEMA_STEPS);
+	if (pts_db_exec(db, pragma) != 0 || pts_db_commit(db) != 0)
+		goto fail;
+	return 0;
+fail:
+	pts_db_rollback(db);
+	return -1;
+}
+
+/* Is there a profile id in the installation's file? 1, 0, or -1 on an error. */
+static int
+dbp_exists(const char *inst_path, int64_t id)
+{
+	sqlite3 *inst = NULL;
+	int64_t n = 0;
+	int rc;
+
+	if (pts_db_open(inst_path, &inst) != 0)
+		return -1;
+	rc = pts_db_int(inst, &n, 0, "SELECT COUNT(*) FROM profiles WHERE id = ?", "i", id);
+	pts_db_close(inst);
+	return rc != 0 ? -1 : n > 0;
+}
+
+int
+pts_db_open_profile(const char *data_dir, int64_t id, sqlite3 **out)
+{
+	char inst_path[PTS_PATH_MAX], path[PTS_PATH_MAX];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st;
+	int n, rc;
+
+	*out = NULL;
+	n = snprintf(inst_path, sizeof(inst_path), "%s/" DBP_INSTALLATION_FILE, data_dir);
+	if (n < 0 || (size_t)n >= sizeof(inst_path)) {
+		pts_log_raw(PTS_LOG_ERROR, "db: path too long under %s", data_dir);
+		return -1;
+	}
+	if (id == PTS_PROFILE_OWNER)
+		return pts_db_open(inst_path, out);
+	if (id < 1)
+		return 1;
+	if ((rc = dbp_exists(inst_path, id)) != 1)
+		return rc == 0 ? 1 : -1;
+	if (dbp_ensure_dir(data_dir) != 0 || pts_db_profile_path(data_dir, id, path,
+	    sizeof(path)) != 0 || pts_db_connect(path, id, &db) != 0)
+		return -1;
+	if (dbp_migrate(db, path) != 0)
+		goto fail;
+	st = pts_db_prepare(db, "ATTACH DATABASE ? AS inst");
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_text(st, 1, inst_path, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		pts_log_raw(PTS_LOG_ERROR, "db: attach %s to profile %lld: %s", inst_path,
+		    (long long)id, sqlite3_errmsg(db));
+		goto fail;
+	}
+	*out = db;
+	return 0;
+fail:
+	pts_db_close(db);
+	return -1;
+}
+
+int
+pts_db_profile_remove(const char *data_dir, int64_t id)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal", NULL };
+	char path[PTS_PATH_MAX], file[PTS_PATH_MAX + 16];
+	size_t i;
+	int rc = 0;
+
+	if (id <= PTS_PROFILE_OWNER) {
+		pts_log_raw(PTS_LOG_ERROR, "db: profile %lld's file is the installation's: not"
+		    " removed", (long long)id);
+		return -1;
+	}
+	if (pts_db_profile_path(data_dir, id, path, sizeof(path)) != 0)
+		return -1;
+	for (i = 0; suffixes[i] != NULL; i++) {
+		snprintf(file, sizeof(file), "%s%s", path, suffixes[i]);
+		if (unlink(file) != 0 && errno != ENOENT) {
+			pts_log_raw(PTS_LOG_ERROR, "db: cannot remove %s: %s", file, strerror(errno));
+			rc = -1;
+		}
+	}
+	return rc;
+}
