@@ -57,7 +57,7 @@ function personCard(p) {
       h('h3', { text: p.name }),
       here ? h('span', { class: 'badge', text: 'Shown now' }) : ''),
     h('dl', { class: 'person-facts' },
-      h('div', {}, h('dt', { text: 'Plex' }), h('dd', { text: (pu.title || (p.id === 1 ? 'The signed-in plex.tv account' : '—')) + (pu.kind ? ' · ' + (KIND_TEXT[pu.kind] || pu.kind) : '') })),
+      h('div', {}, h('dt', { text: 'Plex' }), h('dd', { text: pu.title ? pu.title + (pu.kind ? ' · ' + (KIND_TEXT[pu.kind] || pu.kind) : '') : p.id === 1 ? 'Not signed in: sign in to Plex in the owner’s Settings' : '—' })),
       h('div', {}, h('dt', { text: 'Trakt' }), h('dd', { text: tr.authorized ? 'Signed in as ' + (tr.user || 'a Trakt user') : 'Not signed in: open Settings on this person’s dashboard' })),
       h('div', {}, h('dt', { text: 'Syncs' }), h('dd', {}, runText(p.last_run),
         p.next_run_at ? h('span', { class: 'muted', text: ' · next ' + fmtTime(p.next_run_at) }) : ''))),
@@ -69,7 +69,7 @@ function renderUsers() {
   const sel = $('#hh-user');
   const free = (users.users || []).filter((u) => u.kind !== 'owner' && (u.profile_id == null));
   const keep = sel.value;
-  sel.replaceChildren(h('option', { value: '', text: free.length ? 'Choose a Plex user…' : 'No Plex user without a profile' }),
+  sel.replaceChildren(h('option', { value: '', text: !users.fetched_at ? 'Fetch the Plex users first' : free.length ? 'Choose a Plex user…' : 'Everyone already has a profile' }),
     ...free.map((u) => h('option', { value: String(u.id), text: u.title + ' · ' + (KIND_TEXT[u.kind] || u.kind), selected: String(u.id) === keep })));
   setText('#hh-users-fetched', users.fetched_at ? 'Plex users fetched ' + rel(users.fetched_at) : 'Plex users not fetched yet');
 }
