@@ -22,6 +22,25 @@ export function toast(msg, kind = 'error') {
 
 /* ---- API ---- */
 
+/*
+ * The household profile the page shows (docs/API.md, "Households"): 1 is the owner's and is
+ * what every route means without ?profile=. The page takes it from its own address
+ * (?profile=N), so a profile's dashboard can be bookmarked; api() adds it to the per-person
+ * routes, so the rest of the page need not know about profiles.
+ */
+const PER_PERSON = /^\/api\/(status|sync(\/stop)?|progress|log|runs(\/.*)?|settings|libraries(\/refresh)?|auth\/trakt|trakt\/(history(\/refresh)?|duplicates(\/.*)?)|plex\/in-progress)$/;
+function pageProfile() {
+  const n = Number(new URLSearchParams(location.search).get('profile'));
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}
+export const profile = { id: pageProfile() };
+export function profilePath(path) {
+  if (profile.id === 1) return path;
+  const [p, q] = path.split('?');
+  if (!PER_PERSON.test(p)) return path;
+  return p + '?' + (q ? q + '&' : '') + 'profile=' + profile.id;
+}
+
 export class ApiError extends Error {
   constructor(status, err) {
     super((err && err.message) || 'HTTP ' + status);
@@ -41,7 +60,7 @@ export async function api(method, path, body, opts = {}) {
     if (method !== 'DELETE' || body !== undefined) init.body = JSON.stringify(body ?? {});
   }
   let res;
-  try { res = await fetch(path, init); } catch {
+  try { res = await fetch(profilePath(path), init); } catch {
     const e = new ApiError(0, { message: 'Cannot reach the Plex-Trakt Sync server' });
     if (!opts.quiet) toast(e.message);
     throw e;

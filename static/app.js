@@ -6,7 +6,8 @@
 import { $, $$, h, setText, toDate, tf, fmtTime, rel, timeEl, fmtN, fmtDur, sxe, safeUrl, humanize, fallbackFocus, isFocusable, keepFocus } from './dom.js';
 import { PlexFlow, TraktFlow } from './authflow.js';
 import { drawGraph as drawSpeed } from './graph.js';
-import { toast, api, pollers, poller, session } from './api.js';
+import { toast, api, pollers, poller, session, profile } from './api.js';
+import { initHousehold, loadHousehold, loadHouseholdTab, currentProfile } from './household.js';
 import { loadNowPlaying, nowPlayingPeriod } from './nowplaying.js';
 
 /* ---- Modal dialogs: Esc closes, focus stays inside, focus returns to the opener ---- */
@@ -172,6 +173,7 @@ function onTabShown(name) {
   if (name === 'runs') runsPoll.run();
   if (name === 'trakt') { traktPoll.run(); refreshDupes(); }
   if (name === 'inprogress') ipPoll.run();
+  if (name === 'household') hhPoll.run();
   if (name === 'progress') drawGraph();
 }
 
@@ -236,7 +238,7 @@ async function loadStatus() {
   traktAuthorized = !!ta.authorized;
   plexAuthorized = !!pa.authorized;
   if (authChanged && prevTrakt !== null) { traktStale = true; traktSignIns++; }
-  if (authChanged && activeTab === 'trakt') traktPoll.run();
+  if (authChanged && activeTab === 'trakt') { traktPoll.run(); refreshDupes(); }
   if (authChanged && activeTab === 'inprogress') ipPoll.run();
   // The worker renews the token by itself: only a refused renewal (state "expired": the
   // refresh token is gone) is a problem worth the warning colour.
@@ -684,6 +686,10 @@ $('#trakt-retry').addEventListener('click', () => { traktState = null; autoRefre
 let dupes = { state: 'idle' };
 const dupesBusy = () => dupes.state === 'scanning' || dupes.state === 'removing';
 async function loadDupes() {
+  // Scanning needs a Trakt sign-in: the section waits for one instead of offering a scan that fails.
+  const section = $('section.dupes');
+  section.hidden = traktAuthorized === false;
+  if (section.hidden) return;
   const was = dupes.state;
   dupes = await api('GET', '/api/trakt/duplicates');
   const groups = Array.isArray(dupes.groups) ? dupes.groups : [];
@@ -875,8 +881,15 @@ async function openSettings(opener) {
   const [s, libs] = await Promise.all([api('GET', '/api/settings').catch(() => null), api('GET', '/api/libraries').catch(() => null)]);
   if (s) fillSettings(s);
   if (libs) renderLibs(libs);
-  loadWebhook();
-  await Promise.all(authFlows.map((f) => f.load().then(() => f.poll.schedule(), () => {})));
+  // Another person's dashboard: the server-wide settings (Plex server, Trakt app, webhook,
+  // password) are the owner's and are shown only there.
+  const other = profile.id !== 1, cur = currentProfile();
+  for (const el of $$('[data-install]', dlg)) el.hidden = other;
+  $('#settings-person').hidden = !other;
+  setText('#settings-person', other ? 'Settings of ' + (cur ? cur.name : 'this person') + '. Their Plex access comes through the owner’s account; the Plex server, the Trakt app, the webhook and the dashboard password are set on the owner’s dashboard.' : '');
+  setText('#settings-title', other && cur ? 'Settings · ' + cur.name : 'Settings');
+  if (!other) loadWebhook();
+  await Promise.all(authFlows.filter((f) => !other || f.name !== 'plex').map((f) => f.load().then(() => f.poll.schedule(), () => {})));
   dlg.dataset.loaded = '1';
 }
 $('#open-settings').addEventListener('click', (e) => openSettings(e.currentTarget));
@@ -964,8 +977,14 @@ $('#libs-fetch').addEventListener('click', async (e) => {
 const flowHooks = { saveFields, signedIn: () => statusPoll.run() };
 const authFlows = [new PlexFlow('plex', 'Plex', [], flowHooks), new TraktFlow('trakt', 'Trakt', ['trakt_client_id', 'trakt_client_secret'], flowHooks)];
 
+/* ---- Household (household.js) ---- */
+initHousehold({ openModal });
+const hhPoll = poller(loadHouseholdTab, () => 15000, () => activeTab === 'household');
+$('#hh-reload').addEventListener('click', () => hhPoll.run());
+
 /* ---- Start ---- */
 
 selectTab(location.hash.slice(1) || 'progress');
 statusPoll.run();
 progressPoll.run();
+loadHousehold().catch(() => {});

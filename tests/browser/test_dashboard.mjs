@@ -2,7 +2,7 @@
 // secrets, only changed fields, field errors), toasts, the login form. Needs pts-cgi only.
 import { Tap, startStack, launch, waitFor, assert, eq, shot, openTab, openSettings, sleep } from './lib.mjs';
 
-const TABS = ['progress', 'log', 'runs', 'trakt', 'inprogress'];
+const TABS = ['progress', 'log', 'runs', 'trakt', 'inprogress', 'household'];
 const t = new Tap('dashboard', { budgetMs: 150000 });
 let s, b, page;
 
@@ -25,7 +25,7 @@ await t.test('the page opens: header, status, tabs, strict CSP, no errors', asyn
   eq(await page.isDisabled('#run'), false, 'Run Sync Now enabled');
   eq(await page.isDisabled('#stop'), true, 'Stop Sync disabled when idle');
   eq(await page.getAttribute('#state', 'role'), 'status', 'status is a live region');
-  eq(await page.locator('[role=tab]').count(), 5, 'five tabs');
+  eq(await page.locator('[role=tab]').count(), 6, 'six tabs');
   assert(await page.isVisible('#prog-idle'), 'the idle state of Live Progress is shown');
   eq(await page.getAttribute('#conn-trakt', 'data-ok'), 'no', 'Trakt not connected yet');
   await sleep(500);
@@ -43,6 +43,7 @@ await t.test('every tab renders its panel', async () => {
       runs: '#runs-empty:not([hidden]), #runs-body tr',
       trakt: '#trakt-empty:not([hidden]), #trakt-list li',
       inprogress: '#ip-empty:not([hidden]), #ip-list li',
+      household: '#hh-list .person',
     }[name];
     await page.waitForSelector(ready, { timeout: 8000 });
     assert(page.url().endsWith('#' + name), 'the URL names the tab: ' + page.url());
@@ -62,11 +63,11 @@ await t.test('the tabs are an ARIA tablist driven by the arrow keys', async () =
   eq(await page.getAttribute('#tab-log', 'aria-selected'), 'true');
   assert(await page.isVisible('#panel-log'), 'log panel shown');
   await page.keyboard.press('End');
-  eq(await focused(), 'tab-inprogress');
+  eq(await focused(), 'tab-household');
   await page.keyboard.press('ArrowRight');
   eq(await focused(), 'tab-progress', 'wraps around');
   await page.keyboard.press('ArrowLeft');
-  eq(await focused(), 'tab-inprogress', 'wraps back');
+  eq(await focused(), 'tab-household', 'wraps back');
   await page.keyboard.press('Home');
   eq(await focused(), 'tab-progress');
   eq(await page.locator('[role=tab][tabindex="0"]').count(), 1, 'one tab in the tab order');
