@@ -66,7 +66,8 @@ webhook_queue(sqlite3 *db, json_object *args, int dry_run, int64_t *job_id, int6
 	    "' AND state IN ('queued','running','done') AND created_at >= ? AND"
 	    " json_extract(args, '$.metadata.ratingKey') = ? AND"
 	    " COALESCE(json_extract(args, '$.server_uuid'), '') = ? AND"
-	    " json_extract(args, '$.dry_run') = ? ORDER BY id DESC LIMIT 1", "issi",
+	    " json_extract(args, '$.dry_run') = ? AND profile = pts_profile()"
+	    " ORDER BY id DESC LIMIT 1", "issi",
 	    now - WEBHOOK_MERGE_S, key ? key : "", server ? server : "",
 	    (int64_t)(dry_run != 0)) != 0)
 		goto fail;
