@@ -202,21 +202,10 @@ scrob_play_send(struct scrob *s, struct pts_run *run, const struct scrob_row *r,
 	struct pts_change c;
 	enum pts_http_result hr;
 	enum pts_ledger_result result;
-	unsigned char not_found = 0;
-	int64_t batch = 0, change = 0, now = pts_now();
-	int same;
+	unsigned char not_found = 0, same = 0;
+	int64_t batch = 0, change = 0, now = pts_now(), run_s = r->duration_ms / 1000;
 
-	if (scrob_item(r, &item) != 0)
-		return PTS_JOB_FAILED;
-	same = pts_ledger_same_viewing(s->w->db, r->item_key, now, r->duration_ms / 1000);
-	if (same < 0)
-		return PTS_JOB_FAILED;
-	if (same > 0) {
-		PTS_INFO("scrobble: %s is already on Trakt for this viewing: not sent again", label);
-		pts_run_message(run, "already on Trakt for this viewing");
-		return PTS_JOB_DONE;
-	}
-	if ((t = scrob_trakt(s)) == NULL)
+	if (scrob_item(r, &item) != 0 || (t = scrob_trakt(s)) == NULL)
 		return PTS_JOB_FAILED;
 	memset(&c, 0, sizeof(c));
 	c.action = PTS_ACT_ADD_PLAY_TRAKT;
@@ -229,8 +218,15 @@ scrob_play_send(struct scrob *s, struct pts_run *run, const struct scrob_row *r,
 	c.year = r->year;
 	c.watched_at = now;
 	c.ids = r->ids;
-	if (pts_ledger_batch_open(s->w->db, run, "trakt", &c, 1, &batch, &change) != 0)
+	/* Checked and recorded under one write lock: a sync or webhook reporting this viewing
+	 * at the same moment sees our pending play, or we see theirs. */
+	if (pts_ledger_batch_open_plays(s->w->db, run, &c, &run_s, 1, &batch, &change, &same) != 0)
 		return PTS_JOB_FAILED;
+	if (same) {
+		PTS_INFO("scrobble: %s is already on Trakt for this viewing: not sent again", label);
+		pts_run_message(run, "already on Trakt for this viewing");
+		return PTS_JOB_DONE;
+	}
 	hr = pts_tscrob_send(t, PTS_TSCROB_STOP, &item, r->progress, &ans);
 	if (hr == PTS_HTTP_OK && strcmp(ans.action, "scrobble") == 0) {
 		if (pts_ledger_batch_settle(s->w->db, run, batch, &change, &not_found, 1,

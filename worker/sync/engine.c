@@ -76,6 +76,8 @@ struct engine {
 	int64_t unmatched_logged;
 	int failed;                  /* a callback hit an error (out of memory) */
 	int watched;                 /* sync_watched: plan watched changes */
+	int64_t views_since;         /* Plex views from this time on are new (the checkpoint's
+	                              * plex_since); 0: no good sync before, no rewatches */
 	struct pts_feat_set feats;   /* the optional features that are on */
 };
 
@@ -332,6 +334,31 @@ eng_progress_item(struct engine *e, const struct pts_plex_item *it, int is_episo
 	(void)pts_progress_flush(&e->run->progress, 0);
 }
 
+static int64_t eng_last_watched(void *ctx, enum pts_feat_kind kind, const struct pts_ids *ids,
+    int season, int episode);
+
+/*
+ * 1 when Plex's last view of an item Trakt has as watched is a viewing Trakt lacks (a
+ * rewatch): new since the last good sync looked (so our own marks in Plex and views it has
+ * already weighed never count), later than Trakt's last play of it and not the same viewing
+ * as that play (ledger.h's window, from the watched state already read: no extra call). A
+ * play another app, the live scrobbler or a webhook put on Trakt minutes before Plex stamped
+ * its view is that same viewing; a view hours later is a second play.
+ */
+static int
+eng_rewatch(struct engine *e, const struct pts_plex_item *it, const struct pts_ids *ids,
+    int season, int episode)
+{
+	int64_t last;
+
+	if (e->views_since <= 0 || it->last_viewed_at < e->views_since)
+		return 0;
+	last = eng_last_watched(e, season >= 0 ? PTS_FEAT_EPISODE : PTS_FEAT_MOVIE, ids, season,
+	    episode);
+	return last > 0 && last < it->last_viewed_at &&
+	    !pts_ledger_same_viewing_at(last, it->last_viewed_at, it->duration / 1000);
+}
+
 /* Decide one matched item. ids: the movie's or the show's; season/episode -1 for movies. */
 static int
 eng_decide(struct engine *e, const struct pts_plex_item *it, const struct pts_ids *ids,
@@ -348,6 +375,7 @@ eng_decide(struct engine *e, const struct pts_plex_item *it, const struct pts_id
 	pe.year = it->year;
 	pe.title = (char *)it->title;
 	pe.show = is_ep ? (char *)it->grandparent_title : NULL;
+	pe.run_s = it->duration > 0 ? it->duration / 1000 : 0;
 	if ((is_ep ? pts_ledger_key_episode(ids, season, episode, pe.key, sizeof(pe.key))
 	    : pts_ledger_key_movie(ids, pe.key, sizeof(pe.key))) != 0) {
 		eng_unmatched(e, it);
@@ -360,7 +388,8 @@ eng_decide(struct engine *e, const struct pts_plex_item *it, const struct pts_id
 		return 0;
 	on_trakt = is_ep ? eng_trakt_episode_watched(e, ids, season, episode)
 	    : eng_trakt_movie_watched(e, ids);
-	if (it->view_count > 0 && !on_trakt && e->to_trakt) {
+	if (it->view_count > 0 && e->to_trakt && (!on_trakt ||
+	    eng_rewatch(e, it, ids, season, episode))) {
 		/* Plex shows a view count with no time for some imports: use the added time. */
 		pe.watched_at = it->last_viewed_at > 0 ? it->last_viewed_at : it->added_at;
 		if (pe.watched_at <= 0)
@@ -624,6 +653,7 @@ eng_sync(struct engine *e)
 		return PTS_JOB_FAILED;
 	}
 	have_ck = pts_ckpt_load(e->w->db, &ck);
+	e->views_since = have_ck == 1 ? ck.plex_since : 0;
 	quick = have_ck == 1 && !e->run->full && !pts_feat_any_enabled(e->w->db);
 	if (eng_libraries(e, quick ? &ck : NULL) != 0)
 		return PTS_JOB_FAILED;
