@@ -261,7 +261,7 @@ pts_ledger_same_viewing(sqlite3 *db, const char *item_key, int64_t t, int64_t ru
 
 	if (pts_db_int(db, &n, 0, "SELECT COUNT(*) FROM changes WHERE action = ? AND item_key = ?"
 	    " AND watched_at BETWEEN ? AND ? AND result IN (?, ?, ?) AND undone_by IS NULL", "ssiisss",
-	    PTS_ACT_ADD_PLAY_TRAKT, item_key, t - window, t + 60,
+	    PTS_ACT_ADD_PLAY_TRAKT, item_key, t - window, t + window,
 	    pts_ledger_result_name(PTS_LEDGER_DONE), pts_ledger_result_name(PTS_LEDGER_PENDING),
 	    pts_ledger_result_name(PTS_LEDGER_UNKNOWN)) != 0)
 		return -1;
@@ -273,7 +273,7 @@ pts_ledger_same_viewing_at(int64_t play_at, int64_t t, int64_t run_s)
 {
 	int64_t window = PTS_LEDGER_SAME_VIEWING_S(run_s > 0 ? run_s : 0);
 
-	return play_at > 0 && play_at >= t - window && play_at <= t + 60;
+	return play_at > 0 && play_at >= t - window && play_at <= t + window;
 }
 
 int

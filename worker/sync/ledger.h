@@ -136,15 +136,16 @@ int pts_ledger_blocked(sqlite3 *db, const char *action, const char *item_key, in
 
 /*
  * 1 when the ledger holds a play (done, or not known yet, not undone) of item_key within the
- * same-viewing window of an item of run_s seconds before t, or up to a minute after it (the
- * two clocks). 0 when not, -1 on a database error.
+ * same-viewing window of an item of run_s seconds before or after t: either may be reported
+ * first (Plex stamps its view minutes after the live stop; a sync may record Plex's view
+ * before the scrobbler sees the session end). 0 when not, -1 on a database error.
  */
 int pts_ledger_same_viewing(sqlite3 *db, const char *item_key, int64_t t, int64_t run_s);
 
 /*
  * 1 when a play at play_at (0: none) and a view reported at t of an item of run_s seconds
- * are the same viewing: play_at within PTS_LEDGER_SAME_VIEWING_S(run_s) before t, or up to
- * a minute after it (the two clocks). Pure: the sync asks it of Trakt's last play of an
+ * are the same viewing: play_at within PTS_LEDGER_SAME_VIEWING_S(run_s) before or after t.
+ * Pure: the sync asks it of Trakt's last play of an
  * item (the watched state it has read) before it adds a later Plex view as a rewatch.
  */
 int pts_ledger_same_viewing_at(int64_t play_at, int64_t t, int64_t run_s);
