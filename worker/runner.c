@@ -24,6 +24,7 @@
 #include "logdb.h"
 #include "paths.h"
 #include "retention.h"
+#include "np_posters.h"
 #include "scrobble.h"
 #include "syncrun.h"
 #include "undo.h"
@@ -56,6 +57,8 @@ static const struct runner_kind runner_kinds[] = {
 	{ PTS_JOB_PLEX_IN_PROGRESS_REFRESH, "plex", pts_job_plex_in_progress_refresh },
 	/* Its own lane: the live scrobbler never waits for a sync, nor a sync for it. */
 	{ PTS_JOB_SCROBBLE, "scrobble", pts_job_scrobble },
+	/* TMDb never holds up the scrobbler's lane nor a Plex refresh. */
+	{ PTS_JOB_NOW_PLAYING_POSTERS, "posters", pts_np_posters_job },
 	{ NULL, NULL, NULL }
 };
 

@@ -27,6 +27,7 @@
 #include "feature.h"
 #include "http.h"
 #include "idindex.h"
+#include "idmap.h"
 #include "ledger.h"
 #include "log.h"
 #include "paths.h"
@@ -56,6 +57,7 @@ struct eng_lib {
 struct eng_show {
 	char *rating_key;
 	struct pts_ids ids;
+	char *guid;                  /* plex:// of a new-agent show (for the id index), or NULL */
 };
 
 struct engine {
@@ -457,6 +459,7 @@ eng_on_show(void *ctx, const struct pts_plex_item *it)
 		return 1;
 	}
 	s->ids = it->ids;
+	s->guid = it->guid_kind == PTS_GUID_PLEX ? strdup(it->guid) : NULL;
 	/* Legacy shows name their id in guid itself. */
 	if (pts_ids_empty(&s->ids))
 		(void)pts_guid_merge(it->guid, &s->ids);
@@ -474,9 +477,34 @@ eng_shows_free(struct engine *e)
 {
 	size_t i;
 
-	for (i = 0; i < e->npshows; i++)
+	for (i = 0; i < e->npshows; i++) {
 		free(e->pshows[i].rating_key);
+		free(e->pshows[i].guid);
+	}
 	e->npshows = 0;
+}
+
+/*
+ * The library's new-agent shows into the id index (idmap.h), so the live scrobbler matches
+ * their episodes without asking the server. A failure only costs those requests later.
+ */
+static void
+eng_shows_index(struct engine *e)
+{
+	struct pts_idmap_entry *v;
+	size_t i, n = 0;
+
+	if (e->npshows == 0 || (v = calloc(e->npshows, sizeof(*v))) == NULL)
+		return;
+	for (i = 0; i < e->npshows; i++) {
+		if (e->pshows[i].guid == NULL)
+			continue;
+		v[n].guid = e->pshows[i].guid;
+		v[n++].ids = e->pshows[i].ids;
+	}
+	if (n > 0)
+		(void)pts_idmap_put(e->w->db, "show", v, n, pts_now());
+	free(v);
 }
 
 static int
@@ -489,7 +517,7 @@ eng_on_episode(void *ctx, const struct pts_plex_item *it)
 		return 1;
 	eng_progress_item(e, it, 1);
 	if (pts_ids_empty(&show) && it->grandparent_rating_key != NULL) {
-		struct eng_show key = { (char *)it->grandparent_rating_key, { 0, 0, 0, "" } };
+		struct eng_show key = { (char *)it->grandparent_rating_key, { 0, 0, 0, "" }, NULL };
 		struct eng_show *s = bsearch(&key, e->pshows, e->npshows, sizeof(*s), eng_show_cmp);
 
 		if (s != NULL)
@@ -521,6 +549,7 @@ eng_scan_library(struct engine *e, struct eng_lib *l)
 		r = pts_plex_list(e->plex, l->key, PTS_PLEX_TYPE_SHOW, NULL, eng_on_show, e, NULL);
 		if (r == PTS_HTTP_OK) {
 			qsort(e->pshows, e->npshows, sizeof(*e->pshows), eng_show_cmp);
+			eng_shows_index(e);
 			r = pts_plex_list(e->plex, l->key, PTS_PLEX_TYPE_EPISODE, NULL, eng_on_episode,
 			    e, NULL);
 		}
