@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "db.h"
 #include "ledger.h"
 #include "run.h"
@@ -320,6 +321,16 @@ test_same_viewing(sqlite3 *db)
 	change(&c[0], "movie:imdb:tt0000020", t + 60);
 	TAP_OK(pts_ledger_batch_open_plays(db, &run, c, run_s, 1, &batch, ids, skipped) == 0 &&
 	    skipped[0] == 1 && batch == 0, "every play skipped: no batch at all");
+
+	/* Our own mark in Plex: the view it stamped is no viewing. */
+	change(&c[0], "plex:302", 0);
+	c[0].action = PTS_ACT_MARK_WATCHED_PLEX;
+	TAP_OK(pts_ledger_record(db, run.id, 0, &c[0], PTS_LEDGER_DONE, NULL) == 0, "a mark");
+	TAP_OK(pts_ledger_plex_marked(db, "302", pts_now()) == 1,
+	    "a view stamped as we marked it is ours");
+	TAP_OK(pts_ledger_plex_marked(db, "302", pts_now() + 3600) == 0,
+	    "a view an hour after our mark is a viewing");
+	TAP_OK(pts_ledger_plex_marked(db, "303", pts_now()) == 0, "another item was not marked");
 }
 
 int

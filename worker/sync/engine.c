@@ -357,8 +357,11 @@ eng_rewatch(struct engine *e, const struct pts_plex_item *it, const struct pts_i
 		return 0;
 	last = eng_last_watched(e, season >= 0 ? PTS_FEAT_EPISODE : PTS_FEAT_MOVIE, ids, season,
 	    episode);
-	return last > 0 && last < it->last_viewed_at &&
-	    !pts_ledger_same_viewing_at(last, it->last_viewed_at, it->duration / 1000);
+	if (last <= 0 || last >= it->last_viewed_at ||
+	    pts_ledger_same_viewing_at(last, it->last_viewed_at, it->duration / 1000))
+		return 0;
+	/* A view our own mark stamped (sync_direction both) is no viewing at all. */
+	return pts_ledger_plex_marked(e->w->db, it->rating_key, it->last_viewed_at) == 0;
 }
 
 /* Decide one matched item. ids: the movie's or the show's; season/episode -1 for movies. */
@@ -691,7 +694,8 @@ eng_sync(struct engine *e)
 		if (rc == 1) {
 			PTS_INFO("nothing changed on Plex or Trakt since the last sync: done");
 			if (!e->run->dry_run) {
-				ck.plex_since = started;
+				/* Never back: our last marks may be later than this second. */
+				ck.plex_since = started > ck.plex_since ? started : ck.plex_since;
 				(void)pts_ckpt_store(e->w->db, &ck);
 			}
 			return PTS_JOB_DONE;

@@ -312,6 +312,20 @@ fail:
 }
 
 int
+pts_ledger_plex_marked(sqlite3 *db, const char *rating_key, int64_t t)
+{
+	int64_t n = 0;
+
+	if (rating_key == NULL)
+		return 0;
+	if (pts_db_int(db, &n, 0, "SELECT COUNT(*) FROM changes WHERE action = ? AND item_key ="
+	    " 'plex:' || ? AND result = ? AND settled_at >= ?", "sssi", PTS_ACT_MARK_WATCHED_PLEX,
+	    rating_key, pts_ledger_result_name(PTS_LEDGER_DONE), t - PTS_LEDGER_MARK_SLACK_S) != 0)
+		return -1;
+	return n > 0;
+}
+
+int
 pts_ledger_key_movie(const struct pts_ids *ids, char *buf, size_t len)
 {
 	if (ids->imdb[0] != '\0')

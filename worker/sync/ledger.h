@@ -164,6 +164,14 @@ int pts_ledger_batch_open_plays(sqlite3 *db, const struct pts_run *run,
     const struct pts_change *c, const int64_t *run_s, size_t n, int64_t *batch_id,
     int64_t *change_ids, unsigned char *skipped);
 
+/*
+ * 1 when the ledger holds a mark of Plex item rating_key as watched (done) settled at or after
+ * t - PTS_LEDGER_MARK_SLACK_S: Plex's view stamped at t was ours, not a viewing. 0 when not,
+ * -1 on a database error.
+ */
+#define PTS_LEDGER_MARK_SLACK_S 60
+int pts_ledger_plex_marked(sqlite3 *db, const char *rating_key, int64_t t);
+
 /* Canonical keys: "movie:imdb:tt..." (imdb, then tmdb, then trakt) and
  * "episode:<show id>:S:E" (tvdb, then imdb, then tmdb, then trakt). 0, or -1 with no id. */
 int pts_ledger_key_movie(const struct pts_ids *ids, char *buf, size_t len);
