@@ -295,7 +295,7 @@ webhook_on_trakt(struct webhook *h)
 
 	memset(&plays, 0, sizeof(plays));
 	r = pts_trakt_history(h->trakt, h->is_episode ? "episodes" : "movies",
-	    h->watched_at - window, h->watched_at + 60, WEBHOOK_SAME_PLAYS_MAX, &plays);
+	    h->watched_at - window, h->watched_at + window, WEBHOOK_SAME_PLAYS_MAX, &plays);
 	if (r != PTS_HTTP_OK)
 		PTS_WARN("webhook: Trakt's history around %s could not be read (%s)", h->label,
 		    pts_http_result_name(r));
