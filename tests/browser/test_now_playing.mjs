@@ -63,6 +63,7 @@ await t.test('an item without a poster shows a placeholder; a finished viewing s
   await waitFor(async () => (await page.locator('#np-list li').count()) === 1 && (await page.textContent('#np-list .np-trakt')) === 'Scrobbled to Trakt', { what: 'Scrobbled to Trakt', timeout: 20000 });
   eq(await page.textContent('#np-list .np-title'), 'The Dark Knight (2008)');
   eq(await page.isHidden('#now-playing'), false, 'the card stays while it says so');
+  await waitFor(async () => (await page.textContent('#prog-idle')).includes('Live scrobble run'), { what: 'the last run named as the live scrobble', timeout: 20000 });
   await shot(page, 'now-playing-scrobbled');
   eq(b.errors, [], 'no page errors');
   eq(b.dialogs, [], 'no alert() dialogs');
