@@ -446,9 +446,10 @@ class LiveCase(unittest.TestCase):
         self.duration[rk] = it["duration"]
         self.step([self.play(rk, 10)])
         self.step([self.play(rk, 95)])
-        # Trakt slowed: the stop is in flight while the sync reads, plans and writes.
+        # Trakt's answer to the stop slowed: it is in flight while the sync reads Trakt's
+        # watched state (without it), plans the play and opens its batch.
         self.fakes.post("trakt", "/_control/faults", {
-            "only": ["POST /scrobble/stop", "POST /sync/history"], "latency_ms": 3000})
+            "only": ["POST /scrobble/stop"], "latency_ms": 6000})
         try:
             # Plex stamps its view (the sync would add it) as the stream ends.
             self.fakes.post("plex", "/_control/viewed", {"ratingKey": rk,
