@@ -31,6 +31,8 @@
 #define PTS_JOB_UNDO "undo"
 /* The live scrobbler (worker/jobs/scrobble.h): polls Plex's sessions until the worker stops. */
 #define PTS_JOB_SCROBBLE "scrobble"
+/* Posters of the streams the scrobbler saw (worker/jobs/np_posters.h), lane "posters". */
+#define PTS_JOB_NOW_PLAYING_POSTERS "now_playing_posters"
 #define PTS_JOB_TRAKT_DUPES_SCAN "trakt_dupes_scan"
 #define PTS_JOB_TRAKT_DUPES_REMOVE "trakt_dupes_remove"
 /* The server's people and their Plex tokens from plex.tv (worker/jobs/job_plexusers.h). */

@@ -179,7 +179,21 @@ static const char *const pts_schema_steps[] = {
 "  fetched_at INTEGER NOT NULL);"
 "ALTER TABLE jobs ADD COLUMN profile INTEGER NOT NULL DEFAULT 1;"
 "CREATE INDEX jobs_profile ON jobs(profile, kind, state);"
-"ALTER TABLE now_playing ADD COLUMN profile INTEGER;"
+"ALTER TABLE now_playing ADD COLUMN profile INTEGER;",
+/*
+ * 10 (installation): the Now playing card's poster and its "scrobbled" moment
+ * (worker/jobs/scrobble.h, np_posters.h). poster: the same-origin path of the item's poster, NULL while unknown or
+ * when there is none; poster_ids: what TMDb is asked by (JSON ids of the movie or show),
+ * NULL when there is nothing to ask; poster_done: looked up (1) or still to look up (0).
+ * shown_until: a session that ended with a play on Trakt stays listed as "scrobbled" until
+ * then (NULL: a live session). id_map (step 1) is filled by the sync with the ids of its
+ * shows that Plex names only by a plex:// guid, so the scrobbler finds an episode's show
+ * without asking the server.
+ */
+"ALTER TABLE now_playing ADD COLUMN poster TEXT;"
+"ALTER TABLE now_playing ADD COLUMN poster_ids TEXT;"
+"ALTER TABLE now_playing ADD COLUMN poster_done INTEGER NOT NULL DEFAULT 0;"
+"ALTER TABLE now_playing ADD COLUMN shown_until INTEGER;"
 };
 
 /*
@@ -211,7 +225,8 @@ enum pts_schema_scope {
 #define PTS_SCHEMA_PROFILE_BASE 9
 
 static const enum pts_schema_scope pts_schema_scope[] = {
-	PTS_SCOPE_INSTALLATION   /* 9: profiles, plex_users, jobs.profile, now_playing.profile */
+	PTS_SCOPE_INSTALLATION,  /* 9: profiles, plex_users, jobs.profile, now_playing.profile */
+	PTS_SCOPE_INSTALLATION   /* 10: now_playing's poster and shown_until */
 };
 
 #define PTS_SCHEMA_STEPS (sizeof(pts_schema_steps) / sizeof(pts_schema_steps[0]))

@@ -10,6 +10,9 @@ import { toast, api, pollers, poller, session, profile } from './api.js';
 import { initHousehold, loadHousehold, loadHouseholdTab, currentProfile } from './household.js';
 import { loadNowPlaying, nowPlayingPeriod } from './nowplaying.js';
 
+// What started a run (runs.trigger) as Sync History and the last run's card say it.
+const TRIGGER_TEXT = { manual: 'Manual', schedule: 'Scheduled', webhook: 'Webhook', scrobble: 'Live scrobble' };
+
 /* ---- Modal dialogs: Esc closes, focus stays inside, focus returns to the opener ---- */
 
 const FOCUSABLE = 'a[href],button:not([disabled]),input:not([disabled]),select:not([disabled]),textarea:not([disabled]),[tabindex]:not([tabindex="-1"])';
@@ -384,7 +387,7 @@ function renderLastRun(r) {
   const short = r.duration_s === 0 && scanned > 0;
   const rate = r.duration_s > 0 ? (scanned / r.duration_s).toFixed(1) : short ? '≥ ' + fmtN(scanned) : null;
   box.replaceChildren(...[
-    h('p', {}, ...statusBadge(r.status, r.dry_run), ' ', r.trigger === 'undo' ? 'Undo of run #' + r.undo_of : r.trigger === 'schedule' ? 'Scheduled run' : 'Manual run',
+    h('p', {}, ...statusBadge(r.status, r.dry_run), ' ', r.trigger === 'undo' ? 'Undo of run #' + r.undo_of : (TRIGGER_TEXT[r.trigger] || 'Manual') + ' run',
       r.id ? ' #' + r.id : '', ' · started ', timeEl(r.started_at), r.finished_at ? ' · finished ' + rel(r.finished_at) : ''),
     runWarnings(r).length ? h('ul', { class: 'run-warnings', id: 'last-run-warnings', 'aria-label': 'Warnings of this run' }, ...runWarnings(r).map((w) => h('li', { text: w }))) : null,
     bar('Library', ['Library: ', h('strong', { text: (lastLibrary && lastLibrary.title) || 'all selected' })], finished ? libTotal : Math.min(scanned, libTotal), libTotal, finished ? 100 : libTotal ? (100 * Math.min(scanned, libTotal)) / libTotal : 0),
@@ -476,7 +479,7 @@ async function loadRuns() {
     return h('tr', { onclick: open, 'data-run': run.id },
       h('td', { 'data-label': 'Started' }, h('button', { type: 'button', class: 'open', 'aria-label': 'Show the changes of run ' + run.id + ', started ' + fmtTime(run.started_at) }, timeEl(run.started_at))),
       td('Duration', run.status === 'running' ? 'running…' : fmtDur(run.duration_s)),
-      td('Trigger', run.trigger === 'undo' ? 'Undo of #' + run.undo_of : run.trigger === 'schedule' ? 'Scheduled' : 'Manual'),
+      td('Trigger', run.trigger === 'undo' ? 'Undo of #' + run.undo_of : TRIGGER_TEXT[run.trigger] || 'Manual'),
       h('td', { 'data-label': 'Status' }, ...statusBadge(run.status, run.dry_run), runWarnings(run).length ? h('span', { class: 'badge warning', text: 'warning', title: runWarnings(run).join('\n') }) : null, run.undone_by ? h('span', { class: 'badge undone', text: 'undone', title: 'Undone by run #' + run.undone_by }) : null),
       num('Scanned', run.items_scanned), run.trigger === 'undo' ? td('Added to Trakt', '−' + fmtN(run.removed_from_trakt), 'n' + (run.removed_from_trakt ? '' : ' zero')) : num('Added to Trakt', run.added_to_trakt), num('Marked in Plex', run.added_to_plex),
       num('Not found', run.not_found), num('Unmatched', run.unmatched), num('Errors', run.errors, true));

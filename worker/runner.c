@@ -27,6 +27,7 @@
 #include "paths.h"
 #include "profiles.h"
 #include "retention.h"
+#include "np_posters.h"
 #include "scrobble.h"
 #include "syncrun.h"
 #include "undo.h"
@@ -60,6 +61,8 @@ static const struct runner_kind runner_kinds[] = {
 	{ PTS_JOB_PLEX_USERS, "plex", pts_job_plex_users },
 	/* Its own lane: the live scrobbler never waits for a sync, nor a sync for it. */
 	{ PTS_JOB_SCROBBLE, "scrobble", pts_job_scrobble },
+	/* TMDb never holds up the scrobbler's lane nor a Plex refresh. */
+	{ PTS_JOB_NOW_PLAYING_POSTERS, "posters", pts_np_posters_job },
 	{ NULL, NULL, NULL }
 };
 

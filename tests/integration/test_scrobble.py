@@ -7,6 +7,7 @@ the shape of docs/API.md, with "updated_at" the time of that poll (null before t
 """
 import json
 import time
+import urllib.error
 import urllib.request
 import unittest
 
@@ -63,6 +64,11 @@ class NowPlayingCase(unittest.TestCase):
                 " 'Plex Web', 'paused', 42.26, 'paused', ?),"
                 " ('8', '102', 'movie', 'The Dark Knight', NULL, NULL, NULL, 2008, 'guest',"
                 " 'TV', 'playing', 10, 'ignored', ?)", (now, now + 1))
+            # A stream that ended scrobbled is listed until its shown_until, then not.
+            conn.execute(
+                "INSERT INTO now_playing(session_key, rating_key, type, title, year, state,"
+                " progress, trakt, seen_at, shown_until) VALUES ('done:5:103', '103', 'movie',"
+                " 'Gone', 2001, 'playing', 96, 'scrobbled', ?, ?)", (now - 100, now - 1))
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('now_playing_at', ?)",
                          (str(now),))
             conn.commit()
@@ -75,11 +81,11 @@ class NowPlayingCase(unittest.TestCase):
         self.assertEqual(body["sessions"], [
             {"type": "episode", "title": "Cancer Man", "show": "Breaking Bad", "season": 1,
              "episode": 4, "year": None, "user": "plexuser", "player": "Plex Web",
-             "state": "paused", "progress": 42.3, "trakt": "paused",
+             "state": "paused", "progress": 42.3, "trakt": "paused", "poster": None,
              "profile": None},
             {"type": "movie", "title": "The Dark Knight", "show": None, "season": None,
              "episode": None, "year": 2008, "user": "guest", "player": "TV",
-             "state": "playing", "progress": 10, "trakt": "ignored",
+             "state": "playing", "progress": 10, "trakt": "ignored", "poster": None,
              "profile": None}])
 
 
@@ -120,6 +126,7 @@ class LiveCase(unittest.TestCase):
             self.wait_polls()     # the last test's streams ended before the fakes restart
         f.reset()
         tok = f.post("trakt", "/_control/token", {})
+        self.trakt_token = tok["access_token"]
         conn = self.stack.db()
         try:
             for k, v in f.settings().items():
@@ -200,7 +207,24 @@ class LiveCase(unittest.TestCase):
         self.step([self.play(MOVIE, 41), guest])
         self.step([self.play(MOVIE, 95), guest])
         self.step([])
+        # The stream that ended with its play on Trakt stays a moment, "scrobbled"; the
+        # other account's went at once.
+        np = self.now_playing()["sessions"]
+        self.assertEqual([(x["title"], x["user"], x["trakt"]) for x in np],
+                         [("The Dark Knight", "plexuser", "scrobbled")])
+        self.assertAlmostEqual(np[0]["progress"], 95, delta=0.2)
+        until = self.stack.query("SELECT shown_until - seen_at AS d FROM now_playing")
+        self.assertEqual(len(until), 1)
+        self.assertTrue(55 <= until[0]["d"] <= 65, until)     # PTS_SCROBBLE_SHOWN_S
+        conn = self.stack.db()
+        try:
+            conn.execute("UPDATE now_playing SET shown_until = strftime('%s', 'now') - 1")
+            conn.commit()
+        finally:
+            conn.close()
         self.assertEqual(self.now_playing()["sessions"], [])
+        self.wait_polls()
+        self.assertEqual(self.stack.query("SELECT session_key FROM now_playing"), [])
         calls = self.calls()
         self.assertEqual([c["action"] for c in calls], ["start", "pause", "start", "stop"],
                          calls)
@@ -345,6 +369,177 @@ class LiveCase(unittest.TestCase):
                  what="the sessions forgotten")
         st, _, _ = self.stack.api("PUT", "/api/settings", {"scrobble_live": True})
         self.wait_polls()
+
+    # ---- the same viewing from Trakt's side, the race, the id index, posters ----
+    def trakt_add_play(self, imdb, at):
+        """Another app adds a play of a movie on Trakt (POST /sync/history with our token)."""
+        body = {"movies": [{"ids": {"imdb": imdb},
+                            "watched_at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z",
+                                                        time.gmtime(at))}]}
+        req = urllib.request.Request(
+            self.fakes.urls["trakt"] + "/sync/history", data=json.dumps(body).encode(),
+            method="POST", headers={"Content-Type": "application/json",
+                                    "Authorization": "Bearer " + self.trakt_token,
+                                    "trakt-api-version": "2",
+                                    "trakt-api-key": self.fakes.urls["trakt_client_id"]})
+        for _ in range(10):          # Trakt's one write a second per account: wait our turn
+            try:
+                with urllib.request.urlopen(req, timeout=10) as r:
+                    self.assertEqual(json.loads(r.read())["added"]["movies"], 1)
+                return
+            except urllib.error.HTTPError as e:
+                if e.code != 429:
+                    raise
+                time.sleep(float(e.headers.get("Retry-After") or 1))
+        self.fail("Trakt kept answering 429")
+
+    def sync(self):
+        """A full sync through the API; its run once it ended (ok)."""
+        st, body, _ = self.stack.api("POST", "/api/sync", {"full": True})
+        self.assertEqual(st, 202, body)
+        run = wait_for(lambda: (lambda r: r if r["status"] not in ("queued", "running")
+                                else None)(self.stack.query("SELECT * FROM runs WHERE id = ?",
+                                                            body["run_id"])[0]),
+                       timeout=120, step=0.2, what="the full sync")
+        self.assertEqual(run["status"], "ok", run)
+        return run
+
+    def movies_with_imdb(self):
+        """Plex movies with an imdb Guid: {ratingKey: (imdb, item)}."""
+        out = {}
+        for rk, it in self.fakes_items().items():
+            for g in it.get("Guid") or []:
+                if g["id"].startswith("imdb://"):
+                    out[rk] = (g["id"][len("imdb://"):], it)
+        return out
+
+    def test_another_apps_play_is_the_same_viewing_a_later_view_is_not(self):
+        movies = self.movies_with_imdb()
+        other = next(rk for rk in sorted(movies) if rk != MOVIE)
+        a_imdb, b_imdb = movies[MOVIE][0], movies[other][0]
+        self.sync()                        # a good sync before: its checkpoint dates new views
+        before_a, before_b = len(self.plays_of(a_imdb)), len(self.plays_of(b_imdb))
+        now = int(time.time())
+        # Another app scrobbled A at T; Plex stamps its own view of it at T + 2 min. B was
+        # played elsewhere six hours ago and watched again in Plex now.
+        self.trakt_add_play(a_imdb, now - 90)
+        self.trakt_add_play(b_imdb, now - 6 * 3600)
+        self.fakes.post("plex", "/_control/viewed", {"ratingKey": MOVIE, "at": now + 30})
+        self.fakes.post("plex", "/_control/viewed", {"ratingKey": other, "at": now})
+        meta = dict(self.plex_item(MOVIE))
+        meta.update({"lastViewedAt": now + 30, "viewedAt": now + 30,
+                     "librarySectionType": "movie"})
+        run = self.webhook(meta)
+        self.assertEqual((run["status"], run["added_to_trakt"]), ("ok", 0), run)
+        self.assertEqual(run["message"], "already on Trakt for this viewing")
+        self.sync()
+        self.assertEqual(len(self.plays_of(a_imdb)), before_a + 1)   # the other app's only
+        self.assertEqual(len(self.plays_of(b_imdb)), before_b + 2)   # the rewatch added
+        added = [p for p in self.plays_of(b_imdb)
+                 if p["watched_at"].startswith(time.strftime("%Y-%m-%dT%H:%M",
+                                                             time.gmtime(now)))]
+        self.assertEqual(len(added), 1, self.plays_of(b_imdb))
+
+    def test_stop_and_sync_at_the_same_moment_one_play(self):
+        trakt = {p["movie"]["ids"].get("imdb") for p in self.fakes.history()
+                 if p["type"] == "movie"}
+        rk, (imdb, it) = next((rk, v) for rk, v in sorted(self.movies_with_imdb().items())
+                              if v[0] not in trakt and not v[1].get("viewCount"))
+        self.duration[rk] = it["duration"]
+        self.step([self.play(rk, 10)])
+        self.step([self.play(rk, 95)])
+        # Trakt's answer to the stop slowed: it is in flight while the sync reads Trakt's
+        # watched state (without it), plans the play and opens its batch.
+        self.fakes.post("trakt", "/_control/faults", {
+            "only": ["POST /scrobble/stop"], "latency_ms": 6000})
+        try:
+            # Plex stamps its view (the sync would add it) as the stream ends.
+            self.fakes.post("plex", "/_control/viewed", {"ratingKey": rk,
+                                                         "at": int(time.time()) + 90})
+            self.set_sessions([])
+            st, body, _ = self.stack.api("POST", "/api/sync", {"full": True})
+            self.assertEqual(st, 202, body)
+            wait_for(lambda: self.stack.query(
+                "SELECT COUNT(*) AS n FROM runs WHERE (id = ? OR trigger = 'scrobble') AND"
+                " status IN ('queued', 'running')", body["run_id"])[0]["n"] == 0 and
+                self.stack.query("SELECT COUNT(*) AS n FROM runs WHERE trigger = 'scrobble'"
+                                 )[0]["n"] == 1, timeout=120, step=0.2, what="both runs")
+        finally:
+            self.fakes.post("trakt", "/_control/faults", {"only": [], "latency_ms": 0})
+        self.assertEqual(self.stack.query("SELECT status FROM runs WHERE id = ?",
+                                          body["run_id"])[0]["status"], "ok")
+        self.assertEqual(len(self.plays_of(imdb)), 1, self.plays_of(imdb))
+        # It was a race, and one side found the other's play pending under the write lock:
+        # the sync planned the play (Trakt did not have it when it read) and skipped it, or
+        # the live stop found the sync's batch and sent nothing.
+        lines = [r["message"] for r in self.stack.query(
+            "SELECT message FROM log WHERE run_id = ? ORDER BY id", body["run_id"])]
+        sync_skipped = any("already on Trakt for the same viewing" in m for m in lines)
+        live = self.stack.query("SELECT message FROM runs WHERE trigger = 'scrobble'")[0]
+        live_skipped = live["message"] == "already on Trakt for this viewing"
+        self.assertTrue(sync_skipped != live_skipped, (lines, live))
+        self.assertEqual([c["action"] for c in self.calls()],
+                         ["start"] if live_skipped else ["start", "stop"])
+
+    def test_new_agent_episode_matched_from_the_sync_id_index(self):
+        ep = "323"        # Breaking Bad S01E04: the show (300) is named only by plex://show/
+        conn = self.stack.db()
+        try:
+            conn.execute("DELETE FROM id_map")
+            conn.commit()
+        finally:
+            conn.close()
+        show_calls = lambda: self.fakes.calls("plex")["calls"].get(  # noqa: E731
+            "GET /library/metadata/300", 0)
+        # No sync has seen the show: one request for its ids, kept for the next session.
+        self.fakes.post("plex", "/_control/calls/reset")
+        self.step([self.play(ep, 10, key="4")])
+        self.assertEqual(show_calls(), 1)
+        self.step([])
+        self.step([self.play(ep, 12, key="5")])
+        self.assertEqual(show_calls(), 1)
+        self.step([])
+        # After a sync has listed the show: none at all.
+        conn = self.stack.db()
+        try:
+            conn.execute("DELETE FROM id_map")
+            conn.commit()
+        finally:
+            conn.close()
+        self.sync()
+        self.assertEqual(len(self.stack.query(
+            "SELECT plex_guid FROM id_map WHERE type = 'show' AND tvdb = 81189")), 1)
+        self.fakes.post("plex", "/_control/calls/reset")
+        self.step([self.play(ep, 20, key="6")])
+        self.assertEqual(show_calls(), 0)
+        np = self.now_playing()["sessions"]
+        self.assertEqual([(x["show"], x["episode"], x["trakt"]) for x in np],
+                         [("Breaking Bad", 4, "watching")])
+        starts = [c for c in self.calls() if c["action"] == "start"]
+        self.assertEqual(len(starts), 3, starts)
+        self.assertTrue(all(c["item"][0] == "episode" for c in starts), starts)
+
+    def test_poster_of_a_new_stream_placeholder_without_one(self):
+        self.step([self.play(MOVIE, 10, key="1"), self.play("109", 10, key="2")])
+
+        def posters():
+            np = {x["title"]: x for x in self.now_playing()["sessions"]}
+            return np if np["The Dark Knight"]["poster"] else None
+        np = wait_for(posters, timeout=WAIT_S, step=0.1, what="the poster looked up")
+        self.assertRegex(np["The Dark Knight"]["poster"],
+                         r"^/posters/[A-Za-z0-9_-]+\.(jpg|png|webp)$")
+        self.assertIsNone(np["Home Video 2019"]["poster"])          # no ids: a placeholder
+        st, _, data = self.stack.request("GET", np["The Dark Knight"]["poster"])
+        self.assertEqual(st, 200)
+        self.assertGreater(len(data), 100)
+        # Looked up once per item, off the poll loop: a job of its own, and the cache after.
+        jobs = self.stack.query("SELECT state FROM jobs WHERE kind = 'now_playing_posters'")
+        self.assertGreaterEqual(len(jobs), 1)
+        tmdb = self.fakes.calls("tmdb")["total"]
+        self.step([])
+        self.step([self.play(MOVIE, 30, key="7")])
+        wait_for(posters, timeout=WAIT_S, step=0.1, what="the poster again")
+        self.assertEqual(self.fakes.calls("tmdb")["total"], tmdb)
 
     def fakes_items(self):
         req = urllib.request.Request(self.fakes.urls["plex"] + "/library/sections",

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "db.h"
 #include "ledger.h"
 #include "run.h"
@@ -275,6 +276,63 @@ test_keys(void)
 	    "times round down to the minute, negatives too");
 }
 
+/* The same viewing: a pure window test, and the check made under the batch's write lock. */
+static void
+test_same_viewing(sqlite3 *db)
+{
+	struct pts_run run;
+	struct pts_change c[3];
+	int64_t batch = 0, ids[3], run_s[3] = { 7200, 7200, 0 }, t = 1700100000;
+	unsigned char skipped[3];
+
+	TAP_OK(pts_ledger_same_viewing_at(t - 2 * 60, t, 7200) == 1,
+	    "a play two minutes before a view of a two-hour film is the same viewing");
+	TAP_OK(pts_ledger_same_viewing_at(t - 4 * 3600, t, 7200) == 0,
+	    "a play four hours before is another viewing");
+	TAP_OK(pts_ledger_same_viewing_at(t + 150, t, 7200) == 1 &&
+	    pts_ledger_same_viewing_at(t + 4 * 3600, t, 7200) == 0,
+	    "a play recorded after the view: the same window the other way");
+	TAP_OK(pts_ledger_same_viewing_at(t - 29 * 60, t, 0) == 1 &&
+	    pts_ledger_same_viewing_at(t - 31 * 60, t, 0) == 0,
+	    "an unknown running time: 30 minutes");
+	TAP_OK(pts_ledger_same_viewing_at(0, t, 7200) == 0, "no play is no viewing");
+
+	if (new_run(db, &run) != 0) {
+		TAP_OK(0, "a run row");
+		return;
+	}
+	change(&c[0], "movie:imdb:tt0000020", t);
+	if (pts_ledger_batch_open_plays(db, &run, c, run_s, 1, &batch, ids, skipped) != 0) {
+		TAP_OK(0, "a first play recorded");
+		return;
+	}
+	TAP_OK(batch > 0 && ids[0] > 0 && skipped[0] == 0, "a first play is recorded pending");
+	change(&c[0], "movie:imdb:tt0000020", t + 150);
+	change(&c[1], "movie:imdb:tt0000021", t + 150);
+	change(&c[2], "movie:imdb:tt0000020", t + 4 * 3600);
+	TAP_OK(pts_ledger_batch_open_plays(db, &run, c, run_s, 3, &batch, ids, skipped) == 0,
+	    "a second batch");
+	TAP_OK(skipped[0] == 1 && ids[0] == 0, "the same viewing 150 s later is skipped while"
+	    " the first is still pending");
+	TAP_OK(skipped[1] == 0 && ids[1] > 0, "another item is recorded");
+	TAP_OK(skipped[2] == 0 && ids[2] > 0, "a rewatch hours later is recorded");
+	TAP_OK(count(db, "SELECT COUNT(*) FROM changes WHERE batch_id = ?", batch) == 2,
+	    "the batch holds the two plays it sends");
+	change(&c[0], "movie:imdb:tt0000020", t + 60);
+	TAP_OK(pts_ledger_batch_open_plays(db, &run, c, run_s, 1, &batch, ids, skipped) == 0 &&
+	    skipped[0] == 1 && batch == 0, "every play skipped: no batch at all");
+
+	/* Our own mark in Plex: the view it stamped is no viewing. */
+	change(&c[0], "plex:302", 0);
+	c[0].action = PTS_ACT_MARK_WATCHED_PLEX;
+	TAP_OK(pts_ledger_record(db, run.id, 0, &c[0], PTS_LEDGER_DONE, NULL) == 0, "a mark");
+	TAP_OK(pts_ledger_plex_marked(db, "302", pts_now()) == 1,
+	    "a view stamped as we marked it is ours");
+	TAP_OK(pts_ledger_plex_marked(db, "302", pts_now() + 3600) == 0,
+	    "a view an hour after our mark is a viewing");
+	TAP_OK(pts_ledger_plex_marked(db, "303", pts_now()) == 0, "another item was not marked");
+}
+
 int
 main(void)
 {
@@ -288,6 +346,7 @@ main(void)
 	}
 	test_batch(db);
 	test_refused_and_dropped(db);
+	test_same_viewing(db);
 	pts_db_close(db);
 	remove_db();
 	return tap_done();

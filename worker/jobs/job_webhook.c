@@ -44,6 +44,9 @@ struct webhook {
 
 /* Ids JSON text stored with the change. */
 #define WEBHOOK_IDS_LEN 256
+/* Plays of Trakt's history read to find the same viewing put there by another app (a
+ * home's plays within one running time are a handful). */
+#define WEBHOOK_SAME_PLAYS_MAX 100
 
 /* "Show S01E02 Title" or "Title (2010)". */
 static void
@@ -275,6 +278,43 @@ webhook_planned(struct webhook *h)
 }
 
 /* The POST of the one play through the ledger. A job result. */
+/*
+ * 1 when Trakt's history holds a play of the item within its same-viewing window of the
+ * view (ledger.h): another app scrobbled this viewing. One history call for that window;
+ * 0 when none or when it cannot be read (the ledger still guards our own plays).
+ */
+static int
+webhook_on_trakt(struct webhook *h)
+{
+	struct pts_trakt_plays plays;
+	int64_t run_s = h->it.duration / 1000;
+	int64_t window = PTS_LEDGER_SAME_VIEWING_S(run_s > 0 ? run_s : 0);
+	enum pts_http_result r;
+	size_t i;
+	int found = 0;
+
+	memset(&plays, 0, sizeof(plays));
+	r = pts_trakt_history(h->trakt, h->is_episode ? "episodes" : "movies",
+	    h->watched_at - window, h->watched_at + window, WEBHOOK_SAME_PLAYS_MAX, &plays);
+	if (r != PTS_HTTP_OK)
+		PTS_WARN("webhook: Trakt's history around %s could not be read (%s)", h->label,
+		    pts_http_result_name(r));
+	for (i = 0; r == PTS_HTTP_OK && i < plays.n && !found; i++) {
+		const struct pts_trakt_play *p = &plays.v[i];
+
+		if (!pts_ledger_same_viewing_at(p->watched_at, h->watched_at, run_s) ||
+		    p->is_episode != h->is_episode)
+			continue;
+		if (!h->is_episode || h->by_episode_ids)
+			found = pts_ids_match(&p->ids, &h->ids);
+		else
+			found = p->season == h->it.season && p->episode == h->it.episode &&
+			    pts_ids_match(&p->show_ids, &h->ids);
+	}
+	pts_trakt_plays_free(&plays);
+	return found;
+}
+
 static int
 webhook_send(struct webhook *h)
 {
@@ -284,8 +324,8 @@ webhook_send(struct webhook *h)
 	enum pts_ledger_result result;
 	struct pts_change c;
 	char ids[WEBHOOK_IDS_LEN];
-	unsigned char not_found;
-	int64_t batch = 0, change = 0;
+	unsigned char not_found, same = 0;
+	int64_t batch = 0, change = 0, run_s = h->it.duration / 1000;
 
 	h->trakt = pts_trakt_open(h->w);
 	if (h->trakt == NULL)
@@ -294,6 +334,12 @@ webhook_send(struct webhook *h)
 		PTS_ERROR("webhook: Trakt is not signed in (or the sign-in expired): authorize"
 		    " Trakt in Settings");
 		return PTS_JOB_FAILED;
+	}
+	if (webhook_on_trakt(h)) {
+		PTS_INFO("webhook: %s is on Trakt already for this viewing (another app's play):"
+		    " not sent again", h->label);
+		h->message = "already on Trakt for this viewing";
+		return PTS_JOB_DONE;
 	}
 	memset(&item, 0, sizeof(item));
 	item.kind = h->is_episode ? PTS_TRAKT_EPISODE : PTS_TRAKT_MOVIE;
@@ -305,8 +351,17 @@ webhook_send(struct webhook *h)
 	item.episode = h->is_episode ? h->it.episode : -1;
 	item.watched_at = h->watched_at;
 	webhook_change(h, ids, sizeof(ids), &c);
-	if (pts_ledger_batch_open(h->w->db, &h->run, "trakt", &c, 1, &batch, &change) != 0)
+	/* The same-viewing check again, under the write lock that records the play: a live
+	 * scrobble or a sync of this viewing since the check in webhook_run is seen here. */
+	if (pts_ledger_batch_open_plays(h->w->db, &h->run, &c, &run_s, 1, &batch, &change,
+	    &same) != 0)
 		return PTS_JOB_FAILED;
+	if (same) {
+		PTS_INFO("webhook: %s is on Trakt already for this viewing: not sent again",
+		    h->label);
+		h->message = "already on Trakt for this viewing";
+		return PTS_JOB_DONE;
+	}
 	memset(&res, 0, sizeof(res));
 	r = pts_trakt_history_add(h->trakt, &item, 1, &res);
 	switch (r) {

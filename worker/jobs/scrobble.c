@@ -10,11 +10,13 @@
 
 #include "clock.h"
 #include "db.h"
+#include "idmap.h"
 #include "jobs.h"
 #include "jsonx.h"
 #include "ledger.h"
 #include "log.h"
 #include "meter.h"
+#include "np_posters.h"
 #include "paths.h"
 #include "plex.h"
 #include "plexsess.h"
@@ -45,6 +47,7 @@ struct scrob {
 	int trakt_warned;             /* said so once in this job */
 	int writes;                   /* settings let us write to Trakt */
 	int all_users;                /* scrobble_users "all" */
+	int posters;                  /* a TMDb key is set: new streams want a poster */
 	char *owner_title;            /* the signed-in Plex account's name (may be NULL) */
 	int64_t poll;                 /* this poll's number */
 	int playing;                  /* streams seen this poll */
@@ -199,7 +202,7 @@ scrob_item(const struct scrob_row *r, struct pts_tscrob_item *it)
 /* The play of a stop at >= 80 %, through the ledger in its own run. A job result. */
 static int
 scrob_play_send(struct scrob *s, struct pts_run *run, const struct scrob_row *r,
-    const char *label)
+    const char *label, int *on_trakt)
 {
 	struct pts_tscrob_item item;
 	struct pts_tscrob_answer ans;
@@ -207,21 +210,10 @@ scrob_play_send(struct scrob *s, struct pts_run *run, const struct scrob_row *r,
 	struct pts_change c;
 	enum pts_http_result hr;
 	enum pts_ledger_result result;
-	unsigned char not_found = 0;
-	int64_t batch = 0, change = 0, now = pts_now();
-	int same;
+	unsigned char not_found = 0, same = 0;
+	int64_t batch = 0, change = 0, now = pts_now(), run_s = r->duration_ms / 1000;
 
-	if (scrob_item(r, &item) != 0)
-		return PTS_JOB_FAILED;
-	same = pts_ledger_same_viewing(s->w->db, r->item_key, now, r->duration_ms / 1000);
-	if (same < 0)
-		return PTS_JOB_FAILED;
-	if (same > 0) {
-		PTS_INFO("scrobble: %s is already on Trakt for this viewing: not sent again", label);
-		pts_run_message(run, "already on Trakt for this viewing");
-		return PTS_JOB_DONE;
-	}
-	if ((t = scrob_trakt(s)) == NULL)
+	if (scrob_item(r, &item) != 0 || (t = scrob_trakt(s)) == NULL)
 		return PTS_JOB_FAILED;
 	memset(&c, 0, sizeof(c));
 	c.action = PTS_ACT_ADD_PLAY_TRAKT;
@@ -234,8 +226,16 @@ scrob_play_send(struct scrob *s, struct pts_run *run, const struct scrob_row *r,
 	c.year = r->year;
 	c.watched_at = now;
 	c.ids = r->ids;
-	if (pts_ledger_batch_open(s->w->db, run, "trakt", &c, 1, &batch, &change) != 0)
+	/* Checked and recorded under one write lock: a sync or webhook reporting this viewing
+	 * at the same moment sees our pending play, or we see theirs. */
+	if (pts_ledger_batch_open_plays(s->w->db, run, &c, &run_s, 1, &batch, &change, &same) != 0)
 		return PTS_JOB_FAILED;
+	if (same) {
+		PTS_INFO("scrobble: %s is already on Trakt for this viewing: not sent again", label);
+		pts_run_message(run, "already on Trakt for this viewing");
+		*on_trakt = 1;
+		return PTS_JOB_DONE;
+	}
 	hr = pts_tscrob_send(t, PTS_TSCROB_STOP, &item, r->progress, &ans);
 	if (hr == PTS_HTTP_OK && strcmp(ans.action, "scrobble") == 0) {
 		if (pts_ledger_batch_settle(s->w->db, run, batch, &change, &not_found, 1,
@@ -248,6 +248,7 @@ scrob_play_send(struct scrob *s, struct pts_run *run, const struct scrob_row *r,
 		    ans.history_id, change) != 0)
 			return PTS_JOB_FAILED;
 		PTS_INFO("scrobble: %s added to Trakt (stopped at %.0f%%)", label, r->progress);
+		*on_trakt = 1;
 		return PTS_JOB_DONE;
 	}
 	switch (hr) {
@@ -271,6 +272,8 @@ scrob_play_send(struct scrob *s, struct pts_run *run, const struct scrob_row *r,
 		    result == PTS_LEDGER_FAILED) {
 			run->errors++;
 			pts_run_message(run, "Trakt did not take the play; the next sync adds it");
+		} else {
+			*on_trakt = 1;
 		}
 		return PTS_JOB_DONE;
 	case PTS_HTTP_CANCELLED:
@@ -282,6 +285,7 @@ scrob_play_send(struct scrob *s, struct pts_run *run, const struct scrob_row *r,
 			/* Trakt's guard: it scrobbled this item moments ago (not by us: no ledger). */
 			PTS_INFO("scrobble: Trakt says %s was just scrobbled: not added again", label);
 			pts_run_message(run, "Trakt had just scrobbled it");
+			*on_trakt = 1;
 			return PTS_JOB_DONE;
 		}
 		PTS_ERROR("scrobble: Trakt refused the stop of %s (%s)", label,
@@ -290,33 +294,57 @@ scrob_play_send(struct scrob *s, struct pts_run *run, const struct scrob_row *r,
 	}
 }
 
-/* A stop at >= 80 %: a run of trigger 'scrobble' is made and owned here. */
-static void
+/*
+ * A stop at >= 80 %: a run of trigger 'scrobble' is made and owned here. 1 when the play is
+ * on Trakt afterwards (added now, or already there for this viewing), else 0.
+ */
+static int
 scrob_play(struct scrob *s, const struct scrob_row *r, const char *label)
 {
 	struct pts_run run;
 	int64_t run_id = 0, saved = s->w->run_id, now = pts_now();
-	int rc;
+	int rc, on_trakt = 0;
 
 	if (pts_db_run(s->w->db, "INSERT INTO runs(job_id, trigger, status, created_at, dry_run)"
 	    " VALUES(?, 'scrobble', 'queued', ?, 0)", "ii", s->w->job_id, now) != 0)
-		return;
+		return 0;
 	run_id = sqlite3_last_insert_rowid(s->w->db);
 	s->w->run_id = run_id;
 	if (pts_run_begin(&run, s->w, PTS_RUN_SCROBBLE) == 0) {
 		run.progress.overall_total = 1;
 		pts_progress_phase(&run.progress, "writing");
 		pts_progress_item(&run.progress, label);
-		rc = scrob_play_send(s, &run, r, label);
+		rc = scrob_play_send(s, &run, r, label, &on_trakt);
 		pts_progress_advance(&run.progress, 1);
 		if (rc == PTS_JOB_FAILED && run.message[0] == '\0')
 			pts_run_message(&run, "the live play was not added: see the log");
 		(void)pts_run_end(&run, s->w, rc);
 	}
 	s->w->run_id = saved;
+	return on_trakt;
 }
 
-/* A stream that ended (or changed item): stop on Trakt, the play through the ledger. */
+/*
+ * The ended stream whose play is on Trakt stays listed, "scrobbled", for
+ * PTS_SCROBBLE_SHOWN_S: its row is renamed out of the live sessions' way (the session may go
+ * on with another item) and dropped by the poll after shown_until (scrob_ended).
+ */
+static void
+scrob_keep_scrobbled(struct scrob *s, const struct scrob_row *r)
+{
+	char key[sizeof(r->session_key) + sizeof(r->rating_key) + 8];
+
+	snprintf(key, sizeof(key), "done:%s:%s", r->session_key, r->rating_key);
+	(void)pts_db_run(s->w->db, "DELETE FROM now_playing WHERE session_key = ?", "s", key);
+	(void)pts_db_run(s->w->db, "UPDATE now_playing SET session_key = ?, trakt = 'scrobbled',"
+	    " shown_until = ? WHERE session_key = ?", "sis", key, pts_now() + PTS_SCROBBLE_SHOWN_S,
+	    r->session_key);
+}
+
+/*
+ * A stream that ended (or changed item): stop on Trakt, the play through the ledger; a play
+ * on Trakt keeps the row listed as "scrobbled" for a moment, else the caller drops it.
+ */
 static void
 scrob_end(struct scrob *s, const struct scrob_row *r)
 {
@@ -330,7 +358,8 @@ scrob_end(struct scrob *s, const struct scrob_row *r)
 	    strcmp(r->trakt, "unmatched") == 0 || !s->writes)
 		return;
 	if (r->progress >= PTS_TSCROB_PLAY_PERCENT) {
-		scrob_play(s, r, label);
+		if (scrob_play(s, r, label))
+			scrob_keep_scrobbled(s, r);
 		return;
 	}
 	/* Under 80 %: Trakt keeps it as a pause; nothing is added, a lost answer is harmless. */
@@ -351,6 +380,30 @@ scrob_is_owner(const struct scrob *s, const struct pts_plexsess *p)
 }
 
 /*
+ * A new-agent episode's show ids (its grandparentGuid is plex://): from the id index the
+ * sync keeps (idmap.h), else, when ask, from the server once, kept in the index for the
+ * next session. *ids empty when neither knows.
+ */
+static void
+scrob_show_ids(struct scrob *s, const struct pts_plex_item *it, int ask, struct pts_ids *ids)
+{
+	struct pts_idmap_entry e;
+
+	memset(ids, 0, sizeof(*ids));
+	if (it->grandparent_guid != NULL &&
+	    pts_idmap_get(s->w->db, it->grandparent_guid, ids) == 1)
+		return;
+	if (!ask || it->grandparent_rating_key == NULL ||
+	    pts_plex_item_ids(s->plex, it->grandparent_rating_key, ids) != PTS_HTTP_OK) {
+		memset(ids, 0, sizeof(*ids));
+		return;
+	}
+	e.guid = it->grandparent_guid;
+	e.ids = *ids;
+	(void)pts_idmap_put(s->w->db, "show", &e, 1, pts_now());
+}
+
+/*
  * Match as the sync does: a movie by its ids; an episode by its show's ids (legacy guid, or
  * for new agents the show's item on this server) and numbers, else by its own ids.
  * 0 with row->item_key and row->ids set, 1 unmatched.
@@ -366,9 +419,8 @@ scrob_match(struct scrob *s, const struct pts_plexsess *p, struct scrob_row *row
 	row->by_episode_ids = 0;
 	if (strcmp(it->type, "episode") == 0) {
 		ids = it->show_ids;
-		if (pts_ids_empty(&ids) && it->grandparent_rating_key != NULL &&
-		    pts_plex_item_ids(s->plex, it->grandparent_rating_key, &ids) != PTS_HTTP_OK)
-			memset(&ids, 0, sizeof(ids));
+		if (pts_ids_empty(&ids))
+			scrob_show_ids(s, it, 1, &ids);
 		if (!pts_ids_empty(&ids) && it->season >= 0 && it->episode >= 0) {
 			rc = pts_ledger_key_episode(&ids, it->season, it->episode, row->item_key,
 			    sizeof(row->item_key));
@@ -422,25 +474,46 @@ scrob_follow(struct scrob *s, const struct pts_plexsess *p, struct scrob_row *ro
 	    "paused" : "watching");
 }
 
+/*
+ * Store the stream. poster_ids: what TMDb is asked for a new item's poster ("": nothing, the
+ * card shows a placeholder); an item already stored keeps its poster columns (np_posters.h
+ * fills them while the stream goes on).
+ */
 static int
-scrob_store(struct scrob *s, const struct pts_plexsess *p, const struct scrob_row *row)
+scrob_store(struct scrob *s, const struct pts_plexsess *p, const struct scrob_row *row,
+    const char *poster_ids)
 {
 	char prog[32];
 
 	snprintf(prog, sizeof(prog), "%.2f", row->progress);
-	return pts_db_run(s->w->db, "INSERT OR REPLACE INTO now_playing(session_key, rating_key,"
+	return pts_db_run(s->w->db, "INSERT INTO now_playing(session_key, rating_key,"
 	    " type, title, show, season, episode, year, user, player, state, progress, trakt,"
-	    " seen_at, user_id, duration_ms, item_key, ids, by_episode_ids, sent, poll, profile)"
+	    " seen_at, user_id, duration_ms, item_key, ids, by_episode_ids, sent, poll, profile,"
+	    " poster_ids, poster_done)"
 	    " VALUES(?, ?, ?, ?, ?, CASE WHEN ? >= 0 THEN ? END, CASE WHEN ? >= 0 THEN ? END,"
 	    " CASE WHEN ? > 0 THEN ? END, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?,"
-	    " NULLIF(?, ''), ?, NULLIF(?, 0))", "sssssiiiiiisssssisissisii", p->session_key,
-	    row->rating_key,
+	    " NULLIF(?, ''), ?, NULLIF(?, 0), NULLIF(?, ''), ? = '')"
+	    " ON CONFLICT(session_key) DO UPDATE SET rating_key = excluded.rating_key,"
+	    " type = excluded.type, title = excluded.title, show = excluded.show,"
+	    " season = excluded.season, episode = excluded.episode, year = excluded.year,"
+	    " user = excluded.user, player = excluded.player, state = excluded.state,"
+	    " progress = excluded.progress, trakt = excluded.trakt, seen_at = excluded.seen_at,"
+	    " user_id = excluded.user_id, duration_ms = excluded.duration_ms,"
+	    " item_key = excluded.item_key, ids = excluded.ids,"
+	    " by_episode_ids = excluded.by_episode_ids, sent = excluded.sent, poll = excluded.poll,"
+	    " profile = excluded.profile,"
+	    " shown_until = NULL, poster = CASE WHEN now_playing.rating_key ="
+	    " excluded.rating_key THEN now_playing.poster END, poster_ids = CASE WHEN"
+	    " now_playing.rating_key = excluded.rating_key THEN now_playing.poster_ids ELSE"
+	    " excluded.poster_ids END, poster_done = CASE WHEN now_playing.rating_key ="
+	    " excluded.rating_key THEN now_playing.poster_done ELSE excluded.poster_done END",
+	    "sssssiiiiiisssssisissisiiss", p->session_key, row->rating_key,
 	    row->type, row->title, row->show[0] != '\0' ? row->show : NULL,
 	    (int64_t)row->season, (int64_t)row->season, (int64_t)row->episode,
 	    (int64_t)row->episode, (int64_t)row->year, (int64_t)row->year, p->user_title,
 	    p->player_title, p->state, prog, row->trakt, pts_now(), p->user_id,
 	    row->duration_ms, row->item_key, row->ids, (int64_t)row->by_episode_ids, row->sent,
-	    s->poll, s->profile);
+	    s->poll, s->profile, poster_ids, poster_ids);
 }
 
 /* Settings that let the scrobbler write to Trakt (as for a sync or a webhook). */
@@ -476,6 +549,29 @@ scrob_end_as(struct scrob *s, const struct scrob_row *r)
 	if (r->profile > 0 && scrob_switch(s, r->profile) == 0)
 		scrob_end(s, r);
 	(void)scrob_switch(s, 0);
+
+/*
+ * What TMDb is asked for a new stream's poster, as JSON ids into buf ("" when there is
+ * nothing to ask, or no TMDb key): a movie's ids, an episode's show's (legacy guid, else
+ * the id index; never a server request for a poster).
+ */
+static void
+scrob_poster_ids(struct scrob *s, const struct pts_plex_item *it, char *buf, size_t len)
+{
+	struct pts_ids ids;
+
+	buf[0] = '\0';
+	if (!s->posters)
+		return;
+	if (strcmp(it->type, "episode") == 0) {
+		ids = it->show_ids;
+		if (pts_ids_empty(&ids))
+			scrob_show_ids(s, it, 0, &ids);
+	} else {
+		ids = it->ids;
+	}
+	if (!pts_ids_empty(&ids))
+		pts_ids_json_text(&ids, buf, len);
 }
 
 /* One stream of this poll. */
@@ -485,7 +581,7 @@ scrob_session(void *ctx, const struct pts_plexsess *p)
 	struct scrob *s = ctx;
 	const struct pts_plex_item *it = &p->it;
 	struct scrob_row old, row;
-	char label[PTS_SCROBBLE_LABEL_MAX];
+	char label[PTS_SCROBBLE_LABEL_MAX], poster_ids[SCROB_IDS_LEN] = "";
 
 	if (pts_wctx_cancelled(s->w))
 		return 1;
@@ -540,7 +636,9 @@ scrob_session(void *ctx, const struct pts_plexsess *p)
 		    p->user_title ? p->user_title : "");
 		scrob_follow(s, p, &row, label);
 	}
-	(void)scrob_store(s, p, &row);
+	if (!old.found)
+		scrob_poster_ids(s, it, poster_ids, sizeof(poster_ids));
+	(void)scrob_store(s, p, &row, poster_ids);
 	(void)scrob_switch(s, 0);
 	return 0;
 }
@@ -553,7 +651,11 @@ scrob_ended(struct scrob *s)
 	sqlite3_stmt *st;
 	size_t count = 0, i;
 
-	st = pts_db_prepare(s->w->db, "SELECT " SCROB_ROW_COLS " FROM now_playing WHERE poll <> ?");
+	/* Scrobbled streams shown long enough go; the others that were not seen ended. */
+	(void)pts_db_run(s->w->db, "DELETE FROM now_playing WHERE shown_until <= ?", "i",
+	    pts_now());
+	st = pts_db_prepare(s->w->db, "SELECT " SCROB_ROW_COLS " FROM now_playing WHERE poll <> ?"
+	    " AND shown_until IS NULL");
 	if (st == NULL)
 		return;
 	sqlite3_bind_int64(st, 1, s->poll);
@@ -599,6 +701,9 @@ scrob_poll(struct scrob *s)
 	users = pts_settings_get_str(s->w->db, PTS_KEY_SCROBBLE_USERS);
 	s->all_users = users != NULL && strcmp(users, "all") == 0;
 	free(users);
+	v = pts_settings_get_str(s->w->db, PTS_KEY_TMDB_API_KEY);
+	s->posters = v != NULL && v[0] != '\0';
+	free(v);
 	v = pts_db_meta_get(s->w->db, SCROB_META_POLL);
 	s->poll = (v != NULL ? strtoll(v, NULL, 10) : 0) + 1;
 	free(v);
@@ -615,6 +720,7 @@ scrob_poll(struct scrob *s)
 	r = pts_plexsess_list(s->plex, scrob_session, s);
 	if (r == PTS_HTTP_OK)
 		scrob_ended(s);   /* a Plex outage ends no session: they are looked at next poll */
+	(void)pts_np_posters_want(s->w->db);
 	pts_plex_close(s->plex);
 	s->plex = NULL;
 	/* Trakt too: a sign-in or sign-out since this poll is taken up by the next. */

@@ -11,10 +11,14 @@
  * Per stream (now_playing holds them between polls, so --cron passes share the state):
  *   - another account's stream while scrobble_users is "owner": shown, trakt "ignored";
  *   - an item without an id Trakt knows: trakt "unmatched", logged once, never guessed;
+ *     an episode whose show Plex names only by a plex:// guid is matched from the id index
+ *     the sync keeps (idmap.h) and asks the server only for a show no sync has listed;
+ *   - a new item gets its poster from TMDb off the poll loop (np_posters.h);
  *   - playing or buffering: POST /scrobble/start once (again after a pause), "watching";
  *   - paused: POST /scrobble/pause once, "paused";
  *   - gone from the list, or another item on the same session: POST /scrobble/stop with the
- *     last progress seen. Under 80 % it adds nothing. At 80 % or more it adds a play, so it
+ *     last progress seen; a play on Trakt after it keeps the stream listed as "scrobbled"
+ *     for PTS_SCROBBLE_SHOWN_S. Under 80 % it adds nothing. At 80 % or more it adds a play, so it
  *     goes through the ledger as its own run (trigger 'scrobble', change add_play_trakt):
  *     recorded pending first, settled from the answer (watched_at and history id from it), a
  *     lost answer looked up in Trakt's history before anything is sent again
@@ -41,6 +45,11 @@
 #define PTS_SCROBBLE_IDLE_MS 30000
 /* Tests shorten both to this environment variable's value (50..60000 ms). */
 #define PTS_SCROBBLE_POLL_ENV "PTS_SCROBBLE_POLL_MS"
+/*
+ * A stream that ended with its play on Trakt stays in GET /api/now-playing this long, with
+ * trakt "scrobbled", so the card says so before it goes (rows carry shown_until).
+ */
+#define PTS_SCROBBLE_SHOWN_S 60
 /* Longest label in log lines and runs ("Show S01E02 Title", "Title (2010)"). */
 #define PTS_SCROBBLE_LABEL_MAX 300
 

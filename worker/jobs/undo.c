@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "db.h"
 #include "http.h"
 #include "jobs.h"
@@ -33,6 +34,7 @@
 #include "progress.h"
 #include "reconcile.h"
 #include "run.h"
+#include "str.h"
 #include "sync_ratings.h"
 #include "sync_watchlist.h"
 #include "trakt.h"
@@ -107,9 +109,7 @@ undo_action_find(const char *action)
 static char *
 undo_col(sqlite3_stmt *st, int col)
 {
-	const char *s = (const char *)sqlite3_column_text(st, col);
-
-	return s ? strdup(s) : NULL;
+	return pts_str_dup((const char *)sqlite3_column_text(st, col));
 }
 
 static void
@@ -179,15 +179,9 @@ undo_load(struct undo *u)
 		struct undo_item *it;
 		json_object *j;
 
-		if (u->n == cap) {
-			size_t ncap = cap ? cap * 2 : 256;
-			struct undo_item *nv = realloc(u->v, ncap * sizeof(*nv));
-
-			if (nv == NULL)
-				break;
-			u->v = nv;
-			cap = ncap;
-		}
+		if (pts_array_grow(&u->v, &cap, u->n, sizeof(*u->v), PTS_UNDO_MAX_CHANGES,
+		    "the changes to undo") != 0)
+			break;
 		it = &u->v[u->n];
 		memset(it, 0, sizeof(*it));
 		it->change_id = sqlite3_column_int64(st, 0);

@@ -29,6 +29,7 @@
 #include "http.h"
 #include "idindex.h"
 #include "incremental.h"
+#include "idmap.h"
 #include "ledger.h"
 #include "log.h"
 #include "paths.h"
@@ -60,6 +61,7 @@ struct eng_lib {
 struct eng_show {
 	char *rating_key;
 	struct pts_ids ids;
+	char *guid;                  /* plex:// of a new-agent show (for the id index), or NULL */
 };
 
 struct engine {
@@ -80,6 +82,8 @@ struct engine {
 	int64_t unmatched_logged;
 	int failed;                  /* a callback hit an error (out of memory) */
 	int watched;                 /* sync_watched: plan watched changes */
+	int64_t views_since;         /* Plex views from this time on are new (the checkpoint's
+	                              * plex_since); 0: no good sync before, no rewatches */
 	struct pts_feat_set feats;   /* the optional features that are on */
 };
 
@@ -326,6 +330,34 @@ eng_progress_item(struct engine *e, const struct pts_plex_item *it, int is_episo
 	(void)pts_progress_flush(&e->run->progress, 0);
 }
 
+static int64_t eng_last_watched(void *ctx, enum pts_feat_kind kind, const struct pts_ids *ids,
+    int season, int episode);
+
+/*
+ * 1 when Plex's last view of an item Trakt has as watched is a viewing Trakt lacks (a
+ * rewatch): new since the last good sync looked (so our own marks in Plex and views it has
+ * already weighed never count), later than Trakt's last play of it and not the same viewing
+ * as that play (ledger.h's window, from the watched state already read: no extra call). A
+ * play another app, the live scrobbler or a webhook put on Trakt minutes before Plex stamped
+ * its view is that same viewing; a view hours later is a second play.
+ */
+static int
+eng_rewatch(struct engine *e, const struct pts_plex_item *it, const struct pts_ids *ids,
+    int season, int episode)
+{
+	int64_t last;
+
+	if (e->views_since <= 0 || it->last_viewed_at < e->views_since)
+		return 0;
+	last = eng_last_watched(e, season >= 0 ? PTS_FEAT_EPISODE : PTS_FEAT_MOVIE, ids, season,
+	    episode);
+	if (last <= 0 || last >= it->last_viewed_at ||
+	    pts_ledger_same_viewing_at(last, it->last_viewed_at, it->duration / 1000))
+		return 0;
+	/* A view our own mark stamped (sync_direction both) is no viewing at all. */
+	return pts_ledger_plex_marked(e->w->db, it->rating_key, it->last_viewed_at) == 0;
+}
+
 /* Decide one matched item. ids: the movie's or the show's; season/episode -1 for movies. */
 static int
 eng_decide(struct engine *e, const struct pts_plex_item *it, const struct pts_ids *ids,
@@ -342,6 +374,7 @@ eng_decide(struct engine *e, const struct pts_plex_item *it, const struct pts_id
 	pe.year = it->year;
 	pe.title = (char *)it->title;
 	pe.show = is_ep ? (char *)it->grandparent_title : NULL;
+	pe.run_s = it->duration > 0 ? it->duration / 1000 : 0;
 	if ((is_ep ? pts_ledger_key_episode(ids, season, episode, pe.key, sizeof(pe.key))
 	    : pts_ledger_key_movie(ids, pe.key, sizeof(pe.key))) != 0) {
 		eng_unmatched(e, it);
@@ -354,7 +387,8 @@ eng_decide(struct engine *e, const struct pts_plex_item *it, const struct pts_id
 		return 0;
 	on_trakt = is_ep ? eng_trakt_episode_watched(e, ids, season, episode)
 	    : eng_trakt_movie_watched(e, ids);
-	if (it->view_count > 0 && !on_trakt && e->to_trakt) {
+	if (it->view_count > 0 && e->to_trakt && (!on_trakt ||
+	    eng_rewatch(e, it, ids, season, episode))) {
 		/* Plex shows a view count with no time for some imports: use the added time. */
 		pe.watched_at = it->last_viewed_at > 0 ? it->last_viewed_at : it->added_at;
 		if (pe.watched_at <= 0)
@@ -422,6 +456,7 @@ eng_on_show(void *ctx, const struct pts_plex_item *it)
 		return 1;
 	}
 	s->ids = it->ids;
+	s->guid = it->guid_kind == PTS_GUID_PLEX ? strdup(it->guid) : NULL;
 	/* Legacy shows name their id in guid itself. */
 	if (pts_ids_empty(&s->ids))
 		(void)pts_guid_merge(it->guid, &s->ids);
@@ -439,9 +474,34 @@ eng_shows_free(struct engine *e)
 {
 	size_t i;
 
-	for (i = 0; i < e->npshows; i++)
+	for (i = 0; i < e->npshows; i++) {
 		free(e->pshows[i].rating_key);
+		free(e->pshows[i].guid);
+	}
 	e->npshows = 0;
+}
+
+/*
+ * The library's new-agent shows into the id index (idmap.h), so the live scrobbler matches
+ * their episodes without asking the server. A failure only costs those requests later.
+ */
+static void
+eng_shows_index(struct engine *e)
+{
+	struct pts_idmap_entry *v;
+	size_t i, n = 0;
+
+	if (e->npshows == 0 || (v = calloc(e->npshows, sizeof(*v))) == NULL)
+		return;
+	for (i = 0; i < e->npshows; i++) {
+		if (e->pshows[i].guid == NULL)
+			continue;
+		v[n].guid = e->pshows[i].guid;
+		v[n++].ids = e->pshows[i].ids;
+	}
+	if (n > 0)
+		(void)pts_idmap_put(e->w->db, "show", v, n, pts_now());
+	free(v);
 }
 
 static int
@@ -454,7 +514,7 @@ eng_on_episode(void *ctx, const struct pts_plex_item *it)
 		return 1;
 	eng_progress_item(e, it, 1);
 	if (pts_ids_empty(&show) && it->grandparent_rating_key != NULL) {
-		struct eng_show key = { (char *)it->grandparent_rating_key, { 0, 0, 0, "" } };
+		struct eng_show key = { (char *)it->grandparent_rating_key, { 0, 0, 0, "" }, NULL };
 		struct eng_show *s = bsearch(&key, e->pshows, e->npshows, sizeof(*s), eng_show_cmp);
 
 		if (s != NULL)
@@ -508,6 +568,7 @@ eng_scan_library(struct engine *e, struct eng_lib *l)
 		r = pts_plex_list(e->plex, l->key, PTS_PLEX_TYPE_SHOW, NULL, eng_on_show, e, NULL);
 		if (r == PTS_HTTP_OK) {
 			qsort(e->pshows, e->npshows, sizeof(*e->pshows), eng_show_cmp);
+			eng_shows_index(e);
 			r = pts_plex_list(e->plex, l->key, PTS_PLEX_TYPE_EPISODE, NULL, eng_on_episode,
 			    e, NULL);
 		}
@@ -721,6 +782,7 @@ eng_sync(struct engine *e)
 		return PTS_JOB_FAILED;
 	}
 	have_ck = pts_ckpt_load(e->w->db, &ck);
+	e->views_since = have_ck == 1 ? ck.plex_since : 0;
 	quick = have_ck == 1 && !e->run->full;
 	if (eng_libraries(e, quick ? &ck : NULL) != 0)
 		return PTS_JOB_FAILED;

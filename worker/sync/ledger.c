@@ -275,9 +275,66 @@ pts_ledger_same_viewing(sqlite3 *db, const char *item_key, int64_t t, int64_t ru
 
 	if (pts_db_int(db, &n, 0, "SELECT COUNT(*) FROM changes WHERE action = ? AND item_key = ?"
 	    " AND watched_at BETWEEN ? AND ? AND result IN (?, ?, ?) AND undone_by IS NULL", "ssiisss",
-	    PTS_ACT_ADD_PLAY_TRAKT, item_key, t - window, t + 60,
+	    PTS_ACT_ADD_PLAY_TRAKT, item_key, t - window, t + window,
 	    pts_ledger_result_name(PTS_LEDGER_DONE), pts_ledger_result_name(PTS_LEDGER_PENDING),
 	    pts_ledger_result_name(PTS_LEDGER_UNKNOWN)) != 0)
+		return -1;
+	return n > 0;
+}
+
+int
+pts_ledger_same_viewing_at(int64_t play_at, int64_t t, int64_t run_s)
+{
+	int64_t window = PTS_LEDGER_SAME_VIEWING_S(run_s > 0 ? run_s : 0);
+
+	return play_at > 0 && play_at >= t - window && play_at <= t + window;
+}
+
+int
+pts_ledger_batch_open_plays(sqlite3 *db, const struct pts_run *run,
+    const struct pts_change *c, const int64_t *run_s, size_t n, int64_t *batch_id,
+    int64_t *change_ids, unsigned char *skipped)
+{
+	size_t i, kept = 0;
+	int same;
+
+	*batch_id = 0;
+	if (pts_db_begin(db) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		change_ids[i] = 0;
+		same = pts_ledger_same_viewing(db, c[i].item_key, c[i].watched_at, run_s[i]);
+		if (same < 0)
+			goto fail;
+		skipped[i] = same > 0;
+		if (same > 0)
+			continue;
+		if (*batch_id == 0 && pts_ledger_open_batch(db, run->id, "trakt", batch_id) != 0)
+			goto fail;
+		if (pts_ledger_record(db, run->id, *batch_id, &c[i], PTS_LEDGER_PENDING,
+		    &change_ids[i]) != 0)
+			goto fail;
+		kept++;
+	}
+	if (pts_db_commit(db) == 0)
+		return 0;
+fail:
+	PTS_ERROR("could not store a batch of %zu plays (%zu new) before sending it", n, kept);
+	pts_db_rollback(db);
+	*batch_id = 0;
+	return -1;
+}
+
+int
+pts_ledger_plex_marked(sqlite3 *db, const char *rating_key, int64_t t)
+{
+	int64_t n = 0;
+
+	if (rating_key == NULL)
+		return 0;
+	if (pts_db_int(db, &n, 0, "SELECT COUNT(*) FROM changes WHERE action = ? AND item_key ="
+	    " 'plex:' || ? AND result = ? AND settled_at >= ?", "sssi", PTS_ACT_MARK_WATCHED_PLEX,
+	    rating_key, pts_ledger_result_name(PTS_LEDGER_DONE), t - PTS_LEDGER_MARK_SLACK_S) != 0)
 		return -1;
 	return n > 0;
 }

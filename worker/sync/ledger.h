@@ -150,10 +150,41 @@ int pts_ledger_not_found_since(sqlite3 *db, const char *action, const char *item
 
 /*
  * 1 when the ledger holds a play (done, or not known yet, not undone) of item_key within the
- * same-viewing window of an item of run_s seconds before t, or up to a minute after it (the
- * two clocks). 0 when not, -1 on a database error.
+ * same-viewing window of an item of run_s seconds before or after t: either may be reported
+ * first (Plex stamps its view minutes after the live stop; a sync may record Plex's view
+ * before the scrobbler sees the session end). 0 when not, -1 on a database error.
  */
 int pts_ledger_same_viewing(sqlite3 *db, const char *item_key, int64_t t, int64_t run_s);
+
+/*
+ * 1 when a play at play_at (0: none) and a view reported at t of an item of run_s seconds
+ * are the same viewing: play_at within PTS_LEDGER_SAME_VIEWING_S(run_s) before or after t.
+ * Pure: the sync asks it of Trakt's last play of an
+ * item (the watched state it has read) before it adds a later Plex view as a rewatch.
+ */
+int pts_ledger_same_viewing_at(int64_t play_at, int64_t t, int64_t run_s);
+
+/*
+ * pts_ledger_batch_open for plays to Trakt (action add_play_trakt), with the same-viewing
+ * check inside the same write transaction: BEGIN IMMEDIATE holds SQLite's write lock from
+ * the check to the record, so of two writers (the live scrobbler's stop, a webhook, a
+ * sync's batch) reporting one viewing at the same moment, the second always sees the
+ * first's pending play. A play c[i] whose item the ledger already holds within the window
+ * of run_s[i] seconds around c[i].watched_at (pts_ledger_same_viewing) is not recorded:
+ * skipped[i] = 1 and change_ids[i] = 0. *batch_id is 0 when every play was skipped (no
+ * batch is stored then). 0 or -1.
+ */
+int pts_ledger_batch_open_plays(sqlite3 *db, const struct pts_run *run,
+    const struct pts_change *c, const int64_t *run_s, size_t n, int64_t *batch_id,
+    int64_t *change_ids, unsigned char *skipped);
+
+/*
+ * 1 when the ledger holds a mark of Plex item rating_key as watched (done) settled at or after
+ * t - PTS_LEDGER_MARK_SLACK_S: Plex's view stamped at t was ours, not a viewing. 0 when not,
+ * -1 on a database error.
+ */
+#define PTS_LEDGER_MARK_SLACK_S 60
+int pts_ledger_plex_marked(sqlite3 *db, const char *rating_key, int64_t t);
 
 /* Canonical keys: "movie:imdb:tt..." (imdb, then tmdb, then trakt) and
  * "episode:<show id>:S:E" (tvdb, then imdb, then tmdb, then trakt). 0, or -1 with no id. */

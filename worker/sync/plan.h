@@ -37,6 +37,8 @@ struct pts_plan_entry {
 	char *show;                  /* episodes: the show's title */
 	char *rating_key;            /* Plex marks: the item to scrobble */
 	int tries;                   /* sends so far whose outcome was 'not applied' */
+	int64_t run_s;               /* the item's running time (s), 0 unknown: its same-viewing
+	                              * window (ledger.h) */
 };
 
 struct pts_plan {

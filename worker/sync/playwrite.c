@@ -140,7 +140,8 @@ pts_pw_filter_blocked(const struct pts_pw *pw, struct pts_plan *p)
  * of the plan to be sent again (a bounded number of times).
  */
 static int
-pw_requeue_unapplied(const struct pts_pw *pw, size_t from, size_t n, const int64_t *change_ids)
+pw_requeue_unapplied(const struct pts_pw *pw, size_t from, size_t n, const int64_t *change_ids,
+    const size_t *pos)
 {
 	size_t i;
 
@@ -153,13 +154,13 @@ pw_requeue_unapplied(const struct pts_pw *pw, size_t from, size_t n, const int64
 			return -1;
 		if (r > 0 || result != PTS_LEDGER_FAILED)
 			continue;
-		copy = pw->add_trakt->v[from + i];
+		copy = pw->add_trakt->v[from + pos[i]];
 		if (++copy.tries >= PW_MAX_TRIES) {
 			PTS_ERROR("giving up on %s after %d tries", copy.key, copy.tries);
 			pw->run->errors++;
 			continue;
 		}
-		/* pts_plan_add copies the strings: the entry at from + i keeps its own. */
+		/* pts_plan_add copies the strings: the entry at from + pos[i] keeps its own. */
 		if (pts_plan_add(pw->add_trakt, &copy) != 0)
 			return -1;
 	}
@@ -188,6 +189,9 @@ struct pw_batch {
 	char (*ids)[PW_IDS_LEN];
 	int64_t *change_ids;
 	unsigned char *not_found;
+	int64_t *run_s;              /* each play's running time (its same-viewing window) */
+	unsigned char *skipped;      /* the ledger held the same viewing: not sent */
+	size_t *pos;                 /* sent play k is the batch's play pos[k] */
 };
 
 static void
@@ -198,6 +202,9 @@ pw_batch_free(struct pw_batch *b)
 	free(b->ids);
 	free(b->change_ids);
 	free(b->not_found);
+	free(b->run_s);
+	free(b->skipped);
+	free(b->pos);
 }
 
 static int
@@ -208,8 +215,11 @@ pw_batch_alloc(struct pw_batch *b, size_t bs)
 	b->ids = calloc(bs, sizeof(*b->ids));
 	b->change_ids = calloc(bs, sizeof(*b->change_ids));
 	b->not_found = calloc(bs, sizeof(*b->not_found));
+	b->run_s = calloc(bs, sizeof(*b->run_s));
+	b->skipped = calloc(bs, sizeof(*b->skipped));
+	b->pos = calloc(bs, sizeof(*b->pos));
 	if (b->items != NULL && b->changes != NULL && b->ids != NULL && b->change_ids != NULL &&
-	    b->not_found != NULL)
+	    b->not_found != NULL && b->run_s != NULL && b->skipped != NULL && b->pos != NULL)
 		return 0;
 	pw_batch_free(b);
 	return -1;
@@ -244,16 +254,32 @@ pw_send_batch(const struct pts_pw *pw, struct pw_batch *b, size_t from, size_t n
 	struct pts_trakt_hist_result res;
 	enum pts_http_result r;
 	int64_t batch = 0;
-	size_t i;
+	size_t i, k, all = n;
 
 	for (i = 0; i < n; i++) {
 		pw_hist_item(&pw->add_trakt->v[from + i], &b->items[i]);
 		pw_change(&pw->add_trakt->v[from + i], PTS_ACT_ADD_PLAY_TRAKT, b->ids[i],
 		    sizeof(b->ids[i]), &b->changes[i]);
+		b->run_s[i] = pw->add_trakt->v[from + i].run_s;
 	}
-	if (pts_ledger_batch_open(pw->w->db, pw->run, "trakt", b->changes, n, &batch,
-	    b->change_ids) != 0)
+	/* The same-viewing check under the write lock that records the batch: a live scrobble
+	 * or webhook of one of these viewings since the plan was made is not sent again. */
+	if (pts_ledger_batch_open_plays(pw->w->db, pw->run, b->changes, b->run_s, n, &batch,
+	    b->change_ids, b->skipped) != 0)
 		return PTS_JOB_FAILED;
+	for (i = 0, k = 0; i < all; i++) {
+		if (b->skipped[i])
+			continue;
+		b->items[k] = b->items[i];
+		b->change_ids[k] = b->change_ids[i];
+		b->pos[k++] = i;
+	}
+	n = k;
+	if (n < all)
+		PTS_INFO("Trakt batch %zu: %zu plays already on Trakt for the same viewing (live"
+		    " scrobble or webhook): not sent again", nb + 1, all - n);
+	if (n == 0)
+		return PTS_JOB_DONE;
 	memset(&res, 0, sizeof(res));
 	r = pts_trakt_history_add(pw->trakt, b->items, n, &res);
 	switch (r) {
@@ -264,7 +290,7 @@ pw_send_batch(const struct pts_pw *pw, struct pw_batch *b, size_t from, size_t n
 		    &pw->run->added_to_trakt) != 0)
 			return PTS_JOB_FAILED;
 		for (i = 0; i < n; i++) {
-			const struct pts_plan_entry *pe = &pw->add_trakt->v[from + i];
+			const struct pts_plan_entry *pe = &pw->add_trakt->v[from + b->pos[i]];
 
 			if (b->not_found[i])
 				PTS_WARN("not found on Trakt: %s%s%s", pe->show ? pe->show : "",
@@ -277,7 +303,7 @@ pw_send_batch(const struct pts_pw *pw, struct pw_batch *b, size_t from, size_t n
 		(void)pts_ledger_batch_state(pw->w->db, batch, PTS_BATCH_UNKNOWN);
 		if (pts_reconcile_batch(pw->w, pw->trakt, batch, pw->run) != 0)
 			pw->run->errors += (int64_t)n;
-		else if (pw_requeue_unapplied(pw, from, n, b->change_ids) != 0)
+		else if (pw_requeue_unapplied(pw, from, n, b->change_ids, b->pos) != 0)
 			return PTS_JOB_FAILED;
 		(void)pts_run_save_counts(pw->run);
 		return PTS_JOB_DONE;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "db.h"
 #include "jsonx.h"
 #include "ledger.h"
@@ -161,13 +162,17 @@ fail:
 int
 pts_reconcile_all(struct pts_wctx *w, struct pts_trakt *t, struct pts_run *run)
 {
-	sqlite3_stmt *st = pts_db_prepare(w->db, "SELECT id FROM batches WHERE service = 'trakt'"
-	    " AND state IN ('pending','unknown') ORDER BY id LIMIT 1000");
+	sqlite3_stmt *st = pts_db_prepare(w->db, "SELECT id FROM batches b WHERE service = 'trakt'"
+	    " AND state IN ('pending','unknown') AND NOT (state = 'pending' AND created_at > ? AND"
+	    " EXISTS (SELECT 1 FROM runs r WHERE r.id = b.run_id AND r.status = 'running' AND"
+	    " r.id <> ?)) ORDER BY id LIMIT 1000");
 	int64_t ids[1000];
 	int n = 0, i, rc = 0;
 
 	if (st == NULL)
 		return -1;
+	sqlite3_bind_int64(st, 1, pts_now() - PTS_RECONCILE_INFLIGHT_S);
+	sqlite3_bind_int64(st, 2, run != NULL ? run->id : 0);
 	while (n < 1000 && sqlite3_step(st) == SQLITE_ROW)
 		ids[n++] = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);

@@ -26,7 +26,18 @@
 int pts_reconcile_batch(struct pts_wctx *w, struct pts_trakt *t, int64_t batch_id,
     struct pts_run *run);
 
-/* Settle every pending/unknown Trakt batch from earlier runs. Same returns. */
+/*
+ * A pending batch of another run that is still running (the live scrobbler's stop, a
+ * webhook's play) and younger than this is in flight, not lost: its answer has not come
+ * yet, so looking it up now would find nothing and free its items to be sent twice. Longer
+ * than any one call with its retries; an older one is taken for a crashed process's.
+ */
+#define PTS_RECONCILE_INFLIGHT_S (15 * 60)
+
+/*
+ * Settle every pending/unknown Trakt batch from earlier runs (not one in flight, above).
+ * Same returns.
+ */
 int pts_reconcile_all(struct pts_wctx *w, struct pts_trakt *t, struct pts_run *run);
 
 #endif
