@@ -549,6 +549,7 @@ scrob_end_as(struct scrob *s, const struct scrob_row *r)
 	if (r->profile > 0 && scrob_switch(s, r->profile) == 0)
 		scrob_end(s, r);
 	(void)scrob_switch(s, 0);
+}
 
 /*
  * What TMDb is asked for a new stream's poster, as JSON ids into buf ("" when there is

@@ -536,7 +536,7 @@ static int
 eng_on_season(void *ctx, const struct pts_plex_item *it)
 {
 	struct engine *e = ctx;
-	struct eng_show key = { (char *)it->parent_rating_key, { 0, 0, 0, "" } };
+	struct eng_show key = { (char *)it->parent_rating_key, { 0, 0, 0, "" }, NULL };
 	struct eng_show *s;
 
 	if (pts_wctx_cancelled(e->w))
