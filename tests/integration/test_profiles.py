@@ -480,7 +480,7 @@ class TestUpgrade(unittest.TestCase):
             self.assertEqual([(p["id"], p["name"], p["plex_user"]["kind"]) for p in profiles],
                              [(1, "Owner", "owner")])
             self.assertEqual(profiles[0]["last_run"]["id"], 3)
-            self.assertEqual(s.query("PRAGMA user_version")[0]["user_version"], 9)
+            self.assertGreaterEqual(s.query("PRAGMA user_version")[0]["user_version"], 9)
             self.assertEqual(s.query("SELECT profile FROM jobs"), [{"profile": 1}])
             self.assertEqual(s.query("SELECT COUNT(*) AS n FROM changes")[0]["n"], 3)
             self.assertFalse(os.path.exists(os.path.join(data, "profiles", "p1.db")))
