@@ -37,7 +37,7 @@ from fakes import Fakes
 from stack import TOP, free_port, wait_for
 
 WHY_NOT = podman.unusable()
-IMAGE = "localhost/plex-trakt-sync:check"
+IMAGE = podman.tree_tag("localhost/plex-trakt-sync", TOP)
 # The targets.
 IMAGE_MAX_MB = 120
 BUILD_MAX_S = 120
