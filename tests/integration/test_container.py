@@ -37,7 +37,9 @@ from fakes import Fakes
 from stack import TOP, free_port, wait_for
 
 WHY_NOT = podman.unusable()
-IMAGE = "localhost/plex-trakt-sync:check"
+IMAGE = podman.tree_tag("localhost/plex-trakt-sync", TOP)
+# Containers of this source tree's runs: "pts-check-HASH-PID-N" (HASH: the tag's).
+PREFIX = "pts-check-%s-" % IMAGE.rsplit("-", 1)[1]
 # The issue's targets.
 IMAGE_MAX_MB = 120
 BUILD_MAX_S = 120
@@ -86,8 +88,9 @@ class TestContainer(unittest.TestCase):
     def setUpClass(cls):
         cls.port = free_port()
         cls.names = []
-        # Containers an interrupted run of this test left stopped (never a running one).
-        left = podman.podman("ps", "-a", "-q", "--filter", "name=^pts-check-",
+        # Containers an interrupted run of this tree's test left stopped (never a running
+        # one, never another tree's).
+        left = podman.podman("ps", "-a", "-q", "--filter", "name=^" + PREFIX,
                              "--filter", "status=exited", "--filter", "status=created").stdout
         for cid in left.split():
             podman.podman("rm", cid)
@@ -121,7 +124,7 @@ class TestContainer(unittest.TestCase):
     # ---- helpers ----
     def run_container(self, *opts, env=None, wait=True):
         """podman run -d on the volume; returns (name, seconds until healthy)."""
-        name = "pts-check-%d-%d" % (os.getpid(), len(self.names))
+        name = "%s%d-%d" % (PREFIX, os.getpid(), len(self.names))
         self.names.append(name)
         e = dict(FAKES.env(), PTS_HTTP_ADDR="127.0.0.1", PTS_HTTP_PORT=str(self.port),
                  PTS_ALLOWED_HOSTS=ALLOWED)

@@ -14,6 +14,7 @@ is missing or older than BASE_MAX_AGE_DAYS (security updates), so a machine buil
 """
 import datetime
 import glob
+import hashlib
 import json
 import os
 import re
@@ -143,17 +144,34 @@ def build_image(top, tag, base, log=None):
     """Build contrib/container/Containerfile from the source tree top as tag, on base.
     Docker format keeps the HEALTHCHECK. Raises CalledProcessError on failure.
 
-    The build stage is tagged too (tag + "-build"), so that removing the images earlier
-    builds left untagged keeps the layers the next build starts from (the -dev packages):
-    the store holds one build's worth, not one per run."""
+    The build stage is tagged too (tag + "-build"), and the images this tag named before are
+    removed once the new ones are built (unless a container still uses them): the store
+    keeps one build of this tag, and the layers the next build starts from (the -dev
+    packages). Images of other tags (other source trees' runs) are left alone."""
     common = ["podman", "build", "--network", "host", "--format", "docker",
               "--build-arg", "BASE=" + base, "--build-arg", "APT_CHECK_VALID_UNTIL=false",
               "-f", os.path.join(top, "contrib", "container", "Containerfile")]
     out = dict(env=env(), check=True, timeout=BUILD_TIMEOUT_S, stdout=log or subprocess.DEVNULL,
                stderr=subprocess.STDOUT if log else None)
+    before = {t: image_id(t) for t in (tag, tag + "-build")}
     subprocess.run(common + ["--target", "build", "-t", tag + "-build", top], **out)
     subprocess.run(common + ["-t", tag, top], **out)
-    podman("image", "prune", "--force", timeout=BUILD_TIMEOUT_S)
+    for t, old in before.items():
+        if old is not None and old != image_id(t):
+            podman("rmi", old, timeout=BUILD_TIMEOUT_S)  # refused while a container uses it
+
+
+def image_id(ref):
+    """The image's id, or None when there is none of that name."""
+    r = podman("image", "inspect", "--format", "{{.Id}}", ref)
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
+def tree_tag(name, top):
+    """name:check-HASH, one tag per source tree: runs from two checkouts on one machine
+    never run each other's image."""
+    digest = hashlib.sha256(os.path.realpath(top).encode()).hexdigest()[:12]
+    return "%s:check-%s" % (name, digest)
 
 
 def image_size(ref):
