@@ -402,6 +402,39 @@ class TestProfiles(unittest.TestCase):
         self.assertEqual((st, got), (201, {"id": 3}))
         self.assertEqual(self.get("/api/runs?profile=3")["runs"], [])
 
+    def test_l_delete_while_its_sync_runs(self):
+        """The running sync of a deleted profile is told to stop; its job row goes once it
+        ended, and its token is revoked after it; the owner keeps everything."""
+        tok = FAKES.post("trakt", "/_control/token", {"account": "kid3"})
+        kid3 = ProfileFile(self.stack.data, 3)
+        kid3.exec("UPDATE auth SET state = 'authorized', access_token = ?, refresh_token = ?,"
+                  " token_expires_at = ?, user = 'kid3' WHERE service = 'trakt'",
+                  tok["access_token"], tok["refresh_token"],
+                  tok["created_at"] + tok["expires_in"])
+        kid3.exec("UPDATE auth SET state = 'authorized', access_token = ?, user = 'Kid'"
+                  " WHERE service = 'plex'", KID_PLEX_TOKEN)
+        owner_runs = self.get("/api/runs")
+        FAKES.post("plex", "/_control/faults", {"latency_ms": 300})
+        try:
+            st, got, _ = self.api("POST", "/api/sync?profile=3")
+            self.assertEqual(st, 202, got)
+            wait_for(lambda: self.get("/api/status?profile=3")["sync"]["state"] == "running",
+                     timeout=SYNC_TIMEOUT, step=0.05, what="profile 3's sync running")
+            st, got, _ = self.api("DELETE", "/api/profiles/3", {"confirm": "Kid"})
+            self.assertEqual((st, got), (200, {"id": 3}))
+            self.assertFalse(os.path.exists(kid3.path))
+            self.assertEqual(self.api("GET", "/api/runs?profile=3")[0], 404)
+            wait_for(lambda: not self.stack.query("SELECT id FROM jobs WHERE profile = 3"),
+                     timeout=SYNC_TIMEOUT, step=0.1, what="profile 3's jobs gone")
+        finally:
+            FAKES.post("plex", "/_control/faults/reset")
+        wait_for(lambda: FAKES.get("trakt", "/_control/state?keys=tokens")["tokens"]
+                 [tok["access_token"]]["revoked"], timeout=SYNC_TIMEOUT, step=0.1,
+                 what="profile 3's token revoked")
+        self.assertEqual(self.get("/api/runs"), owner_runs)
+        self.assertEqual([p["id"] for p in self.get("/api/profiles")["profiles"]], [1])
+        self.assertEqual(self.get("/api/status")["sync"]["state"], "idle")
+
 
 # ---- the upgrade from a database of schema version 8 ----
 
