@@ -113,6 +113,19 @@ class TestProfiles(unittest.TestCase):
         conn.close()
         # The fake PMS accepts the kid's server token.
         FAKES.post("plextv", "/_control/state", {"tokens": [KID_PLEX_TOKEN]})
+        # The fake plex.tv lists the same people (creating a profile queues the worker's fetch
+        # of them, which rewrites plex_users and the profiles' Plex tokens), and the fake PMS,
+        # which answers each person's token with their own views, shows the kid the owner's.
+        FAKES.post("plextv", "/_control/state", {"household": [
+            {"id": "1", "title": "plexuser", "username": "plexuser", "kind": "owner"},
+            {"id": KID_USER, "title": "Kid", "kind": "home", "server_token": KID_PLEX_TOKEN,
+             "shared": True},
+            {"id": "33", "title": "Gran", "kind": "managed", "server_token": "gran-token",
+             "shared": True}]})
+        personal = ("viewCount", "lastViewedAt", "viewOffset", "userRating", "lastRatedAt")
+        FAKES.post("plex", "/_control/state", {"user_views": {KID_USER: {
+            it["ratingKey"]: {f: it[f] for f in personal if f in it}
+            for it in FAKES.get("plex", "/_control/state")["items"]}}})
 
     @classmethod
     def tearDownClass(cls):
