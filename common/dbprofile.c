@@ -83,6 +83,11 @@ dbp_migrate(sqlite3 *db, const char *path)
 	char pragma[64];
 	size_t step;
 
+	/* The usual case, without a write transaction. */
+	if (pts_db_int(db, &version, 0, "PRAGMA user_version", "") != 0)
+		return -1;
+	if (version == (int64_t)PTS_SCHEMA_STEPS)
+		return 0;
 	if (pts_db_begin(db) != 0)
 		return -1;
 	if (pts_db_int(db, &version, 0, "PRAGMA user_version", "") != 0)

@@ -39,14 +39,17 @@ sched_profile_tick(sqlite3 *db, int64_t profile, void *arg)
 {
 	int64_t hours = pts_settings_get_int(db, PTS_KEY_SYNC_INTERVAL_HOURS);
 	int64_t now = pts_now(), next, was, run_id = 0;
-	char *s_next, *s_was;
+	char *s_next, *s_was, who[48];
 
 	(void)arg;
-	(void)profile;
+	/* The daemon's log is the owner's: another profile's lines say whose they are. */
+	who[0] = '\0';
+	if (profile != 1)
+		snprintf(who, sizeof(who), "profile %lld: ", (long long)profile);
 	if (hours <= 0) {
 		if ((s_next = pts_db_meta_get(db, "next_run_at")) != NULL) {
 			free(s_next);
-			PTS_INFO("schedule off");
+			PTS_INFO("%sschedule off", who);
 			(void)pts_db_meta_set(db, "next_run_at", NULL);
 			(void)pts_db_meta_set(db, "next_run_interval", NULL);
 		}
@@ -65,7 +68,7 @@ sched_profile_tick(sqlite3 *db, int64_t profile, void *arg)
 		next = base + hours * 3600;
 		if (next < now)
 			next = now;
-		PTS_INFO("schedule: a sync every %lld h", (long long)hours);
+		PTS_INFO("%sschedule: a sync every %lld h", who, (long long)hours);
 		return sched_store(db, next, hours);
 	}
 	if (now < next)
@@ -73,10 +76,11 @@ sched_profile_tick(sqlite3 *db, int64_t profile, void *arg)
 	switch (pts_jobs_request_sync(db, "schedule", pts_settings_get_bool(db, PTS_KEY_DRY_RUN), 0,
 	    &run_id)) {
 	case 0:
-		PTS_INFO("scheduled sync queued (run %lld)", (long long)run_id);
+		PTS_INFO("%sscheduled sync queued (run %lld)", who, (long long)run_id);
 		break;
 	case 1:
-		PTS_INFO("scheduled sync skipped: run %lld is still going", (long long)run_id);
+		PTS_INFO("%sscheduled sync skipped: run %lld is still going", who,
+		    (long long)run_id);
 		break;
 	default:
 		return -1;

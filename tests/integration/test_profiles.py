@@ -249,6 +249,21 @@ class TestProfiles(unittest.TestCase):
         st, got, _ = self.api("PUT", "/api/settings?profile=2", {"sync_ratings": False})
         self.assertEqual(st, 200, got)
 
+    def test_ea_schedule_is_the_profiles(self):
+        """Each profile has its own schedule clock: the worker computes profile 2's alone."""
+        st, got, _ = self.api("PUT", "/api/settings?profile=2", {"sync_interval_hours": 2})
+        self.assertEqual(st, 200, got)
+        sched = wait_for(lambda: self.get("/api/status?profile=2")["schedule"]["next_run_at"],
+                         timeout=SYNC_TIMEOUT, step=0.1, what="profile 2's next run")
+        self.assertEqual(self.get("/api/status?profile=2")["schedule"]["interval_hours"], 2)
+        self.assertIsNone(self.get("/api/status")["schedule"]["next_run_at"])
+        self.assertEqual(self.get("/api/status")["schedule"]["interval_hours"], 0)
+        listed = {p["id"]: p for p in self.get("/api/profiles")["profiles"]}
+        self.assertEqual(listed[2]["next_run_at"], sched)
+        self.assertIsNone(listed[1]["next_run_at"])
+        st, got, _ = self.api("PUT", "/api/settings?profile=2", {"sync_interval_hours": 0})
+        self.assertEqual(st, 200, got)
+
     def test_f_trakt_sign_in_of_profile_2(self):
         """The device flow on ?profile=2 signs profile 2 in, to the kid's account."""
         st, got, _ = self.api("POST", "/api/auth/trakt?profile=2")
@@ -348,6 +363,23 @@ class TestProfiles(unittest.TestCase):
         self.assertEqual(st, 409, got)   # nothing of the kid's runs
         self.assertEqual(self.get("/api/status?profile=2")["sync"]["state"], "idle")
 
+    def test_ja_undo_is_the_profiles(self):
+        """Undo of profile 2's run takes its plays off the kid's account, nothing else."""
+        owner = plays()
+        self.assertTrue(plays("kid"))
+        st, got, _ = self.api("POST", "/api/runs/%d/undo?profile=2" % self.kid_run)
+        self.assertEqual(st, 202, got)
+        undo = got["run_id"]
+
+        def ended():
+            run = next(r for r in self.get("/api/runs?profile=2")["runs"] if r["id"] == undo)
+            return run if run["status"] != "running" else None
+        run = wait_for(ended, timeout=SYNC_TIMEOUT, step=0.2, what="undo run")
+        self.assertEqual((run["status"], run["trigger"], run["profile"]), ("ok", "undo", 2))
+        self.assertEqual(plays("kid"), [])
+        self.assertEqual(plays(), owner)
+        self.assertEqual([r["id"] for r in self.get("/api/runs")["runs"]], [self.owner_run])
+
     # ---- delete ----
     def test_k_delete(self):
         owner_runs = self.get("/api/runs")
@@ -382,6 +414,39 @@ class TestProfiles(unittest.TestCase):
         st, got, _ = self.api("POST", "/api/profiles", {"name": "Kid", "plex_user_id": KID_USER})
         self.assertEqual((st, got), (201, {"id": 3}))
         self.assertEqual(self.get("/api/runs?profile=3")["runs"], [])
+
+    def test_l_delete_while_its_sync_runs(self):
+        """The running sync of a deleted profile is told to stop; its job row goes once it
+        ended, and its token is revoked after it; the owner keeps everything."""
+        tok = FAKES.post("trakt", "/_control/token", {"account": "kid3"})
+        kid3 = ProfileFile(self.stack.data, 3)
+        kid3.exec("UPDATE auth SET state = 'authorized', access_token = ?, refresh_token = ?,"
+                  " token_expires_at = ?, user = 'kid3' WHERE service = 'trakt'",
+                  tok["access_token"], tok["refresh_token"],
+                  tok["created_at"] + tok["expires_in"])
+        kid3.exec("UPDATE auth SET state = 'authorized', access_token = ?, user = 'Kid'"
+                  " WHERE service = 'plex'", KID_PLEX_TOKEN)
+        owner_runs = self.get("/api/runs")
+        FAKES.post("plex", "/_control/faults", {"latency_ms": 300})
+        try:
+            st, got, _ = self.api("POST", "/api/sync?profile=3")
+            self.assertEqual(st, 202, got)
+            wait_for(lambda: self.get("/api/status?profile=3")["sync"]["state"] == "running",
+                     timeout=SYNC_TIMEOUT, step=0.05, what="profile 3's sync running")
+            st, got, _ = self.api("DELETE", "/api/profiles/3", {"confirm": "Kid"})
+            self.assertEqual((st, got), (200, {"id": 3}))
+            self.assertFalse(os.path.exists(kid3.path))
+            self.assertEqual(self.api("GET", "/api/runs?profile=3")[0], 404)
+            wait_for(lambda: not self.stack.query("SELECT id FROM jobs WHERE profile = 3"),
+                     timeout=SYNC_TIMEOUT, step=0.1, what="profile 3's jobs gone")
+        finally:
+            FAKES.post("plex", "/_control/faults/reset")
+        wait_for(lambda: FAKES.get("trakt", "/_control/state?keys=tokens")["tokens"]
+                 [tok["access_token"]]["revoked"], timeout=SYNC_TIMEOUT, step=0.1,
+                 what="profile 3's token revoked")
+        self.assertEqual(self.get("/api/runs"), owner_runs)
+        self.assertEqual([p["id"] for p in self.get("/api/profiles")["profiles"]], [1])
+        self.assertEqual(self.get("/api/status")["sync"]["state"], "idle")
 
 
 # ---- the upgrade from a database of schema version 8 ----
