@@ -17,12 +17,12 @@
 
 #include "clock.h"
 #include "db.h"
+#include "dbconn.h"
 #include "dbprofile.h"
 #include "hooktoken.h"
 #include "jobs.h"
 #include "jsonx.h"
 #include "log.h"
-#include "paths.h"
 #include "plexhook.h"
 #include "settings.h"
 
@@ -106,13 +106,15 @@ fail:
 
 /*
  * Households: the profile paired with the play's account (Account.id), else 1. 0, or -1 on a
- * database error. *pdb is that profile's connection (the caller closes it) or NULL for 1.
+ * database error. *pdb is that profile's connection (dbconn.h's, cached: not closed here) or
+ * NULL for 1.
  */
 static int
 webhook_profile(struct hctx *ctx, int64_t *profile, sqlite3 **pdb)
 {
 	char acct[PLEXHOOK_KEY_MAX + 1];
 	int64_t id = 0;
+	int rc;
 
 	*profile = PTS_PROFILE_OWNER;
 	*pdb = NULL;
@@ -123,8 +125,13 @@ webhook_profile(struct hctx *ctx, int64_t *profile, sqlite3 **pdb)
 		return -1;
 	if (id <= 1)
 		return 0;
-	if (pts_db_open_profile(pts_paths_data_dir(), id, pdb) != 0)
+	rc = dbc_profile(id, pdb);
+	if (rc < 0)
 		return -1;
+	if (rc > 0) {            /* deleted meanwhile: no pairing any more */
+		*pdb = NULL;
+		return 0;
+	}
 	*profile = id;
 	return 0;
 }
@@ -150,19 +157,16 @@ h_webhook_plex_post(struct hctx *ctx)
 		pts_json_add_bool(o, "ok", 1);
 		pts_json_add_str(o, "ignored", why);
 		resp_json(ctx->resp, 200, o);
-		pts_db_close(pdb);
 		return;
 	case PLEXHOOK_BAD:
 		pts_log(PTS_LOG_WARN, "webhook: unusable Plex payload: %s", why);
 		resp_bad_field(ctx->resp, "bad_request", "payload", why);
-		pts_db_close(pdb);
 		return;
 	case PLEXHOOK_QUEUE:
 		break;
 	}
 	rc = webhook_queue(db, args, pts_settings_get_bool(db, PTS_KEY_DRY_RUN), &job_id, &run_id);
 	json_object_put(args);
-	pts_db_close(pdb);
 	if (rc < 0) {
 		resp_internal(ctx->resp);
 		return;

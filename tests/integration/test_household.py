@@ -199,6 +199,27 @@ class PeopleCase(unittest.TestCase):
             conn.close()
         self.assertEqual(left, 0)
 
+    def test_the_owners_plex_sign_in_reads_the_people(self):
+        st, body, _ = self.stack.api("POST", "/api/auth/plex")
+        self.assertEqual(st, 202, body)
+        wait_for(lambda: self.stack.api("GET", "/api/auth/plex")[1].get("code"), timeout=WAIT_S,
+                 what="the PIN code")
+        tok = self.fakes.post("plextv", "/_control/pins/link_latest")["authToken"]
+        wait_for(lambda: self.stack.api("GET", "/api/auth/plex")[1]["state"] == "authorized",
+                 timeout=WAIT_S, what="the owner's Plex sign-in")
+        # With no refresh asked for, the people are read with the new token.
+        body = wait_for(lambda: (lambda b: b["users"] and b)(
+            self.stack.api("GET", "/api/plex/users")[1]), timeout=WAIT_S,
+            what="the server's people after the sign-in")
+        self.assertEqual(len(body["users"]), 4)
+        conn = self.stack.db()
+        try:
+            owner = conn.execute("SELECT server_token FROM plex_users WHERE kind = 'owner'")
+            self.assertEqual(owner.fetchone()[0], tok)
+        finally:
+            conn.close()
+        self.assertNotIn(tok, self.all_logs())
+
     def test_moving_plex_url_forgets_the_profiles_tokens(self):
         self.refresh()
         maxp = self.add_profile("Max", "1003")

@@ -111,23 +111,21 @@ class TestProfiles(unittest.TestCase):
                           ("33", "u33", "Gran", None, "managed", "gran-token", now)])
         conn.commit()
         conn.close()
-        # plex.tv's household as the fake serves it: the same people, so the worker's own
-        # refresh of the list (queued when a profile is made) keeps the kid's token, and the
-        # fake PMS accepts it.
+        # The fake PMS accepts the kid's server token.
+        FAKES.post("plextv", "/_control/state", {"tokens": [KID_PLEX_TOKEN]})
+        # The fake plex.tv lists the same people (creating a profile queues the worker's fetch
+        # of them, which rewrites plex_users and the profiles' Plex tokens), and the fake PMS,
+        # which answers each person's token with their own views, shows the kid the owner's.
         FAKES.post("plextv", "/_control/state", {"household": [
             {"id": "1", "title": "plexuser", "username": "plexuser", "kind": "owner"},
-            {"id": KID_USER, "title": "Kid", "username": "", "kind": "home",
-             "server_token": KID_PLEX_TOKEN, "shared": True},
-            {"id": "33", "title": "Gran", "username": "", "kind": "managed",
-             "server_token": "gran-token", "shared": True}]})
-        # The fake PMS answers each person with their own views: the kid watched five of the
-        # movies the owner watched.
-        items = FAKES.get("plex", "/_control/state")["items"]
-        seen = [it for it in items if it["type"] == "movie" and it.get("viewCount")][:5]
-        assert seen, "the corpus has no watched movie"
+            {"id": KID_USER, "title": "Kid", "kind": "home", "server_token": KID_PLEX_TOKEN,
+             "shared": True},
+            {"id": "33", "title": "Gran", "kind": "managed", "server_token": "gran-token",
+             "shared": True}]})
+        personal = ("viewCount", "lastViewedAt", "viewOffset", "userRating", "lastRatedAt")
         FAKES.post("plex", "/_control/state", {"user_views": {KID_USER: {
-            it["ratingKey"]: {"viewCount": 1, "lastViewedAt": it.get("lastViewedAt") or now}
-            for it in seen}}})
+            it["ratingKey"]: {f: it[f] for f in personal if f in it}
+            for it in FAKES.get("plex", "/_control/state")["items"]}}})
 
     @classmethod
     def tearDownClass(cls):
