@@ -10,15 +10,15 @@ its file's auth row, as the worker's fetch does.
 """
 import os
 import re
-import shutil
 import sqlite3
-import sys
+import subprocess
 import tempfile
 import time
 import unittest
 
 from fakes import Fakes, play_key
 from stack import TOP, Stack, wait_for
+from syncenv import WORKER, SyncEnv
 
 FAKES = None
 # How long a sync or a job of the default corpus may take here (sanitizer build, 2 cores).
@@ -447,6 +447,54 @@ class TestProfiles(unittest.TestCase):
         self.assertEqual(self.get("/api/runs"), owner_runs)
         self.assertEqual([p["id"] for p in self.get("/api/profiles")["profiles"]], [1])
         self.assertEqual(self.get("/api/status")["sync"]["state"], "idle")
+
+
+class TestCron(unittest.TestCase):
+    """pts-worker --cron runs a queued job of profile 2 on profile 2's file and account."""
+
+    def test_cron_runs_a_profiles_sync(self):
+        FAKES.reset()
+        env = SyncEnv(FAKES, settings={"sync_interval_hours": 0})
+        self.addCleanup(env.close)
+        env.exec("INSERT INTO profiles(id, name, plex_user_id, created_at)"
+                 " VALUES(2, 'Kid', ?, 0)", KID_USER)
+        # A pass with nothing due makes profile 2's file (its schedule is looked at).
+        r = subprocess.run([WORKER, "--cron"], env=env.env, capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        kid = ProfileFile(env.data, 2)
+        self.assertTrue(os.path.exists(kid.path))
+        tok = FAKES.post("trakt", "/_control/token", {"account": "kid"})
+        FAKES.post("plextv", "/_control/state", {"tokens": [KID_PLEX_TOKEN]})
+        kid.exec("UPDATE auth SET state = 'authorized', access_token = ?, refresh_token = ?,"
+                 " token_expires_at = ?, user = 'kid' WHERE service = 'trakt'",
+                 tok["access_token"], tok["refresh_token"],
+                 tok["created_at"] + tok["expires_in"])
+        kid.exec("UPDATE auth SET state = 'authorized', access_token = ? WHERE service ="
+                 " 'plex'", KID_PLEX_TOKEN)
+        now = int(time.time())
+        conn = env.db()
+        job = conn.execute("INSERT INTO jobs(kind, args, created_at, profile) VALUES('sync',"
+                           " '{}', ?, 2)", (now,)).lastrowid
+        conn.commit()
+        conn.close()
+        kid.exec("INSERT INTO runs(id, job_id, trigger, created_at, started_at)"
+                 " VALUES(1, ?, 'manual', ?, ?)", job, now, now)
+        env.exec("UPDATE jobs SET run_id = 1 WHERE id = ?", job)
+        owner = plays()
+
+        r = subprocess.run([WORKER, "--cron"], env=env.env, capture_output=True, text=True,
+                           timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        run = kid.rows("SELECT status, added_to_trakt FROM runs WHERE id = 1")[0]
+        self.assertEqual(run["status"], "ok", r.stderr[-2000:])
+        self.assertEqual(len(plays("kid")), run["added_to_trakt"])
+        self.assertTrue(plays("kid"))
+        self.assertEqual(plays(), owner)
+        self.assertEqual(env.rows("SELECT COUNT(*) AS n FROM runs")[0]["n"], 0)
+        # The sync's log lines are the kid's, in the kid's file.
+        self.assertTrue(kid.rows("SELECT id FROM log WHERE run_id = 1"))
+        self.assertFalse(env.rows("SELECT id FROM log WHERE run_id = 1"))
 
 
 # ---- the upgrade from a database of schema version 8 ----
