@@ -13,6 +13,7 @@
 #include "handler.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
@@ -136,6 +137,17 @@ webhook_profile(struct hctx *ctx, int64_t *profile, sqlite3 **pdb)
 	return 0;
 }
 
+/* scrobble_users is "all": plays of accounts without a profile go to the owner's Trakt too. */
+static int
+webhook_all_users(sqlite3 *db)
+{
+	char *users = pts_settings_get_str(db, PTS_KEY_SCROBBLE_USERS);
+	int all = users != NULL && strcmp(users, "all") == 0;
+
+	free(users);
+	return all;
+}
+
 void
 h_webhook_plex_post(struct hctx *ctx)
 {
@@ -151,7 +163,12 @@ h_webhook_plex_post(struct hctx *ctx)
 	}
 	/* A paired account's play is queued on its profile's connection: its job, its run. */
 	db = pdb != NULL ? pdb : ctx->db;
-	switch (plexhook_read_as(ctx->body, pts_now(), profile > 1, &args, &why)) {
+	/*
+	 * Whose plays are taken (docs/API.md, "Households"): a paired account's go to its
+	 * profile; anyone else's follow scrobble_users, as for the live scrobbler.
+	 */
+	switch (plexhook_read_as(ctx->body, pts_now(), profile > 1 || webhook_all_users(ctx->db),
+	    &args, &why)) {
 	case PLEXHOOK_IGNORE:
 		o = json_object_new_object();
 		pts_json_add_bool(o, "ok", 1);

@@ -50,8 +50,8 @@ enum plexhook_verdict plexhook_read(json_object *payload, int64_t now, json_obje
     const char **why);
 
 /*
- * Households: the same for a play whose account has a profile of its own (paired = 1): then
- * another account's play ("user": false) is that profile's, not ignored.
+ * The same, taking another account's play ("user": false) when paired = 1: the account has a
+ * profile of its own (households), or scrobble_users is "all". Else it is ignored.
  */
 enum plexhook_verdict plexhook_read_as(json_object *payload, int64_t now, int paired,
     json_object **args, const char **why);

@@ -496,10 +496,26 @@ class HouseholdFlowCase(unittest.TestCase):
                                           " = ?", answer["run_id"]), ("webhook", "ok"))
         self.assertNotIn(g[1], self.imdbs("max"))
         self.assertEqual(self.imdbs(), owner_before)
-        # An unpaired account's play is still ignored ("user": false).
+        # An unpaired account's play follows scrobble_users: ignored with "owner" (the
+        # default) ...
         payload["Account"] = {"id": 2001, "title": "Fran Friend"}
         raw, ct = multipart(payload)
         st, _, data = self.stack.request("POST", body["url_path"], raw=raw,
                                          headers={"Content-Type": ct})
         self.assertEqual(st, 200, data)
         self.assertIn("another Plex account", json.loads(data)["ignored"])
+        # ... and the owner's (profile 1) with "all".
+        st, got, _ = self.stack.api("PUT", "/api/settings", {"scrobble_users": "all"})
+        self.assertEqual(st, 200, got)
+        try:
+            st, _, data = self.stack.request("POST", body["url_path"], raw=raw,
+                                             headers={"Content-Type": ct})
+            self.assertEqual(st, 202, data)
+            fran = json.loads(data)
+            job = self.stack.query("SELECT profile FROM jobs WHERE id = ?", fran["job_id"])[0]
+            self.assertEqual(job["profile"], 1)
+            wait_for(lambda: g[1] in self.imdbs(), timeout=WAIT_S,
+                     what="the unpaired play on the owner's account")
+            self.assertEqual(self.imdbs("hannah").count(g[1]), 1)
+        finally:
+            self.stack.api("PUT", "/api/settings", {"scrobble_users": "owner"})
