@@ -11,6 +11,7 @@ import grp
 import json
 import os
 import pwd
+import shutil
 import signal
 import socket
 import sqlite3
@@ -202,17 +203,28 @@ class TestPrivDrop(PrivCase):
             self.assertEqual(r.returncode, 1)
             self.assertIn("unknown user 'no-such-user-pts'", r.stderr)
 
+    def reachable(self, program):
+        """A copy of program that nobody can run: the checkout may sit in a folder only root
+        (and the service users, by ACL) can pass, such as a clone under mktemp -d."""
+        bindir = os.path.join(self.tmp.name, "bin")
+        os.makedirs(bindir, 0o755, exist_ok=True)
+        copy = os.path.join(bindir, os.path.basename(program))
+        shutil.copy2(program, copy)
+        os.chmod(copy, 0o755)
+        return copy
+
     def test_not_root_asking_for_another_user(self):
         os.mkdir(self.data, 0o700)
         os.chown(self.data, self.pw.pw_uid, self.pw.pw_gid)
-        for argv in ([WORKER, "--cron", "--user", "root"],
-                     [CGI, "--socket", os.path.join(self.data, "s.sock"), "--user", "root"]):
+        worker, cgi = self.reachable(WORKER), self.reachable(CGI)
+        for argv in ([worker, "--cron", "--user", "root"],
+                     [cgi, "--socket", os.path.join(self.data, "s.sock"), "--user", "root"]):
             r = subprocess.run(["runuser", "-u", USER, "--"] + argv, env=self.env,
                                capture_output=True, text=True, timeout=60)
             self.assertEqual(r.returncode, 1, r.stderr)
             self.assertIn("--user root needs root", r.stderr)
         # Naming yourself is fine: nothing to drop.
-        r = subprocess.run(["runuser", "-u", USER, "--", WORKER, "--cron", "--user", USER],
+        r = subprocess.run(["runuser", "-u", USER, "--", worker, "--cron", "--user", USER],
                            env=self.env, capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
 

@@ -115,7 +115,9 @@ class TestWorker(WorkerCase):
         self.assertLess(time.monotonic() - t0, 1.0)
         wait_for(lambda: self.one("SELECT status FROM runs WHERE id = ?", run) == "ok",
                  what="run ok")
-        self.assertEqual(self.one("SELECT state FROM jobs WHERE id = ?", job), "done")
+        # The run ends in the job's child; the job row is the runner's once the child is gone.
+        wait_for(lambda: self.one("SELECT state FROM jobs WHERE id = ?", job) == "done",
+                 what="job done")
         self.assertIsNotNone(self.one("SELECT finished_at FROM runs WHERE id = ?", run))
         msgs = [r[0] for r in self.db().execute("SELECT message FROM log WHERE run_id = ?", (run,))]
         self.assertTrue(any("sync started" in m for m in msgs), msgs)
