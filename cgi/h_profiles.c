@@ -7,6 +7,8 @@
  */
 #include "handler.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,7 +178,7 @@ profiles_check_name(json_object *v)
 	int text = 0;
 
 	if (v == NULL || !json_object_is_type(v, json_type_string))
-		return "must be a string";
+		return "must be the id of a user of this Plex server (a string or a number)";
 	s = json_object_get_string(v);
 	if (strlen(s) != (size_t)json_object_get_string_len(v))
 		return "must not contain NUL bytes";
@@ -203,7 +205,7 @@ profiles_check_user(sqlite3 *db, json_object *v, int *dberr)
 
 	*dberr = 0;
 	if (v == NULL || !json_object_is_type(v, json_type_string))
-		return "must be a string";
+		return "must be the id of a user of this Plex server (a string or a number)";
 	if (json_object_get_string_len(v) < 1 ||
 	    json_object_get_string_len(v) > PROFILES_USER_ID_MAX)
 		return "must be the id of a user of this Plex server";
@@ -243,6 +245,15 @@ h_profiles_post(struct hctx *ctx)
 	}
 	json_object_object_get_ex(ctx->body, "name", &name);
 	json_object_object_get_ex(ctx->body, "plex_user_id", &user);
+	/* plex.tv's ids are decimal numbers: a script may send one as a JSON number. */
+	if (user != NULL && json_object_is_type(user, json_type_int) &&
+	    json_object_get_int64(user) > 0) {
+		char num[24];
+
+		snprintf(num, sizeof(num), "%" PRId64, json_object_get_int64(user));
+		json_object_object_add(ctx->body, "plex_user_id", json_object_new_string(num));
+		json_object_object_get_ex(ctx->body, "plex_user_id", &user);
+	}
 	if ((why = profiles_check_name(name)) != NULL)
 		json_object_object_add(fields, "name", json_object_new_string(why));
 	why = profiles_check_user(ctx->db, user, &dberr);

@@ -164,6 +164,8 @@ class TestProfiles(unittest.TestCase):
                             ({"name": "x" * 65, "plex_user_id": KID_USER}, "name"),
                             ({"name": "a\u0001b", "plex_user_id": KID_USER}, "name"),
                             ({"name": "Kid", "plex_user_id": "999"}, "plex_user_id"),
+                            ({"name": "Kid", "plex_user_id": 999}, "plex_user_id"),
+                            ({"name": "Kid", "plex_user_id": True}, "plex_user_id"),
                             ({"name": "Kid", "plex_user_id": "1"}, "plex_user_id"),
                             ({"name": "Kid"}, "plex_user_id"),
                             ({"name": "Kid", "plex_user_id": KID_USER, "x": 1}, "x")):
@@ -179,6 +181,10 @@ class TestProfiles(unittest.TestCase):
         self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
         self.assertEqual(os.stat(os.path.dirname(path)).st_mode & 0o777, 0o700)
         st, got, _ = self.api("POST", "/api/profiles", {"name": "Kid 2", "plex_user_id": KID_USER})
+        self.assertEqual(st, 409, got)
+        # plex.tv's ids are numbers: the same user sent as a JSON number is the same user.
+        st, got, _ = self.api("POST", "/api/profiles", {"name": "Kid 3",
+                                                        "plex_user_id": int(KID_USER)})
         self.assertEqual(st, 409, got)
         self.assertEqual(got["error"]["code"], "conflict")
         # The kid's Plex token, as the worker's fetch of the users' server tokens writes it.
