@@ -27,6 +27,9 @@
 #define PROFILES_USER_ID_MAX 64
 /* meta key: the highest profile id ever given, so a deleted profile's id is never reused. */
 #define PROFILES_META_LAST "profiles_last_id"
+/* PTS_PROFILES_MAX in words of the 409 that refuses one more. */
+#define PROFILES_MAX_TEXT "64"
+_Static_assert(PTS_PROFILES_MAX == 64, "PROFILES_MAX_TEXT says PTS_PROFILES_MAX");
 
 /* ==== GET ==== */
 
@@ -229,7 +232,7 @@ h_profiles_post(struct hctx *ctx)
 {
 	json_object *fields = json_object_new_object(), *name = NULL, *user = NULL, *o;
 	const char *why;
-	int64_t id = 0, taken = 0;
+	int64_t id = 0, taken = 0, count = 0;
 	sqlite3 *pdb = NULL;
 	int dberr = 0;
 
@@ -274,6 +277,15 @@ h_profiles_post(struct hctx *ctx)
 		json_object_put(fields);
 		resp_conflict(ctx->resp, "exists", "that Plex user has a profile already",
 		    "profile_id", taken);
+		return;
+	}
+	if (pts_db_int(ctx->db, &count, 0, "SELECT COUNT(*) FROM profiles", "") != 0)
+		goto fail;
+	if (count >= PTS_PROFILES_MAX) {
+		pts_db_rollback(ctx->db);
+		json_object_put(fields);
+		resp_conflict(ctx->resp, "limit", "a household holds at most " PROFILES_MAX_TEXT
+		    " profiles: delete one first", NULL, 0);
 		return;
 	}
 	/* A new id above every one ever given: a deleted profile's id never comes back. */

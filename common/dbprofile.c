@@ -123,6 +123,30 @@ fail:
 	return -1;
 }
 
+/*
+ * Make this connection's picture of its own file current, and check it, before pts.db is
+ * attached. SQLite resolves a table name when a statement is prepared, from the schema it
+ * last read, and checks that schema only for the files the statement uses: a connection that
+ * read the file while another process was still creating it (the worker and pts-cgi open a
+ * new profile at the same moment) would otherwise resolve "auth" to inst.auth, the owner's,
+ * and write there. Reading main's own table of tables reloads main's schema when it moved.
+ */
+static int
+dbp_fresh_schema(sqlite3 *db, const char *path)
+{
+	int64_t n = 0;
+
+	if (pts_db_int(db, &n, 0, "SELECT COUNT(*) FROM main.sqlite_schema WHERE type = 'table'"
+	    " AND name IN ('auth', 'settings', 'runs')", "") != 0)
+		return -1;
+	if (n != 3) {
+		pts_log_raw(PTS_LOG_ERROR, "db: %s lacks the per-person tables after its migration",
+		    path);
+		return -1;
+	}
+	return 0;
+}
+
 /* ATTACH (attach = 1) or DETACH pts.db as "inst" on db. 0 or -1 (logged). */
 static int
 dbp_attach(sqlite3 *db, const char *inst_path, int attach)
@@ -186,13 +210,34 @@ pts_db_open_profile(const char *data_dir, int64_t id, sqlite3 **out)
 		return 1;
 	}
 	if (dbp_attach(db, inst_path, 0) != 0 || dbp_migrate(db, path) != 0 ||
-	    dbp_attach(db, inst_path, 1) != 0)
+	    dbp_fresh_schema(db, path) != 0 || dbp_attach(db, inst_path, 1) != 0)
 		goto fail;
 	*out = db;
 	return 0;
 fail:
 	pts_db_close(db);
 	return -1;
+}
+
+int
+pts_db_profile_ids(sqlite3 *db, int64_t from, int64_t *ids, int max)
+{
+	sqlite3_stmt *st = pts_db_prepare(db, "SELECT id FROM profiles WHERE id >= ? ORDER BY id"
+	    " LIMIT ?");
+	int n = 0, step = SQLITE_DONE;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int(st, 2, max);
+	while (n < max && (step = sqlite3_step(st)) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	if (n < max && step != SQLITE_DONE) {
+		pts_log_raw(PTS_LOG_ERROR, "db: the list of profiles: %s", sqlite3_errmsg(db));
+		n = -1;
+	}
+	sqlite3_finalize(st);
+	return n;
 }
 
 int

@@ -30,6 +30,8 @@
 #define PTS_PROFILES_DIR "profiles"
 /* The owner's profile: the installation's own file, always there. */
 #define PTS_PROFILE_OWNER 1
+/* Most profiles a household holds, the owner's included (POST /api/profiles refuses more). */
+#define PTS_PROFILES_MAX 64
 
 /* "<data_dir>/profiles/p<id>.db" into buf. 0, or -1 when it does not fit (logged). */
 int pts_db_profile_path(const char *data_dir, int64_t id, char *buf, size_t len);
@@ -41,6 +43,14 @@ int pts_db_profile_path(const char *data_dir, int64_t id, char *buf, size_t len)
  * error.
  */
 int pts_db_open_profile(const char *data_dir, int64_t id, sqlite3 **out);
+
+/*
+ * The ids of the profiles from id `from` on, in id order, at most max of them, into ids
+ * (read through db, pts.db's connection or a profile's). Read whole before the caller acts on
+ * them, so no read of pts.db stays open while the caller writes and logs. The count, or -1
+ * (logged).
+ */
+int pts_db_profile_ids(sqlite3 *db, int64_t from, int64_t *ids, int max);
 
 /*
  * Delete profile id's file with its -wal and -shm (id > 1 only; a missing file is fine).

@@ -80,16 +80,11 @@ pts_wprof_get(sqlite3 *db, int64_t id, sqlite3 **out)
 int
 pts_wprof_each(sqlite3 *db, int (*fn)(sqlite3 *pdb, int64_t id, void *arg), void *arg)
 {
-	sqlite3_stmt *st = pts_db_prepare(db, "SELECT id FROM profiles ORDER BY id LIMIT ?");
-	int64_t ids[PTS_WPROF_WALK_MAX];
-	int n = 0, i, bad = 0;
+	int64_t ids[PTS_PROFILES_MAX];
+	int n = pts_db_profile_ids(db, PTS_PROFILE_OWNER, ids, PTS_PROFILES_MAX), i, bad = 0;
 
-	if (st == NULL)
+	if (n < 0)
 		return -1;
-	sqlite3_bind_int(st, 1, PTS_WPROF_WALK_MAX);
-	while (n < PTS_WPROF_WALK_MAX && sqlite3_step(st) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
 	for (i = 0; i < n; i++) {
 		sqlite3 *pdb = NULL;
 

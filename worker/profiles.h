@@ -16,8 +16,6 @@
 
 /* Profiles' connections kept open by the daemon (more profiles are opened in turn). */
 #define PTS_WPROF_CACHE 8
-/* Most profiles one walk visits (a household is a handful of people). */
-#define PTS_WPROF_WALK_MAX 64
 
 /*
  * The connection of profile id: db itself (pts.db's) for 1. 0 with *out set, 1 when there is
@@ -26,7 +24,8 @@
 int pts_wprof_get(sqlite3 *db, int64_t id, sqlite3 **out);
 
 /*
- * Call fn with the connection of every profile, in id order (profile 1 first, with db).
+ * Call fn with the connection of every profile, in id order (profile 1 first, with db; at
+ * most PTS_PROFILES_MAX).
  * A profile that cannot be opened is logged and skipped. Returns -1 when the list cannot be
  * read or any fn returned non-zero, else 0.
  */

@@ -454,6 +454,40 @@ class TestProfiles(unittest.TestCase):
         self.assertEqual([p["id"] for p in self.get("/api/profiles")["profiles"]], [1])
         self.assertEqual(self.get("/api/status")["sync"]["state"], "idle")
 
+    def test_m_household_cap(self):
+        """A household holds at most 64 profiles: the 65th is refused and nothing is made."""
+        conn = self.stack.db()
+        try:
+            now = int(time.time())
+            conn.executemany("INSERT INTO plex_users(id, uuid, title, kind, fetched_at)"
+                             " VALUES(?, ?, ?, 'managed', ?)",
+                             [("9%03d" % i, "c%d" % i, "Cap %d" % i, now) for i in range(64)])
+            # 63 rows beside the owner's, without files (the cap is read from the rows).
+            conn.executemany("INSERT INTO profiles(id, name, plex_user_id, created_at)"
+                             " VALUES(?, ?, ?, ?)",
+                             [(100 + i, "Cap %d" % i, "9%03d" % i, now) for i in range(63)])
+            conn.commit()
+        finally:
+            conn.close()
+        try:
+            st, got, _ = self.api("POST", "/api/profiles", {"name": "One more",
+                                                            "plex_user_id": "9063"})
+            self.assertEqual(st, 409, got)
+            self.assertEqual(got["error"]["reason"], "limit")
+            self.assertIn("64", got["error"]["message"])
+            self.assertEqual(self.stack.query("SELECT COUNT(*) AS n FROM profiles")[0]["n"], 64)
+        finally:
+            conn = self.stack.db()
+            try:
+                conn.execute("DELETE FROM profiles WHERE id >= 100")
+                conn.execute("DELETE FROM plex_users WHERE id LIKE '9___'")
+                conn.commit()
+            finally:
+                conn.close()
+        st, got, _ = self.api("POST", "/api/profiles", {"name": "One more",
+                                                        "plex_user_id": "33"})
+        self.assertEqual(st, 201, got)
+
 
 class TestCron(unittest.TestCase):
     """pts-worker --cron runs a queued job of profile 2 on profile 2's file and account."""

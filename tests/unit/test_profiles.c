@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "db.h"
 #include "dbprofile.h"
 #include "jobs.h"
 #include "jsonx.h"
+#include "profauth.h"
 #include "schema.sql.h"
 #include "settings.h"
 #include "tap.h"
@@ -193,6 +195,99 @@ out:
 	pts_db_close(inst);
 }
 
+/* How long the other process holds its write lock on the new file before it commits. */
+#define RACE_HOLD_US 400000
+
+/*
+ * The other process of the race: creates profile id's file, holds its write lock (so the
+ * caller's open reads it empty first), then fills it as a profile file and commits. Never
+ * returns.
+ */
+static void
+race_creator(const char *path, int ready_fd)
+{
+	static const char *const drop[] = { PTS_SCHEMA_INSTALLATION_TABLES, NULL };
+	char sql[128];
+	sqlite3 *db = NULL;
+	size_t i;
+	int bad = 0;
+
+	if (pts_db_connect(path, 3, &db) != 0 || pts_db_exec(db, "BEGIN IMMEDIATE") != 0)
+		_exit(2);
+	if (write(ready_fd, "x", 1) != 1)
+		_exit(2);
+	usleep(RACE_HOLD_US);
+	for (i = 0; i < PTS_SCHEMA_STEPS; i++)
+		bad |= pts_db_exec(db, pts_schema_steps[i]);
+	for (i = 0; drop[i] != NULL; i++) {
+		snprintf(sql, sizeof(sql), "DROP TABLE %s", drop[i]);
+		bad |= pts_db_exec(db, sql);
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", PTS_SCHEMA_STEPS);
+	bad |= pts_db_exec(db, sql);
+	bad |= pts_db_exec(db, "COMMIT");
+	pts_db_close(db);
+	_exit(bad ? 1 : 0);
+}
+
+/*
+ * Two processes open a new profile at once (pts-cgi on POST /api/profiles, the worker's
+ * plex_users job): the one that read the file while the other was still creating it must
+ * still write its own tables, never the owner's through the attached pts.db.
+ */
+static void
+test_open_race(const char *dir)
+{
+	char inst_path[512], p3[512], *tok = NULL, ready;
+	sqlite3 *inst = NULL, *pro = NULL;
+	int pipefd[2], status = 0;
+	pid_t pid;
+
+	snprintf(inst_path, sizeof(inst_path), "%s/pts.db", dir);
+	if (pts_db_open(inst_path, &inst) != 0 ||
+	    pts_db_run(inst, "UPDATE auth SET state = 'authorized', access_token = 'OWNER'"
+	    " WHERE service = 'plex'", "") != 0 ||
+	    pts_db_run(inst, "INSERT INTO profiles(id, name, plex_user_id, created_at)"
+	    " VALUES(3, 'Race', '33', 0)", "") != 0) {
+		TAP_OK(0, "the race's installation is set up");
+		pts_db_close(inst);
+		return;
+	}
+	/* No connection to the profile's file is open in this process while it forks. */
+	pts_db_profile_path(dir, 3, p3, sizeof(p3));
+	if (pipe(pipefd) != 0 || (pid = fork()) < 0) {
+		TAP_OK(0, "fork");
+		pts_db_close(inst);
+		return;
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		race_creator(p3, pipefd[1]);
+	}
+	close(pipefd[1]);
+	TAP_OK(read(pipefd[0], &ready, 1) == 1, "the other process holds the new file");
+	close(pipefd[0]);
+	TAP_OK(pts_db_open_profile(dir, 3, &pro) == 0 && pro != NULL,
+	    "profile 3 opens while another process creates its file");
+	TAP_OK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "the other process made the file");
+	if (pro != NULL) {
+		TAP_OK(pts_profauth_set_plex(pro, "HANNAH", "Hannah", NULL) == 0,
+		    "the profile's Plex token is stored");
+		TAP_OK(pts_db_text(pro, &tok, "SELECT access_token FROM main.auth WHERE"
+		    " service = 'plex'", "") == 0 && tok != NULL && strcmp(tok, "HANNAH") == 0,
+		    "in the profile's own file");
+		free(tok);
+		tok = NULL;
+	}
+	TAP_OK(pts_db_text(inst, &tok, "SELECT access_token FROM auth WHERE service = 'plex'",
+	    "") == 0 && tok != NULL && strcmp(tok, "OWNER") == 0,
+	    "the owner's Plex token is untouched (got %s)", tok != NULL ? tok : "(null)");
+	free(tok);
+	pts_db_close(pro);
+	pts_db_close(inst);
+}
+
 int
 main(void)
 {
@@ -203,6 +298,7 @@ main(void)
 		return 1;
 	test_scope_table();
 	test_profiles(dir);
+	test_open_race(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);

@@ -83,25 +83,32 @@ plexusers_profile(int64_t id, const char *uid, struct pts_pusers *u)
 	return rc;
 }
 
-/* Every profile N > 1 from u. 0, or -1 when one could not be written (logged). */
+/*
+ * Every profile N > 1 from u. Their list is read whole first: no read of pts.db stays open
+ * while a profile's file is written and the outcome logged. 0, or -1 when one could not be
+ * written (logged).
+ */
 static int
 plexusers_profiles(sqlite3 *db, struct pts_pusers *u)
 {
-	sqlite3_stmt *st = pts_db_prepare(db, "SELECT id, plex_user_id FROM profiles WHERE id > 1"
-	    " AND plex_user_id IS NOT NULL ORDER BY id");
-	int rc = 0, step;
+	int64_t ids[PTS_PROFILES_MAX];
+	int n = pts_db_profile_ids(db, PTS_PROFILE_OWNER + 1, ids, PTS_PROFILES_MAX), i, rc = 0;
 
-	if (st == NULL)
+	if (n < 0)
 		return -1;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW)
-		if (plexusers_profile(sqlite3_column_int64(st, 0),
-		    (const char *)sqlite3_column_text(st, 1), u) != 0)
+	for (i = 0; i < n; i++) {
+		char *uid = NULL;
+
+		if (pts_db_text(db, &uid, "SELECT plex_user_id FROM profiles WHERE id = ?", "i",
+		    ids[i]) != 0) {
 			rc = -1;
-	if (step != SQLITE_DONE) {
-		PTS_ERROR("profiles: %s", sqlite3_errmsg(db));
-		rc = -1;
+			continue;
+		}
+		/* Gone since the list was read, or not paired with a Plex user. */
+		if (uid != NULL && plexusers_profile(ids[i], uid, u) != 0)
+			rc = -1;
+		free(uid);
 	}
-	sqlite3_finalize(st);
 	return rc;
 }
 
