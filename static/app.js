@@ -230,11 +230,17 @@ $('#stop').addEventListener('click', async () => {
   progressPoll.run();
 });
 
+// How long a new person's dashboard waits, polling faster, for their Plex access.
+const PLEX_PENDING_MS = 60000, pageOpened = Date.now();
+let plexPending = false;
 async function loadStatus() {
   const status = await api('GET', '/api/status');
   const auth = status.auth || {}, pa = auth.plex || {}, ta = auth.trakt || {};
   $('#conn-plex').dataset.ok = pa.authorized ? 'yes' : 'no';
-  setText('#plex-user', pa.authorized ? pa.user || 'connected' : 'not connected');
+  // Another person's Plex access comes from the owner's account: a new profile waits for
+  // the worker to fetch it from plex.tv (state "none" until then), which takes seconds.
+  plexPending = profile.id !== 1 && pa.state === 'none' && Date.now() - pageOpened < PLEX_PENDING_MS;
+  setText('#plex-user', pa.authorized ? pa.user || 'connected' : plexPending ? 'asking plex.tv…' : 'not connected');
   $('#conn-trakt').dataset.ok = ta.authorized ? 'yes' : 'no';
   setText('#trakt-user', ta.authorized ? ta.user || 'connected' : ta.state === 'expired' ? 'signed out' : 'not connected');
   const authChanged = traktAuthorized !== !!ta.authorized || plexAuthorized !== !!pa.authorized, prevTrakt = traktAuthorized;
@@ -260,7 +266,7 @@ async function loadStatus() {
   setText('#settings-version', status.version ? 'Version ' + status.version : '');
   if (status.sync && !busy(syncState) && busy(status.sync.state)) progressPoll.run();
 }
-const statusPoll = poller(loadStatus, () => (busy(syncState) ? 5000 : 15000));
+const statusPoll = poller(loadStatus, () => (busy(syncState) ? 5000 : plexPending ? 2000 : 15000));
 
 const iv = $('#interval');
 iv.addEventListener('change', async () => {
