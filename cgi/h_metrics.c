@@ -1,6 +1,10 @@
 /*
  * h_metrics.c - GET /api/metrics: Prometheus text exposition (format 0.0.4), the one answer
  * that is not JSON. Counters are sums over the runs and api_counters tables.
+ *
+ * Households: a per-person family (runs, items, plays, last success, token expiry) has the
+ * owner's lines without a profile label, exactly as before profiles existed, then one line
+ * per other profile with profile="N" first among its labels, so sum() is the household's.
  */
 #include "handler.h"
 
@@ -9,6 +13,8 @@
 #include <string.h>
 
 #include "db.h"
+#include "dbconn.h"
+#include "dbprofile.h"
 #include "log.h"
 
 #define METRICS_CTYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -37,23 +43,60 @@ metrics_label(FILE *f, const char *v)
 	}
 }
 
-/* pts_runs_total{status} with every status present, zero or not. 0 or -1. */
+/* The profiles whose lines a per-person family has (the owner first). */
+struct metrics_people {
+	int64_t ids[PTS_PROFILES_MAX];
+	int n;
+};
+
+/*
+ * The handle of the p-th profile, asked for at each use: the process keeps a few profiles'
+ * handles (dbconn.h), so one taken earlier may have been closed since. NULL when it is gone.
+ */
+static sqlite3 *
+metrics_db(const struct metrics_people *pp, int p)
+{
+	sqlite3 *pdb = NULL;
+
+	return dbc_profile(pp->ids[p], &pdb) == 0 ? pdb : NULL;
+}
+
+/* `{profile="N",` + rest + `}` (or `{rest}`, or nothing) for profile id into buf. */
+static void
+metrics_labels(char *buf, size_t len, int64_t id, const char *rest)
+{
+	if (id == PTS_PROFILE_OWNER)
+		snprintf(buf, len, "%s%s%s", rest[0] ? "{" : "", rest, rest[0] ? "}" : "");
+	else
+		snprintf(buf, len, "{profile=\"%lld\"%s%s}", (long long)id, rest[0] ? "," : "",
+		    rest);
+}
+
+/* pts_runs_total{status} with every status present, zero or not, per profile. 0 or -1. */
 static int
-metrics_runs(sqlite3 *db, FILE *f)
+metrics_runs(const struct metrics_people *pp, FILE *f)
 {
 	static const char *const statuses[] = { "ok", "failed", "cancelled", "running", NULL };
-	int i;
+	char rest[48], labels[96];
+	int i, p;
 
 	metrics_head(f, "pts_runs_total", "counter",
 	    "Runs (syncs, webhook plays, undos) by status; queued counts as running.");
-	for (i = 0; statuses[i] != NULL; i++) {
-		int64_t n = 0;
+	for (p = 0; p < pp->n; p++)
+		for (i = 0; statuses[i] != NULL; i++) {
+			sqlite3 *pdb = metrics_db(pp, p);
+			int64_t n = 0;
 
-		if (pts_db_int(db, &n, 0, "SELECT COUNT(*) FROM runs WHERE status = ?"
-		    " OR (? = 'running' AND status = 'queued')", "ss", statuses[i], statuses[i]) != 0)
-			return -1;
-		fprintf(f, "pts_runs_total{status=\"%s\"} %lld\n", statuses[i], (long long)n);
-	}
+			if (pdb == NULL)
+				break;
+			if (pts_db_int(pdb, &n, 0, "SELECT COUNT(*) FROM runs WHERE status = ?"
+			    " OR (? = 'running' AND status = 'queued')", "ss", statuses[i],
+			    statuses[i]) != 0)
+				return -1;
+			snprintf(rest, sizeof(rest), "status=\"%s\"", statuses[i]);
+			metrics_labels(labels, sizeof(labels), pp->ids[p], rest);
+			fprintf(f, "pts_runs_total%s %lld\n", labels, (long long)n);
+		}
 	return 0;
 }
 
@@ -94,7 +137,7 @@ metrics_upstream(sqlite3 *db, FILE *f)
 	return 0;
 }
 
-/* One gauge or counter from a single-value query. 0 or -1. */
+/* One gauge or counter from a single-value query on db. 0 or -1. */
 static int
 metrics_one(sqlite3 *db, FILE *f, const char *name, const char *type, const char *help,
     const char *label, const char *sql)
@@ -109,26 +152,46 @@ metrics_one(sqlite3 *db, FILE *f, const char *name, const char *type, const char
 	return 0;
 }
 
+/* A per-person series: its head when help is set, then one line per profile. 0 or -1. */
 static int
-metrics_write(sqlite3 *db, FILE *f)
+metrics_person(const struct metrics_people *pp, FILE *f, const char *name, const char *type,
+    const char *help, const char *rest, const char *sql)
 {
-	if (metrics_runs(db, f) != 0 ||
-	    metrics_one(db, f, "pts_items_scanned_total", "counter",
-	    "Plex items looked at by all runs (a webhook run looks at one).", NULL,
+	char labels[96];
+	int p;
+
+	for (p = 0; p < pp->n; p++) {
+		sqlite3 *pdb = metrics_db(pp, p);
+
+		if (pdb == NULL)
+			continue;
+		metrics_labels(labels, sizeof(labels), pp->ids[p], rest);
+		if (metrics_one(pdb, f, name, type, p == 0 ? help : NULL, labels, sql) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+metrics_write(sqlite3 *db, const struct metrics_people *pp, FILE *f)
+{
+	if (metrics_runs(pp, f) != 0 ||
+	    metrics_person(pp, f, "pts_items_scanned_total", "counter",
+	    "Plex items looked at by all runs (a webhook run looks at one).", "",
 	    "SELECT COALESCE(SUM(items_scanned), 0) FROM runs") != 0 ||
-	    metrics_one(db, f, "pts_plays_added_total", "counter",
-	    "Plays written by syncs and webhooks (dry runs excluded).", "{target=\"trakt\"}",
+	    metrics_person(pp, f, "pts_plays_added_total", "counter",
+	    "Plays written by syncs and webhooks (dry runs excluded).", "target=\"trakt\"",
 	    "SELECT COALESCE(SUM(added_to_trakt), 0) FROM runs WHERE dry_run = 0") != 0 ||
-	    metrics_one(db, f, "pts_plays_added_total", NULL, NULL, "{target=\"plex\"}",
+	    metrics_person(pp, f, "pts_plays_added_total", NULL, NULL, "target=\"plex\"",
 	    "SELECT COALESCE(SUM(added_to_plex), 0) FROM runs WHERE dry_run = 0") != 0 ||
 	    metrics_upstream(db, f) != 0 ||
-	    metrics_one(db, f, "pts_last_success_timestamp_seconds", "gauge",
-	    "When the last successful sync finished (0: never).", NULL,
+	    metrics_person(pp, f, "pts_last_success_timestamp_seconds", "gauge",
+	    "When the last successful sync finished (0: never).", "",
 	    /* A sync, not a webhook's one play or an undo: an alert on a stale sync stays true. */
 	    "SELECT COALESCE(MAX(finished_at), 0) FROM runs WHERE status = 'ok'"
 	    " AND trigger IN ('manual','schedule')") != 0 ||
-	    metrics_one(db, f, "pts_trakt_token_expiry_timestamp_seconds", "gauge",
-	    "When the Trakt access token expires (0: not signed in).", NULL,
+	    metrics_person(pp, f, "pts_trakt_token_expiry_timestamp_seconds", "gauge",
+	    "When the Trakt access token expires (0: not signed in).", "",
 	    "SELECT COALESCE(MAX(token_expires_at), 0) FROM auth WHERE service = 'trakt'"
 	    " AND access_token IS NOT NULL") != 0 ||
 	    metrics_one(db, f, "pts_worker_up", "gauge",
@@ -139,9 +202,18 @@ metrics_write(sqlite3 *db, FILE *f)
 	return 0;
 }
 
+/* Every profile's id, the owner's first (always there). 0 or -1. */
+static int
+metrics_people(sqlite3 *db, struct metrics_people *pp)
+{
+	pp->n = pts_db_profile_ids(db, PTS_PROFILE_OWNER, pp->ids, PTS_PROFILES_MAX);
+	return pp->n > 0 && pp->ids[0] == PTS_PROFILE_OWNER ? 0 : -1;
+}
+
 void
 h_metrics_get(struct hctx *ctx)
 {
+	struct metrics_people pp;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -152,7 +224,7 @@ h_metrics_get(struct hctx *ctx)
 		resp_internal(ctx->resp);
 		return;
 	}
-	rc = metrics_write(ctx->db, f);
+	rc = metrics_people(ctx->db, &pp) != 0 ? -1 : metrics_write(ctx->db, &pp, f);
 	if (fclose(f) != 0 || rc != 0) {
 		free(buf);
 		resp_internal(ctx->resp);

@@ -7,7 +7,9 @@ whose samples are not together, a series twice, a counter not named *_total, bad
 escapes or numbers. The values are then checked against the run and the database.
 """
 import math
+import os
 import re
+import sqlite3
 import time
 import unittest
 
@@ -36,6 +38,10 @@ def setUpModule():
 
 def tearDownModule():
     FAKES.stop()
+
+
+def s_after(fam, name):
+    return fam[name]["samples"]
 
 
 class ExpositionError(AssertionError):
@@ -260,6 +266,57 @@ class TestMetrics(unittest.TestCase):
         m2 = self.metrics()
         self.assertEqual(m2["pts_last_success_timestamp_seconds"]["samples"][()], last)
         self.assertEqual(m2["pts_runs_total"]["samples"][(("status", "ok"),)], 2)
+
+    def test_households_have_a_line_per_profile(self):
+        """The owner's lines keep their labels; every other profile adds its own lines with
+        profile="N", within the same families (which stay contiguous)."""
+        before = self.metrics()
+        conn = self.stack.db()
+        try:
+            conn.executemany("INSERT INTO profiles(id, name, plex_user_id, created_at)"
+                             " VALUES(?, ?, ?, 0)", [(2, "Kid", "22"), (3, "Gran", "33")])
+            conn.commit()
+        finally:
+            conn.close()
+        for pid in (2, 3):   # their files are made on first use
+            st, body, _ = self.stack.api("GET", "/api/runs?profile=%d" % pid)
+            self.assertEqual(st, 200, body)
+        kid = sqlite3.connect(os.path.join(self.stack.data, "profiles", "p2.db"), timeout=10)
+        try:
+            kid.executemany("INSERT INTO runs(trigger, status, created_at, started_at,"
+                            " finished_at, items_scanned, added_to_trakt, added_to_plex)"
+                            " VALUES(?, ?, 1, 1, ?, ?, ?, ?)",
+                            [("manual", "ok", 1700000000, 7, 3, 1),
+                             ("schedule", "failed", 1700000100, 2, 0, 0)])
+            kid.execute("UPDATE auth SET state = 'authorized', access_token = 'kid-trakt',"
+                        " token_expires_at = 1800000000 WHERE service = 'trakt'")
+            kid.commit()
+        finally:
+            kid.close()
+        m = self.metrics()
+        s = lambda name: m[name]["samples"]  # noqa: E731
+        p2, p3 = ("profile", "2"), ("profile", "3")
+        for name, fam in before.items():   # the owner's lines are as they were
+            for labels, value in fam["samples"].items():
+                if name not in ("pts_worker_up",) and not name.startswith("pts_upstream_"):
+                    self.assertEqual(s(name)[labels], value, (name, labels))
+        self.assertEqual(s("pts_runs_total")[(p2, ("status", "ok"))], 1)
+        self.assertEqual(s("pts_runs_total")[(p2, ("status", "failed"))], 1)
+        self.assertEqual(s("pts_runs_total")[(p3, ("status", "ok"))], 0)
+        self.assertEqual(s("pts_items_scanned_total")[(p2,)], 9)
+        self.assertEqual(s("pts_plays_added_total")[(p2, ("target", "trakt"))], 3)
+        self.assertEqual(s("pts_plays_added_total")[(p2, ("target", "plex"))], 1)
+        self.assertEqual(s("pts_last_success_timestamp_seconds")[(p2,)], 1700000000)
+        self.assertEqual(s("pts_last_success_timestamp_seconds")[(p3,)], 0)
+        self.assertEqual(s("pts_trakt_token_expiry_timestamp_seconds")[(p2,)], 1800000000)
+        self.assertEqual(s("pts_trakt_token_expiry_timestamp_seconds")[(p3,)], 0)
+        # Installation-wide families have no profile lines.
+        self.assertFalse([k for k in s("pts_upstream_calls_total") if ("profile", "2") in k])
+        self.assertEqual(list(s("pts_worker_up")), [()])
+        # A deleted profile's lines go with it.
+        st, body, _ = self.stack.api("DELETE", "/api/profiles/3", {"confirm": "Gran"})
+        self.assertEqual(st, 200, body)
+        self.assertNotIn((p3, ("status", "ok")), s_after(self.metrics(), "pts_runs_total"))
 
     def test_needs_login_when_a_password_is_set(self):
         st, body, _ = self.stack.api("PUT", "/api/settings", {"dashboard_password": "password 1"})
