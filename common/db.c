@@ -397,25 +397,38 @@ db_prepare_bound(sqlite3 *db, const char *sql, const char *fmt, va_list ap)
 	return st;
 }
 
+/*
+ * Step st (made by db_prepare_bound) to its first row, or to its end when all_rows. 1 when a
+ * row came whose first column is not NULL (st is left on it), 0 when none, -1 on an error
+ * (logged with sql; st is done).
+ */
+static int
+db_step(sqlite3 *db, sqlite3_stmt *st, const char *sql, int all_rows)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && all_rows)
+		;
+	if (rc == SQLITE_ROW)
+		return sqlite3_column_type(st, 0) != SQLITE_NULL;
+	if (rc == SQLITE_DONE)
+		return 0;
+	pts_log_raw(PTS_LOG_ERROR, "db: %s (in: %.80s)", sqlite3_errmsg(db), sql);
+	pts_db_done(st);
+	return -1;
+}
+
 int
 pts_db_run(sqlite3 *db, const char *sql, const char *fmt, ...)
 {
 	sqlite3_stmt *st;
 	va_list ap;
-	int rc;
 
 	va_start(ap, fmt);
 	st = db_prepare_bound(db, sql, fmt, ap);
 	va_end(ap);
-	if (st == NULL)
+	if (st == NULL || db_step(db, st, sql, 1) < 0)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		;
-	if (rc != SQLITE_DONE) {
-		pts_log_raw(PTS_LOG_ERROR, "db: %s (in: %.80s)", sqlite3_errmsg(db), sql);
-		pts_db_done(st);
-		return -1;
-	}
 	pts_db_done(st);
 	return 0;
 }
@@ -433,14 +446,10 @@ pts_db_int(sqlite3 *db, int64_t *out, int64_t dflt, const char *sql, const char 
 	if (st == NULL)
 		return -1;
 	*out = dflt;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		*out = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		pts_log_raw(PTS_LOG_ERROR, "db: %s (in: %.80s)", sqlite3_errmsg(db), sql);
-		pts_db_done(st);
+	if ((rc = db_step(db, st, sql, 0)) < 0)
 		return -1;
-	}
+	if (rc > 0)
+		*out = sqlite3_column_int64(st, 0);
 	pts_db_done(st);
 	return 0;
 }
@@ -456,17 +465,9 @@ pts_db_text(sqlite3 *db, char **out, const char *sql, const char *fmt, ...)
 	va_start(ap, fmt);
 	st = db_prepare_bound(db, sql, fmt, ap);
 	va_end(ap);
-	if (st == NULL)
+	if (st == NULL || (rc = db_step(db, st, sql, 0)) < 0)
 		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		*out = strdup((const char *)sqlite3_column_text(st, 0));
-		if (*out == NULL) {
-			pts_db_done(st);
-			return -1;
-		}
-	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		pts_log_raw(PTS_LOG_ERROR, "db: %s (in: %.80s)", sqlite3_errmsg(db), sql);
+	if (rc > 0 && (*out = strdup((const char *)sqlite3_column_text(st, 0))) == NULL) {
 		pts_db_done(st);
 		return -1;
 	}

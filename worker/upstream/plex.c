@@ -460,7 +460,9 @@ pts_plex_count(struct pts_plex *c, const char *section, int type,
 	r = plex_get(c, path, q, 0, 0, 0, 0, 0, &resp);
 	if (r == PTS_HTTP_OK && (pts_plex_parse_page(resp.json, NULL, NULL, &count, total) != 0 ||
 	    *total < 0)) {
-		PTS_ERROR("Plex: count of library %s (type %d) has no totalSize", section, type);
+		PTS_ERROR("Plex: count of %s%s (type %d) has no totalSize",
+		    section != NULL ? "library " : "every library", section != NULL ? section : "",
+		    type);
 		r = PTS_HTTP_BAD_RESPONSE;
 	}
 	pts_http_resp_free(&resp);
@@ -471,23 +473,7 @@ enum pts_http_result
 pts_plex_count_all(struct pts_plex *c, int type, const struct pts_plex_filter *filter,
     int64_t *total)
 {
-	char path[128], bufs[PLEX_FILTER_NUMS][PLEX_NUM_LEN];
-	const char *q[PLEX_MAX_QUERY];
-	struct pts_http_resp resp;
-	enum pts_http_result r;
-	int64_t count;
-
-	*total = -1;
-	if (plex_listing_query(NULL, type, filter, 0, path, sizeof(path), q, bufs) != 0)
-		return PTS_HTTP_BAD_RESPONSE;
-	r = plex_get(c, path, q, 0, 0, 0, 0, 0, &resp);
-	if (r == PTS_HTTP_OK && (pts_plex_parse_page(resp.json, NULL, NULL, &count, total) != 0 ||
-	    *total < 0)) {
-		PTS_ERROR("Plex: count of every library (type %d) has no totalSize", type);
-		r = PTS_HTTP_BAD_RESPONSE;
-	}
-	pts_http_resp_free(&resp);
-	return r;
+	return pts_plex_count(c, NULL, type, filter, total);
 }
 
 enum pts_http_result

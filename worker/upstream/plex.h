@@ -122,7 +122,10 @@ void pts_plex_close(struct pts_plex *c);
 enum pts_http_result pts_plex_sections(struct pts_plex *c, struct pts_plex_section **out,
     size_t *n);
 
-/* Count items of a type in a section (container size 0 → totalSize). filter may be NULL. */
+/*
+ * Count items of a type in a section, or in every library when section is NULL (container
+ * size 0 → totalSize). filter may be NULL.
+ */
 enum pts_http_result pts_plex_count(struct pts_plex *c, const char *section, int type,
     const struct pts_plex_filter *filter, int64_t *total);
 
