@@ -19,14 +19,18 @@
 
 /*
  * On a profile's connection: its Plex sign-in is token (state authorized, user = the person's
- * title), or, with token NULL, an error with the reason why (shown by /api/auth/plex). 0 or
- * -1.
+ * title) with acct, the person's plex.tv account token for plex.tv's own services (the
+ * account watchlist), or NULL when they have none (a friend, a Home user with a PIN); or,
+ * with token NULL, an error with the reason why (shown by /api/auth/plex) and no token of
+ * either kind. 0 or -1.
  */
-int pts_profauth_set_plex(sqlite3 *pdb, const char *token, const char *user, const char *why);
+int pts_profauth_set_plex(sqlite3 *pdb, const char *token, const char *acct, const char *user,
+    const char *why);
 
 /*
  * On the installation's connection: forget the Plex token of every profile N > 1 (their
- * auth rows go to 'none' with why as the error) and the server tokens kept in plex_users.
+ * auth rows go to 'none' with why as the error, their account tokens too) and the server and
+ * account tokens kept in plex_users.
  * Profiles whose file cannot be opened are logged and skipped. 0, or -1 when one failed.
  */
 int pts_profauth_forget_plex(sqlite3 *db, const char *why);

@@ -193,7 +193,20 @@ static const char *const pts_schema_steps[] = {
 "ALTER TABLE now_playing ADD COLUMN poster TEXT;"
 "ALTER TABLE now_playing ADD COLUMN poster_ids TEXT;"
 "ALTER TABLE now_playing ADD COLUMN poster_done INTEGER NOT NULL DEFAULT 0;"
-"ALTER TABLE now_playing ADD COLUMN shown_until INTEGER;"
+"ALTER TABLE now_playing ADD COLUMN shown_until INTEGER;",
+/*
+ * 11 (installation): a Home or managed user's plex.tv account token (the authenticationToken
+ * of switching to the user, worker/upstream/plexusers.h), which plex.tv's discover service
+ * takes for the person's account watchlist; their server token does not do there. NULL for
+ * the owner (their sign-in token is both), a friend, and a user with a PIN.
+ */
+"ALTER TABLE plex_users ADD COLUMN account_token TEXT;",
+/*
+ * 12 (per person): the person's plex.tv account token beside their server token in the
+ * 'plex' auth row of a profile N > 1 (common/profauth.h); NULL on profile 1, whose
+ * access_token is its plex.tv token, and for a person who has none.
+ */
+"ALTER TABLE auth ADD COLUMN account_token TEXT;"
 };
 
 /*
@@ -226,7 +239,9 @@ enum pts_schema_scope {
 
 static const enum pts_schema_scope pts_schema_scope[] = {
 	PTS_SCOPE_INSTALLATION,  /* 9: profiles, plex_users, jobs.profile, now_playing.profile */
-	PTS_SCOPE_INSTALLATION   /* 10: now_playing's poster and shown_until */
+	PTS_SCOPE_INSTALLATION,  /* 10: now_playing's poster and shown_until */
+	PTS_SCOPE_INSTALLATION,  /* 11: plex_users.account_token */
+	PTS_SCOPE_PERSON         /* 12: auth.account_token */
 };
 
 #define PTS_SCHEMA_STEPS (sizeof(pts_schema_steps) / sizeof(pts_schema_steps[0]))

@@ -84,18 +84,36 @@ class PlexAuth:
     """Tokens the fake PMS accepts: the configured one and every token the
     fake plex.tv issued through its PIN flow, and the server tokens of the other
     people of the server (user_tokens: token -> their plex.tv user id, set by the fake
-    plex.tv's household)."""
+    plex.tv's household).  account_tokens: the plex.tv account tokens the fake plex.tv's
+    switch minted (token -> plex.tv user id); the fake discover service takes them (and the
+    owner's tokens), never a server token."""
+
+    OWNER = "owner"     # account_of(): the owner's plex.tv account
 
     def __init__(self):
         self.lock = threading.Lock()
         self.configured = DEFAULT_TOKEN
         self.issued = set()
         self.user_tokens = {}
+        self.account_tokens = {}
 
     def valid(self, token):
         with self.lock:
             return bool(token) and (token == self.configured or token in self.issued
                                     or token in self.user_tokens)
+
+    def account_of(self, token):
+        """Whose plex.tv account a token opens on plex.tv's own services: OWNER for the
+        configured and issued tokens, a switched person's user id for their account token,
+        None otherwise (a server token is no plex.tv account token)."""
+        with self.lock:
+            if not token:
+                return None
+            if token in self.account_tokens:
+                return self.account_tokens[token]
+            if token == self.configured or token in self.issued:
+                return self.OWNER
+            return None
 
     def user_of(self, token):
         """The plex.tv user id a server token belongs to; None for the owner's."""

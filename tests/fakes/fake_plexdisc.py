@@ -11,15 +11,20 @@ point at it):
   GET /library/metadata/<id>            one entry; Guid[] only with includeGuids=1
 The catalog: every Plex server movie/show of the new agent (same plex:// guid and Guid[]),
 plus every Trakt catalog movie/show the server lacks (a made-up plex:// id, Guid[] from its
-ids).  State (POST /_control/state): {"watchlist": [ratingKey, ...]} (newest first),
-{"catalog_drop": [ratingKey, ...]} (entries search will not find), {"max_page": N} (pages
-answer at most N entries, whatever was asked).  Requests need a valid
-Plex token (the fake PMS's PlexAuth).
+ids).  One watchlist per plex.tv account: the owner's tokens (configured, issued by the PIN
+flow) read and write the owner's; a Home or managed user's account token (minted by the fake
+plex.tv's switch, PlexAuth.account_tokens) reads and writes that user's own; anything else,
+a person's server token included, is refused with 401 (as plex.tv does).  State (POST
+/_control/state): {"watchlist": [ratingKey, ...]} (newest first; with "user": "1002" that
+user's list, else the owner's), {"catalog_drop": [ratingKey, ...]} (entries search will not
+find), {"max_page": N} (pages answer at most N entries, whatever was asked).  GET shows
+"watchlist" (the owner's) and "watchlists" (user id -> list, the users' own).
 """
 import copy
 import time
 
 from common import FakeApp, HttpError, json_response, empty_response
+from fake_plex import PlexAuth
 
 MAX_PAGE = 300   # largest X-Plex-Container-Size answered (plex.tv caps pages too)
 
@@ -39,8 +44,9 @@ class FakePlexDisc(FakeApp):
         r = self.router
         r.add("GET", r"/library/sections/watchlist/all", self.authed(self.h_watchlist))
         r.add("PUT", r"/actions/(addToWatchlist|removeFromWatchlist)", self.authed(self.h_set))
-        r.add("GET", r"/library/search", self.authed(self.h_search))
-        r.add("GET", r"/library/metadata/([0-9a-f]+)", self.authed(self.h_metadata))
+        r.add("GET", r"/library/search", self.authed(self.h_search, with_account=False))
+        r.add("GET", r"/library/metadata/([0-9a-f]+)",
+              self.authed(self.h_metadata, with_account=False))
 
     def _load(self, corpus):
         cat, by_ids = {}, {}
@@ -65,39 +71,49 @@ class FakePlexDisc(FakeApp):
                            "title": m["title"], "year": m.get("year"), "Guid": guids}
         with self.lock:
             self.catalog = cat
-            self.watchlist = []        # [(ratingKey, watchlistedAt)], newest first
+            # account (PlexAuth.OWNER or a user id) -> [(ratingKey, watchlistedAt)], newest first
+            self.watchlists = {PlexAuth.OWNER: []}
             self.dropped = set()
             self.max_page = MAX_PAGE
 
     def reset(self):
         self._load(self.factory())
 
-    def authed(self, fn):
+    def authed(self, fn, with_account=True):
+        """Only plex.tv account tokens pass; fn gets the account (owner or user id) first."""
         def h(req, *groups):
             tok = req.header("X-Plex-Token") or req.query.get("X-Plex-Token")
-            if not self.auth.valid(tok):
+            acct = self.auth.account_of(tok)
+            if acct is None:
                 raise HttpError(401, {"error": "unauthorized"})
-            return fn(req, *groups)
+            return fn(req, acct, *groups) if with_account else fn(req, *groups)
         return h
 
     def get_state(self, req):
         with self.lock:
-            return {"watchlist": [rk for rk, _ in self.watchlist],
+            return {"watchlist": [rk for rk, _ in self.watchlists[PlexAuth.OWNER]],
+                    "watchlists": {a: [rk for rk, _ in wl] for a, wl in self.watchlists.items()
+                                   if a != PlexAuth.OWNER},
                     "catalog": sorted(self.catalog.values(), key=lambda e: e["ratingKey"])}
 
     def set_state(self, patch):
-        unknown = set(patch) - {"watchlist", "catalog_drop", "max_page"}
+        unknown = set(patch) - {"watchlist", "user", "catalog_drop", "max_page"}
         if unknown:
             raise HttpError(400, {"error": "unknown state keys %s" % sorted(unknown)})
+        user = patch.get("user", PlexAuth.OWNER)
+        if "user" in patch and (not isinstance(user, str) or not user.isdigit()
+                                or "watchlist" not in patch):
+            raise HttpError(400, {"error": "user: a plex.tv user id (digits), with watchlist"})
         if "watchlist" in patch:
+            old = self.watchlists.get(user) or []
             # A person's change comes after the last one: the newest entry is newer.
-            t = max(int(time.time()), self.watchlist[0][1] + 1 if self.watchlist else 0)
+            t = max(int(time.time()), old[0][1] + 1 if old else 0)
             wl = []
             for i, rk in enumerate(patch["watchlist"]):
                 if rk not in self.catalog:
                     raise HttpError(400, {"error": "not in the catalog: %s" % rk})
                 wl.append((rk, t - i))
-            self.watchlist = wl
+            self.watchlists[user] = wl
         if "max_page" in patch:
             if not isinstance(patch["max_page"], int) or not 1 <= patch["max_page"] <= MAX_PAGE:
                 raise HttpError(400, {"error": "max_page: 1..%d" % MAX_PAGE})
@@ -129,29 +145,30 @@ class FakePlexDisc(FakeApp):
         return num("X-Plex-Container-Start", 0), min(num("X-Plex-Container-Size", 50),
                                                        self.max_page)
 
-    def h_watchlist(self, req):
+    def h_watchlist(self, req, acct):
         start, size = self.page_args(req)
         with self.lock:
-            rows = [self.entry(rk, False, at) for rk, at in self.watchlist]
+            rows = [self.entry(rk, False, at) for rk, at in self.watchlists.get(acct, [])]
         kind = req.query.get("type")
         if kind in ("1", "2"):
             rows = [e for e in rows if e["type"] == ("movie" if kind == "1" else "show")]
         return self.container(rows[start:start + size], len(rows), start)
 
-    def h_set(self, req, action):
+    def h_set(self, req, acct, action):
         rk = req.query.get("ratingKey") or ""
         with self.lock:
             if rk not in self.catalog:
                 raise HttpError(404, {"error": "unknown ratingKey"})
-            on = [x for x, _ in self.watchlist]
+            wl = self.watchlists.setdefault(acct, [])
+            on = [x for x, _ in wl]
             if action == "addToWatchlist":
                 if rk in on:
                     raise HttpError(400, {"error": "already on the watchlist"})
-                self.watchlist.insert(0, (rk, int(time.time())))
+                wl.insert(0, (rk, int(time.time())))
             else:
                 if rk not in on:
                     raise HttpError(400, {"error": "not on the watchlist"})
-                self.watchlist = [(x, t) for x, t in self.watchlist if x != rk]
+                self.watchlists[acct] = [(x, t) for x, t in wl if x != rk]
         return empty_response(200)
 
     def h_search(self, req):

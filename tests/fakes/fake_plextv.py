@@ -87,11 +87,11 @@ class FakePlexTV(FakeApp):
             self.auto_link_after_polls = ptv.get("auto_link_after_polls", 0)
             self.pins = {}
             self.pin_ids = itertools.count(111222333)
-            self.switched = {}          # account token from a switch -> plex.tv user id
             self.people_calls = 0       # calls to the household endpoints
             self.set_household(ptv.get("household") or default_household(self.username))
             with self.auth.lock:
                 self.auth.issued = set()
+                self.auth.account_tokens = {}   # a switch's account token -> user id
 
     def reset(self):
         self.load(self.factory())
@@ -299,15 +299,17 @@ class FakePlexTV(FakeApp):
             if p.get("pin") and req.query.get("pin") != p["pin"]:
                 raise plextv_error(401, 1041, "Invalid PIN")
             acct = "plextv-acct-%s-%s" % (uid, secrets.token_hex(6))
-            self.switched[acct] = uid
+            with self.auth.lock:
+                self.auth.account_tokens[acct] = uid
             d = self.person_xml(p)
             d.update({"authenticationToken": acct, "authToken": acct})
             return xml_response("user", d, 201)
 
     def h_resources(self, req):
         acct = request_token(req)
+        with self.auth.lock:
+            uid = self.auth.account_tokens.get(acct) if acct else None
         with self.lock:
-            uid = self.switched.get(acct)
             if uid is not None:
                 p = next((p for p in self.household if p["id"] == uid), {})
                 devs = []

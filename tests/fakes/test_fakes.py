@@ -8,6 +8,7 @@ Starts fakeup.py once (default corpus) and resets every server before each test.
 import http.client
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -608,6 +609,29 @@ class FakesTest(unittest.TestCase):
         self.assertEqual([(h["title"], h["type"]) for h in hits],
                          [("Parks and Recreation", "show")])
         self.assertIn({"id": "tvdb://84912"}, hits[0]["Guid"])
+
+    def test_plexdisc_one_watchlist_per_account(self):
+        tron, tdk = "5d77680000000000000c344b", "5d77680000000000000c533a"
+        self.disc("PUT", "/actions/addToWatchlist?ratingKey=" + tron)
+        # Max (managed, 1003) by a switch with the owner's token: his own plex.tv token.
+        r = call(self.urls["plextv"], "POST", "/api/home/users/1003/switch",
+                 headers={"X-Plex-Token": PLEX_TOKEN})
+        self.assertEqual(r.status, 201)
+        acct = re.search(rb'authenticationToken="([^"]+)"', r.body).group(1).decode()
+        wl = "/library/sections/watchlist/all"
+        self.assertEqual(self.disc("GET", wl, acct).json()["MediaContainer"]["size"], 0)
+        self.assertEqual(self.disc("PUT", "/actions/addToWatchlist?ratingKey=" + tdk,
+                                   acct).status, 200)
+        self.assertEqual([m["ratingKey"] for m in self.disc("GET", wl, acct).json()[
+            "MediaContainer"]["Metadata"]], [tdk])
+        self.assertEqual([m["ratingKey"] for m in self.disc("GET", wl).json()[
+            "MediaContainer"]["Metadata"]], [tron])
+        # A person's server token is no plex.tv token.
+        self.assertEqual(self.disc("GET", wl, "plex-token-max").status, 401)
+        self.ctl("plexdisc", "/_control/state", {"user": "1002", "watchlist": [tron, tdk]})
+        st = self.ctl("plexdisc", "/_control/state")
+        self.assertEqual((st["watchlist"], st["watchlists"]),
+                         ([tron], {"1003": [tdk], "1002": [tron, tdk]}))
 
 
 class GeneratorTest(unittest.TestCase):

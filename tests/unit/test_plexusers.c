@@ -150,6 +150,13 @@ test_users(void)
 	free(tok);
 	TAP_OK(pts_pusers_parse_switch("<user id=\"1\"/>", 14, &tok) == -1 && tok == NULL,
 	    "switch: an answer without a token is refused");
+	TAP_OK(pts_pusers_parse_switch("<user authToken=\"acct-1004\"/>", 29, &tok) == 0,
+	    "switch: the older authToken attribute is read too");
+	TAP_STREQ(tok, "acct-1004", "switch: its account token");
+	free(tok);
+	tok = NULL;
+	TAP_OK(pts_pusers_parse_switch("<user authenticationToken=\"two words\"/>", 39,
+	    &tok) == -1 && tok == NULL, "switch: a token we could not send is refused");
 
 	{
 		const char *res = "<MediaContainer size=\"2\">"

@@ -272,11 +272,22 @@ test_open_race(const char *dir)
 	TAP_OK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == 0, "the other process made the file");
 	if (pro != NULL) {
-		TAP_OK(pts_profauth_set_plex(pro, "HANNAH", "Hannah", NULL) == 0,
+		TAP_OK(pts_profauth_set_plex(pro, "HANNAH", "HANNAH-ACCT", "Hannah", NULL) == 0,
 		    "the profile's Plex token is stored");
 		TAP_OK(pts_db_text(pro, &tok, "SELECT access_token FROM main.auth WHERE"
 		    " service = 'plex'", "") == 0 && tok != NULL && strcmp(tok, "HANNAH") == 0,
 		    "in the profile's own file");
+		free(tok);
+		tok = NULL;
+		TAP_OK(pts_db_text(pro, &tok, "SELECT account_token FROM main.auth WHERE"
+		    " service = 'plex'", "") == 0 && tok != NULL &&
+		    strcmp(tok, "HANNAH-ACCT") == 0, "with the person's plex.tv account token");
+		free(tok);
+		tok = NULL;
+		TAP_OK(pts_profauth_set_plex(pro, NULL, NULL, "Hannah", "no access") == 0 &&
+		    pts_db_text(pro, &tok, "SELECT coalesce(access_token, account_token) FROM"
+		    " main.auth WHERE service = 'plex'", "") == 0 && tok == NULL,
+		    "a profile without access keeps no token of either kind");
 		free(tok);
 		tok = NULL;
 	}

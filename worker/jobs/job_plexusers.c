@@ -36,9 +36,9 @@ plexusers_store(sqlite3 *db, const struct pts_pusers *u)
 		const struct pts_puser *p = &u->v[i];
 
 		if (pts_db_run(db, "INSERT INTO plex_users(id, uuid, title, username, kind,"
-		    " server_token, fetched_at) VALUES(?, NULLIF(?, ''), ?, NULLIF(?, ''), ?, ?, ?)",
-		    "ssssssi", p->id, p->uuid, p->title, p->username, pts_pusers_kind_name(p->kind),
-		    p->token, now) != 0)
+		    " server_token, account_token, fetched_at) VALUES(?, NULLIF(?, ''), ?,"
+		    " NULLIF(?, ''), ?, ?, ?, ?)", "sssssssi", p->id, p->uuid, p->title, p->username,
+		    pts_pusers_kind_name(p->kind), p->token, p->account_token, now) != 0)
 			goto fail;
 	}
 	if (pts_db_commit(db) != 0)
@@ -63,9 +63,14 @@ plexusers_profile(int64_t id, const char *uid, struct pts_pusers *u)
 		return -1;
 	}
 	if (p != NULL && p->token != NULL) {
-		rc = pts_profauth_set_plex(pdb, p->token, p->title, NULL);
+		/* The owner's server token is their plex.tv account token too. */
+		rc = pts_profauth_set_plex(pdb, p->token, p->kind == PTS_PUSER_OWNER ? p->token :
+		    p->account_token, p->title, NULL);
 		if (rc == 0)
-			PTS_INFO("profile %lld: Plex token of %s stored", (long long)id, p->title);
+			PTS_INFO("profile %lld: Plex token of %s stored (%s)", (long long)id, p->title,
+			    p->account_token != NULL || p->kind == PTS_PUSER_OWNER ? "with their plex.tv"
+			    " account token" : "no plex.tv account token: their account watchlist cannot"
+			    " be read");
 	} else {
 		if (p == NULL)
 			snprintf(why, sizeof(why), "Plex user %s is no longer on this server's list at"
@@ -75,7 +80,7 @@ plexusers_profile(int64_t id, const char *uid, struct pts_pusers *u)
 			    " with a PIN must be shared the server)", p->title);
 		else
 			snprintf(why, sizeof(why), "%s has no access to this Plex server", p->title);
-		rc = pts_profauth_set_plex(pdb, NULL, p != NULL ? p->title : NULL, why);
+		rc = pts_profauth_set_plex(pdb, NULL, NULL, p != NULL ? p->title : NULL, why);
 		if (rc == 0)
 			PTS_WARN("profile %lld: no Plex token: %s", (long long)id, why);
 	}

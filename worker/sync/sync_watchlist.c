@@ -223,11 +223,16 @@ wl_side(struct watchlist *s)
 static int
 wl_open_account(struct watchlist *s)
 {
+	char why[PTS_PDISC_WHY_LEN];
 	enum pts_http_result r;
 	size_t i;
 
 	if (!s->account)
 		return 0;
+	if (!pts_pdisc_usable(s->env.plex, why, sizeof(why))) {
+		(void)pts_run_warn(s->env.run, "watchlist: %s", why);
+		return -1;
+	}
 	r = pts_pdisc_watchlist(s->env.plex, 0, 0, &s->acct);
 	if (r != PTS_HTTP_OK) {
 		PTS_ERROR("watchlist: cannot read the Plex account's watchlist (%s)",

@@ -11,6 +11,7 @@
 
 #include "authgen.h"
 #include "db.h"
+#include "dbprofile.h"
 #include "jsonx.h"
 #include "log.h"
 #include "settings.h"
@@ -222,6 +223,45 @@ pts_plex_parse_page(json_object *root, pts_plex_item_fn fn, void *ctx, int64_t *
 
 /* ==== Client ==== */
 
+static void
+plex_free_token(char *token)
+{
+	if (token != NULL)
+		explicit_bzero(token, strlen(token));
+	free(token);
+}
+
+/*
+ * The headers for plex.tv's discover and metadata services: the owner's sign-in token is
+ * their plex.tv account token; a profile N > 1 has the one its plex_users job stored
+ * (profauth.h), or none. 0, or -1 (logged) when the database or memory fails.
+ */
+static int
+plex_open_account(struct pts_plex *c)
+{
+	char *acct = NULL, *user = NULL;
+	int owner = pts_db_profile(c->w->db) == PTS_PROFILE_OWNER;
+
+	if (pts_db_text(c->w->db, &acct, owner ? "SELECT access_token FROM auth WHERE"
+	    " service = 'plex' AND state = 'authorized'" : "SELECT account_token FROM auth"
+	    " WHERE service = 'plex' AND state = 'authorized'", "") != 0 ||
+	    pts_db_text(c->w->db, &user, "SELECT user FROM auth WHERE service = 'plex'", "") != 0) {
+		plex_free_token(acct);
+		return -1;
+	}
+	if (user != NULL)
+		pts_utf8_copy(c->person, sizeof(c->person), user);
+	free(user);
+	if (acct != NULL && acct[0] != '\0' &&
+	    (c->acct_headers = pts_plextv_headers(c->client_id, acct)) == NULL) {
+		PTS_ERROR("Plex: cannot build the plex.tv account request headers");
+		plex_free_token(acct);
+		return -1;
+	}
+	plex_free_token(acct);
+	return 0;
+}
+
 struct pts_plex *
 pts_plex_open(struct pts_wctx *w)
 {
@@ -251,8 +291,8 @@ pts_plex_open(struct pts_wctx *w)
 	if (!c->has_token)
 		PTS_WARN("not signed in to Plex: trying the server without a token");
 	c->headers = pts_plextv_headers(c->client_id, c->has_token ? token : NULL);
-	free(token);
-	if (c->headers == NULL)
+	plex_free_token(token);
+	if (c->headers == NULL || (c->has_token && plex_open_account(c) != 0))
 		goto fail;
 	return c;
 fail:
@@ -267,6 +307,7 @@ pts_plex_close(struct pts_plex *c)
 		return;
 	free(c->base);
 	curl_slist_free_all(c->headers);
+	curl_slist_free_all(c->acct_headers);
 	free(c);
 }
 

@@ -2,7 +2,8 @@
  * plex.h - the Plex Media Server client (JSON only).
  *
  * Every call sends Accept: application/json, X-Plex-Token (the 'plex' auth row),
- * X-Plex-Client-Identifier and X-Plex-Product. Listings are paged with
+ * X-Plex-Client-Identifier and X-Plex-Product (plex.tv's own services get the person's
+ * account token instead: acct_headers). Listings are paged with
  * X-Plex-Container-Start/Size (sent as headers and query) by offset + items received against
  * totalSize; a page with no items ends the listing, so a server that miscounts cannot loop
  * us. Items go to a callback one at a time and the page's JSON is freed before the next one
@@ -54,6 +55,13 @@ struct pts_plex {
 	char *base;                          /* plex_url without a trailing "/" */
 	char client_id[PTS_PLEXTV_CLIENT_ID_LEN];
 	struct curl_slist *headers;          /* X-Plex-* (token included when signed in) */
+	/*
+	 * The same for plex.tv's discover and metadata services (plexdisc.h), with the person's
+	 * plex.tv account token: the owner's is their sign-in token, a profile N > 1 has its
+	 * auth.account_token (a server token does not do there). NULL when there is none.
+	 */
+	struct curl_slist *acct_headers;
+	char person[PTS_PLEX_TITLE_LEN];     /* whose sign-in (auth.user), for messages; may be "" */
 	int has_token;
 	int64_t auth_gen;                    /* auth.gen when the token was read (authgen.h) */
 };
@@ -112,8 +120,9 @@ typedef int (*pts_plex_item_fn)(void *ctx, const struct pts_plex_item *item);
 
 /*
  * A client for the configured server: the plex_url setting, the 'plex' auth token (missing:
- * requests go without one, a warning is logged) and the client identifier. NULL with the
- * cause logged when plex_url is not set or not http(s).
+ * requests go without one, a warning is logged), the person's plex.tv account token
+ * (acct_headers) and the client identifier. NULL with the cause logged when plex_url is not
+ * set or not http(s).
  */
 struct pts_plex *pts_plex_open(struct pts_wctx *w);
 void pts_plex_close(struct pts_plex *c);

@@ -29,14 +29,29 @@ pdisc_id_ok(const char *k)
 	    "ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ") == n;
 }
 
-/* One request with the Plex client's headers to base + path. The caller frees resp. */
+int
+pts_pdisc_usable(const struct pts_plex *c, char *why, size_t len)
+{
+	if (c->acct_headers != NULL)
+		return 1;
+	if (!c->has_token)
+		snprintf(why, len, "not signed in to Plex (the account token is needed)");
+	else
+		snprintf(why, len, "%s has no Plex account token: a friend's or PIN-protected Home"
+		    " user's account watchlist cannot be read; choose watchlist_plex_side ="
+		    " collection", c->person[0] != '\0' ? c->person : "this profile");
+	return 0;
+}
+
+/* One request with the account headers to base + path. The caller frees resp. */
 static enum pts_http_result
 pdisc_do(struct pts_plex *c, const char *base, const char *method, const char *path,
     const char *const *query, unsigned flags, struct pts_http_resp *resp)
 {
 	struct pts_http_req req = { .w = c->w, .svc = PTS_HTTP_PLEXTV, .method = method,
-	    .headers = c->headers, .flags = flags };
+	    .headers = c->acct_headers, .flags = flags };
 	enum pts_http_result r;
+	char why[PTS_PDISC_WHY_LEN];
 	char *url;
 
 	memset(resp, 0, sizeof(*resp));
@@ -44,10 +59,9 @@ pdisc_do(struct pts_plex *c, const char *base, const char *method, const char *p
 		snprintf(resp->error, sizeof(resp->error), "signed out of Plex");
 		return PTS_HTTP_CANCELLED;
 	}
-	if (!c->has_token) {
-		snprintf(resp->error, sizeof(resp->error), "not signed in to Plex");
-		PTS_ERROR("Plex account watchlist: not signed in to Plex (the account token is"
-		    " needed)");
+	if (!pts_pdisc_usable(c, why, sizeof(why))) {
+		snprintf(resp->error, sizeof(resp->error), "no Plex account token");
+		PTS_ERROR("Plex account watchlist: %s", why);
 		return PTS_HTTP_HTTP_ERROR;
 	}
 	if ((url = pts_http_url(base, path, query)) == NULL)

@@ -2,8 +2,9 @@
  * plexdisc.h - the Plex account's watchlist on plex.tv's discover and metadata services.
  *
  * The watchlist every Plex app shows belongs to the account, not to a server
- * (docs/UPSTREAM.md, "Plex account watchlist"). Requests carry the plex.h client's headers
- * (account token, client identifier, product) and go to:
+ * (docs/UPSTREAM.md, "Plex account watchlist"). Requests carry the plex.h client's
+ * acct_headers (the person's plex.tv account token, client identifier, product; a person's
+ * server token is refused there) and go to:
  *
  *   PTS_PLEX_DISCOVER_URL (https://discover.provider.plex.tv)
  *     GET /library/sections/watchlist/all?includeCollections=0&includeExternalMedia=0
@@ -50,6 +51,16 @@ struct pts_pdisc_list {
 	int64_t total;                       /* totalSize of the last page read */
 	int64_t newest;                      /* newest watchlistedAt seen (0: none) */
 };
+
+/* Longest reason pts_pdisc_usable() gives. */
+#define PTS_PDISC_WHY_LEN 512
+
+/*
+ * 1 when the client has the person's plex.tv account token, which every call below needs;
+ * 0 with the reason in why (naming the person; never a token) when it does not: a friend
+ * and a Home user with a PIN have none, so their account watchlist cannot be read.
+ */
+int pts_pdisc_usable(const struct pts_plex *c, char *why, size_t len);
 
 /*
  * Every movie and show on the account's watchlist, page by page into out (zeroed first).

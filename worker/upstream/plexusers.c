@@ -15,6 +15,14 @@
 /* Longest plex.tv path we build (an id or a machineIdentifier in it). */
 #define PUSERS_PATH_MAX 192
 
+static void
+pusers_token_free(char *t)
+{
+	if (t != NULL)
+		explicit_bzero(t, strlen(t));
+	free(t);
+}
+
 void
 pts_pusers_free(struct pts_pusers *u)
 {
@@ -23,9 +31,8 @@ pts_pusers_free(struct pts_pusers *u)
 	if (u == NULL)
 		return;
 	for (i = 0; i < u->n; i++) {
-		if (u->v[i].token != NULL)
-			explicit_bzero(u->v[i].token, strlen(u->v[i].token));
-		free(u->v[i].token);
+		pusers_token_free(u->v[i].token);
+		pusers_token_free(u->v[i].account_token);
 	}
 	free(u->v);
 	u->v = NULL;
@@ -289,8 +296,13 @@ pts_pusers_parse_switch(const char *xml, size_t len, char **token)
 	struct pusers_tok t = { 0 };
 	int r = pts_pxml_scan(xml, len, pusers_switch_el, &t);
 
+	if (r < 0 || t.failed || t.token == NULL) {
+		pusers_token_free(t.token);
+		*token = NULL;
+		return -1;
+	}
 	*token = t.token;
-	return r >= 0 && t.token != NULL ? 0 : -1;
+	return 0;
 }
 
 static int
@@ -358,35 +370,48 @@ pusers_call(struct pts_wctx *w, const char *client_id, const char *token, const 
 	return r;
 }
 
-/* A Home or managed user's server token by switching to the user. 0, or -1 (logged). */
+/*
+ * A Home or managed user's plex.tv account token by switching to the user, into
+ * u->account_token. 0, or -1 (logged).
+ */
 static int
 pusers_switch(struct pts_wctx *w, const char *client_id, const char *owner_token,
-    const char *machine, struct pts_puser *u)
+    struct pts_puser *u)
 {
-	static const char *const q[] = { "includeHttps", "1", NULL };
 	struct pts_http_resp resp;
-	char path[PUSERS_PATH_MAX], *acct = NULL;
-	int rc = -1;
+	char path[PUSERS_PATH_MAX];
+	int rc = 0;
 
 	snprintf(path, sizeof(path), "/api/home/users/%s/switch", u->id);
 	if (pusers_call(w, client_id, owner_token, "POST", path, NULL, &resp) != PTS_HTTP_OK ||
-	    pts_pusers_parse_switch(resp.body, resp.len, &acct) != 0) {
+	    pts_pusers_parse_switch(resp.body, resp.len, &u->account_token) != 0) {
 		PTS_WARN("plex.tv: could not switch to Home user %s (%s)", u->id,
 		    resp.status != 0 ? "refused" : "no answer");
-		goto done;
-	}
-	pts_http_resp_free(&resp);
-	if (pusers_call(w, client_id, acct, "GET", "/api/v2/resources", q, &resp) != PTS_HTTP_OK)
-		goto done;
-	rc = pts_pusers_parse_resources(resp.body, resp.len, machine, &u->token);
-	if (rc != 0) {
-		PTS_WARN("plex.tv: Home user %s %s", u->id, rc > 0 ?
-		    "has no access to this server" : "got an unreadable resources answer");
 		rc = -1;
 	}
-done:
 	pts_http_resp_free(&resp);
-	free(acct);
+	return rc;
+}
+
+/* A switched user's server token from their resources, into u->token. 0, or -1 (logged). */
+static int
+pusers_resources(struct pts_wctx *w, const char *client_id, const char *machine,
+    struct pts_puser *u)
+{
+	static const char *const q[] = { "includeHttps", "1", NULL };
+	struct pts_http_resp resp;
+	int rc = -1;
+
+	if (pusers_call(w, client_id, u->account_token, "GET", "/api/v2/resources", q,
+	    &resp) == PTS_HTTP_OK) {
+		rc = pts_pusers_parse_resources(resp.body, resp.len, machine, &u->token);
+		if (rc != 0) {
+			PTS_WARN("plex.tv: Home user %s %s", u->id, rc > 0 ?
+			    "has no access to this server" : "got an unreadable resources answer");
+			rc = -1;
+		}
+	}
+	pts_http_resp_free(&resp);
 	return rc;
 }
 
@@ -435,11 +460,14 @@ pts_pusers_fetch(struct pts_wctx *w, const char *client_id, const char *owner_to
 				r = PTS_HTTP_NETWORK;
 				goto fail;
 			}
-		} else if (u->token == NULL && (u->kind == PTS_PUSER_HOME ||
-		    u->kind == PTS_PUSER_MANAGED)) {
+		} else if (u->kind == PTS_PUSER_HOME || u->kind == PTS_PUSER_MANAGED) {
 			if (u->is_protected) {
-				PTS_WARN("plex.tv: Home user %s has a PIN and no shared server entry:"
-				    " no token for it", u->id);
+				if (u->token == NULL)
+					PTS_WARN("plex.tv: Home user %s has a PIN and no shared server entry:"
+					    " no token for it", u->id);
+				else
+					PTS_INFO("plex.tv: Home user %s has a PIN: no account token (their"
+					    " account watchlist cannot be read)", u->id);
 				continue;
 			}
 			if (switches++ >= PTS_PUSERS_MAX_SWITCHES) {
@@ -451,7 +479,9 @@ pts_pusers_fetch(struct pts_wctx *w, const char *client_id, const char *owner_to
 				r = PTS_HTTP_CANCELLED;
 				goto fail;
 			}
-			(void)pusers_switch(w, client_id, owner_token, machine, u);
+			/* One switch per person: its token also reads the resources when needed. */
+			if (pusers_switch(w, client_id, owner_token, u) == 0 && u->token == NULL)
+				(void)pusers_resources(w, client_id, machine, u);
 		}
 	}
 	return PTS_HTTP_OK;

@@ -8,12 +8,16 @@
  *                                                 children: kept when one is our server
  *   GET  /api/servers/{machine}/shared_servers    SharedServer {userID, accessToken}: each
  *                                                 user's token for this server
- * A Home or managed user missing from shared_servers is switched to:
+ * Every Home or managed user is switched to, once per fetch, for their plex.tv account token
+ * (what plex.tv's discover service takes for their account watchlist; a server token is
+ * refused there):
  *   POST /api/home/users/{id}/switch              user {authenticationToken} (plex.tv only)
+ * and, when missing from shared_servers, their server token is read with it:
  *   GET  /api/v2/resources?includeHttps=1         with that token: our server (clientIdentifier
  *                                                 = machine) and its accessToken
- * (a PIN-protected Home user cannot be switched to without the PIN: no token then). The
- * owner's server token is the owner's own. kind: admin="1" owner, restricted="1" managed,
+ * (a PIN-protected Home user cannot be switched to without the PIN: no account token, and no
+ * server token unless shared_servers has one). A friend has no account token we can get.
+ * The owner's server token is the owner's own (it is their account token too). kind: admin="1" owner, restricted="1" managed,
  * home="1" (or listed in the Home) home, else shared.
  *
  * Ownership: a struct pts_pusers owns its array and each token; pts_pusers_free() releases
@@ -36,7 +40,7 @@
 #define PTS_PUSERS_UUID_LEN 64
 /* Longest title or user name kept (cut at a character boundary). */
 #define PTS_PUSERS_TEXT_LEN 256
-/* Switches (one per Home user missing from shared_servers) per refresh. */
+/* Switches (one per Home or managed user) per refresh. */
 #define PTS_PUSERS_MAX_SWITCHES 20
 
 enum pts_puser_kind {
@@ -54,6 +58,7 @@ struct pts_puser {
 	enum pts_puser_kind kind;
 	int is_protected;                      /* a Home PIN is set */
 	char *token;                           /* the user's token for this server, or NULL */
+	char *account_token;                   /* Home/managed: their plex.tv token, or NULL */
 };
 
 struct pts_pusers {
@@ -71,9 +76,10 @@ struct pts_puser *pts_pusers_find(struct pts_pusers *u, const char *id);
 
 /*
  * Fetch the server's people with the owner's plex.tv token into *out (emptied first), each
- * with its server token where one could be had. machine is our server's machineIdentifier.
- * A failed switch leaves that one user without a token (logged); a failed listing fails the
- * whole call.
+ * with its server token and (Home and managed users) its account token where one could be
+ * had. machine is our server's machineIdentifier. A failed switch leaves that one user
+ * without an account token, and without a server token unless shared_servers gave one
+ * (logged); a failed listing fails the whole call.
  */
 enum pts_http_result pts_pusers_fetch(struct pts_wctx *w, const char *client_id,
     const char *owner_token, const char *machine, struct pts_pusers *out);
