@@ -23,7 +23,8 @@
  */
 #define AUTH_CLEAR_SQL "UPDATE auth SET state = 'none', code = NULL, url = NULL," \
 	" flow_id = NULL, poll_interval = NULL, flow_expires_at = NULL, access_token = NULL," \
-	" account_token = NULL, refresh_token = NULL, token_expires_at = NULL, user = NULL, error = NULL," \
+	" account_token = NULL, refresh_token = NULL, token_expires_at = NULL, user = NULL," \
+	" error = NULL," \
 	" gen = gen + 1, updated_at = ? WHERE service = ?"
 
 /*
