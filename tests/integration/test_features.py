@@ -19,12 +19,12 @@ import unittest
 
 from fakes import Fakes, next_second
 from stack import BUILD
-from syncenv import WORKER, SyncEnv
+from syncenv import WORKER, SyncEnvCase
 
 CGI = os.path.join(BUILD, "cgi", "pts-cgi")
 
 FAKES = None
-FAST = {"PTS_TRAKT_POST_INTERVAL_MS": "0"}
+FAST = SyncEnvCase.FAST
 FEATURE_ACTIONS = ("rate_trakt", "rate_plex", "watchlist_add_trakt", "watchlist_remove_trakt",
                    "watchlist_add_plex", "watchlist_remove_plex", "playback_trakt",
                    "playback_plex", "playback_remove_trakt")
@@ -36,7 +36,7 @@ PLEX_WRITES = ("PUT /:/rate", "PUT /:/progress", "POST /library/collections")
 
 def setUpModule():
     global FAKES
-    FAKES = Fakes().start()
+    FAKES = FeatureCase.fakes = Fakes().start()
 
 
 def tearDownModule():
@@ -100,30 +100,8 @@ def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t))
 
 
-class FeatureCase(unittest.TestCase):
-    def setUp(self):
-        FAKES.reset()
-        FAKES.post("trakt", "/_control/state", {"enforce_post_rate": False})
-        self.envs = []
-
-    def tearDown(self):
-        for s in self.envs:
-            s.close()
-
-    def env(self, **settings):
-        vals = {"sync_direction": "both", "sync_watched": False}
-        vals.update(settings)
-        s = SyncEnv(FAKES, settings=vals)
-        self.envs.append(s)
-        return s
-
-    def sync(self, s, *args, errors=0):
-        r = s.once(*args, env=FAST)
-        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
-        run = s.run_row()
-        self.assertEqual(run["status"], "ok", r.stderr[-3000:])
-        self.assertEqual(run["errors"], errors, r.stderr[-3000:])
-        return run
+class FeatureCase(SyncEnvCase):
+    SETTINGS = {"sync_direction": "both", "sync_watched": False}
 
     def fail_next(self, svc, what, n=4):
         """The next n requests matching what fail with 500 (every try of one write)."""

@@ -11,10 +11,9 @@ import time
 import unittest
 
 from fakes import Fakes, next_second
-from syncenv import SyncEnv
+from syncenv import SyncEnvCase
 
 FAKES = None
-FAST = {"PTS_TRAKT_POST_INTERVAL_MS": "0"}
 SERVICES = ("plex", "plextv", "trakt", "tmdb", "plexdisc")
 EVERY_KIND = {"sync_direction": "both", "sync_watched": True, "sync_ratings": True,
               "sync_watchlist": True, "sync_playback": True}
@@ -26,7 +25,7 @@ TRON, TDK = "5d77680000000000000c344b", "5d77680000000000000c533a"
 
 def setUpModule():
     global FAKES
-    FAKES = Fakes().start()
+    FAKES = IncrementalCase.fakes = Fakes().start()
 
 
 def tearDownModule():
@@ -83,30 +82,8 @@ def trakt_writes(calls):
             not k.startswith("trakt GET ")}
 
 
-class IncrementalCase(unittest.TestCase):
-    def setUp(self):
-        FAKES.reset()
-        FAKES.post("plexdisc", "/_control/reset")
-        FAKES.post("trakt", "/_control/state", {"enforce_post_rate": False})
-        self.envs = []
-
-    def tearDown(self):
-        for s in self.envs:
-            s.close()
-
-    def env(self, **settings):
-        vals = dict(EVERY_KIND)
-        vals.update(settings)
-        s = SyncEnv(FAKES, settings=vals)
-        self.envs.append(s)
-        return s
-
-    def sync(self, s, *args):
-        r = s.once(*args, env=FAST)
-        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
-        run = s.run_row()
-        self.assertEqual((run["status"], run["errors"]), ("ok", 0), r.stderr[-3000:])
-        return run
+class IncrementalCase(SyncEnvCase):
+    SETTINGS = EVERY_KIND
 
     def changes(self, s, run):
         return sorted((c["action"], c["title"], c["result"]) for c in s.rows(

@@ -12,10 +12,10 @@ import time
 import unittest
 
 from fakes import Fakes
-from syncenv import SyncEnv
+from syncenv import SyncEnvCase
 
 FAKES = None
-FAST = {"PTS_TRAKT_POST_INTERVAL_MS": "0"}
+FAST = SyncEnvCase.FAST
 ACTIONS = ("watchlist_add_trakt", "watchlist_remove_trakt", "watchlist_add_plex",
            "watchlist_remove_plex")
 TRON, TDK, AMELIE = "5d77680000000000000c344b", "5d77680000000000000c533a", \
@@ -25,7 +25,7 @@ BREAKING_BAD = "5d7768000000000000244014"
 
 def setUpModule():
     global FAKES
-    FAKES = Fakes().start()
+    FAKES = AccountCase.fakes = Fakes().start()
 
 
 def tearDownModule():
@@ -60,31 +60,8 @@ def set_trakt(*entries):
         {"type": k, k: {"ids": {"trakt": i}}} for k, i in entries]})
 
 
-class AccountCase(unittest.TestCase):
-    def setUp(self):
-        FAKES.reset()
-        FAKES.post("plexdisc", "/_control/reset")
-        FAKES.post("trakt", "/_control/state", {"enforce_post_rate": False})
-        self.envs = []
-
-    def tearDown(self):
-        for s in self.envs:
-            s.close()
-
-    def env(self, **settings):
-        vals = {"sync_direction": "both", "sync_watched": False, "sync_watchlist": True}
-        vals.update(settings)
-        s = SyncEnv(FAKES, settings=vals)
-        self.envs.append(s)
-        return s
-
-    def sync(self, s, errors=0):
-        r = s.once(env=FAST)
-        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
-        run = s.run_row()
-        self.assertEqual(run["status"], "ok", r.stderr[-3000:])
-        self.assertEqual(run["errors"], errors, r.stderr[-3000:])
-        return run
+class AccountCase(SyncEnvCase):
+    SETTINGS = {"sync_direction": "both", "sync_watched": False, "sync_watchlist": True}
 
     def changes(self, s, run):
         rows = s.rows("SELECT action, type, title, result, detail FROM changes WHERE run_id = ?"
