@@ -77,6 +77,18 @@ class HardeningCase(unittest.TestCase):
         self.assertEqual(st, 202, b)
         return b["run_id"]
 
+    def sync_held_in_429(self, what):
+        """A full sync whose first history POST is held in a long Retry-After; its run id once
+        it waits."""
+        FAKES.post("trakt", "/_control/faults", {"only": ["POST /sync/history"],
+                                                 "fail_next": [429],
+                                                 "retry_after_s": HOLD_S})
+        run_id = self.sync(full=True)
+        wait_for(lambda: self.stack.query("SELECT wait_until FROM progress WHERE run_id = ?"
+                                          " AND wait_until IS NOT NULL", run_id),
+                 timeout=RUN_TIMEOUT, step=0.1, what=what)
+        return run_id
+
     def trakt_tokens(self):
         return FAKES.get("trakt", "/_control/state?keys=tokens")["tokens"]
 
@@ -97,13 +109,7 @@ class TestSignOutRace(HardeningCase):
         before = plays()
         old = self.tok["access_token"]
         # The first history POST is held in a long Retry-After.
-        FAKES.post("trakt", "/_control/faults", {"only": ["POST /sync/history"],
-                                                 "fail_next": [429],
-                                                 "retry_after_s": HOLD_S})
-        run_id = self.sync(full=True)
-        wait_for(lambda: self.stack.query("SELECT wait_until FROM progress WHERE run_id = ?"
-                                          " AND wait_until IS NOT NULL", run_id),
-                 timeout=RUN_TIMEOUT, step=0.1, what="the sync waiting on the 429")
+        run_id = self.sync_held_in_429("the sync waiting on the 429")
         # When the wait ends the token is refused (401): the old code refreshed and went on.
         FAKES.post("trakt", "/_control/expire_token", {"access_token": old})
         FAKES.post("trakt", "/_control/calls/reset")
@@ -158,13 +164,7 @@ class TestSignOutRace(HardeningCase):
 
     def test_sign_out_cancels_queued_jobs(self):
         # A sync queued behind a running one (held in its wait) ends cancelled at sign-out.
-        FAKES.post("trakt", "/_control/faults", {"only": ["POST /sync/history"],
-                                                 "fail_next": [429],
-                                                 "retry_after_s": HOLD_S})
-        run_id = self.sync(full=True)
-        wait_for(lambda: self.stack.query("SELECT wait_until FROM progress WHERE run_id = ?"
-                                          " AND wait_until IS NOT NULL", run_id),
-                 timeout=RUN_TIMEOUT, step=0.1, what="the sync waiting")
+        run_id = self.sync_held_in_429("the sync waiting")
         st, body, _ = self.stack.api("POST", "/api/trakt/history/refresh")
         self.assertEqual(st, 202, body)
         st, body, _ = self.stack.api("DELETE", "/api/auth/plex")

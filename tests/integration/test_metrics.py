@@ -14,7 +14,8 @@ import time
 import unittest
 
 from fakes import Fakes
-from stack import Stack, wait_for
+from stack import wait_for
+from syncenv import fakes_stack, sign_in_sql
 
 FAKES = None
 ADDED = 17            # a Plex->Trakt sync of the default corpus (tests/fakes/README.md)
@@ -177,22 +178,10 @@ class TestParser(unittest.TestCase):
 class TestMetrics(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.stack = Stack(env=FAKES.env()).start()
+        cls.stack = fakes_stack(FAKES)
         tok = FAKES.post("trakt", "/_control/token", {})
         cls.token_expiry = tok["created_at"] + tok["expires_in"]
-        conn = cls.stack.db()
-        try:
-            for k, v in FAKES.settings().items():
-                conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)", (k, v))
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = ?,"
-                         " refresh_token = ?, token_expires_at = ?, user = 'traktuser'"
-                         " WHERE service = 'trakt'", (tok["access_token"], tok["refresh_token"],
-                                                      cls.token_expiry))
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = 'plex-token-1',"
-                         " user = 'plexuser' WHERE service = 'plex'")
-            conn.commit()
-        finally:
-            conn.close()
+        cls.stack.exec(*sign_in_sql(tok))
 
     @classmethod
     def tearDownClass(cls):

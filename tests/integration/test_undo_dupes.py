@@ -20,6 +20,7 @@ import urllib.request
 
 from fakes import Fakes
 from stack import Stack, wait_for
+from syncenv import sign_in_sql
 
 FAKES = None
 ADDED = 17
@@ -101,19 +102,8 @@ class StackCase(unittest.TestCase):
         body["sync_interval_hours"] = 0
         st, got, _ = cls.stack.api("PUT", "/api/settings", body)
         assert st == 200, got
-        tok = FAKES.post("trakt", "/_control/token", {})
-        conn = cls.stack.db()
-        try:
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = ?,"
-                         " refresh_token = ?, token_expires_at = ?, user = 'traktuser'"
-                         " WHERE service = 'trakt'", (tok["access_token"], tok["refresh_token"],
-                                                      tok["created_at"] + tok["expires_in"]))
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = ?,"
-                         " user = 'plexuser' WHERE service = 'plex'",
-                         (FAKES.urls["plex_token"] or "plex-token",))
-            conn.commit()
-        finally:
-            conn.close()
+        cls.stack.exec(*sign_in_sql(FAKES.post("trakt", "/_control/token", {}),
+                                    plex_token=FAKES.urls["plex_token"] or "plex-token"))
 
     @classmethod
     def tearDownClass(cls):
