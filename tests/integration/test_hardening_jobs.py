@@ -14,7 +14,7 @@ import unittest
 
 from fakes import Fakes, play_key
 from stack import wait_for
-from syncenv import SyncEnv, clear_sql, fakes_stack, sign_in_sql
+from syncenv import FakesStackCase, SyncEnv, clear_sql, sign_in_sql
 from webhooks import plex_event, post_webhook
 
 FAKES = None
@@ -24,7 +24,7 @@ HOLD_S = 25          # Retry-After of the held 429: longer than the test waits f
 
 def setUpModule():
     global FAKES
-    FAKES = Fakes().start()
+    FAKES = HardeningCase.fakes = Fakes().start()
 
 
 def tearDownModule():
@@ -35,16 +35,11 @@ def plays():
     return FAKES.plays()
 
 
-class HardeningCase(unittest.TestCase):
+class HardeningCase(FakesStackCase):
     @classmethod
     def setUpClass(cls):
-        cls.stack = fakes_stack(FAKES)
+        super().setUpClass()
         cls.machine = FAKES.machine_id()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stack.stop()
-        cls.stack.cleanup()
 
     def setUp(self):
         FAKES.reset()

@@ -15,7 +15,7 @@ import unittest
 
 from fakes import Fakes
 from stack import wait_for
-from syncenv import fakes_stack, sign_in_sql
+from syncenv import FakesStackCase, sign_in_sql
 
 FAKES = None
 ADDED = 17            # a Plex->Trakt sync of the default corpus (tests/fakes/README.md)
@@ -34,7 +34,7 @@ REQUIRED = {
 
 def setUpModule():
     global FAKES
-    FAKES = Fakes().start()
+    FAKES = TestMetrics.fakes = Fakes().start()
 
 
 def tearDownModule():
@@ -175,18 +175,13 @@ class TestParser(unittest.TestCase):
                 parse_exposition(bad)
 
 
-class TestMetrics(unittest.TestCase):
+class TestMetrics(FakesStackCase):
     @classmethod
     def setUpClass(cls):
-        cls.stack = fakes_stack(FAKES)
+        super().setUpClass()
         tok = FAKES.post("trakt", "/_control/token", {})
         cls.token_expiry = tok["created_at"] + tok["expires_in"]
         cls.stack.exec(*sign_in_sql(tok))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stack.stop()
-        cls.stack.cleanup()
 
     def metrics(self):
         st, hdrs, data = self.stack.request("GET", "/api/metrics")

@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 
 from fakes import Fakes
-from stack import Stack, wait_for
+from stack import ApiChecks, Stack, wait_for
 from syncenv import sign_in_sql
 
 FAKES = None
@@ -90,7 +90,7 @@ class TraktUser:
         raise AssertionError("rate limited")
 
 
-class StackCase(unittest.TestCase):
+class StackCase(ApiChecks, unittest.TestCase):
     """A stack wired to the fakes, both services signed in, the schedule off."""
 
     @classmethod
@@ -112,16 +112,6 @@ class StackCase(unittest.TestCase):
 
     def api(self, method, path, body=None):
         return self.stack.api(method, path, body)
-
-    def get(self, path):
-        st, body, _ = self.api("GET", path)
-        self.assertEqual(st, 200, body)
-        return body
-
-    def post(self, path, body=None, status=202):
-        st, got, _ = self.api("POST", path, body)
-        self.assertEqual(st, status, got)
-        return got
 
     def run_row(self, run_id):
         return next(r for r in self.get("/api/runs?limit=500")["runs"] if r["id"] == run_id)

@@ -10,7 +10,7 @@ import unittest
 
 from fakes import Fakes, multipart
 from stack import wait_for
-from syncenv import clear_sql, fakes_stack, sign_in_sql
+from syncenv import FakesStackCase, clear_sql, sign_in_sql
 from webhooks import plex_event, post_webhook
 
 FAKES = None
@@ -24,7 +24,7 @@ MACHINE = None        # the fake Plex server's machineIdentifier: plays "on our 
 
 def setUpModule():
     global FAKES, MACHINE
-    FAKES = Fakes().start()
+    FAKES = WebhookCase.fakes = Fakes().start()
     MACHINE = FAKES.machine_id()
 
 
@@ -71,16 +71,7 @@ def minute(epoch):
     return time.strftime("%Y-%m-%dT%H:%M", time.gmtime(epoch))
 
 
-class WebhookCase(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.stack = fakes_stack(FAKES)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stack.stop()
-        cls.stack.cleanup()
-
+class WebhookCase(FakesStackCase):
     def setUp(self):
         FAKES.reset()
         # Each test starts from an empty ledger, as the fakes start from their corpus.

@@ -42,6 +42,21 @@ def wait_for(pred, timeout=10.0, step=0.05, what="condition"):
         time.sleep(step)
 
 
+class ApiChecks:
+    """A mixin for a TestCase whose api(method, path, body) answers (status, JSON, headers):
+    requests whose status is checked, answering the JSON body."""
+
+    def get(self, path):
+        st, body, _ = self.api("GET", path)
+        self.assertEqual(st, 200, body)
+        return body
+
+    def post(self, path, body=None, status=202):
+        st, got, _ = self.api("POST", path, body)
+        self.assertEqual(st, status, got)
+        return got
+
+
 class Stack:
     def __init__(self, env=None, data_dir=None, port=None):
         self.tmp = None if data_dir else tempfile.TemporaryDirectory(prefix="pts-stack-")

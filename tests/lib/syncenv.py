@@ -174,6 +174,22 @@ class SyncEnv:
             conn.close()
 
 
+class FakesStackCase(unittest.TestCase):
+    """Tests sharing one real stack (fakes_stack) on the Fakes of their module (set cls.fakes
+    in setUpModule), started before the class's first test and stopped after its last."""
+
+    fakes = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = fakes_stack(cls.fakes)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop()
+        cls.stack.cleanup()
+
+
 class SyncEnvCase(unittest.TestCase):
     """Tests that each make SyncEnvs on one Fakes shared by their module (set cls.fakes in
     setUpModule): before each test the fakes are reset and the fake Trakt takes writes as fast
