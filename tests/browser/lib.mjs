@@ -4,6 +4,7 @@
 //   const t = new Tap('flow', {budgetMs: 150000});
 //   const s = await startStack({name: 'flow'});          // {url, fakes, api(), ctl(), stop()}
 //   const b = await launch();                            // {page, ctx, errors, dialogs, close()}
+//   ({ s, b, page } = await openDashboard(t, {name: 'x'})); // both, cleaned up, the page open
 //   await t.test('opens', async () => { ... }, {key: 'open', needs: ['other-key']});
 //   process.exit(await t.end());
 import { spawn } from 'node:child_process';
@@ -246,6 +247,24 @@ export async function openSettings(page) {
   await page.waitForSelector('#settings[open]');
   // The dialog fills itself from GET /api/settings.
   await page.waitForSelector('#settings[data-loaded="1"]');
+}
+
+/* ---- a test's opening --------------------------------------------------------------- */
+
+// The opening most tests share: starts the stack (startStack's options: name, generate, corpus,
+// settings, env), signs both accounts in when accounts (setupAccounts), launches chromium with
+// browser as launch()'s options, and, unless goto is false, opens path on the dashboard. The
+// stack and the browser are stopped by t's cleanup; t.page is the page (for failure
+// screenshots). Resolves with {s, b, page, res}, res being goto's response (null when not).
+export async function openDashboard(t, { accounts = false, browser = {}, path: p = '/', goto = true, ...stackOpts } = {}) {
+  const s = await startStack(stackOpts);
+  t.onCleanup(() => s.stop());
+  if (accounts) await setupAccounts(s);
+  const b = await launch(browser);
+  t.onCleanup(() => b.close());
+  const page = t.page = b.page;
+  const res = goto ? await page.goto(s.url + p) : null;
+  return { s, b, page, res };
 }
 
 /* ---- accessibility ------------------------------------------------------------------ */

@@ -1,17 +1,13 @@
 // The dashboard without a sync: page, tabs, keyboard, theme, interval, settings dialog (focus,
 // secrets, only changed fields, field errors), toasts, the login form. Needs pts-cgi only.
-import { Tap, startStack, launch, waitFor, assert, eq, shot, openTab, openSettings, sleep } from './lib.mjs';
+import { Tap, openDashboard, waitFor, assert, eq, shot, openTab, openSettings, sleep } from './lib.mjs';
 
 const TABS = ['progress', 'log', 'runs', 'trakt', 'inprogress', 'household'];
 const t = new Tap('dashboard', { budgetMs: 150000 });
 let s, b, page;
 
 await t.test('the stack starts (fakes, nginx, pts-cgi, pts-worker)', async () => {
-  s = await startStack({ name: 'dashboard' });
-  t.onCleanup(() => s.stop());
-  b = await launch();
-  t.onCleanup(() => b.close());
-  page = t.page = b.page;
+  ({ s, b, page } = await openDashboard(t, { name: 'dashboard', goto: false }));
 }, { key: 'stack', timeout: 70000 });
 
 await t.test('the page opens: header, status, tabs, strict CSP, no errors', async () => {

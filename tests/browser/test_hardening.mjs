@@ -2,18 +2,14 @@
 // http://127.0.0.1:PORT (the Host rule), ignores an unknown #hash, warns about a plain http://
 // Plex URL to another machine, asks for the current password to change one, and opens on
 // "choose a password" when PTS_REQUIRE_PASSWORD is on. Needs pts-cgi only.
-import { Tap, startStack, launch, waitFor, assert, eq, shot, openSettings } from './lib.mjs';
+import { Tap, openDashboard, startStack, waitFor, assert, eq, shot, openSettings } from './lib.mjs';
 
 const t = new Tap('hardening', { budgetMs: 170000 });
 const PW = 'open sesame 1', PW2 = 'open sesame 2';
 let s, b, page;
 
 await t.test('the stack starts', async () => {
-  s = await startStack({ name: 'hardening' });
-  t.onCleanup(() => s.stop());
-  b = await launch();
-  t.onCleanup(() => b.close());
-  page = t.page = b.page;
+  ({ s, b, page } = await openDashboard(t, { name: 'hardening', goto: false }));
 }, { key: 'stack', timeout: 70000 });
 
 // The page loads, asks the API for its status and saves a setting (a PUT with an Origin).

@@ -1,7 +1,7 @@
 // The metrics token in Settings: a secret field like the others (set / not set, never shown);
 // a short one is refused with the API's reason; once saved, a scraper's Bearer header reads
 // /api/metrics with a dashboard password set, and a wrong one gets 401.
-import { Tap, startStack, launch, assert, eq, shot, openSettings } from './lib.mjs';
+import { Tap, openDashboard, assert, eq, shot, openSettings } from './lib.mjs';
 
 const t = new Tap('metrics_token', { budgetMs: 120000 });
 const TOKEN = 'scraper-0123456789-abcdef';
@@ -9,12 +9,7 @@ const PASSWORD = 'open sesame 1';
 let s, b, page;
 
 await t.test('the stack starts; Settings shows the token as not set', async () => {
-  s = await startStack({ name: 'metrics-token' });
-  t.onCleanup(() => s.stop());
-  b = await launch();
-  t.onCleanup(() => b.close());
-  page = t.page = b.page;
-  await page.goto(s.url + '/');
+  ({ s, b, page } = await openDashboard(t, { name: 'metrics-token' }));
   await openSettings(page);
   eq(await page.textContent('#s-metrics_token'), 'not set');
   eq(await page.getAttribute('#f-metrics_token', 'type'), 'password');

@@ -3,7 +3,7 @@
 // bar moves as the stream goes on; the card goes when the stream ends. An item without a
 // poster shows a placeholder; a stream that ends past 80 % stays a moment as "Scrobbled to
 // Trakt". Needs the live scrobbler (pts-worker, PTS_SCROBBLE_POLL_MS).
-import { Tap, startStack, launch, setupAccounts, waitFor, eq, shot } from './lib.mjs';
+import { Tap, openDashboard, waitFor, eq, shot } from './lib.mjs';
 
 const t = new Tap('now_playing', { budgetMs: 150000 });
 let s, b, page;
@@ -13,13 +13,7 @@ const stream = (percent, state = 'playing', ratingKey = '102', sessionKey = '1')
 const barNow = () => page.getAttribute('#np-list [role="progressbar"]', 'aria-valuenow');
 
 await t.test('the stack starts with Plex and Trakt signed in; no card while nothing plays', async () => {
-  s = await startStack({ name: 'nowplaying', env: { PTS_SCROBBLE_POLL_MS: '200' } });
-  t.onCleanup(() => s.stop());
-  await setupAccounts(s);
-  b = await launch();
-  t.onCleanup(() => b.close());
-  page = t.page = b.page;
-  await page.goto(s.url + '/');
+  ({ s, b, page } = await openDashboard(t, { name: 'nowplaying', env: { PTS_SCROBBLE_POLL_MS: '200' }, accounts: true }));
   await page.waitForSelector('#prog-idle:not([hidden])');
   eq(await page.isHidden('#now-playing'), true, 'no Now playing card');
 }, { key: 'setup', timeout: 100000 });

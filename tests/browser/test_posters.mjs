@@ -2,20 +2,15 @@
 // loaded from the dashboard's own origin (/posters/NAME, which pts-worker fetched from the fake
 // TMDb and nginx serves from the data folder), every one loaded (naturalWidth > 0); no request
 // of the page leaves the origin and the CSP (img-src 'self' data:) reports nothing.
-import { Tap, startStack, launch, setupAccounts, waitFor, assert, eq, openTab, shot } from './lib.mjs';
+import { Tap, openDashboard, waitFor, assert, eq, openTab, shot } from './lib.mjs';
 
 const t = new Tap('posters', { budgetMs: 150000 });
 let s, b, page, origin;
 const requests = [], violations = [];
 
 await t.test('the stack starts with both accounts; the page opens', async () => {
-  s = await startStack({ name: 'posters' });
-  t.onCleanup(() => s.stop());
-  await setupAccounts(s);
+  ({ s, b, page } = await openDashboard(t, { name: 'posters', accounts: true, goto: false }));
   origin = new URL(s.url).origin;
-  b = await launch();
-  t.onCleanup(() => b.close());
-  page = t.page = b.page;
   page.on('request', (r) => requests.push(r.url()));
   await page.addInitScript(() => {
     window.__csp = [];

@@ -2,18 +2,14 @@
 // reload the page (it must pick the running sync up), press Stop Sync and see the run end
 // "cancelled". Then a Trakt rate limit: the Waiting state. Accounts and libraries are set up
 // through the API. Needs the sync engine.
-import { Tap, startStack, launch, setupAccounts, waitFor, assert, eq, shot, openTab } from './lib.mjs';
+import { Tap, openDashboard, waitFor, assert, eq, shot, openTab } from './lib.mjs';
 
 const t = new Tap('stop_wait', { budgetMs: 180000 });
 let s, b, page;
 
 await t.test('the stack starts; Plex, Trakt and libraries set up through the API', async () => {
-  s = await startStack({ name: 'stop', generate: 'movies=1500,shows=10,episodes=600,watched=0.3,seed=11' });
-  t.onCleanup(() => s.stop());
-  await setupAccounts(s);
-  b = await launch({ width: 375, height: 812 });
-  t.onCleanup(() => b.close());
-  page = t.page = b.page;
+  ({ s, b, page } = await openDashboard(t, { name: 'stop', generate: 'movies=1500,shows=10,episodes=600,watched=0.3,seed=11',
+    accounts: true, browser: { width: 375, height: 812 }, goto: false }));
 }, { key: 'setup', timeout: 100000 });
 
 await t.test('a slow sync runs; a page reload picks it up', async () => {

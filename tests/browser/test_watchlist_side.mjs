@@ -1,17 +1,12 @@
 // Settings shows which Plex watchlist is synced: the account's (the default) or a server
 // collection, whose name field appears only then; the choice is saved through the API.
-import { Tap, startStack, launch, waitFor, assert, eq, shot, openSettings } from './lib.mjs';
+import { Tap, openDashboard, waitFor, assert, eq, shot, openSettings } from './lib.mjs';
 
 const t = new Tap('watchlist_side', { budgetMs: 120000 });
 let s, b, page;
 
 await t.test('Settings says the account watchlist is synced, without a collection field', async () => {
-  s = await startStack({ name: 'wlside' });
-  t.onCleanup(() => s.stop());
-  b = await launch();
-  t.onCleanup(() => b.close());
-  page = t.page = b.page;
-  await page.goto(s.url + '/');
+  ({ s, b, page } = await openDashboard(t, { name: 'wlside' }));
   await openSettings(page);
   eq(await page.inputValue('#f-watchlist_plex_side'), 'account', 'the default');
   assert((await page.textContent('#wl-side-help')).includes('Plex account'), 'the help names the account');

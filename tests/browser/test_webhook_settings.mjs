@@ -1,17 +1,12 @@
 // The Plex webhook in Settings: the URL is built from the page's origin and the API's
 // url_path; Rotate needs a second click, then shows a new URL, and the old one stops working.
-import { Tap, startStack, launch, waitFor, assert, eq, shot, openSettings } from './lib.mjs';
+import { Tap, openDashboard, waitFor, assert, eq, shot, openSettings } from './lib.mjs';
 
 const t = new Tap('webhook_settings', { budgetMs: 120000 });
 let s, b, page;
 
 await t.test('the stack starts; Settings shows the webhook URL', async () => {
-  s = await startStack({ name: 'webhook' });
-  t.onCleanup(() => s.stop());
-  b = await launch();
-  t.onCleanup(() => b.close());
-  page = t.page = b.page;
-  await page.goto(s.url + '/');
+  ({ s, b, page } = await openDashboard(t, { name: 'webhook' }));
   await openSettings(page);
   const api = (await s.api('GET', '/api/webhooks/plex')).body;
   const got = await waitFor(async () => (await page.inputValue('#webhook-url')) || null, { what: 'the webhook URL' });

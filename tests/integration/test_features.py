@@ -19,12 +19,12 @@ import unittest
 
 from fakes import Fakes, next_second
 from stack import BUILD
-from syncenv import WORKER, SyncEnv
+from syncenv import WORKER, SyncEnvCase
 
 CGI = os.path.join(BUILD, "cgi", "pts-cgi")
 
 FAKES = None
-FAST = {"PTS_TRAKT_POST_INTERVAL_MS": "0"}
+FAST = SyncEnvCase.FAST
 FEATURE_ACTIONS = ("rate_trakt", "rate_plex", "watchlist_add_trakt", "watchlist_remove_trakt",
                    "watchlist_add_plex", "watchlist_remove_plex", "playback_trakt",
                    "playback_plex", "playback_remove_trakt")
@@ -36,32 +36,17 @@ PLEX_WRITES = ("PUT /:/rate", "PUT /:/progress", "POST /library/collections")
 
 def setUpModule():
     global FAKES
-    FAKES = Fakes().start()
+    FAKES = FeatureCase.fakes = Fakes().start()
 
 
 def tearDownModule():
     FAKES.stop()
 
 
-def trakt_state(key):
-    return FAKES.get("trakt", "/_control/state?keys=" + key)[key]
-
-
-def trakt_ratings():
-    """{trakt id: rating} of movies."""
-    return {r["movie"]["ids"]["trakt"]: r["rating"] for r in trakt_state("ratings")
-            if r["type"] == "movie"}
-
-
-def trakt_watchlist():
-    return sorted((w["type"], (w.get("movie") or w.get("show"))["ids"]["trakt"])
-                  for w in trakt_state("watchlist"))
-
-
 def trakt_playback():
     """{("movie", trakt id) | ("episode", show trakt id, season, number): (progress, paused_at)}"""
     out = {}
-    for p in trakt_state("playback"):
+    for p in FAKES.trakt_state("playback"):
         if p["type"] == "movie":
             key = ("movie", p["movie"]["ids"]["trakt"])
         else:
@@ -100,30 +85,8 @@ def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t))
 
 
-class FeatureCase(unittest.TestCase):
-    def setUp(self):
-        FAKES.reset()
-        FAKES.post("trakt", "/_control/state", {"enforce_post_rate": False})
-        self.envs = []
-
-    def tearDown(self):
-        for s in self.envs:
-            s.close()
-
-    def env(self, **settings):
-        vals = {"sync_direction": "both", "sync_watched": False}
-        vals.update(settings)
-        s = SyncEnv(FAKES, settings=vals)
-        self.envs.append(s)
-        return s
-
-    def sync(self, s, *args, errors=0):
-        r = s.once(*args, env=FAST)
-        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
-        run = s.run_row()
-        self.assertEqual(run["status"], "ok", r.stderr[-3000:])
-        self.assertEqual(run["errors"], errors, r.stderr[-3000:])
-        return run
+class FeatureCase(SyncEnvCase):
+    SETTINGS = {"sync_direction": "both", "sync_watched": False}
 
     def fail_next(self, svc, what, n=4):
         """The next n requests matching what fail with 500 (every try of one write)."""
@@ -167,7 +130,7 @@ class TestRatings(FeatureCase):
         self.assertTrue(all(c["result"] == "done" for c in self.changes(s, run)))
         self.assertEqual(run["ratings_changed"], 4)
         # Plex → Trakt: Léon's 9; Trakt → Plex: every copy of The Dark Knight and the 4K TRON.
-        self.assertEqual(trakt_ratings(), {1: 10, 6: 10, 1213: 9})
+        self.assertEqual(FAKES.trakt_ratings(), {1: 10, 6: 10, 1213: 9})
         rates = {r["ratingKey"]: r["rating"]
                  for r in FAKES.get("plex", "/_control/scrobbles")["rates"]}
         self.assertEqual(rates, {"102": 10.0, "301": 10.0, "302": 10.0})
@@ -208,12 +171,12 @@ class TestRatings(FeatureCase):
             {"ratingKey": "104", "userRating": 7.5}, {"ratingKey": "106", "userRating": 0.0},
             {"ratingKey": "113", "userRating": None}]})
         self.sync(s)
-        self.assertEqual(trakt_ratings(), {1: 10, 6: 10, 1204: 8})
+        self.assertEqual(FAKES.trakt_ratings(), {1: 10, 6: 10, 1204: 8})
         # A rating taken away in Plex is not taken off Trakt.
         FAKES.post("plex", "/_control/state", {"update_items": [
             {"ratingKey": "104", "userRating": None}]})
         run = self.sync(s)
-        self.assertEqual(trakt_ratings(), {1: 10, 6: 10, 1204: 8})
+        self.assertEqual(FAKES.trakt_ratings(), {1: 10, 6: 10, 1204: 8})
         self.assertEqual(FAKES.calls("trakt")["calls"].get("POST /sync/ratings/remove", 0), 0)
         self.assertEqual(self.changes(s, run), [])
 
@@ -226,9 +189,9 @@ class TestRatings(FeatureCase):
             {"ratingKey": "113", "userRating": 6.0}]})
         run = self.sync(s)
         self.assertEqual(self.actions(s, run), [("rate_trakt", "Léon")])
-        self.assertEqual(trakt_ratings()[1213], 6)
+        self.assertEqual(FAKES.trakt_ratings()[1213], 6)
         # TRON re-rated on Trakt now; Plex's 10 is older → both Plex copies follow.
-        ratings = [r for r in trakt_state("ratings") if r["movie"]["ids"]["trakt"] != 1]
+        ratings = [r for r in FAKES.trakt_state("ratings") if r["movie"]["ids"]["trakt"] != 1]
         ratings.append({"type": "movie", "rating": 7, "rated_at": iso(time.time()),
                         "movie": {"ids": {"trakt": 1}}})
         FAKES.post("trakt", "/_control/state", {"ratings": ratings})
@@ -238,20 +201,20 @@ class TestRatings(FeatureCase):
                                                 ("rate_plex", "TRON: Legacy")])
         self.assertEqual({k: v["userRating"] for k, v in plex_items("101", "302").items()},
                          {"101": 7.0, "302": 7.0})
-        self.assertEqual(trakt_ratings()[1], 7)
+        self.assertEqual(FAKES.trakt_ratings()[1], 7)
         self.assert_stable(s)
 
     def test_conflict_rule_setting(self):
         s = self.env(sync_ratings=True, ratings_conflict="plex")
         self.sync(s)
-        ratings = [r for r in trakt_state("ratings") if r["movie"]["ids"]["trakt"] != 1]
+        ratings = [r for r in FAKES.trakt_state("ratings") if r["movie"]["ids"]["trakt"] != 1]
         ratings.append({"type": "movie", "rating": 3, "rated_at": iso(time.time()),
                         "movie": {"ids": {"trakt": 1}}})
         FAKES.post("trakt", "/_control/state", {"ratings": ratings})
         run = self.sync(s)
         # Plex always wins: its 10 goes back to Trakt, Plex is not touched.
         self.assertEqual(self.actions(s, run), [("rate_trakt", "TRON: Legacy")])
-        self.assertEqual(trakt_ratings()[1], 10)
+        self.assertEqual(FAKES.trakt_ratings()[1], 10)
         self.assertEqual(plex_items("101")["101"]["userRating"], 10.0)
 
 
@@ -269,8 +232,9 @@ class TestRatings(FeatureCase):
         self.assert_stable(s)
 
 
-class TestWatchlist(FeatureCase):
-    """watchlist_plex_side = collection: a server collection stands for Plex's watchlist."""
+class CollectionCase(FeatureCase):
+    """watchlist_plex_side = collection: a server collection stands for Plex's watchlist,
+    which holds Amélie in Movies and Breaking Bad in TV Shows when a test starts."""
 
     def env(self, **settings):
         settings.setdefault("watchlist_plex_side", "collection")
@@ -278,10 +242,13 @@ class TestWatchlist(FeatureCase):
 
     def setUp(self):
         super().setUp()
-        # Plex's watchlist: Amélie in Movies, Breaking Bad in TV Shows.
         FAKES.post("plex", "/_control/state", {"collections": [
             {"title": "Watchlist", "librarySectionID": 1, "items": ["104"]},
             {"title": "Watchlist", "librarySectionID": 2, "items": ["300"]}]})
+
+
+class TestWatchlist(CollectionCase):
+    """watchlist_plex_side = collection: a server collection stands for Plex's watchlist."""
 
     def test_both_ways_additions_removals_then_stable(self):
         s = self.env(sync_watchlist=True)
@@ -290,8 +257,8 @@ class TestWatchlist(FeatureCase):
             ("watchlist_add_plex", "TRON: Legacy"), ("watchlist_add_plex", "The Dark Knight"),
             ("watchlist_add_trakt", "Amélie"), ("watchlist_add_trakt", "Breaking Bad")])
         self.assertEqual(run["watchlist_changed"], 4)
-        self.assertEqual(trakt_watchlist(), [("movie", 1), ("movie", 6), ("movie", 1204),
-                                             ("show", 1)])
+        self.assertEqual(FAKES.trakt_watchlist(), [("movie", 1), ("movie", 6), ("movie", 1204),
+                                                   ("show", 1)])
         # The first copy (Movies, not 4K Movies) joined the collection.
         self.assertEqual(collections(), {1: ["101", "102", "104"], 2: ["300"]})
         show = [c for c in self.changes(s, run) if c["title"] == "Breaking Bad"][0]
@@ -303,20 +270,20 @@ class TestWatchlist(FeatureCase):
         FAKES.post("plex", "/_control/state", {"collections": [
             {"title": "Watchlist", "librarySectionID": 1, "items": ["101", "104"]},
             {"title": "Watchlist", "librarySectionID": 2, "items": ["300"]}]})
-        wl = [w for w in trakt_state("watchlist") if (w.get("movie") or {}).get(
+        wl = [w for w in FAKES.trakt_state("watchlist") if (w.get("movie") or {}).get(
             "ids", {}).get("trakt") != 1204]
         FAKES.post("trakt", "/_control/state", {"watchlist": wl})
         run = self.sync(s)
         self.assertEqual(self.actions(s, run), [("watchlist_remove_plex", "Amélie"),
                                                 ("watchlist_remove_trakt", "The Dark Knight")])
-        self.assertEqual(trakt_watchlist(), [("movie", 1), ("show", 1)])
+        self.assertEqual(FAKES.trakt_watchlist(), [("movie", 1), ("show", 1)])
         self.assertEqual(collections()[1], ["101"])
         self.assert_stable(s)
 
     def test_failed_removal_is_not_taken_for_an_addition(self):
         s = self.env(sync_watchlist=True)
         self.sync(s)
-        wl = [w for w in trakt_state("watchlist") if (w.get("movie") or {}).get(
+        wl = [w for w in FAKES.trakt_state("watchlist") if (w.get("movie") or {}).get(
             "ids", {}).get("trakt") != 1204]
         FAKES.post("trakt", "/_control/state", {"watchlist": wl})
         self.fail_next("plex", "DELETE /library/collections", 4)
@@ -328,7 +295,7 @@ class TestWatchlist(FeatureCase):
         FAKES.post("plex", "/_control/faults/reset")
         run = self.sync(s)
         self.assertEqual(self.actions(s, run), [("watchlist_remove_plex", "Amélie")])
-        self.assertNotIn(("movie", 1204), trakt_watchlist())
+        self.assertNotIn(("movie", 1204), FAKES.trakt_watchlist())
         self.assert_stable(s)
 
     def test_new_collection_and_one_way(self):
@@ -347,14 +314,14 @@ class TestWatchlist(FeatureCase):
     def test_removal_guard(self):
         s = self.env(sync_watchlist=True)
         self.sync(s)
-        self.assertEqual(len(trakt_watchlist()), 4)
+        self.assertEqual(len(FAKES.trakt_watchlist()), 4)
         # The collection is gone (renamed, deleted): that is not four removals.
         FAKES.post("plex", "/_control/state", {"collections": []})
         r = s.once(env=FAST)
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         run = s.run_row()
         self.assertEqual(self.changes(s, run), [])
-        self.assertEqual(len(trakt_watchlist()), 4)
+        self.assertEqual(len(FAKES.trakt_watchlist()), 4)
         self.assertIn("none removed", r.stderr)
         self.assertEqual(FAKES.calls("trakt")["calls"].get("POST /sync/watchlist/remove", 0), 0)
         # Still refused on the next run (the memory was kept) ...
@@ -365,7 +332,7 @@ class TestWatchlist(FeatureCase):
         run = self.sync(s)
         self.assertEqual(len([c for c in self.changes(s, run)
                               if c["action"] == "watchlist_remove_trakt"]), 4)
-        self.assertEqual(trakt_watchlist(), [])
+        self.assertEqual(FAKES.trakt_watchlist(), [])
         self.assert_stable(s)
 
 
@@ -396,7 +363,7 @@ class TestPlayback(FeatureCase):
         s = self.env(sync_playback=True)
         self.sync(s)
         # Batman Begins paused on Trakt now at 50 %: newer than Plex's → Plex follows.
-        pb = [p for p in trakt_state("playback") if p["type"] != "movie"]
+        pb = [p for p in FAKES.trakt_state("playback") if p["type"] != "movie"]
         pb.append({"type": "movie", "progress": 50, "paused_at": iso(time.time()),
                    "movie": {"ids": {"trakt": 3}}})
         FAKES.post("trakt", "/_control/state", {"playback": pb})
@@ -412,7 +379,7 @@ class TestPlayback(FeatureCase):
         self.assertAlmostEqual(trakt_playback()[("movie", 3)][0], 60.0, places=2)
         self.assertEqual(plex_items("103")["103"]["viewOffset"], 5040000)
         # An older Trakt position (paused long ago, further on) never moves Plex back or on.
-        pb = [p for p in trakt_state("playback") if p["type"] != "movie"]
+        pb = [p for p in FAKES.trakt_state("playback") if p["type"] != "movie"]
         pb.append({"type": "movie", "progress": 80, "paused_at": "2015-01-01T00:00:00.000Z",
                    "movie": {"ids": {"trakt": 3}}})
         FAKES.post("trakt", "/_control/state", {"playback": pb})
@@ -444,7 +411,7 @@ class TestDryRun(FeatureCase):
             {"title": "Watchlist", "librarySectionID": 1, "items": ["104"]}]})
         s = self.env(sync_ratings=True, sync_watchlist=True, sync_playback=True,
                      sync_watched=True, watchlist_plex_side="collection")
-        before = {k: trakt_state(k) for k in ("ratings", "watchlist", "playback")}
+        before = {k: FAKES.trakt_state(k) for k in ("ratings", "watchlist", "playback")}
         run = self.sync(s, "--dry-run")
         planned = self.changes(s, run)
         self.assertEqual(sorted({c["action"] for c in planned}), [
@@ -455,7 +422,7 @@ class TestDryRun(FeatureCase):
         self.assertEqual((run["ratings_changed"], run["watchlist_changed"],
                           run["playback_changed"]), (4, 3, 3))
         self.assertEqual(self.writes(), {})
-        self.assertEqual({k: trakt_state(k) for k in before}, before)
+        self.assertEqual({k: FAKES.trakt_state(k) for k in before}, before)
         self.assertEqual(collections(), {1: ["104"]})
         self.assertEqual(s.rows("SELECT * FROM plex_seen"), [])
         self.assertEqual(s.rows("SELECT * FROM watchlist_state"), [])
@@ -465,19 +432,9 @@ class TestDryRun(FeatureCase):
                          sorted((c["action"], c["title"]) for c in planned))
 
 
-class TestTraktLimits(FeatureCase):
+class TestTraktLimits(CollectionCase):
     """Trakt refuses a kind for the account (420, 423, 426): that kind stops, the rest goes on.
     Plex's watchlist is a server collection here (watchlist_plex_side = collection)."""
-
-    def env(self, **settings):
-        settings.setdefault("watchlist_plex_side", "collection")
-        return super().env(**settings)
-
-    def setUp(self):
-        super().setUp()
-        FAKES.post("plex", "/_control/state", {"collections": [
-            {"title": "Watchlist", "librarySectionID": 1, "items": ["104"]},
-            {"title": "Watchlist", "librarySectionID": 2, "items": ["300"]}]})
 
     def warnings(self, s):
         st, body = api(s, "GET", "/api/runs?limit=1")
@@ -493,9 +450,9 @@ class TestTraktLimits(FeatureCase):
         # Sent once, never retried (a retry would have been taken); the cap read once.
         self.assertEqual(calls.get("POST /sync/watchlist"), 1)
         self.assertEqual(calls.get("GET /users/settings"), 1)
-        self.assertEqual(trakt_watchlist(), [("movie", 1), ("movie", 6)])
+        self.assertEqual(FAKES.trakt_watchlist(), [("movie", 1), ("movie", 6)])
         # Ratings went on: Léon's 9 reached Trakt.
-        self.assertEqual(trakt_ratings(), {1: 10, 6: 10, 1213: 9})
+        self.assertEqual(FAKES.trakt_ratings(), {1: 10, 6: 10, 1213: 9})
         self.assertEqual(run["ratings_changed"], 4)
         warnings = self.warnings(s)
         self.assertEqual(len(warnings), 1, warnings)
@@ -507,8 +464,8 @@ class TestTraktLimits(FeatureCase):
         self.assertEqual(sorted(c["result"] for c in refused), ["failed", "failed"])
         # The next run (the account has room again) makes up for it and has no warning.
         run = self.sync(s)
-        self.assertEqual(trakt_watchlist(), [("movie", 1), ("movie", 6), ("movie", 1204),
-                                             ("show", 1)])
+        self.assertEqual(FAKES.trakt_watchlist(), [("movie", 1), ("movie", 6), ("movie", 1204),
+                                                   ("show", 1)])
         self.assertEqual(self.warnings(s), [])
 
     def test_423_locked_account_on_ratings_watchlist_still_synced(self):
@@ -520,9 +477,9 @@ class TestTraktLimits(FeatureCase):
         self.assertEqual(calls.get("POST /sync/ratings"), 1)
         # Read once, for the watchlist's cap before its additions; none for the lock.
         self.assertEqual(calls.get("GET /users/settings", 0), 1)
-        self.assertEqual(trakt_ratings(), {1: 10, 6: 10})
-        self.assertEqual(trakt_watchlist(), [("movie", 1), ("movie", 6), ("movie", 1204),
-                                             ("show", 1)])
+        self.assertEqual(FAKES.trakt_ratings(), {1: 10, 6: 10})
+        self.assertEqual(FAKES.trakt_watchlist(), [("movie", 1), ("movie", 6), ("movie", 1204),
+                                                   ("show", 1)])
         warnings = self.warnings(s)
         self.assertEqual(len(warnings), 1, warnings)
         self.assertIn("ratings", warnings[0])
@@ -531,15 +488,15 @@ class TestTraktLimits(FeatureCase):
 
     def test_420_on_the_history_ratings_still_synced_plays_sent_next_run(self):
         s = self.env(sync_watched=True, sync_ratings=True)
-        before = len(trakt_state("history"))
+        before = len(FAKES.trakt_state("history"))
         FAKES.post("trakt", "/_control/faults", {"only": ["POST /sync/history"],
                                                  "fail_next": [420]})
         run = self.sync(s)
         calls = FAKES.calls("trakt")["calls"]
         self.assertEqual(calls.get("POST /sync/history"), 1)    # never retried
         self.assertEqual(run["added_to_trakt"], 0)
-        self.assertEqual(len(trakt_state("history")), before)
-        self.assertEqual(trakt_ratings(), {1: 10, 6: 10, 1213: 9})
+        self.assertEqual(len(FAKES.trakt_state("history")), before)
+        self.assertEqual(FAKES.trakt_ratings(), {1: 10, 6: 10, 1213: 9})
         warnings = self.warnings(s)
         self.assertEqual(len(warnings), 1, warnings)
         self.assertIn("history: Trakt refused the plays (HTTP 420", warnings[0])
@@ -547,7 +504,7 @@ class TestTraktLimits(FeatureCase):
         # The checkpoint did not move past them: the next run sends all 17, once.
         run = self.sync(s)
         self.assertEqual(run["added_to_trakt"], 17)
-        self.assertEqual(len(trakt_state("history")), before + 17)
+        self.assertEqual(len(FAKES.trakt_state("history")), before + 17)
         self.assertEqual(self.warnings(s), [])
 
     def test_retry_after_300_on_the_first_history_post_is_waited_visibly(self):
@@ -557,7 +514,7 @@ class TestTraktLimits(FeatureCase):
         # 300 s of Retry-After last 3 s here (10 ms a second); production waits them all.
         env = dict(s.env, **FAST, PTS_HTTP_RETRY_AFTER_MS="10")
         t0 = time.time()
-        before = len(trakt_state("history"))
+        before = len(FAKES.trakt_state("history"))
         p = subprocess.Popen([WORKER, "--once"], env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
         seen = None
@@ -583,14 +540,15 @@ class TestTraktLimits(FeatureCase):
         self.assertEqual(run["added_to_trakt"], 17)
         # The refused POST and the one that took the batch: no play twice.
         self.assertEqual(FAKES.calls("trakt")["calls"].get("POST /sync/history"), 2)
-        self.assertEqual(len(trakt_state("history")), before + 17)
+        self.assertEqual(len(FAKES.trakt_state("history")), before + 17)
 
 
 class TestRatingsByTime(FeatureCase):
     """Conflicts go by when each side was rated: Plex's lastRatedAt against Trakt's rated_at."""
 
     def set_trakt(self, trakt_id, rating, at):
-        ratings = [r for r in trakt_state("ratings") if r["movie"]["ids"]["trakt"] != trakt_id]
+        ratings = [r for r in FAKES.trakt_state("ratings")
+                   if r["movie"]["ids"]["trakt"] != trakt_id]
         ratings.append({"type": "movie", "rating": rating, "rated_at": iso(at),
                         "movie": {"ids": {"trakt": trakt_id}}})
         FAKES.post("trakt", "/_control/state", {"ratings": ratings})
@@ -604,7 +562,7 @@ class TestRatingsByTime(FeatureCase):
         s = self.env(sync_ratings=True)
         run = self.sync(s)
         self.assertIn(("rate_trakt", "TRON: Legacy"), self.actions(s, run))
-        self.assertEqual(trakt_ratings()[1], 4)
+        self.assertEqual(FAKES.trakt_ratings()[1], 4)
         self.assertEqual(plex_items("302")["302"].get("userRating"), 4.0)
         self.assert_stable(s)
 
@@ -619,7 +577,7 @@ class TestRatingsByTime(FeatureCase):
             {"ratingKey": "113", "userRating": 6.0, "lastRatedAt": int(t - 5000)}]})
         run = self.sync(s)
         self.assertEqual(self.actions(s, run), [("rate_plex", "Léon")])
-        self.assertEqual(trakt_ratings()[1213], 8)
+        self.assertEqual(FAKES.trakt_ratings()[1213], 8)
         self.assertEqual(plex_items("113")["113"]["userRating"], 8.0)
         self.assert_stable(s)
 
@@ -635,7 +593,7 @@ class TestShowSeasonEpisodeRatingsByTime(FeatureCase):
              "season": ("310", {"show": {"ids": {"trakt": 1}}, "season": {"number": 1}})}
 
     def trakt_rating(self, kind):
-        for r in trakt_state("ratings"):
+        for r in FAKES.trakt_state("ratings"):
             if r["type"] != kind or r["show"]["ids"]["trakt"] != 1:
                 continue
             if kind == "show" or (kind == "season" and r["season"]["number"] == 1) or (
@@ -646,7 +604,7 @@ class TestShowSeasonEpisodeRatingsByTime(FeatureCase):
 
     def rate_both(self, kind, plex, plex_at, trakt, trakt_at):
         rk, ref = self.ITEMS[kind]
-        ratings = trakt_state("ratings")
+        ratings = FAKES.trakt_state("ratings")
         ratings.append(dict(ref, type=kind, rating=trakt, rated_at=iso(trakt_at)))
         FAKES.post("trakt", "/_control/state", {"ratings": ratings})
         FAKES.post("plex", "/_control/state", {"update_items": [

@@ -27,7 +27,7 @@ import urllib.error
 import urllib.request
 
 from fakes import FAKEUP, Fakes
-from stack import Stack, wait_for
+from stack import ApiChecks, Stack, wait_for
 
 FAKES = None
 CORPUS_DIR = None
@@ -106,7 +106,7 @@ def parse_iso(s):
     return calendar.timegm(time.strptime(s[:19], "%Y-%m-%dT%H:%M:%S"))
 
 
-class FlowCase(unittest.TestCase):
+class FlowCase(ApiChecks, unittest.TestCase):
     """A stack wired to the fakes, with the fakes' settings PUT through the API."""
 
     @classmethod
@@ -139,16 +139,6 @@ class FlowCase(unittest.TestCase):
 
     def api(self, method, path, body=None, headers=None):
         return self.call(method, path, body, headers)
-
-    def get(self, path):
-        st, body, _ = self.api("GET", path)
-        self.assertEqual(st, 200, body)
-        return body
-
-    def post(self, path, body=None, status=202):
-        st, got, _ = self.api("POST", path, body)
-        self.assertEqual(st, status, got)
-        return got
 
     # ---- waiting ----
     def wait_auth(self, service, pred, timeout=FLOW_TIMEOUT, what=None):

@@ -9,13 +9,13 @@
 - Retention: runs beyond history_keep_runs are deleted with what hangs off them, except the
   ledger rows the no-duplicate guarantee needs.
 """
-import json
 import time
 import unittest
 
-from fakes import Fakes, multipart, play_key
-from stack import Stack, wait_for
-from syncenv import SyncEnv
+from fakes import Fakes, play_key
+from stack import wait_for
+from syncenv import FakesStackCase, SyncEnv, clear_sql, sign_in_sql
+from webhooks import plex_event, post_webhook
 
 FAKES = None
 RUN_TIMEOUT = 60
@@ -24,7 +24,7 @@ HOLD_S = 25          # Retry-After of the held 429: longer than the test waits f
 
 def setUpModule():
     global FAKES
-    FAKES = Fakes().start()
+    FAKES = HardeningCase.fakes = Fakes().start()
 
 
 def tearDownModule():
@@ -35,53 +35,25 @@ def plays():
     return FAKES.plays()
 
 
-class HardeningCase(unittest.TestCase):
+class HardeningCase(FakesStackCase):
     @classmethod
     def setUpClass(cls):
-        cls.stack = Stack(env=FAKES.env()).start()
-        conn = cls.stack.db()
-        try:
-            for k, v in FAKES.settings().items():
-                conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)", (k, v))
-            conn.commit()
-        finally:
-            conn.close()
+        super().setUpClass()
         cls.machine = FAKES.machine_id()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stack.stop()
-        cls.stack.cleanup()
 
     def setUp(self):
         FAKES.reset()
         self.tok = FAKES.post("trakt", "/_control/token", {})
-        conn = self.stack.db()
-        try:
-            # Queued jobs never start; running ones stop at their next step.
-            conn.execute("UPDATE jobs SET state = 'cancelled' WHERE state = 'queued'")
-            conn.execute("UPDATE jobs SET cancel = 1 WHERE state = 'running'")
-            conn.commit()
-        finally:
-            conn.close()
+        # Queued jobs never start; running ones stop at their next step.
+        self.stack.exec("UPDATE jobs SET state = 'cancelled' WHERE state = 'queued'",
+                        "UPDATE jobs SET cancel = 1 WHERE state = 'running'")
         wait_for(lambda: not self.stack.query("SELECT id FROM jobs WHERE state = 'running'"),
                  timeout=RUN_TIMEOUT, what="no job running")
-        conn = self.stack.db()
-        try:
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = ?,"
-                         " refresh_token = ?, token_expires_at = ?, user = 'traktuser'"
-                         " WHERE service = 'trakt'",
-                         (self.tok["access_token"], self.tok["refresh_token"],
-                          self.tok["created_at"] + self.tok["expires_in"]))
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = 'plex-token-1',"
-                         " user = 'plexuser' WHERE service = 'plex'")
-            for t in ("changes", "batches", "progress", "rate_samples", "runs", "jobs", "log"):
-                conn.execute("DELETE FROM " + t)
-            conn.execute("DELETE FROM settings WHERE key IN ('dry_run', 'history_keep_runs')")
-            conn.execute("DELETE FROM meta WHERE key LIKE 'checkpoint%'")
-            conn.commit()
-        finally:
-            conn.close()
+        self.stack.exec(*sign_in_sql(self.tok),
+                        *clear_sql("changes", "batches", "progress", "rate_samples", "runs",
+                                   "jobs", "log"),
+                        "DELETE FROM settings WHERE key IN ('dry_run', 'history_keep_runs')",
+                        "DELETE FROM meta WHERE key LIKE 'checkpoint%'")
 
     # ---- helpers ----
     def set_setting(self, key, value):
@@ -93,15 +65,24 @@ class HardeningCase(unittest.TestCase):
         return r[0] if r else None
 
     def wait_run(self, run_id, timeout=RUN_TIMEOUT):
-        def done():
-            r = self.run_row(run_id)
-            return r and r["status"] not in ("queued", "running") and r
-        return wait_for(done, timeout=timeout, step=0.1, what="run %d" % run_id)
+        return self.stack.wait_run(run_id, timeout=timeout)
 
     def sync(self, **body):
         st, b, _ = self.stack.api("POST", "/api/sync", body or None)
         self.assertEqual(st, 202, b)
         return b["run_id"]
+
+    def sync_held_in_429(self, what):
+        """A full sync whose first history POST is held in a long Retry-After; its run id once
+        it waits."""
+        FAKES.post("trakt", "/_control/faults", {"only": ["POST /sync/history"],
+                                                 "fail_next": [429],
+                                                 "retry_after_s": HOLD_S})
+        run_id = self.sync(full=True)
+        wait_for(lambda: self.stack.query("SELECT wait_until FROM progress WHERE run_id = ?"
+                                          " AND wait_until IS NOT NULL", run_id),
+                 timeout=RUN_TIMEOUT, step=0.1, what=what)
+        return run_id
 
     def trakt_tokens(self):
         return FAKES.get("trakt", "/_control/state?keys=tokens")["tokens"]
@@ -123,13 +104,7 @@ class TestSignOutRace(HardeningCase):
         before = plays()
         old = self.tok["access_token"]
         # The first history POST is held in a long Retry-After.
-        FAKES.post("trakt", "/_control/faults", {"only": ["POST /sync/history"],
-                                                 "fail_next": [429],
-                                                 "retry_after_s": HOLD_S})
-        run_id = self.sync(full=True)
-        wait_for(lambda: self.stack.query("SELECT wait_until FROM progress WHERE run_id = ?"
-                                          " AND wait_until IS NOT NULL", run_id),
-                 timeout=RUN_TIMEOUT, step=0.1, what="the sync waiting on the 429")
+        run_id = self.sync_held_in_429("the sync waiting on the 429")
         # When the wait ends the token is refused (401): the old code refreshed and went on.
         FAKES.post("trakt", "/_control/expire_token", {"access_token": old})
         FAKES.post("trakt", "/_control/calls/reset")
@@ -184,13 +159,7 @@ class TestSignOutRace(HardeningCase):
 
     def test_sign_out_cancels_queued_jobs(self):
         # A sync queued behind a running one (held in its wait) ends cancelled at sign-out.
-        FAKES.post("trakt", "/_control/faults", {"only": ["POST /sync/history"],
-                                                 "fail_next": [429],
-                                                 "retry_after_s": HOLD_S})
-        run_id = self.sync(full=True)
-        wait_for(lambda: self.stack.query("SELECT wait_until FROM progress WHERE run_id = ?"
-                                          " AND wait_until IS NOT NULL", run_id),
-                 timeout=RUN_TIMEOUT, step=0.1, what="the sync waiting")
+        run_id = self.sync_held_in_429("the sync waiting")
         st, body, _ = self.stack.api("POST", "/api/trakt/history/refresh")
         self.assertEqual(st, 202, body)
         st, body, _ = self.stack.api("DELETE", "/api/auth/plex")
@@ -215,18 +184,8 @@ class WebhookCase(HardeningCase):
         self.assertEqual(st, 200, body)
         self.url = body["url_path"]
 
-    def payload(self, meta, server=None):
-        return {"event": "media.scrobble", "user": True, "owner": True,
-                "Account": {"id": 1, "title": "plexuser"},
-                "Server": {"title": "NAS", "uuid": server or self.machine},
-                "Player": {"local": True, "title": "Plex Web", "uuid": "p1"},
-                "Metadata": meta}
-
     def hook(self, meta, server=None):
-        body, ct = multipart(self.payload(meta, server))
-        st, hdrs, data = self.stack.request("POST", self.url, raw=body,
-                                            headers={"Content-Type": ct})
-        return st, (json.loads(data) if data else None), hdrs
+        return post_webhook(self.stack, self.url, plex_event(meta, server or self.machine))
 
     def scrobbled(self, meta, server=None):
         st, body, _ = self.hook(meta, server)
@@ -345,12 +304,7 @@ class TestWebhookFlood(WebhookCase):
         # pts-cgi logs to stderr (the stack's log file), not the log table.
         self.assertIn("plays are already waiting", self.stack.read_log())
         # A manual sync still goes first once the lane is free.
-        conn = self.stack.db()
-        try:
-            conn.execute("UPDATE jobs SET cancel = 1 WHERE id = ?", (first["job_id"],))
-            conn.commit()
-        finally:
-            conn.close()
+        self.stack.exec(("UPDATE jobs SET cancel = 1 WHERE id = ?", first["job_id"]))
         sync = self.sync(dry_run=True)
         self.assertEqual(self.wait_run(sync)["status"], "ok")
         left = self.stack.query("SELECT COUNT(*) AS n FROM jobs WHERE kind ="

@@ -11,10 +11,9 @@ import time
 import unittest
 
 from fakes import Fakes, next_second
-from syncenv import SyncEnv
+from syncenv import SyncEnvCase
 
 FAKES = None
-FAST = {"PTS_TRAKT_POST_INTERVAL_MS": "0"}
 SERVICES = ("plex", "plextv", "trakt", "tmdb", "plexdisc")
 EVERY_KIND = {"sync_direction": "both", "sync_watched": True, "sync_ratings": True,
               "sync_watchlist": True, "sync_playback": True}
@@ -26,7 +25,7 @@ TRON, TDK = "5d77680000000000000c344b", "5d77680000000000000c533a"
 
 def setUpModule():
     global FAKES
-    FAKES = Fakes().start()
+    FAKES = IncrementalCase.fakes = Fakes().start()
 
 
 def tearDownModule():
@@ -35,20 +34,6 @@ def tearDownModule():
 
 def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t))
-
-
-def trakt_state(key):
-    return FAKES.get("trakt", "/_control/state?keys=" + key)[key]
-
-
-def trakt_ratings():
-    return {r["movie"]["ids"]["trakt"]: r["rating"] for r in trakt_state("ratings")
-            if r["type"] == "movie"}
-
-
-def trakt_watchlist():
-    return sorted((w["type"], (w.get("movie") or w.get("show"))["ids"]["trakt"])
-                  for w in trakt_state("watchlist"))
 
 
 def plex_item(rk):
@@ -83,30 +68,8 @@ def trakt_writes(calls):
             not k.startswith("trakt GET ")}
 
 
-class IncrementalCase(unittest.TestCase):
-    def setUp(self):
-        FAKES.reset()
-        FAKES.post("plexdisc", "/_control/reset")
-        FAKES.post("trakt", "/_control/state", {"enforce_post_rate": False})
-        self.envs = []
-
-    def tearDown(self):
-        for s in self.envs:
-            s.close()
-
-    def env(self, **settings):
-        vals = dict(EVERY_KIND)
-        vals.update(settings)
-        s = SyncEnv(FAKES, settings=vals)
-        self.envs.append(s)
-        return s
-
-    def sync(self, s, *args):
-        r = s.once(*args, env=FAST)
-        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
-        run = s.run_row()
-        self.assertEqual((run["status"], run["errors"]), ("ok", 0), r.stderr[-3000:])
-        return run
+class IncrementalCase(SyncEnvCase):
+    SETTINGS = EVERY_KIND
 
     def changes(self, s, run):
         return sorted((c["action"], c["title"], c["result"]) for c in s.rows(
@@ -176,7 +139,7 @@ class TestEachKindMoves(IncrementalCase):
     def test_rating_on_trakt(self):
         s = self.env()
         self.synced_then_quiet(s)
-        ratings = [r for r in trakt_state("ratings") if r["movie"]["ids"]["trakt"] != 1213]
+        ratings = [r for r in FAKES.trakt_state("ratings") if r["movie"]["ids"]["trakt"] != 1213]
         ratings.append({"type": "movie", "rating": 3, "rated_at": iso(time.time()),
                         "movie": {"ids": {"trakt": 1213}}})
         FAKES.post("trakt", "/_control/state", {"ratings": ratings})
@@ -192,13 +155,13 @@ class TestEachKindMoves(IncrementalCase):
             {"ratingKey": "104", "userRating": 8.0}]})
         run = self.sync(s)
         self.assertEqual(self.changes(s, run), [("rate_trakt", "Amélie", "done")])
-        self.assertEqual(trakt_ratings()[1204], 8)
+        self.assertEqual(FAKES.trakt_ratings()[1204], 8)
         self.assertEqual(self.lists_read(), ["GET /sync/ratings"])
 
     def test_watchlist_on_trakt(self):
         s = self.env()
         self.synced_then_quiet(s)
-        wl = trakt_state("watchlist")
+        wl = FAKES.trakt_state("watchlist")
         FAKES.post("trakt", "/_control/state", {"watchlist": [
             {"type": w["type"], w["type"]: {"ids": {"trakt": w[w["type"]]["ids"]["trakt"]}}}
             for w in wl] + [{"type": "movie", "movie": {"ids": {"trakt": 1204}}}]})
@@ -214,7 +177,7 @@ class TestEachKindMoves(IncrementalCase):
         run = self.sync(s)
         self.assertEqual(self.changes(s, run), [("watchlist_add_trakt", "Breaking Bad",
                                                  "done")])
-        self.assertIn(("show", 1), trakt_watchlist())
+        self.assertIn(("show", 1), FAKES.trakt_watchlist())
         self.assertEqual(self.lists_read(), ["GET /sync/watchlist"])
         # A removal in the account (the size moves): Trakt follows.
         reset_calls()
@@ -223,12 +186,12 @@ class TestEachKindMoves(IncrementalCase):
         run = self.sync(s)
         self.assertEqual(self.changes(s, run), [("watchlist_remove_trakt", "Breaking Bad",
                                                  "done")])
-        self.assertNotIn(("show", 1), trakt_watchlist())
+        self.assertNotIn(("show", 1), FAKES.trakt_watchlist())
 
     def test_resume_point_on_trakt(self):
         s = self.env()
         self.synced_then_quiet(s)
-        pb = [p for p in trakt_state("playback") if p["type"] != "movie"]
+        pb = [p for p in FAKES.trakt_state("playback") if p["type"] != "movie"]
         pb.append({"type": "movie", "progress": 50, "paused_at": iso(time.time()),
                    "movie": {"ids": {"trakt": 3}}})
         FAKES.post("trakt", "/_control/state", {"playback": pb})
@@ -244,7 +207,7 @@ class TestEachKindMoves(IncrementalCase):
             {"ratingKey": "103", "viewOffset": 5040000}]})
         run = self.sync(s)
         self.assertEqual(self.changes(s, run), [("playback_trakt", "Batman Begins", "done")])
-        pb = [p for p in trakt_state("playback") if p["type"] == "movie"
+        pb = [p for p in FAKES.trakt_state("playback") if p["type"] == "movie"
               and p["movie"]["ids"]["trakt"] == 3]
         self.assertAlmostEqual(pb[0]["progress"], 60.0, places=2)
         # A view moves lastViewedAt: the playback list is read with the watched state.
@@ -254,7 +217,7 @@ class TestEachKindMoves(IncrementalCase):
         s = self.env()
         self.synced_then_quiet(s)
         # Parasite (116, unwatched in Plex) played on Trakt; Big Buck Bunny (55) viewed in Plex.
-        hist = trakt_state("history")
+        hist = FAKES.trakt_state("history")
         hist.append({"type": "movie", "watched_at": iso(time.time() - 60),
                      "movie": {"ids": {"trakt": 1216}}})
         FAKES.post("trakt", "/_control/state", {"history": hist})
@@ -280,7 +243,7 @@ class TestKnownCaps(IncrementalCase):
         # One POST, with what fits; the cap was read before it; no 420 answer came back.
         self.assertEqual(calls.get("POST /sync/watchlist"), 1)
         self.assertEqual(calls.get("GET /users/settings"), 1)
-        self.assertEqual(len(trakt_watchlist()), 3)
+        self.assertEqual(len(FAKES.trakt_watchlist()), 3)
         results = sorted(c[2] for c in self.changes(s, run) if c[0] == "watchlist_add_trakt")
         self.assertEqual(results, ["done", "failed", "failed", "failed"])
         warnings = s.rows("SELECT warnings FROM runs WHERE id = ?", run["id"])[0]["warnings"]
@@ -292,11 +255,11 @@ class TestKnownCaps(IncrementalCase):
         reset_calls()
         run = self.sync(s)
         self.assertEqual(FAKES.calls("trakt")["calls"].get("POST /sync/watchlist", 0), 0)
-        self.assertEqual(len(trakt_watchlist()), 3)
+        self.assertEqual(len(FAKES.trakt_watchlist()), 3)
         # Room again (a higher cap): the rest goes, and the warning is gone.
         FAKES.post("trakt", "/_control/state", {"watchlist_cap": 10})
         run = self.sync(s)
-        self.assertEqual(len(trakt_watchlist()), 6)
+        self.assertEqual(len(FAKES.trakt_watchlist()), 6)
         self.assertEqual(s.run_row()["warnings"] in (None, "", "[]"), True)
 
 

@@ -14,7 +14,8 @@ import time
 import unittest
 
 from fakes import Fakes
-from stack import Stack, wait_for
+from stack import wait_for
+from syncenv import FakesStackCase, sign_in_sql
 
 FAKES = None
 ADDED = 17            # a Plex->Trakt sync of the default corpus (tests/fakes/README.md)
@@ -33,7 +34,7 @@ REQUIRED = {
 
 def setUpModule():
     global FAKES
-    FAKES = Fakes().start()
+    FAKES = TestMetrics.fakes = Fakes().start()
 
 
 def tearDownModule():
@@ -174,30 +175,13 @@ class TestParser(unittest.TestCase):
                 parse_exposition(bad)
 
 
-class TestMetrics(unittest.TestCase):
+class TestMetrics(FakesStackCase):
     @classmethod
     def setUpClass(cls):
-        cls.stack = Stack(env=FAKES.env()).start()
+        super().setUpClass()
         tok = FAKES.post("trakt", "/_control/token", {})
         cls.token_expiry = tok["created_at"] + tok["expires_in"]
-        conn = cls.stack.db()
-        try:
-            for k, v in FAKES.settings().items():
-                conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)", (k, v))
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = ?,"
-                         " refresh_token = ?, token_expires_at = ?, user = 'traktuser'"
-                         " WHERE service = 'trakt'", (tok["access_token"], tok["refresh_token"],
-                                                      cls.token_expiry))
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = 'plex-token-1',"
-                         " user = 'plexuser' WHERE service = 'plex'")
-            conn.commit()
-        finally:
-            conn.close()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stack.stop()
-        cls.stack.cleanup()
+        cls.stack.exec(*sign_in_sql(tok))
 
     def metrics(self):
         st, hdrs, data = self.stack.request("GET", "/api/metrics")

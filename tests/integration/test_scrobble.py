@@ -12,6 +12,8 @@ import urllib.request
 import unittest
 
 from stack import Stack
+from syncenv import clear_sql, settings_sql, sign_in_sql
+from webhooks import plex_event, post_webhook
 
 
 class NowPlayingCase(unittest.TestCase):
@@ -44,36 +46,23 @@ class NowPlayingCase(unittest.TestCase):
         self.stack.api("PUT", "/api/settings", {"scrobble_live": True, "scrobble_users": "owner"})
 
     def test_now_playing_empty_then_rows(self):
-        conn = self.stack.db()
-        try:
-            conn.execute("DELETE FROM now_playing")
-            conn.execute("DELETE FROM meta WHERE key = 'now_playing_at'")
-            conn.commit()
-        finally:
-            conn.close()
+        self.stack.exec("DELETE FROM now_playing", "DELETE FROM meta WHERE key = 'now_playing_at'")
         st, body, _ = self.stack.api("GET", "/api/now-playing")
         self.assertEqual(st, 200)
         self.assertEqual(body, {"sessions": [], "updated_at": None})
         now = int(time.time())
-        conn = self.stack.db()
-        try:
-            conn.execute(
-                "INSERT INTO now_playing(session_key, rating_key, type, title, show, season,"
-                " episode, year, user, player, state, progress, trakt, seen_at) VALUES"
-                " ('7', '323', 'episode', 'Cancer Man', 'Breaking Bad', 1, 4, NULL, 'plexuser',"
-                " 'Plex Web', 'paused', 42.26, 'paused', ?),"
-                " ('8', '102', 'movie', 'The Dark Knight', NULL, NULL, NULL, 2008, 'guest',"
-                " 'TV', 'playing', 10, 'ignored', ?)", (now, now + 1))
+        self.stack.exec(
+            ("INSERT INTO now_playing(session_key, rating_key, type, title, show, season,"
+             " episode, year, user, player, state, progress, trakt, seen_at) VALUES"
+             " ('7', '323', 'episode', 'Cancer Man', 'Breaking Bad', 1, 4, NULL, 'plexuser',"
+             " 'Plex Web', 'paused', 42.26, 'paused', ?),"
+             " ('8', '102', 'movie', 'The Dark Knight', NULL, NULL, NULL, 2008, 'guest',"
+             " 'TV', 'playing', 10, 'ignored', ?)", now, now + 1),
             # A stream that ended scrobbled is listed until its shown_until, then not.
-            conn.execute(
-                "INSERT INTO now_playing(session_key, rating_key, type, title, year, state,"
-                " progress, trakt, seen_at, shown_until) VALUES ('done:5:103', '103', 'movie',"
-                " 'Gone', 2001, 'playing', 96, 'scrobbled', ?, ?)", (now - 100, now - 1))
-            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('now_playing_at', ?)",
-                         (str(now),))
-            conn.commit()
-        finally:
-            conn.close()
+            ("INSERT INTO now_playing(session_key, rating_key, type, title, year, state,"
+             " progress, trakt, seen_at, shown_until) VALUES ('done:5:103', '103', 'movie',"
+             " 'Gone', 2001, 'playing', 96, 'scrobbled', ?, ?)", now - 100, now - 1),
+            ("INSERT OR REPLACE INTO meta(key, value) VALUES('now_playing_at', ?)", str(now)))
         st, body, _ = self.stack.api("GET", "/api/now-playing")
         self.assertEqual(st, 200)
         self.assertEqual(body["updated_at"],
@@ -127,37 +116,29 @@ class LiveCase(unittest.TestCase):
         f.reset()
         tok = f.post("trakt", "/_control/token", {})
         self.trakt_token = tok["access_token"]
-        conn = self.stack.db()
-        try:
-            for k, v in f.settings().items():
-                conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)", (k, v))
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = ?,"
-                         " refresh_token = ?, token_expires_at = ?, user = 'traktuser'"
-                         " WHERE service = 'trakt'", (tok["access_token"], tok["refresh_token"],
-                                                      tok["created_at"] + tok["expires_in"]))
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = 'plex-token-1',"
-                         " user = 'plexuser' WHERE service = 'plex'")
-            # Each test starts from an empty ledger, as the fakes start from their corpus.
-            for t in ("changes", "batches", "progress", "rate_samples", "now_playing"):
-                conn.execute("DELETE FROM " + t)
-            conn.execute("DELETE FROM runs WHERE trigger = 'scrobble'")
-            conn.execute("DELETE FROM settings WHERE key IN ('scrobble_live', 'scrobble_users',"
-                         " 'dry_run', 'sync_direction', 'sync_watched')")
-            conn.commit()
-        finally:
-            conn.close()
+        # Each test starts from an empty ledger, as the fakes start from their corpus.
+        self.stack.exec(*settings_sql(f.settings()), *sign_in_sql(tok),
+                        *clear_sql("changes", "batches", "progress", "rate_samples",
+                                   "now_playing"),
+                        "DELETE FROM runs WHERE trigger = 'scrobble'",
+                        "DELETE FROM settings WHERE key IN ('scrobble_live', 'scrobble_users',"
+                        " 'dry_run', 'sync_direction', 'sync_watched')")
         self.wait_polls()
         self.duration = {}
         for rk in (MOVIE, EPISODE):
             self.duration[rk] = self.plex_item(rk)["duration"]
 
     # ---- helpers ----
-    def plex_item(self, rk):
-        req = urllib.request.Request(self.fakes.urls["plex"] + "/library/metadata/" + rk,
+    def plex_get(self, path):
+        """The fake Plex server's MediaContainer at path, as the owner reads it."""
+        req = urllib.request.Request(self.fakes.urls["plex"] + path,
                                      headers={"Accept": "application/json",
                                               "X-Plex-Token": "plex-token-1"})
         with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read())["MediaContainer"]["Metadata"][0]
+            return json.loads(r.read())["MediaContainer"]
+
+    def plex_item(self, rk):
+        return self.plex_get("/library/metadata/" + rk)["Metadata"][0]
 
     def set_sessions(self, sessions):
         self.fakes.post("plex", "/_control/sessions", {"sessions": sessions})
@@ -216,12 +197,7 @@ class LiveCase(unittest.TestCase):
         until = self.stack.query("SELECT shown_until - seen_at AS d FROM now_playing")
         self.assertEqual(len(until), 1)
         self.assertTrue(55 <= until[0]["d"] <= 65, until)     # PTS_SCROBBLE_SHOWN_S
-        conn = self.stack.db()
-        try:
-            conn.execute("UPDATE now_playing SET shown_until = strftime('%s', 'now') - 1")
-            conn.commit()
-        finally:
-            conn.close()
+        self.stack.exec("UPDATE now_playing SET shown_until = strftime('%s', 'now') - 1")
         self.assertEqual(self.now_playing()["sessions"], [])
         self.wait_polls()
         self.assertEqual(self.stack.query("SELECT session_key FROM now_playing"), [])
@@ -245,24 +221,10 @@ class LiveCase(unittest.TestCase):
         """Plex's media.scrobble webhook for meta; the run it made, once it ended."""
         st, body, _ = self.stack.api("GET", "/api/webhooks/plex")
         self.assertEqual(st, 200, body)
-        payload = {"event": "media.scrobble", "user": True, "owner": True,
-                   "Account": {"id": 1, "title": "plexuser"},
-                   "Server": {"title": "NAS", "uuid": "elsewhere"},
-                   "Player": {"local": True, "title": "Plex Web", "uuid": "p1"},
-                   "Metadata": meta}
-        b = "----PlexWebhookScrobbleTest"
-        raw = (b"--" + b.encode() + b"\r\nContent-Disposition: form-data; name=\"payload\"\r\n"
-               b"Content-Type: application/json\r\n\r\n" + json.dumps(payload).encode() +
-               b"\r\n--" + b.encode() + b"--\r\n")
-        st, _, data = self.stack.request("POST", body["url_path"], raw=raw, headers={
-            "Content-Type": "multipart/form-data; boundary=" + b})
-        self.assertEqual(st, 202, data)
-        run_id = json.loads(data)["run_id"]
-
-        def done():
-            r = self.stack.query("SELECT * FROM runs WHERE id = ?", run_id)
-            return r and r[0]["status"] not in ("queued", "running") and r[0]
-        return wait_for(done, timeout=WAIT_S, step=0.1, what="webhook run")
+        st, ran, _ = post_webhook(self.stack, body["url_path"], plex_event(meta, "elsewhere"),
+                                  boundary="----PlexWebhookScrobbleTest")
+        self.assertEqual(st, 202, ran)
+        return self.stack.wait_run(ran["run_id"], timeout=WAIT_S, what="webhook run")
 
     def viewing(self, rk, percent=95):
         self.step([self.play(rk, 10)])
@@ -275,13 +237,8 @@ class LiveCase(unittest.TestCase):
         self.assertEqual(len(self.plays_of("tt0468569")), before + 1)
         # Plex marks it watched on its own, a few minutes after the last poll saw it: the
         # live play is moved 150 s back, Plex's view (and its webhook) is now.
-        conn = self.stack.db()
-        try:
-            conn.execute("UPDATE changes SET watched_at = watched_at - 150 WHERE"
-                         " item_key = 'movie:imdb:tt0468569'")
-            conn.commit()
-        finally:
-            conn.close()
+        self.stack.exec("UPDATE changes SET watched_at = watched_at - 150 WHERE"
+                        " item_key = 'movie:imdb:tt0468569'")
         viewed = int(time.time())
         self.fakes.post("plex", "/_control/viewed", {"ratingKey": MOVIE, "at": viewed})
         meta = dict(self.plex_item(MOVIE))
@@ -289,22 +246,11 @@ class LiveCase(unittest.TestCase):
         run = self.webhook(meta)
         self.assertEqual((run["status"], run["added_to_trakt"]), ("ok", 0), run)
         self.assertEqual(run["message"], "already on Trakt for this viewing")
-        st, body, _ = self.stack.api("POST", "/api/sync", {"full": True})
-        self.assertEqual(st, 202, body)
-        wait_for(lambda: self.stack.query("SELECT status FROM runs WHERE id = ?",
-                                          body["run_id"])[0]["status"] in ("ok", "failed"),
-                 timeout=120, step=0.2, what="the full sync")
-        self.assertEqual(self.stack.query("SELECT status FROM runs WHERE id = ?",
-                                          body["run_id"])[0]["status"], "ok")
+        self.sync()
         self.assertEqual(len(self.plays_of("tt0468569")), before + 1)
         # Hours later (the ledger's play moved back four hours): a rewatch is a second play.
-        conn = self.stack.db()
-        try:
-            conn.execute("UPDATE changes SET watched_at = watched_at - 4 * 3600 WHERE"
-                         " item_key = 'movie:imdb:tt0468569'")
-            conn.commit()
-        finally:
-            conn.close()
+        self.stack.exec("UPDATE changes SET watched_at = watched_at - 4 * 3600 WHERE"
+                        " item_key = 'movie:imdb:tt0468569'")
         self.viewing(MOVIE, 88)
         self.assertEqual(len(self.plays_of("tt0468569")), before + 2)
         self.assertEqual(len(self.stack.query(
@@ -354,13 +300,8 @@ class LiveCase(unittest.TestCase):
         self.assertEqual([r["result"] for r in res], ["done"])
 
     def test_off_and_other_accounts(self):
-        conn = self.stack.db()
-        try:
-            conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES('scrobble_users',"
-                         " 'all')")
-            conn.commit()
-        finally:
-            conn.close()
+        self.stack.exec("INSERT OR REPLACE INTO settings(key, value) VALUES('scrobble_users',"
+                        " 'all')")
         self.step([self.play(MOVIE, 10, user_id="4242", user="guest")])
         self.assertEqual([s["trakt"] for s in self.now_playing()["sessions"]], ["watching"])
         st, _, _ = self.stack.api("PUT", "/api/settings", {"scrobble_live": False})
@@ -397,10 +338,7 @@ class LiveCase(unittest.TestCase):
         """A full sync through the API; its run once it ended (ok)."""
         st, body, _ = self.stack.api("POST", "/api/sync", {"full": True})
         self.assertEqual(st, 202, body)
-        run = wait_for(lambda: (lambda r: r if r["status"] not in ("queued", "running")
-                                else None)(self.stack.query("SELECT * FROM runs WHERE id = ?",
-                                                            body["run_id"])[0]),
-                       timeout=120, step=0.2, what="the full sync")
+        run = self.stack.wait_run(body["run_id"], timeout=120, step=0.2, what="the full sync")
         self.assertEqual(run["status"], "ok", run)
         return run
 
@@ -483,12 +421,7 @@ class LiveCase(unittest.TestCase):
 
     def test_new_agent_episode_matched_from_the_sync_id_index(self):
         ep = "323"        # Breaking Bad S01E04: the show (300) is named only by plex://show/
-        conn = self.stack.db()
-        try:
-            conn.execute("DELETE FROM id_map")
-            conn.commit()
-        finally:
-            conn.close()
+        self.stack.exec("DELETE FROM id_map")
         show_calls = lambda: self.fakes.calls("plex")["calls"].get(  # noqa: E731
             "GET /library/metadata/300", 0)
         # No sync has seen the show: one request for its ids, kept for the next session.
@@ -500,12 +433,7 @@ class LiveCase(unittest.TestCase):
         self.assertEqual(show_calls(), 1)
         self.step([])
         # After a sync has listed the show: none at all.
-        conn = self.stack.db()
-        try:
-            conn.execute("DELETE FROM id_map")
-            conn.commit()
-        finally:
-            conn.close()
+        self.stack.exec("DELETE FROM id_map")
         self.sync()
         self.assertEqual(len(self.stack.query(
             "SELECT plex_guid FROM id_map WHERE type = 'show' AND tvdb = 81189")), 1)
@@ -542,20 +470,11 @@ class LiveCase(unittest.TestCase):
         self.assertEqual(self.fakes.calls("tmdb")["total"], tmdb)
 
     def fakes_items(self):
-        req = urllib.request.Request(self.fakes.urls["plex"] + "/library/sections",
-                                     headers={"Accept": "application/json",
-                                              "X-Plex-Token": "plex-token-1"})
         out = {}
-        with urllib.request.urlopen(req, timeout=10) as r:
-            secs = json.loads(r.read())["MediaContainer"]["Directory"]
-        for s in secs:
+        for s in self.plex_get("/library/sections")["Directory"]:
             if s["type"] != "movie":
                 continue
-            req = urllib.request.Request(
-                self.fakes.urls["plex"] + "/library/sections/%s/all?type=1&includeGuids=1"
-                % s["key"], headers={"Accept": "application/json",
-                                     "X-Plex-Token": "plex-token-1"})
-            with urllib.request.urlopen(req, timeout=10) as r:
-                for it in json.loads(r.read())["MediaContainer"].get("Metadata", []):
-                    out[it["ratingKey"]] = it
+            mc = self.plex_get("/library/sections/%s/all?type=1&includeGuids=1" % s["key"])
+            for it in mc.get("Metadata", []):
+                out[it["ratingKey"]] = it
         return out

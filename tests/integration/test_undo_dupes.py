@@ -19,7 +19,8 @@ import urllib.error
 import urllib.request
 
 from fakes import Fakes
-from stack import Stack, wait_for
+from stack import ApiChecks, Stack, wait_for
+from syncenv import sign_in_sql
 
 FAKES = None
 ADDED = 17
@@ -89,7 +90,7 @@ class TraktUser:
         raise AssertionError("rate limited")
 
 
-class StackCase(unittest.TestCase):
+class StackCase(ApiChecks, unittest.TestCase):
     """A stack wired to the fakes, both services signed in, the schedule off."""
 
     @classmethod
@@ -101,19 +102,8 @@ class StackCase(unittest.TestCase):
         body["sync_interval_hours"] = 0
         st, got, _ = cls.stack.api("PUT", "/api/settings", body)
         assert st == 200, got
-        tok = FAKES.post("trakt", "/_control/token", {})
-        conn = cls.stack.db()
-        try:
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = ?,"
-                         " refresh_token = ?, token_expires_at = ?, user = 'traktuser'"
-                         " WHERE service = 'trakt'", (tok["access_token"], tok["refresh_token"],
-                                                      tok["created_at"] + tok["expires_in"]))
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = ?,"
-                         " user = 'plexuser' WHERE service = 'plex'",
-                         (FAKES.urls["plex_token"] or "plex-token",))
-            conn.commit()
-        finally:
-            conn.close()
+        cls.stack.exec(*sign_in_sql(FAKES.post("trakt", "/_control/token", {}),
+                                    plex_token=FAKES.urls["plex_token"] or "plex-token"))
 
     @classmethod
     def tearDownClass(cls):
@@ -122,16 +112,6 @@ class StackCase(unittest.TestCase):
 
     def api(self, method, path, body=None):
         return self.stack.api(method, path, body)
-
-    def get(self, path):
-        st, body, _ = self.api("GET", path)
-        self.assertEqual(st, 200, body)
-        return body
-
-    def post(self, path, body=None, status=202):
-        st, got, _ = self.api("POST", path, body)
-        self.assertEqual(st, status, got)
-        return got
 
     def run_row(self, run_id):
         return next(r for r in self.get("/api/runs?limit=500")["runs"] if r["id"] == run_id)

@@ -12,10 +12,10 @@ import time
 import unittest
 
 from fakes import Fakes
-from syncenv import SyncEnv
+from syncenv import SyncEnvCase
 
 FAKES = None
-FAST = {"PTS_TRAKT_POST_INTERVAL_MS": "0"}
+FAST = SyncEnvCase.FAST
 ACTIONS = ("watchlist_add_trakt", "watchlist_remove_trakt", "watchlist_add_plex",
            "watchlist_remove_plex")
 TRON, TDK, AMELIE = "5d77680000000000000c344b", "5d77680000000000000c533a", \
@@ -25,7 +25,7 @@ BREAKING_BAD = "5d7768000000000000244014"
 
 def setUpModule():
     global FAKES
-    FAKES = Fakes().start()
+    FAKES = AccountCase.fakes = Fakes().start()
 
 
 def tearDownModule():
@@ -50,41 +50,13 @@ def set_account(*rks):
     FAKES.post("plexdisc", "/_control/state", {"watchlist": list(rks)})
 
 
-def trakt_watchlist():
-    st = FAKES.get("trakt", "/_control/state?keys=watchlist")["watchlist"]
-    return sorted((w["type"], (w.get("movie") or w.get("show"))["ids"]["trakt"]) for w in st)
-
-
 def set_trakt(*entries):
     FAKES.post("trakt", "/_control/state", {"watchlist": [
         {"type": k, k: {"ids": {"trakt": i}}} for k, i in entries]})
 
 
-class AccountCase(unittest.TestCase):
-    def setUp(self):
-        FAKES.reset()
-        FAKES.post("plexdisc", "/_control/reset")
-        FAKES.post("trakt", "/_control/state", {"enforce_post_rate": False})
-        self.envs = []
-
-    def tearDown(self):
-        for s in self.envs:
-            s.close()
-
-    def env(self, **settings):
-        vals = {"sync_direction": "both", "sync_watched": False, "sync_watchlist": True}
-        vals.update(settings)
-        s = SyncEnv(FAKES, settings=vals)
-        self.envs.append(s)
-        return s
-
-    def sync(self, s, errors=0):
-        r = s.once(env=FAST)
-        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
-        run = s.run_row()
-        self.assertEqual(run["status"], "ok", r.stderr[-3000:])
-        self.assertEqual(run["errors"], errors, r.stderr[-3000:])
-        return run
+class AccountCase(SyncEnvCase):
+    SETTINGS = {"sync_direction": "both", "sync_watched": False, "sync_watchlist": True}
 
     def changes(self, s, run):
         rows = s.rows("SELECT action, type, title, result, detail FROM changes WHERE run_id = ?"
@@ -134,9 +106,9 @@ class TestAccountWatchlist(AccountCase):
         self.assertEqual(account_titles(), sorted([
             "<script>alert('trakt')</script>", "Amélie", "Big Buck Bunny", "Breaking Bad",
             "Parks and Recreation", "TRON: Legacy", "The Dark Knight"]))
-        self.assertEqual(trakt_watchlist(), [("movie", 1), ("movie", 6), ("movie", 1101),
-                                             ("movie", 1204), ("movie", 1299), ("show", 1),
-                                             ("show", 4)])
+        self.assertEqual(FAKES.trakt_watchlist(), [("movie", 1), ("movie", 6), ("movie", 1101),
+                                                   ("movie", 1204), ("movie", 1299), ("show", 1),
+                                                   ("show", 4)])
         detail = json.loads(self.changes(s, run)[0]["detail"])
         self.assertEqual(detail, {"watchlist": "account"})
         # No collection was touched: the server is not Plex's side any more.
@@ -154,7 +126,7 @@ class TestAccountWatchlist(AccountCase):
             ("watchlist_remove_plex", "The Dark Knight", "done"),
             ("watchlist_remove_trakt", "Amélie", "done")])
         self.assertNotIn("The Dark Knight", account_titles())
-        self.assertNotIn(("movie", 1204), trakt_watchlist())
+        self.assertNotIn(("movie", 1204), FAKES.trakt_watchlist())
         self.assert_stable(s)
 
     def test_removal_guard(self):
@@ -163,14 +135,14 @@ class TestAccountWatchlist(AccountCase):
         set_account(AMELIE, BREAKING_BAD)
         s = self.env()
         self.sync(s)
-        self.assertEqual(len(trakt_watchlist()), 4)
+        self.assertEqual(len(FAKES.trakt_watchlist()), 4)
         set_account()
         r = s.once(env=FAST)
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         run = s.run_row()
         self.assertEqual([c for c in self.changes(s, run)
                           if c["action"] == "watchlist_remove_trakt"], [])
-        self.assertEqual(len(trakt_watchlist()), 4)
+        self.assertEqual(len(FAKES.trakt_watchlist()), 4)
         self.assertIn("watchlist_remove_max_percent", r.stderr)
         self.assertEqual(len(s.rows("SELECT * FROM watchlist_state")), 4)
 
@@ -190,7 +162,7 @@ class TestAccountWatchlist(AccountCase):
             ("watchlist_add_plex", "Amélie", "done"),
             ("watchlist_add_plex", "TRON: Legacy", "done"),
             ("watchlist_add_plex", "The Dark Knight", "done")])
-        self.assertEqual(trakt_watchlist(), [("movie", 1), ("movie", 6), ("movie", 1204)])
+        self.assertEqual(FAKES.trakt_watchlist(), [("movie", 1), ("movie", 6), ("movie", 1204)])
         self.assertEqual(account_titles(), ["Amélie", "TRON: Legacy", "The Dark Knight"])
         self.assert_stable(s)
 
@@ -204,7 +176,7 @@ class TestAccountWatchlist(AccountCase):
         run = self.sync(s)
         self.assertEqual(len([c for c in self.changes(s, run)
                               if c["action"] == "watchlist_add_trakt"]), 8)
-        self.assertEqual(len(trakt_watchlist()), 8)
+        self.assertEqual(len(FAKES.trakt_watchlist()), 8)
         # Three pages, then the newest entry alone (the next sync's quick check compares it).
         self.assertEqual(self.disc_calls().get("GET /library/sections/watchlist/all"), 4)
 
@@ -220,7 +192,7 @@ class TestAccountWatchlist(AccountCase):
         self.assertEqual(self.actions(s, run), [("watchlist_add_plex", "Sintel", "not_found")])
         self.assertGreaterEqual(run["not_found"], 1)
         self.assertEqual(account_titles(), [])
-        self.assertEqual(trakt_watchlist(), [("movie", 1104)])
+        self.assertEqual(FAKES.trakt_watchlist(), [("movie", 1104)])
 
     def test_already_there_counts_as_done(self):
         # The account gets TRON between the worker's read and its write: plex.tv answers the
@@ -245,7 +217,7 @@ class TestAccountWatchlist(AccountCase):
             ("watchlist_add_trakt", "Amélie", "planned")])
         self.assertFalse([k for k in self.disc_calls() if k.startswith("PUT")])
         self.assertEqual(account_titles(), ["Amélie"])
-        self.assertEqual(trakt_watchlist(), [("movie", 1), ("movie", 6)])
+        self.assertEqual(FAKES.trakt_watchlist(), [("movie", 1), ("movie", 6)])
 
     def test_collection_side_leaves_the_account_alone(self):
         set_account(AMELIE)

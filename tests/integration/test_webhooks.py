@@ -5,12 +5,13 @@ an episode becomes a run with trigger 'webhook' that adds the play to Trakt at o
 the same ledger as the sync engine, so a full sync afterwards adds the rest of the corpus's
 17 plays and none of the webhook's again (no duplicate play anywhere).
 """
-import json
 import time
 import unittest
 
 from fakes import Fakes, multipart
-from stack import Stack, wait_for
+from stack import wait_for
+from syncenv import FakesStackCase, clear_sql, sign_in_sql
+from webhooks import plex_event, post_webhook
 
 FAKES = None
 ADDED = 17            # a Plex->Trakt sync of the default corpus (tests/fakes/README.md)
@@ -23,7 +24,7 @@ MACHINE = None        # the fake Plex server's machineIdentifier: plays "on our 
 
 def setUpModule():
     global FAKES, MACHINE
-    FAKES = Fakes().start()
+    FAKES = WebhookCase.fakes = Fakes().start()
     MACHINE = FAKES.machine_id()
 
 
@@ -32,11 +33,8 @@ def tearDownModule():
 
 
 def scrobble(meta, event="media.scrobble", user=True):
-    return {"event": event, "user": user, "owner": True,
-            "Account": {"id": 1, "thumb": "https://plex.tv/users/x/avatar", "title": "plexuser"},
-            "Server": {"title": "NAS", "uuid": MACHINE},
-            "Player": {"local": True, "title": "Plex Web", "uuid": "p1"},
-            "Metadata": meta}
+    return plex_event(meta, MACHINE, event=event, user=user, account={
+        "id": 1, "thumb": "https://plex.tv/users/x/avatar", "title": "plexuser"})
 
 
 def movie_102(when):
@@ -73,44 +71,16 @@ def minute(epoch):
     return time.strftime("%Y-%m-%dT%H:%M", time.gmtime(epoch))
 
 
-class WebhookCase(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.stack = Stack(env=FAKES.env()).start()
-        conn = cls.stack.db()
-        try:
-            for k, v in FAKES.settings().items():
-                conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)", (k, v))
-            conn.commit()
-        finally:
-            conn.close()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stack.stop()
-        cls.stack.cleanup()
-
+class WebhookCase(FakesStackCase):
     def setUp(self):
         FAKES.reset()
-        tok = FAKES.post("trakt", "/_control/token", {})
-        conn = self.stack.db()
-        try:
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = ?,"
-                         " refresh_token = ?, token_expires_at = ?, user = 'traktuser'"
-                         " WHERE service = 'trakt'", (tok["access_token"], tok["refresh_token"],
-                                                      tok["created_at"] + tok["expires_in"]))
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = 'plex-token-1',"
-                         " user = 'plexuser' WHERE service = 'plex'")
-            # Each test starts from an empty ledger, as the fakes start from their corpus.
-            for t in ("changes", "batches", "progress", "rate_samples", "runs", "jobs",
-                      "sessions"):
-                conn.execute("DELETE FROM " + t)
-            conn.execute("DELETE FROM settings WHERE key IN ('dashboard_password', 'dry_run',"
-                         " 'sync_direction', 'sync_watched')")
-            conn.execute("DELETE FROM meta WHERE key LIKE 'checkpoint%'")
-            conn.commit()
-        finally:
-            conn.close()
+        # Each test starts from an empty ledger, as the fakes start from their corpus.
+        self.stack.exec(*sign_in_sql(FAKES.post("trakt", "/_control/token", {})),
+                        *clear_sql("changes", "batches", "progress", "rate_samples", "runs",
+                                   "jobs", "sessions"),
+                        "DELETE FROM settings WHERE key IN ('dashboard_password', 'dry_run',"
+                        " 'sync_direction', 'sync_watched')",
+                        "DELETE FROM meta WHERE key LIKE 'checkpoint%'")
         st, body, _ = self.stack.api("GET", "/api/webhooks/plex")
         self.assertEqual(st, 200, body)
         self.url = body["url_path"]
@@ -118,31 +88,19 @@ class WebhookCase(unittest.TestCase):
 
     # ---- helpers ----
     def hook(self, payload, url=None, thumb=0, headers=None, raw=None, ctype=None):
-        body, ct = multipart(payload, thumb=thumb)
-        h = {"Content-Type": ctype or ct}
-        h.update(headers or {})
-        st, hdrs, data = self.stack.request("POST", url or self.url, raw=raw if raw is not None
-                                            else body, headers=h)
-        return st, (json.loads(data) if data else None), hdrs
+        return post_webhook(self.stack, url or self.url, payload, thumb=thumb, headers=headers,
+                            raw=raw, ctype=ctype)
 
     def jobs(self):
         return self.stack.query("SELECT * FROM jobs WHERE kind = 'webhook_scrobble'")
 
     def age_jobs(self):
         """Move the webhook jobs out of the merge window (cgi/h_webhooks.c, 5 minutes)."""
-        conn = self.stack.db()
-        try:
-            conn.execute("UPDATE jobs SET created_at = created_at - 301 WHERE kind ="
-                         " 'webhook_scrobble'")
-            conn.commit()
-        finally:
-            conn.close()
+        self.stack.exec("UPDATE jobs SET created_at = created_at - 301 WHERE kind ="
+                        " 'webhook_scrobble'")
 
     def wait_run(self, run_id):
-        def done():
-            r = self.stack.query("SELECT * FROM runs WHERE id = ?", run_id)
-            return r and r[0]["status"] not in ("queued", "running") and r[0]
-        return wait_for(done, timeout=RUN_TIMEOUT, step=0.1, what="webhook run %d" % run_id)
+        return self.stack.wait_run(run_id, timeout=RUN_TIMEOUT, what="webhook run %d" % run_id)
 
     def scrobbled(self, meta, thumb=0):
         st, body, _ = self.hook(scrobble(meta), thumb=thumb)
@@ -312,37 +270,22 @@ class TestWebhookPlays(WebhookCase):
 
     def test_dry_run_and_unmatched_and_settings(self):
         before = plays()
-        conn = self.stack.db()
-        try:
-            conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES('dry_run', '1')")
-            conn.commit()
-        finally:
-            conn.close()
+        self.stack.exec("INSERT OR REPLACE INTO settings(key, value) VALUES('dry_run', '1')")
         run = self.scrobbled(movie_102(int(time.time())))
         self.assertEqual((run["status"], run["dry_run"], run["added_to_trakt"]), ("ok", 1, 1))
         ch = self.stack.query("SELECT result FROM changes WHERE run_id = ?", run["id"])
         self.assertEqual([c["result"] for c in ch], ["planned"])
         self.assertEqual(plays(), before)
 
-        conn = self.stack.db()
-        try:
-            conn.execute("DELETE FROM settings WHERE key = 'dry_run'")
-            conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES('sync_direction',"
-                         " 'trakt_to_plex')")
-            conn.commit()
-        finally:
-            conn.close()
+        self.stack.exec("DELETE FROM settings WHERE key = 'dry_run'",
+                        "INSERT OR REPLACE INTO settings(key, value) VALUES('sync_direction',"
+                        " 'trakt_to_plex')")
         run = self.scrobbled(movie_102(int(time.time())))
         self.assertEqual((run["status"], run["added_to_trakt"]), ("ok", 0), run)
         self.assertIn("direction", run["message"])
         self.assertEqual(plays(), before)
 
-        conn = self.stack.db()
-        try:
-            conn.execute("DELETE FROM settings WHERE key = 'sync_direction'")
-            conn.commit()
-        finally:
-            conn.close()
+        self.stack.exec("DELETE FROM settings WHERE key = 'sync_direction'")
         # A home video (local://) has no id Trakt knows: counted as unmatched, nothing sent.
         run = self.scrobbled({"ratingKey": "109", "type": "movie", "title": "Home Video 2019",
                               "guid": "local://109", "lastViewedAt": int(time.time())})

@@ -106,6 +106,21 @@ class Fakes:
         """Trakt's history as a multiset of play_key()s: a duplicate counts twice."""
         return collections.Counter(play_key(p) for p in self.history())
 
+    # ---- the fake Trakt's state ----
+    def trakt_state(self, key):
+        """One part of the fake Trakt's state: "ratings", "watchlist", "playback", ..."""
+        return self.get("trakt", "/_control/state?keys=" + key)[key]
+
+    def trakt_ratings(self):
+        """{trakt id: rating} of the rated movies."""
+        return {r["movie"]["ids"]["trakt"]: r["rating"] for r in self.trakt_state("ratings")
+                if r["type"] == "movie"}
+
+    def trakt_watchlist(self):
+        """The watchlist as sorted (type, trakt id) pairs."""
+        return sorted((w["type"], (w.get("movie") or w.get("show"))["ids"]["trakt"])
+                      for w in self.trakt_state("watchlist"))
+
     def machine_id(self):
         """The fake Plex server's machineIdentifier (/identity): plays "on our server"."""
         req = urllib.request.Request(self.urls["plex"] + "/identity", headers={

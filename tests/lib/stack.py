@@ -42,6 +42,21 @@ def wait_for(pred, timeout=10.0, step=0.05, what="condition"):
         time.sleep(step)
 
 
+class ApiChecks:
+    """A mixin for a TestCase whose api(method, path, body) answers (status, JSON, headers):
+    requests whose status is checked, answering the JSON body."""
+
+    def get(self, path):
+        st, body, _ = self.api("GET", path)
+        self.assertEqual(st, 200, body)
+        return body
+
+    def post(self, path, body=None, status=202):
+        st, got, _ = self.api("POST", path, body)
+        self.assertEqual(st, status, got)
+        return got
+
+
 class Stack:
     def __init__(self, env=None, data_dir=None, port=None):
         self.tmp = None if data_dir else tempfile.TemporaryDirectory(prefix="pts-stack-")
@@ -161,3 +176,21 @@ class Stack:
             return [dict(r) for r in conn.execute(sql, params).fetchall()]
         finally:
             conn.close()
+
+    def exec(self, *statements):
+        """Runs each statement, a string or (sql, *params), in one transaction."""
+        conn = self.db()
+        try:
+            for st in statements:
+                sql, params = (st, ()) if isinstance(st, str) else (st[0], st[1:])
+                conn.execute(sql, params)
+            conn.commit()
+        finally:
+            conn.close()
+
+    def wait_run(self, run_id, timeout=30.0, step=0.1, what=None):
+        """The row of run run_id once it is neither queued nor running."""
+        def done():
+            r = self.query("SELECT * FROM runs WHERE id = ?", run_id)
+            return r and r[0]["status"] not in ("queued", "running") and r[0]
+        return wait_for(done, timeout=timeout, step=step, what=what or "run %d" % run_id)

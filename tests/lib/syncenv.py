@@ -4,6 +4,13 @@
         s = SyncEnv(f)                       # temp data folder, schema, settings, tokens
         r = s.once()                         # pts-worker --once; returns CompletedProcess
         s.run_row()                          # the last run's row
+
+    class MyCase(SyncEnvCase):               # tests making SyncEnvs on shared fakes
+        SETTINGS = {"sync_direction": "both"}   # (MyCase.fakes = f in setUpModule)
+        def test_x(self): run = self.sync(self.env(sync_watched=False))
+
+    stack = fakes_stack(f)                   # the real stack (tests/lib/stack.py) on the fakes
+    stack.exec(*sign_in_sql(tok), *clear_sql("runs", "jobs"))
 """
 import os
 import signal
@@ -11,10 +18,40 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+import unittest
 
-from stack import BUILD
+from stack import BUILD, Stack
 
 WORKER = os.path.join(BUILD, "worker", "pts-worker")
+
+
+def settings_sql(values):
+    """The statements storing the settings values ({key: value}; a bool as "1" or "0")."""
+    return [("INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)", k,
+             ("1" if v else "0") if isinstance(v, bool) else str(v)) for k, v in values.items()]
+
+
+def sign_in_sql(tok, plex_token="plex-token-1"):
+    """The statements signing both services in: Trakt with tok, the fake Trakt's answer to
+    POST /_control/token, as 'traktuser'; Plex with plex_token as 'plexuser'."""
+    return [("UPDATE auth SET state = 'authorized', access_token = ?, refresh_token = ?,"
+             " token_expires_at = ?, user = 'traktuser' WHERE service = 'trakt'",
+             tok["access_token"], tok["refresh_token"], tok["created_at"] + tok["expires_in"]),
+            ("UPDATE auth SET state = 'authorized', access_token = ?, user = 'plexuser'"
+             " WHERE service = 'plex'", plex_token)]
+
+
+def clear_sql(*tables):
+    """The statements emptying tables."""
+    return ["DELETE FROM " + t for t in tables]
+
+
+def fakes_stack(fakes, env=None):
+    """The real stack started with its programs pointed at fakes (plus env) and the fakes'
+    settings stored; the caller stops and cleans it up."""
+    stack = Stack(env=dict(fakes.env(), **(env or {}))).start()
+    stack.exec(*settings_sql(fakes.settings()))
+    return stack
 
 
 class SyncEnv:
@@ -37,21 +74,14 @@ class SyncEnv:
         self.exec("DELETE FROM log")
         vals = dict(fakes.settings())
         vals.update(settings or {})
-        for k, v in vals.items():
-            if isinstance(v, bool):
-                v = "1" if v else "0"
-            self.exec("INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)", k, str(v))
+        for st in settings_sql(vals):
+            self.exec(*st)
         if authorize:
             self.authorize()
 
     def authorize(self):
-        tok = self.fakes.post("trakt", "/_control/token", {})
-        self.exec("UPDATE auth SET state = 'authorized', access_token = ?, refresh_token = ?,"
-                  " token_expires_at = ?, user = 'traktuser' WHERE service = 'trakt'",
-                  tok["access_token"], tok["refresh_token"],
-                  tok["created_at"] + tok["expires_in"])
-        self.exec("UPDATE auth SET state = 'authorized', access_token = 'plex-token-1',"
-                  " user = 'plexuser' WHERE service = 'plex'")
+        for st in sign_in_sql(self.fakes.post("trakt", "/_control/token", {})):
+            self.exec(*st)
 
     def close(self):
         self.stop_daemon(kill=True)
@@ -84,9 +114,7 @@ class SyncEnv:
         return self.rows("SELECT * FROM runs WHERE id = ?", run_id)[0]
 
     def set(self, key, value):
-        if isinstance(value, bool):
-            value = "1" if value else "0"
-        self.exec("INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)", key, str(value))
+        self.exec(*settings_sql({key: value})[0])
 
     # ---- the worker ----
     def once(self, *args, env=None, timeout=600):
@@ -144,3 +172,55 @@ class SyncEnv:
             return run
         finally:
             conn.close()
+
+
+class FakesStackCase(unittest.TestCase):
+    """Tests sharing one real stack (fakes_stack) on the Fakes of their module (set cls.fakes
+    in setUpModule), started before the class's first test and stopped after its last."""
+
+    fakes = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = fakes_stack(cls.fakes)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop()
+        cls.stack.cleanup()
+
+
+class SyncEnvCase(unittest.TestCase):
+    """Tests that each make SyncEnvs on one Fakes shared by their module (set cls.fakes in
+    setUpModule): before each test the fakes are reset and the fake Trakt takes writes as fast
+    as they come; after it every SyncEnv it made with env() is closed."""
+
+    fakes = None
+    # env()'s settings, under the test's own.
+    SETTINGS = {}
+    # The worker's environment for sync(): no pause between Trakt writes.
+    FAST = {"PTS_TRAKT_POST_INTERVAL_MS": "0"}
+
+    def setUp(self):
+        self.fakes.reset()
+        self.fakes.post("trakt", "/_control/state", {"enforce_post_rate": False})
+        self.envs = []
+
+    def tearDown(self):
+        for s in self.envs:
+            s.close()
+
+    def env(self, **settings):
+        vals = dict(self.SETTINGS)
+        vals.update(settings)
+        s = SyncEnv(self.fakes, settings=vals)
+        self.envs.append(s)
+        return s
+
+    def sync(self, s, *args, errors=0):
+        """pts-worker --once ARGS on s; its run, which must end ok with errors errors."""
+        r = s.once(*args, env=self.FAST)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        run = s.run_row()
+        self.assertEqual((run["status"], run["errors"]), ("ok", errors), r.stderr[-3000:])
+        return run

@@ -20,12 +20,16 @@ parse(const char *s)
 	return pts_json_parse(s, strlen(s), 65536, NULL);
 }
 
-/* Validate a body and return the reason given for key (or NULL), freeing everything. */
+/*
+ * Validates body (db NULL) or applies it to db, as PUT /api/settings does; returns what
+ * pts_settings_validate / pts_settings_apply return (-2: body is not JSON) and puts the reason
+ * given for key in why ("" when none). Frees everything it made.
+ */
 static int
-bad_count(const char *body, const char *key, char *why, size_t whylen)
+check_body(sqlite3 *db, const char *body, const char *key, char *why, size_t whylen)
 {
 	json_object *b = parse(body), *fields = json_object_new_object(), *v;
-	int n = b ? pts_settings_validate(b, fields) : -2;
+	int n = !b ? -2 : db ? pts_settings_apply(db, b, fields) : pts_settings_validate(b, fields);
 
 	why[0] = '\0';
 	if (key && json_object_object_get_ex(fields, key, &v))
@@ -35,58 +39,56 @@ bad_count(const char *body, const char *key, char *why, size_t whylen)
 	return n;
 }
 
+/*
+ * The validation cases: a body, the field whose reason is read (NULL: none), how many fields
+ * are refused (-1: the body is not an object), and a text the reason must contain (NULL: not
+ * looked at; "": any reason at all).
+ */
+static const struct validation_case {
+	const char *body;
+	const char *key;
+	int bad;
+	const char *reason;
+	const char *what;
+} validation_cases[] = {
+	{ "{\"plex_url\": \"http://127.0.0.1:32400\"}", NULL, 0, NULL, "http URL accepted" },
+	{ "{\"plex_url\": \"https://plex.example:32400/\"}", NULL, 0, NULL, "https URL accepted" },
+	{ "{\"plex_url\": \"ftp://x\"}", "plex_url", 1, "", "ftp URL refused with a reason" },
+	{ "{\"plex_url\": \"http://\"}", "plex_url", 1, NULL, "URL without host refused" },
+	{ "{\"plex_url\": \"http://a b\"}", "plex_url", 1, NULL, "URL with a space refused" },
+	{ "{\"plex_url\": 5}", "plex_url", 1, NULL, "URL of the wrong type refused" },
+	{ "{\"trakt_client_id\": \"\"}", "trakt_client_id", 1, NULL, "empty client id refused (1-128)" },
+	{ "{\"trakt_client_id\": \"abc\\u0001\"}", "trakt_client_id", 1, NULL, "client id with a control character refused" },
+	{ "{\"sync_direction\": \"sideways\"}", "sync_direction", 1, NULL, "unknown direction refused" },
+	{ "{\"sync_direction\": \"both\"}", NULL, 0, NULL, "direction both accepted" },
+	{ "{\"sync_interval_hours\": 169}", "sync_interval_hours", 1, NULL, "interval 169 refused" },
+	{ "{\"sync_interval_hours\": -1}", "sync_interval_hours", 1, NULL, "interval -1 refused" },
+	{ "{\"sync_interval_hours\": \"6\"}", "sync_interval_hours", 1, NULL, "interval as a string refused" },
+	{ "{\"sync_interval_hours\": 2.5}", "sync_interval_hours", 1, NULL, "fractional interval refused" },
+	{ "{\"sync_interval_hours\": 0}", NULL, 0, NULL, "interval 0 accepted" },
+	{ "{\"history_keep_runs\": 4}", "history_keep_runs", 1, NULL, "history_keep_runs 4 refused (5-100000)" },
+	{ "{\"history_keep_runs\": 100001}", "history_keep_runs", 1, NULL, "history_keep_runs 100001 refused" },
+	{ "{\"history_keep_runs\": 5}", NULL, 0, NULL, "history_keep_runs 5 accepted" },
+	{ "{\"dry_run\": 1}", "dry_run", 1, NULL, "boolean as a number refused" },
+	{ "{\"bogus\": 1}", "bogus", 1, "unknown", "unknown key refused as unknown" },
+	{ "{\"trakt_client_secret\": {\"set\": true}}", NULL, 0, NULL, "echoed secret mask accepted" },
+	{ "{\"trakt_client_secret\": {\"set\": 1}}", "trakt_client_secret", 1, NULL, "malformed secret mask refused" },
+	{ "[1,2]", NULL, -1, NULL, "non-object body refused" },
+	{ "{\"dry_run\": true, \"sync_direction\": 3, \"x\": 1}", NULL, 2, NULL, "every bad field is reported" },
+};
+
 static void
 test_validation(void)
 {
+	const struct validation_case *c;
 	char why[128];
+	size_t i;
 
-	TAP_OK(bad_count("{\"plex_url\": \"http://127.0.0.1:32400\"}", NULL, why, sizeof(why)) == 0,
-	    "http URL accepted");
-	TAP_OK(bad_count("{\"plex_url\": \"https://plex.example:32400/\"}", NULL, why, sizeof(why)) == 0,
-	    "https URL accepted");
-	TAP_OK(bad_count("{\"plex_url\": \"ftp://x\"}", "plex_url", why, sizeof(why)) == 1 && why[0],
-	    "ftp URL refused with a reason");
-	TAP_OK(bad_count("{\"plex_url\": \"http://\"}", "plex_url", why, sizeof(why)) == 1,
-	    "URL without host refused");
-	TAP_OK(bad_count("{\"plex_url\": \"http://a b\"}", "plex_url", why, sizeof(why)) == 1,
-	    "URL with a space refused");
-	TAP_OK(bad_count("{\"plex_url\": 5}", "plex_url", why, sizeof(why)) == 1,
-	    "URL of the wrong type refused");
-	TAP_OK(bad_count("{\"trakt_client_id\": \"\"}", "trakt_client_id", why, sizeof(why)) == 1,
-	    "empty client id refused (1-128)");
-	TAP_OK(bad_count("{\"trakt_client_id\": \"abc\\u0001\"}", "trakt_client_id", why,
-	    sizeof(why)) == 1, "client id with a control character refused");
-	TAP_OK(bad_count("{\"sync_direction\": \"sideways\"}", "sync_direction", why, sizeof(why)) == 1,
-	    "unknown direction refused");
-	TAP_OK(bad_count("{\"sync_direction\": \"both\"}", NULL, why, sizeof(why)) == 0,
-	    "direction both accepted");
-	TAP_OK(bad_count("{\"sync_interval_hours\": 169}", "sync_interval_hours", why, sizeof(why)) == 1,
-	    "interval 169 refused");
-	TAP_OK(bad_count("{\"sync_interval_hours\": -1}", "sync_interval_hours", why, sizeof(why)) == 1,
-	    "interval -1 refused");
-	TAP_OK(bad_count("{\"sync_interval_hours\": \"6\"}", "sync_interval_hours", why, sizeof(why)) == 1,
-	    "interval as a string refused");
-	TAP_OK(bad_count("{\"sync_interval_hours\": 2.5}", "sync_interval_hours", why, sizeof(why)) == 1,
-	    "fractional interval refused");
-	TAP_OK(bad_count("{\"sync_interval_hours\": 0}", NULL, why, sizeof(why)) == 0,
-	    "interval 0 accepted");
-	TAP_OK(bad_count("{\"history_keep_runs\": 4}", "history_keep_runs", why, sizeof(why)) == 1,
-	    "history_keep_runs 4 refused (5-100000)");
-	TAP_OK(bad_count("{\"history_keep_runs\": 100001}", "history_keep_runs", why,
-	    sizeof(why)) == 1, "history_keep_runs 100001 refused");
-	TAP_OK(bad_count("{\"history_keep_runs\": 5}", NULL, why, sizeof(why)) == 0,
-	    "history_keep_runs 5 accepted");
-	TAP_OK(bad_count("{\"dry_run\": 1}", "dry_run", why, sizeof(why)) == 1,
-	    "boolean as a number refused");
-	TAP_OK(bad_count("{\"bogus\": 1}", "bogus", why, sizeof(why)) == 1 && strstr(why, "unknown"),
-	    "unknown key refused as unknown");
-	TAP_OK(bad_count("{\"trakt_client_secret\": {\"set\": true}}", NULL, why, sizeof(why)) == 0,
-	    "echoed secret mask accepted");
-	TAP_OK(bad_count("{\"trakt_client_secret\": {\"set\": 1}}", "trakt_client_secret", why,
-	    sizeof(why)) == 1, "malformed secret mask refused");
-	TAP_OK(bad_count("[1,2]", NULL, why, sizeof(why)) == -1, "non-object body refused");
-	TAP_OK(bad_count("{\"dry_run\": true, \"sync_direction\": 3, \"x\": 1}", NULL, why,
-	    sizeof(why)) == 2, "every bad field is reported");
+	for (i = 0; i < sizeof(validation_cases) / sizeof(validation_cases[0]); i++) {
+		c = &validation_cases[i];
+		TAP_OK(check_body(NULL, c->body, c->key, why, sizeof(why)) == c->bad &&
+		    (c->reason == NULL || (why[0] && strstr(why, c->reason))), "%s", c->what);
+	}
 }
 
 /* The enum of keys and the table agree: every constant is the index of its row. */
@@ -143,9 +145,9 @@ test_storage(void)
 	char path[300] = "/tmp/pts-test-XXXXXX";
 	char dbpath[256];
 	sqlite3 *db = NULL;
-	json_object *body, *fields, *all, *v, *set;
+	json_object *fields, *all, *v, *set;
 	struct stat sb;
-	char *s;
+	char *s, why[128];
 	int fd = mkstemp(path);
 
 	close(fd);
@@ -166,18 +168,11 @@ test_storage(void)
 	TAP_OK(!json_object_get_boolean(set), "secret unset by default");
 	json_object_put(all);
 
-	fields = json_object_new_object();
-	body = parse("{\"trakt_client_secret\": \"s3cr3t-value\", \"sync_interval_hours\": 12, \"trakt_client_id\": \"cid\","
-	    " \"dashboard_password\": \"hunter22\"}");
-	TAP_OK(pts_settings_apply(db, body, fields) == 0, "valid update applied");
-	json_object_put(body);
-	json_object_put(fields);
-
-	fields = json_object_new_object();
-	body = parse("{\"sync_interval_hours\": 24, \"sync_direction\": \"nope\"}");
-	TAP_OK(pts_settings_apply(db, body, fields) == 1, "partly bad update refused");
-	json_object_put(body);
-	json_object_put(fields);
+	TAP_OK(check_body(db, "{\"trakt_client_secret\": \"s3cr3t-value\", \"sync_interval_hours\": 12,"
+	    " \"trakt_client_id\": \"cid\", \"dashboard_password\": \"hunter22\"}", NULL, why,
+	    sizeof(why)) == 0, "valid update applied");
+	TAP_OK(check_body(db, "{\"sync_interval_hours\": 24, \"sync_direction\": \"nope\"}", NULL,
+	    why, sizeof(why)) == 1, "partly bad update refused");
 	TAP_OK(pts_settings_get_int(db, PTS_KEY_SYNC_INTERVAL_HOURS) == 12, "nothing saved when one field is bad");
 
 	all = pts_settings_to_json(db);
@@ -201,28 +196,17 @@ test_storage(void)
 	free(s);
 
 	/* At least 8 characters, counted as characters (UTF-8), not bytes. */
-	fields = json_object_new_object();
-	body = parse("{\"dashboard_password\": \"short77\"}");
-	TAP_OK(pts_settings_apply(db, body, fields) == 1, "a 7-character password refused");
-	TAP_STREQ(pts_json_str(fields, "dashboard_password"), "must be at least 8 characters",
-	    "the short password's reason");
-	json_object_put(body);
-	json_object_put(fields);
-	fields = json_object_new_object();
-	body = parse("{\"dashboard_password\": \"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\"}");
-	TAP_OK(pts_settings_apply(db, body, fields) == 1,
-	    "7 two-byte characters (14 bytes) refused");
-	json_object_put(body);
-	json_object_put(fields);
+	TAP_OK(check_body(db, "{\"dashboard_password\": \"short77\"}", "dashboard_password", why,
+	    sizeof(why)) == 1, "a 7-character password refused");
+	TAP_STREQ(why, "must be at least 8 characters", "the short password's reason");
+	TAP_OK(check_body(db, "{\"dashboard_password\": \"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\"}",
+	    NULL, why, sizeof(why)) == 1, "7 two-byte characters (14 bytes) refused");
 	s = pts_settings_get_str(db, PTS_KEY_DASHBOARD_PASSWORD);
 	TAP_OK(s && pts_secret_check_password("hunter22", s), "the refused ones changed nothing");
 	free(s);
 
-	fields = json_object_new_object();
-	body = parse("{\"dashboard_password\": \"\"}");
-	TAP_OK(pts_settings_apply(db, body, fields) == 0, "empty password accepted");
-	json_object_put(body);
-	json_object_put(fields);
+	TAP_OK(check_body(db, "{\"dashboard_password\": \"\"}", NULL, why, sizeof(why)) == 0,
+	    "empty password accepted");
 	s = pts_settings_get_str(db, PTS_KEY_DASHBOARD_PASSWORD);
 	TAP_STREQ(s, "", "empty password removes it");
 	free(s);
