@@ -3,19 +3,13 @@
 // accounts strip shows her Plex user and no Trakt sign-in, Settings shows her settings only),
 // switches back and deletes her with her name typed as confirmation. Screenshots of the tab
 // at desktop and phone widths, dark and light.
-import { Tap, startStack, launch, setupAccounts, waitFor, eq, assert, shot, openTab, openSettings, axe } from './lib.mjs';
+import { Tap, openDashboard, waitFor, eq, assert, shot, openTab, openSettings, axe } from './lib.mjs';
 
 const t = new Tap('household', { budgetMs: 170000 });
 let s, b, page;
 
 await t.test('the stack starts with the owner signed in; one profile, no switcher', async () => {
-  s = await startStack({ name: 'household' });
-  t.onCleanup(() => s.stop());
-  await setupAccounts(s);
-  b = await launch({ bypassCSP: true });
-  t.onCleanup(() => b.close());
-  page = t.page = b.page;
-  await page.goto(s.url + '/');
+  ({ s, b, page } = await openDashboard(t, { name: 'household', accounts: true, browser: { bypassCSP: true } }));
   await page.waitForSelector('#prog-idle:not([hidden])');
   eq(await page.isHidden('#profile-pick'), true, 'no switcher with one profile');
   await openTab(page, 'household');

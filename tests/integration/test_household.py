@@ -8,19 +8,17 @@ him and reads the server's accessToken from his resources), Fran (a friend of th
 another) and Oscar (a friend of another server only: not one of ours). The fake PMS knows each
 person's server token and answers with that person's own views and ratings.
 """
-import os
-import sqlite3
 import unittest
 
 from fakes import Fakes
+from household import HouseholdMixin, WAIT_S, profile_row, set_trakt
 from stack import Stack, wait_for
 
-WAIT_S = 30
 OWNER_TOKEN = "plex-token-1"
 TOKENS = {"1002": "plex-token-hannah", "1003": "plex-token-max"}
 
 
-class PeopleCase(unittest.TestCase):
+class PeopleCase(HouseholdMixin, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.fakes = Fakes().start()
@@ -34,62 +32,7 @@ class PeopleCase(unittest.TestCase):
 
     def setUp(self):
         self.fakes.reset()
-        conn = self.stack.db()
-        try:
-            for k, v in self.fakes.settings().items():
-                conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)", (k, v))
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = ?,"
-                         " user = 'plexuser' WHERE service = 'plex'", (OWNER_TOKEN,))
-            conn.execute("DELETE FROM plex_users")
-            conn.commit()
-            profiles = conn.execute("SELECT id, name FROM profiles WHERE id > 1").fetchall()
-        finally:
-            conn.close()
-        for pid, name in profiles:
-            st, body, _ = self.stack.api("DELETE", "/api/profiles/%d" % pid, {"confirm": name})
-            self.assertEqual(st, 200, body)
-
-    # ---- helpers ----
-    def refresh(self):
-        st, body, _ = self.stack.api("POST", "/api/plex/users/refresh")
-        self.assertEqual(st, 202)
-        self.assertIn("job_id", body)
-        job = body["job_id"]
-
-        def done():
-            conn = self.stack.db()
-            try:
-                return conn.execute("SELECT state FROM jobs WHERE id = ? AND state NOT IN"
-                                    " ('queued','running')", (job,)).fetchone()
-            finally:
-                conn.close()
-        row = wait_for(done, timeout=WAIT_S, what="the plex_users job")
-        self.assertEqual(row[0], "done")
-        st, body, _ = self.stack.api("GET", "/api/plex/users")
-        self.assertEqual(st, 200)
-        return body
-
-    def add_profile(self, name, plex_user_id, state="authorized"):
-        """POST /api/profiles; its creation queues the refresh that gives it its Plex token."""
-        st, body, _ = self.stack.api("POST", "/api/profiles",
-                                     {"name": name, "plex_user_id": plex_user_id})
-        self.assertEqual(st, 201, body)
-        pid = body["id"]
-        wait_for(lambda: os.path.exists(self.profile_path(pid)) and
-                 self.plex_auth(pid)[0] == state, timeout=WAIT_S,
-                 what="profile %d's Plex sign-in %s" % (pid, state))
-        return pid
-
-    def profile_path(self, pid):
-        return os.path.join(self.stack.data, "profiles", "p%d.db" % pid)
-
-    def plex_auth(self, pid):
-        conn = sqlite3.connect(self.profile_path(pid), timeout=10)
-        try:
-            return conn.execute("SELECT state, access_token, user, error FROM auth"
-                                " WHERE service = 'plex'").fetchone()
-        finally:
-            conn.close()
+        self.reset_household(OWNER_TOKEN)
 
     def all_logs(self):
         conn = self.stack.db()
@@ -149,8 +92,8 @@ class PeopleCase(unittest.TestCase):
 
     def test_profiles_get_their_persons_token_and_lose_it_with_the_owner(self):
         self.refresh()
-        hannah = self.add_profile("Hannah", "1002")
-        maxp = self.add_profile("Max", "1003")
+        hannah = self.create_profile("Hannah", "1002")
+        maxp = self.create_profile("Max", "1003")
         body = self.refresh()
         ids = {u["id"]: u["profile_id"] for u in body["users"]}
         self.assertEqual((ids["1002"], ids["1003"], ids["2001"]), (hannah, maxp, None))
@@ -222,7 +165,7 @@ class PeopleCase(unittest.TestCase):
 
     def test_moving_plex_url_forgets_the_profiles_tokens(self):
         self.refresh()
-        maxp = self.add_profile("Max", "1003")
+        maxp = self.create_profile("Max", "1003")
         st, _, _ = self.stack.api("PUT", "/api/settings", {"plex_url": "http://127.0.0.2:32400"})
         self.assertEqual(st, 200)
         state, token, _, error = self.plex_auth(maxp)
@@ -247,34 +190,7 @@ from fakes import multipart  # noqa: E402
 POLL_MS = 150          # PTS_SCROBBLE_POLL_MS
 
 
-def profile_db(data, pid):
-    """A connection to profile pid's own file (1: pts.db)."""
-    path = os.path.join(data, "pts.db") if pid == 1 else \
-        os.path.join(data, "profiles", "p%d.db" % pid)
-    return sqlite3.connect(path, timeout=10)
-
-
-def profile_row(data, pid, sql, *args):
-    conn = profile_db(data, pid)
-    try:
-        return conn.execute(sql, args).fetchone()
-    finally:
-        conn.close()
-
-
-def set_trakt(data, pid, tok, user):
-    conn = profile_db(data, pid)
-    try:
-        conn.execute("UPDATE auth SET state = 'authorized', access_token = ?, refresh_token = ?,"
-                     " token_expires_at = ?, user = ? WHERE service = 'trakt'",
-                     (tok["access_token"], tok["refresh_token"],
-                      tok["created_at"] + tok["expires_in"], user))
-        conn.commit()
-    finally:
-        conn.close()
-
-
-class HouseholdFlowCase(unittest.TestCase):
+class HouseholdFlowCase(HouseholdMixin, unittest.TestCase):
     """Hannah (Home user) and Max (managed) get profiles; each has a Trakt account of their
     own in the fake Trakt ("hannah", "max"); the owner's is the corpus's default account."""
 
@@ -335,9 +251,6 @@ class HouseholdFlowCase(unittest.TestCase):
                                          "trakt-api-version": "2"})
         with urllib.request.urlopen(req, timeout=30) as r:
             return bool(json.loads(r.read()))
-
-    def profile_row(self, pid, sql, *args):
-        return profile_row(self.stack.data, pid, sql, *args)
 
     def history(self, account=""):
         return self.fakes.get("trakt", "/_control/history?account=" + account)["history"]

@@ -14,17 +14,15 @@ from his resources, read with the same switch) and Fran (2001, a friend). The fa
 in the fake Trakt.
 """
 import json
-import os
-import sqlite3
 import time
 import unittest
 import urllib.error
 import urllib.request
 
 from fakes import Fakes
+from household import HouseholdMixin, profile_db, set_trakt
 from stack import Stack, wait_for
 
-WAIT_S = 30
 OWNER_TOKEN = "plex-token-1"
 SERVER_TOKENS = ("plex-token-hannah", "plex-token-max", "plex-token-fran")
 TRON, TDK, AMELIE = "5d77680000000000000c344b", "5d77680000000000000c533a", \
@@ -46,7 +44,7 @@ def household(owner):
     ]
 
 
-class AccountWatchlistCase(unittest.TestCase):
+class AccountWatchlistCase(HouseholdMixin, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.fakes = Fakes().start()
@@ -63,71 +61,17 @@ class AccountWatchlistCase(unittest.TestCase):
         self.fakes.post("trakt", "/_control/state", {"enforce_post_rate": False})
         owner = self.fakes.get("plextv", "/_control/state")["username"]
         self.fakes.post("plextv", "/_control/state", {"household": household(owner)})
-        conn = self.stack.db()
-        try:
-            for k, v in self.fakes.settings().items():
-                conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)", (k, v))
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = ?,"
-                         " user = 'plexuser' WHERE service = 'plex'", (OWNER_TOKEN,))
-            conn.execute("DELETE FROM plex_users")
-            conn.commit()
-            profiles = conn.execute("SELECT id, name FROM profiles WHERE id > 1").fetchall()
-        finally:
-            conn.close()
-        for pid, name in profiles:
-            st, body, _ = self.stack.api("DELETE", "/api/profiles/%d" % pid, {"confirm": name})
-            self.assertEqual(st, 200, body)
+        self.reset_household(OWNER_TOKEN)
         self.trakt_tokens = {}
         self.refresh()
 
     # ---- helpers ----
-    def refresh(self):
-        """POST /api/plex/users/refresh and wait for its job."""
-        st, body, _ = self.stack.api("POST", "/api/plex/users/refresh")
-        self.assertEqual(st, 202, body)
-        job = body["job_id"]
-
-        def done():
-            conn = self.stack.db()
-            try:
-                return conn.execute("SELECT state FROM jobs WHERE id = ? AND state NOT IN"
-                                    " ('queued','running')", (job,)).fetchone()
-            finally:
-                conn.close()
-        self.assertEqual(wait_for(done, timeout=WAIT_S, what="the plex_users job")[0], "done")
-
-    def profile_db(self, pid):
-        return sqlite3.connect(os.path.join(self.stack.data, "profiles", "p%d.db" % pid),
-                               timeout=10)
-
-    def profile_row(self, pid, sql, *args):
-        conn = self.profile_db(pid)
-        try:
-            return conn.execute(sql, args).fetchone()
-        finally:
-            conn.close()
-
     def add_profile(self, name, uid, account, **settings):
         """A profile for Plex user uid with its own Trakt account and these settings."""
-        st, body, _ = self.stack.api("POST", "/api/profiles", {"name": name, "plex_user_id": uid})
-        self.assertEqual(st, 201, body)
-        pid = body["id"]
-        wait_for(lambda: os.path.exists(os.path.join(self.stack.data, "profiles",
-                                                     "p%d.db" % pid)) and
-                 self.profile_row(pid, "SELECT state FROM auth WHERE service = 'plex'")[0] ==
-                 "authorized", timeout=WAIT_S, what="profile %d's Plex token" % pid)
+        pid = self.create_profile(name, uid)
         tok = self.fakes.post("trakt", "/_control/token", {"account": account})
         self.trakt_tokens[account] = tok["access_token"]
-        conn = self.profile_db(pid)
-        try:
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = ?,"
-                         " refresh_token = ?, token_expires_at = ?, user = ?"
-                         " WHERE service = 'trakt'", (tok["access_token"], tok["refresh_token"],
-                                                       tok["created_at"] + tok["expires_in"],
-                                                       account))
-            conn.commit()
-        finally:
-            conn.close()
+        set_trakt(self.stack.data, pid, tok, account)
         vals = {"sync_direction": "both", "sync_watched": False, "sync_watchlist": True}
         vals.update(settings)
         st, body, _ = self.stack.api("PUT", "/api/settings?profile=%d" % pid, vals)
@@ -180,7 +124,7 @@ class AccountWatchlistCase(unittest.TestCase):
         finally:
             conn.close()
         for pid in self.pids:
-            conn = self.profile_db(pid)
+            conn = profile_db(self.stack.data, pid)
             try:
                 text += "\n".join(r[0] for r in conn.execute("SELECT message FROM log"))
             finally:
