@@ -142,6 +142,27 @@ class PeopleCase(HouseholdMixin, unittest.TestCase):
             conn.close()
         self.assertEqual(left, 0)
 
+    def test_a_plextv_without_friends_or_shared_servers_still_gives_home_tokens(self):
+        """plex.tv answering 404 for the friends list and shared_servers leaves those parts
+        out: the Home users are still listed, and an unprotected person's server token comes
+        from switching to them (Max); the PIN user (Hannah) is told why she has none."""
+        self.fakes.post("plextv", "/_control/faults", {
+            "only": ["GET /api/users", "GET /api/servers/"], "fail_next": [404, 404]})
+        try:
+            body = self.refresh()
+        finally:
+            self.fakes.post("plextv", "/_control/faults/reset")
+        self.assertEqual([(u["id"], u["kind"]) for u in body["users"]],
+                         [("1001", "owner"), ("1002", "home"), ("1003", "managed")])
+        conn = self.stack.db()
+        try:
+            toks = dict(conn.execute("SELECT id, server_token FROM plex_users"))
+        finally:
+            conn.close()
+        self.assertEqual(toks, {"1001": OWNER_TOKEN, "1002": None, "1003": TOKENS["1003"]})
+        self.assertIn("plex.tv has no shared_servers for this account (HTTP 404)",
+                      self.all_logs())
+
     def test_the_owners_plex_sign_in_reads_the_people(self):
         st, body, _ = self.stack.api("POST", "/api/auth/plex")
         self.assertEqual(st, 202, body)

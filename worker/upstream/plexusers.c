@@ -14,6 +14,8 @@
 
 /* Longest plex.tv path we build (an id or a machineIdentifier in it). */
 #define PUSERS_PATH_MAX 192
+/* The one status of an optional list that leaves it out rather than failing the fetch. */
+#define PUSERS_NOT_FOUND 404L
 
 static void
 pusers_token_free(char *t)
@@ -393,6 +395,21 @@ pusers_switch(struct pts_wctx *w, const char *client_id, const char *owner_token
 	return rc;
 }
 
+/*
+ * The friends list and shared_servers complete the Home users list; a plex.tv that has no
+ * such route for this account (404) leaves that part out, said in the log, instead of failing
+ * the whole fetch. Any other failure stays one.
+ */
+static enum pts_http_result
+pusers_optional(enum pts_http_result r, const struct pts_http_resp *resp, const char *what,
+    const char *then)
+{
+	if (r != PTS_HTTP_HTTP_ERROR || resp->status != PUSERS_NOT_FOUND)
+		return r;
+	PTS_WARN("plex.tv has no %s for this account (HTTP 404): %s", what, then);
+	return PTS_HTTP_OK;
+}
+
 /* A switched user's server token from their resources, into u->token. 0, or -1 (logged). */
 static int
 pusers_resources(struct pts_wctx *w, const char *client_id, const char *machine,
@@ -439,6 +456,7 @@ pts_pusers_fetch(struct pts_wctx *w, const char *client_id, const char *owner_to
 		PTS_ERROR("plex.tv: the friends answer is not readable");
 		r = PTS_HTTP_BAD_RESPONSE;
 	}
+	r = pusers_optional(r, &resp, "/api/users/", "no friend of this server is listed");
 	pts_http_resp_free(&resp);
 	if (r != PTS_HTTP_OK)
 		goto fail;
@@ -448,6 +466,8 @@ pts_pusers_fetch(struct pts_wctx *w, const char *client_id, const char *owner_to
 		PTS_ERROR("plex.tv: the shared servers answer is not readable");
 		r = PTS_HTTP_BAD_RESPONSE;
 	}
+	r = pusers_optional(r, &resp, "shared_servers", "Home and managed users' server tokens"
+	    " come from switching to them");
 	pts_http_resp_free(&resp);
 	if (r != PTS_HTTP_OK)
 		goto fail;
