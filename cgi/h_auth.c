@@ -134,7 +134,6 @@ auth_get(struct hctx *ctx, const struct auth_names *n)
 static void
 auth_start(struct hctx *ctx, const struct auth_names *n)
 {
-	json_object *o;
 	int64_t job_id = 0;
 
 	if (pts_db_begin(ctx->db) != 0)
@@ -146,9 +145,7 @@ auth_start(struct hctx *ctx, const struct auth_names *n)
 	    " WHERE service = ?", "is", pts_now(), n->service) != 0 ||
 	    pts_db_commit(ctx->db) != 0)
 		goto fail;
-	o = json_object_new_object();
-	pts_json_add_int(o, "job_id", job_id);
-	resp_json(ctx->resp, 202, o);
+	resp_job(ctx->resp, job_id);
 	return;
 fail:
 	pts_db_rollback(ctx->db);

@@ -141,7 +141,6 @@ void
 h_trakt_dupes_scan_post(struct hctx *ctx)
 {
 	int64_t job_id = 0, removing = 0;
-	json_object *o;
 
 	if (pts_db_begin(ctx->db) != 0)
 		goto fail;
@@ -157,9 +156,7 @@ h_trakt_dupes_scan_post(struct hctx *ctx)
 	if (pts_jobs_enqueue_once_in(ctx->db, PTS_JOB_TRAKT_DUPES_SCAN, NULL, &job_id) != 0 ||
 	    pts_db_commit(ctx->db) != 0)
 		goto fail;
-	o = json_object_new_object();
-	pts_json_add_int(o, "job_id", job_id);
-	resp_json(ctx->resp, 202, o);
+	resp_job(ctx->resp, job_id);
 	return;
 fail:
 	pts_db_rollback(ctx->db);

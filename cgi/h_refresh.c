@@ -4,12 +4,10 @@
 #include "handler.h"
 
 #include "jobs.h"
-#include "jsonx.h"
 
 void
 h_refresh_post(struct hctx *ctx, const char *kind)
 {
-	json_object *o;
 	int64_t job_id = 0;
 
 	/* Once: a refresh already queued or running is the one the client waits for. */
@@ -17,7 +15,5 @@ h_refresh_post(struct hctx *ctx, const char *kind)
 		resp_internal(ctx->resp);
 		return;
 	}
-	o = json_object_new_object();
-	pts_json_add_int(o, "job_id", job_id);
-	resp_json(ctx->resp, 202, o);
+	resp_job(ctx->resp, job_id);
 }

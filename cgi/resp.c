@@ -108,6 +108,16 @@ resp_error(struct resp *rs, int status, const char *code, const char *message,
 }
 
 void
+resp_job(struct resp *rs, int64_t job_id)
+{
+	json_object *o = json_object_new_object();
+
+	if (o != NULL)
+		json_object_object_add(o, "job_id", json_object_new_int64(job_id));
+	resp_json(rs, 202, o);
+}
+
+void
 resp_internal(struct resp *rs)
 {
 	static const char body[] = "{\"error\":{\"code\":\"internal_error\","

@@ -50,6 +50,8 @@ json_object *resp_error_doc(const char *code, const char *message, json_object *
 /* Answer an error document at once. fields is consumed (may be NULL). */
 void resp_error(struct resp *rs, int status, const char *code, const char *message,
     json_object *fields);
+/* 202 {"job_id": n}: the job that does the work was queued (or one already was). */
+void resp_job(struct resp *rs, int64_t job_id);
 /* 500 internal_error: a database or memory failure (the cause was logged where it happened). */
 void resp_internal(struct resp *rs);
 /*
