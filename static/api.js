@@ -28,7 +28,7 @@ export function toast(msg, kind = 'error') {
  * (?profile=N), so a profile's dashboard can be bookmarked; api() adds it to the per-person
  * routes, so the rest of the page need not know about profiles.
  */
-const PER_PERSON = /^\/api\/(status|sync(\/stop)?|progress|log|runs(\/.*)?|settings|libraries(\/refresh)?|auth\/trakt|trakt\/history(\/refresh)?|plex\/in-progress)$/;
+const PER_PERSON = /^\/api\/(status|sync(\/stop)?|progress|log|runs(\/.*)?|settings|libraries(\/refresh)?|auth\/trakt|trakt\/history(\/refresh)?|trakt\/duplicates(\/scan|\/remove)?|plex\/in-progress)$/;
 function pageProfile() {
   const n = Number(new URLSearchParams(location.search).get('profile'));
   return Number.isInteger(n) && n > 0 ? n : 1;

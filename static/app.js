@@ -696,9 +696,9 @@ let dupes = { state: 'idle' };
 const dupesBusy = () => dupes.state === 'scanning' || dupes.state === 'removing';
 async function loadDupes() {
   // Scanning needs a Trakt sign-in: the section waits for one instead of offering a scan that
-  // fails. The cleaner works on the owner's Trakt account only (docs/API.md, "Households").
+  // fails. The cleaner works on the Trakt account of the person shown.
   const section = $('section.dupes');
-  section.hidden = traktAuthorized === false || profile.id !== 1;
+  section.hidden = traktAuthorized === false;
   if (section.hidden) return;
   const was = dupes.state;
   dupes = await api('GET', '/api/trakt/duplicates');

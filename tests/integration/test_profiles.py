@@ -8,6 +8,7 @@ The fake Trakt serves two accounts told apart by the access token (tests/fakes/R
 users is not fetched here: the test writes the plex_users row, and profile 2's Plex token into
 its file's auth row, as the worker's fetch does.
 """
+import json
 import os
 import re
 import sqlite3
@@ -15,6 +16,8 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 from fakes import Fakes, play_key
 from stack import TOP, Stack, wait_for
@@ -36,6 +39,10 @@ def setUpModule():
 
 def tearDownModule():
     FAKES.stop()
+
+
+def iso(epoch):
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(epoch))
 
 
 def history(account=""):
@@ -331,6 +338,55 @@ class TestProfiles(unittest.TestCase):
         self.assertEqual(self.sync(profile=2)["added_to_trakt"], 0)
         self.assertEqual(plays("kid"), kid)
         self.assertEqual(len(plays()), len(owner_before) + ADDED)
+
+    def test_ha_duplicate_cleaner_is_the_profiles(self):
+        """?profile=2 scans and cleans the kid's Trakt account; the owner's is not read or
+        touched, and the owner's cleaner state stays its own."""
+        movie = FAKES.get("trakt", "/_control/state?keys=catalog")["catalog"]["movies"][0]
+        t = 1600000000 // 60 * 60
+        self.kid_trakt("/sync/history", {"movies": [{"ids": {"trakt": movie["ids"]["trakt"]},
+                                                     "watched_at": iso(t + s)}
+                                                    for s in (0, 20)]})
+        kid_before, owner_before = history("kid"), history()
+        st, got, _ = self.api("POST", "/api/trakt/duplicates/scan?profile=2")
+        self.assertEqual(st, 202, got)
+        self.assertEqual(self.stack.query("SELECT profile FROM jobs WHERE id = ?",
+                                          got["job_id"])[0]["profile"], 2)
+        self.assertEqual(self.job_done(got["job_id"])["state"], "done")
+        kid = self.get("/api/trakt/duplicates?profile=2")
+        self.assertEqual((kid["state"], kid["extra"], len(kid["groups"])), ("idle", 1, 1), kid)
+        self.assertEqual(kid["plays_scanned"], len(kid_before))
+        owner = self.get("/api/trakt/duplicates")
+        self.assertEqual((owner["scanned_at"], owner["groups"]), (None, []))
+        st, got, _ = self.api("POST", "/api/trakt/duplicates/remove", {})
+        self.assertEqual((st, got["error"]["reason"]), (409, "no_scan"), got)
+        st, got, _ = self.api("POST", "/api/trakt/duplicates/remove?profile=2", {})
+        self.assertEqual(st, 202, got)
+        self.assertEqual(self.job_done(got["job_id"])["state"], "done")
+        self.assertEqual(len(history("kid")), len(kid_before) - 1)
+        self.assertEqual(history(), owner_before)
+        # The seeded play that was kept goes too: the kid's account is as its syncs left it.
+        self.kid_trakt("/sync/history/remove", {"ids": [kid["groups"][0]["keep"]]})
+
+    def kid_trakt(self, path, body):
+        """POST path to the fake Trakt as the kid (profile 2's token), after the wait its
+        one-POST-a-second rule asks for when the worker has just written with that token."""
+        for _ in range(5):
+            req = urllib.request.Request(FAKES.urls["trakt"] + path, method="POST",
+                                         data=json.dumps(body).encode(), headers={
+                                             "Content-Type": "application/json",
+                                             "Authorization": "Bearer " + self.kid_token,
+                                             "trakt-api-key": FAKES.urls["trakt_client_id"],
+                                             "trakt-api-version": "2"})
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    self.assertIn(r.status, (200, 201))
+                    return
+            except urllib.error.HTTPError as e:
+                if e.code != 429:
+                    raise
+                time.sleep(float(e.headers.get("Retry-After") or 1))
+        self.fail("the fake Trakt kept answering 429 to " + path)
 
     def test_i_routes_show_the_profiles_own(self):
         kid_runs = self.get("/api/runs?profile=2")["runs"]
