@@ -322,8 +322,9 @@ app_body(const struct route *rt, struct req *rq, struct resp *rs, json_object **
 /*
  * Households: the connection a ROUTE_PROFILE route works on, from ?profile=ID (absent: 1,
  * the plain connection, so a route called without it answers as before). A snapshot route
- * reads its profile's file in one transaction too. 0 with *db and *profile set, -1 when rs
- * holds the answer (400 for a malformed id, 404 for an unknown profile, 500).
+ * reads its profile's file in one transaction too. A ROUTE_OWNER route takes 1 only. 0 with
+ * *db and *profile set, -1 when rs holds the answer (400 for a malformed id or another
+ * profile on an owner's route, 404 for an unknown profile, 500).
  */
 static int
 app_profile_rule(const struct route *rt, const struct req *rq, struct resp *rs, sqlite3 **db,
@@ -333,12 +334,19 @@ app_profile_rule(const struct route *rt, const struct req *rq, struct resp *rs, 
 	int rc;
 
 	*profile = 1;
-	if (!(rt->flags & ROUTE_PROFILE))
+	if (!(rt->flags & (ROUTE_PROFILE | ROUTE_OWNER)))
 		return 0;
 	rc = query_value(rq->query, "profile", val, sizeof(val));
 	if (rc < 0 || (rc == 0 && query_int(val, 1, INT64_MAX, profile) != 0)) {
 		resp_bad_field(rs, "bad_request", "profile", "must be a profile id (a positive"
 		    " integer)");
+		return -1;
+	}
+	if ((rt->flags & ROUTE_OWNER) && *profile != 1) {
+		*profile = 1;
+		resp_bad_field(rs, "bad_request", "profile", "the Plex sign-in is the owner's"
+		    " (profile 1); another person's Plex access comes from it (GET /api/profiles"
+		    " shows theirs)");
 		return -1;
 	}
 	if (*profile == 1)

@@ -27,6 +27,8 @@
 #define PROFILES_USER_ID_MAX 64
 /* meta key: the highest profile id ever given, so a deleted profile's id is never reused. */
 #define PROFILES_META_LAST "profiles_last_id"
+/* Longest warning line about a person's Plex access ("Plex: " + the stored reason). */
+#define PROFILES_WARN_MAX 448
 /* PTS_PROFILES_MAX in words of the 409 that refuses one more. */
 #define PROFILES_MAX_TEXT "64"
 _Static_assert(PTS_PROFILES_MAX == 64, "PROFILES_MAX_TEXT says PTS_PROFILES_MAX");
@@ -78,6 +80,38 @@ fail:
 	return NULL;
 }
 
+/*
+ * A person without Plex access (their Plex user left the server, a PIN user not shared the
+ * server, ...): the reason the worker stored goes first in the profile's warnings, since no
+ * run of theirs can say it. 0 or -1.
+ */
+static int
+profiles_plex_warning(sqlite3 *pdb, json_object *o)
+{
+	json_object *warnings = NULL, *a;
+	char *why = NULL, line[PROFILES_WARN_MAX];
+	size_t i, n;
+
+	if (pts_db_profile(pdb) == PTS_PROFILE_OWNER)
+		return 0;
+	if (pts_db_text(pdb, &why, "SELECT error FROM auth WHERE service = 'plex' AND state ="
+	    " 'error'", "") != 0)
+		return -1;
+	if (why == NULL)
+		return 0;
+	snprintf(line, sizeof(line), "Plex: %s", why);
+	free(why);
+	a = json_object_new_array();
+	json_object_array_add(a, json_object_new_string(line));
+	if (json_object_object_get_ex(o, "warnings", &warnings) &&
+	    json_object_is_type(warnings, json_type_array))
+		for (i = 0, n = json_object_array_length(warnings); i < n; i++)
+			json_object_array_add(a, json_object_get(json_object_array_get_idx(warnings,
+			    i)));
+	json_object_object_add(o, "warnings", a);
+	return 0;
+}
+
 /* "trakt", "last_run", "next_run_at", "warnings" of one profile, from its file. 0 or -1. */
 static int
 profiles_state(sqlite3 *pdb, json_object *o)
@@ -120,7 +154,7 @@ profiles_state(sqlite3 *pdb, json_object *o)
 		json_object_object_add(o, "warnings", json_object_new_array());
 	}
 	sqlite3_finalize(st);
-	if (rows_next_run(pdb, &interval, &next) != 0)
+	if (profiles_plex_warning(pdb, o) != 0 || rows_next_run(pdb, &interval, &next) != 0)
 		return -1;
 	pts_json_add_time(o, "next_run_at", next);
 	return 0;

@@ -43,6 +43,12 @@
 #define ROUTE_DELETE_BODY 0x400
 /* "Authorization: Bearer <metrics_token>" stands for the login (cgi/metricstoken.h). */
 #define ROUTE_BEARER 0x800
+/*
+ * Households: the owner's own route (the Plex sign-in). ?profile= may name 1 only: another
+ * profile is 400 on that field, so a script asking for another person's sign-in never reads
+ * or ends the owner's by mistake (app.c).
+ */
+#define ROUTE_OWNER 0x1000
 
 /* Longest Allow header value ("GET, POST, PUT, DELETE"). */
 #define ROUTE_ALLOW_MAX 64

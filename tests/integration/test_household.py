@@ -121,6 +121,10 @@ class PeopleCase(HouseholdMixin, unittest.TestCase):
         state, token, _, error = self.plex_auth(hannah)
         self.assertEqual((state, token), ("error", None))
         self.assertIn("Hannah Home has no access to this Plex server", error)
+        # The household overview says why: no run of hers can.
+        listed = {p["id"]: p for p in self.stack.api("GET", "/api/profiles")[1]["profiles"]}
+        self.assertEqual(listed[hannah]["warnings"][:1], ["Plex: " + error])
+        self.assertFalse([w for w in listed[maxp]["warnings"] if w.startswith("Plex:")])
         self.assertEqual(self.plex_auth(maxp)[0], "authorized")
         # No longer on the server's list at all: said so.
         self.fakes.post("plextv", "/_control/state",

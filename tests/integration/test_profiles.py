@@ -232,6 +232,15 @@ class TestProfiles(unittest.TestCase):
             self.assertIn("profile", got["error"]["fields"])
         self.assertEqual(self.stack.query("SELECT COUNT(*) AS n FROM jobs WHERE profile = 99")
                          [0]["n"], 0)
+        # The Plex sign-in is the owner's alone: naming another profile is refused on that
+        # field, and the owner's sign-in is neither read for it nor ended.
+        for method in ("GET", "POST", "DELETE"):
+            st, got, _ = self.api(method, "/api/auth/plex?profile=2")
+            self.assertEqual(st, 400, (method, got))
+            self.assertIn("owner", got["error"]["fields"]["profile"])
+        self.assertEqual(self.get("/api/auth/plex?profile=1")["state"], "authorized")
+        self.assertEqual(self.stack.query("SELECT COUNT(*) AS n FROM jobs WHERE kind ="
+                                          " 'auth_plex'")[0]["n"], 0)
 
     def test_e_settings_are_the_profiles(self):
         st, got, _ = self.api("PUT", "/api/settings?profile=2",
