@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "str.h"
+
 /* The one event that is acted on. */
 #define PLEXHOOK_EVENT_SCROBBLE "media.scrobble"
 /* Longest string field copied into the job (titles, guids). */
@@ -30,7 +32,7 @@
 #define PLEXHOOK_KEY_MAX 32
 /* Server.uuid: a machineIdentifier (40 hex digits on real servers). */
 #define PLEXHOOK_UUID_MAX 64
-#define PLEXHOOK_UUID_CHARS "0123456789abcdefABCDEF-"
+#define PLEXHOOK_UUID_CHARS PTS_STR_ID_CHARS
 /* Longest running time copied (ms): a day. */
 #define PLEXHOOK_DURATION_MAX_MS INT64_C(86400000)
 /* Guid entries copied (an item has three or four). */

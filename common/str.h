@@ -1,5 +1,6 @@
 /*
- * str.h - a NULL-safe string copy.
+ * str.h - a NULL-safe string copy, and the characters of an opaque id that may go into a
+ * URL path.
  *
  * Ownership: the copy is malloc'd, the caller frees it.
  */
@@ -11,5 +12,14 @@
  * check s). Text that must be cut to a length goes through pts_utf8_dup (utf8.h).
  */
 char *pts_str_dup(const char *s);
+
+/*
+ * The characters accepted in an opaque id that is compared and put into a URL path as it is
+ * (a Plex server's machineIdentifier, Server.uuid of a webhook, a plex.tv user's uuid): real
+ * servers send hex digits and dashes, other servers and tools may use any of these; none of
+ * them needs escaping in a path.
+ */
+#define PTS_STR_ID_CHARS \
+	"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._-"
 
 #endif

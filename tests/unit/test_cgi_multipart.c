@@ -325,6 +325,44 @@ test_plexhook(void)
 	}
 }
 
+/* Server.uuid: a real server's hex id, another server's plain name, and one refused. */
+static void
+test_plexhook_server_uuid(void)
+{
+	static const struct {
+		const char *uuid;
+		const char *want;   /* NULL: not kept */
+	} cases[] = {
+		{ "fa4e00000000000000000000000000000000beef", "fa4e00000000000000000000000000000000beef" },
+		{ "fake-pms_1.local", "fake-pms_1.local" },
+		{ "../etc", NULL },
+		{ "a/b", NULL },
+		{ "a b", NULL },
+		{ "", NULL },
+	};
+	char doc[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_object *p, *args = NULL;
+		const char *why = NULL, *got;
+
+		snprintf(doc, sizeof(doc), "{\"event\":\"media.scrobble\",\"Server\":{\"uuid\":"
+		    "\"%s\"},\"Metadata\":{\"ratingKey\":\"1\",\"type\":\"movie\","
+		    "\"title\":\"T\",\"guid\":\"plex://movie/1\"}}", cases[i].uuid);
+		p = js(doc);
+		TAP_OK(plexhook_read(p, 1, &args, &why) == PLEXHOOK_QUEUE, "queued (uuid '%s')",
+		    cases[i].uuid);
+		got = pts_json_str(args, "server_uuid");
+		if (cases[i].want != NULL)
+			TAP_STREQ(got, cases[i].want, "Server.uuid '%s' kept", cases[i].uuid);
+		else
+			TAP_OK(got == NULL, "Server.uuid '%s' not kept", cases[i].uuid);
+		json_object_put(args);
+		json_object_put(p);
+	}
+}
+
 /* Households: the play's account, and a paired account's play kept (plexhook_read_as). */
 static void
 test_plexhook_account(void)
@@ -360,5 +398,6 @@ main(void)
 	test_token_param();
 	test_plexhook();
 	test_plexhook_account();
+	test_plexhook_server_uuid();
 	return tap_done();
 }

@@ -10,6 +10,7 @@
 
 #include "jsonx.h"
 #include "log.h"
+#include "str.h"
 
 #define PLEXL_LIBRARY "com.plexapp.plugins.library"
 /* Longest rating key or section key put in a path. */
@@ -155,7 +156,7 @@ pts_plexl_machine_id(struct pts_plex *c, char *buf, size_t len)
 	if (r == PTS_HTTP_OK) {
 		id = pts_json_str(plexl_container(resp.json), "machineIdentifier");
 		if (id == NULL || id[0] == '\0' || strlen(id) >= len || strlen(id) >=
-		    PTS_PLEXL_MACHINE_LEN || strspn(id, "0123456789abcdefABCDEF-") != strlen(id)) {
+		    PTS_PLEXL_MACHINE_LEN || strspn(id, PTS_STR_ID_CHARS) != strlen(id)) {
 			PTS_ERROR("Plex: /identity has no usable machineIdentifier");
 			r = PTS_HTTP_BAD_RESPONSE;
 		} else {

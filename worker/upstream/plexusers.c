@@ -10,6 +10,7 @@
 #include "log.h"
 #include "plextv.h"
 #include "plexxml.h"
+#include "str.h"
 #include "utf8.h"
 
 /* Longest plex.tv path we build (an id or a machineIdentifier in it). */
@@ -102,7 +103,7 @@ pusers_fill(const struct pts_pxml_el *el, int in_home, struct pts_puser *u)
 		return -1;
 	snprintf(u->id, sizeof(u->id), "%s", id);
 	if (uuid != NULL && strlen(uuid) < sizeof(u->uuid) &&
-	    strspn(uuid, "0123456789abcdefABCDEF-") == strlen(uuid))
+	    strspn(uuid, PTS_STR_ID_CHARS) == strlen(uuid))
 		snprintf(u->uuid, sizeof(u->uuid), "%s", uuid);
 	if (name != NULL)
 		pts_utf8_copy(u->username, sizeof(u->username), name);
