@@ -10,26 +10,15 @@ person's server token and answers with that person's own views and ratings.
 """
 import unittest
 
-from fakes import Fakes
 from household import HouseholdMixin, WAIT_S, profile_row, set_trakt
-from stack import Stack, wait_for
+from stack import wait_for
+from syncenv import OwnStackCase, settings_sql, sign_in_sql
 
 OWNER_TOKEN = "plex-token-1"
 TOKENS = {"1002": "plex-token-hannah", "1003": "plex-token-max"}
 
 
-class PeopleCase(HouseholdMixin, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.fakes = Fakes().start()
-        cls.stack = Stack(env=cls.fakes.env()).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stack.stop()
-        cls.stack.cleanup()
-        cls.fakes.stop()
-
+class PeopleCase(HouseholdMixin, OwnStackCase):
     def setUp(self):
         self.fakes.reset()
         self.reset_household(OWNER_TOKEN)
@@ -215,16 +204,15 @@ from fakes import multipart  # noqa: E402
 POLL_MS = 150          # PTS_SCROBBLE_POLL_MS
 
 
-class HouseholdFlowCase(HouseholdMixin, unittest.TestCase):
+class HouseholdFlowCase(HouseholdMixin, OwnStackCase):
     """Hannah (Home user) and Max (managed) get profiles; each has a Trakt account of their
     own in the fake Trakt ("hannah", "max"); the owner's is the corpus's default account."""
 
+    stack_env = {"PTS_SCROBBLE_POLL_MS": str(POLL_MS)}
+
     @classmethod
     def setUpClass(cls):
-        cls.fakes = Fakes().start()
-        env = dict(cls.fakes.env())
-        env["PTS_SCROBBLE_POLL_MS"] = str(POLL_MS)
-        cls.stack = Stack(env=env).start()
+        super().setUpClass()
         items = cls.fakes.get("plex", "/_control/state")["items"]
         cls.movies = []              # (ratingKey, imdb id, duration ms) of movies Trakt knows
         seen = set()
@@ -235,17 +223,8 @@ class HouseholdFlowCase(HouseholdMixin, unittest.TestCase):
                 seen.add(imdb[0])
                 cls.movies.append((it["ratingKey"], imdb[0], it.get("duration") or 6_000_000))
         assert len(cls.movies) >= 7, "the corpus has too few movies with imdb ids"
-        conn = cls.stack.db()
-        try:
-            for k, v in cls.fakes.settings().items():
-                conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)", (k, v))
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = ?,"
-                         " user = 'plexuser' WHERE service = 'plex'", (OWNER_TOKEN,))
-            conn.commit()
-        finally:
-            conn.close()
         tok = cls.fakes.post("trakt", "/_control/token", {})
-        set_trakt(cls.stack.data, 1, tok, "traktuser")
+        cls.stack.exec(*settings_sql(cls.fakes.settings()), *sign_in_sql(tok, OWNER_TOKEN))
         st, body, _ = cls.stack.api("POST", "/api/plex/users/refresh")
         assert st == 202, body
         wait_for(lambda: len(cls.stack.api("GET", "/api/plex/users")[1]["users"]) == 4,
@@ -261,12 +240,6 @@ class HouseholdFlowCase(HouseholdMixin, unittest.TestCase):
                      timeout=WAIT_S, what="profile %d's Plex token" % pid)
             tok = cls.fakes.post("trakt", "/_control/token", {"account": account})
             set_trakt(cls.stack.data, pid, tok, account)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stack.stop()
-        cls.stack.cleanup()
-        cls.fakes.stop()
 
     # ---- helpers ----
     def trakt_knows(self, imdb):

@@ -19,9 +19,9 @@ import unittest
 import urllib.error
 import urllib.request
 
-from fakes import Fakes
 from household import HouseholdMixin, profile_db, set_trakt
-from stack import Stack, wait_for
+from stack import wait_for
+from syncenv import OwnStackCase
 
 OWNER_TOKEN = "plex-token-1"
 SERVER_TOKENS = ("plex-token-hannah", "plex-token-max", "plex-token-fran")
@@ -44,17 +44,8 @@ def household(owner):
     ]
 
 
-class AccountWatchlistCase(HouseholdMixin, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.fakes = Fakes().start()
-        cls.stack = Stack(env=dict(cls.fakes.env(), PTS_TRAKT_POST_INTERVAL_MS="0")).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stack.stop()
-        cls.stack.cleanup()
-        cls.fakes.stop()
+class AccountWatchlistCase(HouseholdMixin, OwnStackCase):
+    stack_env = {"PTS_TRAKT_POST_INTERVAL_MS": "0"}
 
     def setUp(self):
         self.fakes.reset()

@@ -12,7 +12,7 @@ import urllib.request
 import unittest
 
 from stack import Stack
-from syncenv import clear_sql, settings_sql, sign_in_sql
+from syncenv import OwnStackCase, clear_sql, settings_sql, sign_in_sql
 from webhooks import plex_event, post_webhook
 
 
@@ -84,7 +84,6 @@ if __name__ == "__main__":
 
 # ==== the scrobbler against the fakes ====
 
-from fakes import Fakes  # noqa: E402
 from stack import wait_for  # noqa: E402
 
 POLL_MS = 150          # PTS_SCROBBLE_POLL_MS: the worker polls Plex's sessions this often
@@ -94,19 +93,8 @@ EPISODE = "91"         # The 100 S01E02 (legacy agent: the show's tvdb id in its
 UNMATCHED = None       # an item without any id, found in the corpus at setUp
 
 
-class LiveCase(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.fakes = Fakes().start()
-        env = dict(cls.fakes.env())
-        env["PTS_SCROBBLE_POLL_MS"] = str(POLL_MS)
-        cls.stack = Stack(env=env).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stack.stop()
-        cls.stack.cleanup()
-        cls.fakes.stop()
+class LiveCase(OwnStackCase):
+    stack_env = {"PTS_SCROBBLE_POLL_MS": str(POLL_MS)}
 
     def setUp(self):
         f = self.fakes

@@ -10,6 +10,7 @@ import os
 import sqlite3
 
 from stack import wait_for
+from syncenv import plex_sign_in_sql, settings_sql
 
 WAIT_S = 30            # the worker's plex_users job and a new profile's Plex token
 
@@ -52,19 +53,11 @@ class HouseholdMixin:
     def reset_household(self, owner_token):
         """The fakes' settings stored, the owner signed in to Plex with owner_token, no
         plex_users rows, and every profile but the owner's deleted through the API."""
-        conn = self.stack.db()
-        try:
-            for k, v in self.fakes.settings().items():
-                conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)", (k, v))
-            conn.execute("UPDATE auth SET state = 'authorized', access_token = ?,"
-                         " user = 'plexuser' WHERE service = 'plex'", (owner_token,))
-            conn.execute("DELETE FROM plex_users")
-            conn.commit()
-            profiles = conn.execute("SELECT id, name FROM profiles WHERE id > 1").fetchall()
-        finally:
-            conn.close()
-        for pid, name in profiles:
-            st, body, _ = self.stack.api("DELETE", "/api/profiles/%d" % pid, {"confirm": name})
+        self.stack.exec(*settings_sql(self.fakes.settings()), *plex_sign_in_sql(owner_token),
+                        "DELETE FROM plex_users")
+        for p in self.stack.query("SELECT id, name FROM profiles WHERE id > 1"):
+            st, body, _ = self.stack.api("DELETE", "/api/profiles/%d" % p["id"],
+                                         {"confirm": p["name"]})
             self.assertEqual(st, 200, body)
 
     def refresh(self):

@@ -20,6 +20,7 @@ import tempfile
 import time
 import unittest
 
+from fakes import Fakes
 from stack import BUILD, Stack
 
 WORKER = os.path.join(BUILD, "worker", "pts-worker")
@@ -31,14 +32,19 @@ def settings_sql(values):
              ("1" if v else "0") if isinstance(v, bool) else str(v)) for k, v in values.items()]
 
 
+def plex_sign_in_sql(plex_token="plex-token-1"):
+    """The statements signing Plex in with plex_token as 'plexuser'."""
+    return [("UPDATE auth SET state = 'authorized', access_token = ?, user = 'plexuser'"
+             " WHERE service = 'plex'", plex_token)]
+
+
 def sign_in_sql(tok, plex_token="plex-token-1"):
     """The statements signing both services in: Trakt with tok, the fake Trakt's answer to
     POST /_control/token, as 'traktuser'; Plex with plex_token as 'plexuser'."""
     return [("UPDATE auth SET state = 'authorized', access_token = ?, refresh_token = ?,"
              " token_expires_at = ?, user = 'traktuser' WHERE service = 'trakt'",
-             tok["access_token"], tok["refresh_token"], tok["created_at"] + tok["expires_in"]),
-            ("UPDATE auth SET state = 'authorized', access_token = ?, user = 'plexuser'"
-             " WHERE service = 'plex'", plex_token)]
+             tok["access_token"], tok["refresh_token"], tok["created_at"] + tok["expires_in"])] \
+        + plex_sign_in_sql(plex_token)
 
 
 def clear_sql(*tables):
@@ -188,6 +194,29 @@ class FakesStackCase(unittest.TestCase):
     def tearDownClass(cls):
         cls.stack.stop()
         cls.stack.cleanup()
+
+
+class OwnStackCase(unittest.TestCase):
+    """Tests whose class has fakes and a real stack of its own (started before its first test,
+    stopped after its last), the stack's programs pointed at those fakes plus stack_env. The
+    fakes' settings are not stored: each test's set-up says what it needs."""
+
+    stack_env = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fakes = Fakes().start()
+        try:
+            cls.stack = Stack(env=dict(cls.fakes.env(), **cls.stack_env)).start()
+        except BaseException:
+            cls.fakes.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop()
+        cls.stack.cleanup()
+        cls.fakes.stop()
 
 
 class SyncEnvCase(unittest.TestCase):
