@@ -232,34 +232,37 @@ plex_free_token(char *token)
 }
 
 /*
- * The headers for plex.tv's discover and metadata services: the owner's sign-in token is
- * their plex.tv account token; a profile N > 1 has the one its plex_users job stored
- * (profauth.h), or none. 0, or -1 (logged) when the database or memory fails.
+ * The headers for plex.tv's discover and metadata services: the owner's sign-in token (token,
+ * read by the caller) is their plex.tv account token; a profile N > 1 has the one its
+ * plex_users job stored (profauth.h), or none, and then its person's name is kept for the
+ * reason pts_pdisc_usable() gives. 0, or -1 (logged) when the database or memory fails.
  */
 static int
-plex_open_account(struct pts_plex *c)
+plex_open_account(struct pts_plex *c, const char *token)
 {
 	char *acct = NULL, *user = NULL;
-	int owner = pts_db_profile(c->w->db) == PTS_PROFILE_OWNER;
+	const char *use = token;
+	int rc = 0;
 
-	if (pts_db_text(c->w->db, &acct, owner ? "SELECT access_token FROM auth WHERE"
-	    " service = 'plex' AND state = 'authorized'" : "SELECT account_token FROM auth"
-	    " WHERE service = 'plex' AND state = 'authorized'", "") != 0 ||
-	    pts_db_text(c->w->db, &user, "SELECT user FROM auth WHERE service = 'plex'", "") != 0) {
-		plex_free_token(acct);
-		return -1;
+	if (pts_db_profile(c->w->db) != PTS_PROFILE_OWNER) {
+		if (pts_db_text(c->w->db, &acct, "SELECT account_token FROM auth WHERE service ="
+		    " 'plex' AND state = 'authorized'", "") != 0)
+			return -1;
+		use = acct;
 	}
-	if (user != NULL)
-		pts_utf8_copy(c->person, sizeof(c->person), user);
-	free(user);
-	if (acct != NULL && acct[0] != '\0' &&
-	    (c->acct_headers = pts_plextv_headers(c->client_id, acct)) == NULL) {
+	if (use == NULL || use[0] == '\0') {
+		if (pts_db_text(c->w->db, &user, "SELECT user FROM auth WHERE service = 'plex'",
+		    "") != 0)
+			rc = -1;
+		else if (user != NULL)
+			pts_utf8_copy(c->person, sizeof(c->person), user);
+		free(user);
+	} else if ((c->acct_headers = pts_plextv_headers(c->client_id, use)) == NULL) {
 		PTS_ERROR("Plex: cannot build the plex.tv account request headers");
-		plex_free_token(acct);
-		return -1;
+		rc = -1;
 	}
 	plex_free_token(acct);
-	return 0;
+	return rc;
 }
 
 struct pts_plex *
@@ -291,11 +294,12 @@ pts_plex_open(struct pts_wctx *w)
 	if (!c->has_token)
 		PTS_WARN("not signed in to Plex: trying the server without a token");
 	c->headers = pts_plextv_headers(c->client_id, c->has_token ? token : NULL);
-	plex_free_token(token);
-	if (c->headers == NULL || (c->has_token && plex_open_account(c) != 0))
+	if (c->headers == NULL || (c->has_token && plex_open_account(c, token) != 0))
 		goto fail;
+	plex_free_token(token);
 	return c;
 fail:
+	plex_free_token(token);
 	pts_plex_close(c);
 	return NULL;
 }

@@ -61,7 +61,8 @@ struct pts_plex {
 	 * auth.account_token (a server token does not do there). NULL when there is none.
 	 */
 	struct curl_slist *acct_headers;
-	char person[PTS_PLEX_TITLE_LEN];     /* whose sign-in (auth.user), for messages; may be "" */
+	/* Without an account token: whose sign-in it is (auth.user), for the reason; may be "". */
+	char person[PTS_PLEX_TITLE_LEN];
 	int has_token;
 	int64_t auth_gen;                    /* auth.gen when the token was read (authgen.h) */
 };
