@@ -196,7 +196,6 @@ if __name__ == "__main__":
 
 import json  # noqa: E402
 import time  # noqa: E402
-import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
 
 from fakes import multipart  # noqa: E402
@@ -258,34 +257,8 @@ class HouseholdFlowCase(HouseholdMixin, OwnStackCase):
                       if p["type"] == "movie")
 
     def trakt_add(self, account_token, imdb, when):
-        body = json.dumps({"movies": [{"ids": {"imdb": imdb}, "watched_at": when}]}).encode()
-        req = urllib.request.Request(self.fakes.urls["trakt"] + "/sync/history", data=body,
-                                     method="POST", headers={
-                                         "Content-Type": "application/json",
-                                         "trakt-api-key": self.fakes.urls["trakt_client_id"],
-                                         "trakt-api-version": "2",
-                                         "Authorization": "Bearer " + account_token})
-        for _ in range(5):           # the fake paces POSTs per token (429 + Retry-After)
-            try:
-                with urllib.request.urlopen(req, timeout=30) as r:
-                    return json.loads(r.read())
-            except urllib.error.HTTPError as e:
-                if e.code != 429:
-                    raise
-                time.sleep(float(e.headers.get("Retry-After") or 1))
-        self.fail("the fake Trakt kept answering 429")
-
-    def run_sync(self, pid):
-        st, body, _ = self.stack.api("POST", "/api/sync?profile=%d" % pid)
-        self.assertEqual(st, 202, body)
-        run_id = body["run_id"]
-
-        def ended():
-            row = self.profile_row(pid, "SELECT status, message FROM runs WHERE id = ?",
-                                   run_id)
-            return row if row and row[0] not in ("queued", "running") else None
-        row = wait_for(ended, timeout=60, what="the sync of profile %d" % pid)
-        self.assertEqual(row[0], "ok", row)
+        return self.fakes.trakt_as(account_token, "/sync/history",
+                                   {"movies": [{"ids": {"imdb": imdb}, "watched_at": when}]})
 
     def set_sessions(self, sessions):
         self.fakes.post("plex", "/_control/sessions", {"sessions": sessions})

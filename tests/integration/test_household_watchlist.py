@@ -16,8 +16,6 @@ in the fake Trakt.
 import json
 import time
 import unittest
-import urllib.error
-import urllib.request
 
 from household import HouseholdMixin, profile_db, set_trakt
 from stack import wait_for
@@ -75,14 +73,7 @@ class AccountWatchlistCase(HouseholdMixin, OwnStackCase):
         return next(g["id"][7:] for g in e["Guid"] if g["id"].startswith("imdb://"))
 
     def trakt_post(self, account, path, body):
-        req = urllib.request.Request(self.fakes.urls["trakt"] + path,
-                                     data=json.dumps(body).encode(), method="POST", headers={
-                                         "Content-Type": "application/json",
-                                         "trakt-api-key": self.fakes.urls["trakt_client_id"],
-                                         "trakt-api-version": "2",
-                                         "Authorization": "Bearer " + self.trakt_tokens[account]})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.loads(r.read())
+        return self.fakes.trakt_as(self.trakt_tokens[account], path, body)
 
     def trakt_watchlist(self, account=""):
         st = self.fakes.get("trakt", "/_control/state?keys=watchlist&account=" + account)
@@ -94,19 +85,6 @@ class AccountWatchlistCase(HouseholdMixin, OwnStackCase):
         out = {u: sorted(wl) for u, wl in st["watchlists"].items()}
         out["owner"] = sorted(st["watchlist"])
         return out
-
-    def run_sync(self, pid):
-        st, body, _ = self.stack.api("POST", "/api/sync?profile=%d" % pid)
-        self.assertEqual(st, 202, body)
-        run_id = body["run_id"]
-
-        def ended():
-            row = self.profile_row(pid, "SELECT status, message, watchlist_changed, errors,"
-                                   " warnings FROM runs WHERE id = ?", run_id)
-            return row if row and row[0] not in ("queued", "running") else None
-        row = wait_for(ended, timeout=60, what="the sync of profile %d" % pid)
-        self.assertEqual(row[0], "ok", row)
-        return {"changed": row[2], "errors": row[3], "warnings": json.loads(row[4] or "[]")}
 
     def all_logs(self):
         conn = self.stack.db()

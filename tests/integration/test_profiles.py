@@ -8,7 +8,6 @@ The fake Trakt serves two accounts told apart by the access token (tests/fakes/R
 users is not fetched here: the test writes the plex_users row, and profile 2's Plex token into
 its file's auth row, as the worker's fetch does.
 """
-import json
 import os
 import re
 import sqlite3
@@ -16,8 +15,6 @@ import subprocess
 import tempfile
 import time
 import unittest
-import urllib.error
-import urllib.request
 
 from fakes import Fakes, play_key
 from stack import TOP, Stack, wait_for
@@ -378,24 +375,8 @@ class TestProfiles(unittest.TestCase):
         self.kid_trakt("/sync/history/remove", {"ids": [kid["groups"][0]["keep"]]})
 
     def kid_trakt(self, path, body):
-        """POST path to the fake Trakt as the kid (profile 2's token), after the wait its
-        one-POST-a-second rule asks for when the worker has just written with that token."""
-        for _ in range(5):
-            req = urllib.request.Request(FAKES.urls["trakt"] + path, method="POST",
-                                         data=json.dumps(body).encode(), headers={
-                                             "Content-Type": "application/json",
-                                             "Authorization": "Bearer " + self.kid_token,
-                                             "trakt-api-key": FAKES.urls["trakt_client_id"],
-                                             "trakt-api-version": "2"})
-            try:
-                with urllib.request.urlopen(req, timeout=30) as r:
-                    self.assertIn(r.status, (200, 201))
-                    return
-            except urllib.error.HTTPError as e:
-                if e.code != 429:
-                    raise
-                time.sleep(float(e.headers.get("Retry-After") or 1))
-        self.fail("the fake Trakt kept answering 429 to " + path)
+        """POST path to the fake Trakt as the kid (profile 2's token)."""
+        FAKES.trakt_as(self.kid_token, path, body)
 
     def test_i_routes_show_the_profiles_own(self):
         kid_runs = self.get("/api/runs?profile=2")["runs"]

@@ -6,6 +6,7 @@ household suites share (test_household.py, test_household_watchlist.py).
             self.reset_household("plex-token-1")        # fakes' settings, owner signed in,
             self.refresh()                              # no plex_users, no profile but 1
 """
+import json
 import os
 import sqlite3
 
@@ -76,6 +77,21 @@ class HouseholdMixin:
         st, body, _ = self.stack.api("GET", "/api/plex/users")
         self.assertEqual(st, 200, body)
         return body
+
+    def run_sync(self, pid):
+        """POST /api/sync?profile=pid and wait for the run, which must end ok. Its changed
+        watchlist entries, errors and warnings."""
+        st, body, _ = self.stack.api("POST", "/api/sync?profile=%d" % pid)
+        self.assertEqual(st, 202, body)
+        run_id = body["run_id"]
+
+        def ended():
+            row = self.profile_row(pid, "SELECT status, message, watchlist_changed, errors,"
+                                   " warnings FROM runs WHERE id = ?", run_id)
+            return row if row and row[0] not in ("queued", "running") else None
+        row = wait_for(ended, timeout=60, what="the sync of profile %d" % pid)
+        self.assertEqual(row[0], "ok", row)
+        return {"changed": row[2], "errors": row[3], "warnings": json.loads(row[4] or "[]")}
 
     def profile_path(self, pid):
         return profile_path(self.stack.data, pid)
